@@ -1,0 +1,133 @@
+# RippleTest::S3Server — starts and stops the S3-compatible test server
+# (test/services/s3server.js, @20minutes/s3rver, which checks SigV4 signatures) for
+# TAP tests, and reads back what was written with Debian's awscli, as a user would.
+#
+#   my $s3 = RippleTest::S3Server->new(bucket => 'test');   # started, free port
+#   $s3->endpoint;          # http://127.0.0.1:PORT
+#   $s3->stop; $s3->start;  # same port and data directory
+#   my ($rc, $out, $err) = $s3->aws('s3api', 'head-object', '--bucket', 'test', '--key', 'k');
+#
+# Credentials: access key S3RVER, secret S3RVER.
+package RippleTest::S3Server;
+
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use IPC::Run ();
+use Time::HiRes qw(usleep time);
+
+our $ACCESS_KEY = 'S3RVER';
+our $SECRET_KEY = 'S3RVER';
+our $AWS = -x '/usr/bin/aws' ? '/usr/bin/aws' : 'aws';
+
+sub free_port {
+	for (1 .. 200) {
+		my $port = 20000 + int(rand(30000));
+		my $sock = IO::Socket::INET->new(
+			LocalAddr => '127.0.0.1', LocalPort => $port,
+			Proto => 'tcp', ReuseAddr => 0, Listen => 1);
+		if ($sock) { close $sock; return $port; }
+	}
+	die "no free port found";
+}
+
+sub new {
+	my ($class, %opt) = @_;
+	my $self = bless {
+		port    => $opt{port} // free_port(),
+		dir     => $opt{directory} // tempdir('s3data_XXXX', TMPDIR => 1, CLEANUP => 1),
+		buckets => [ @{ $opt{buckets} // [ $opt{bucket} // 'test' ] } ],
+		log     => $opt{log} // undef,
+	}, $class;
+	$self->{log} //= "$self->{dir}.log";
+	$self->start unless $opt{no_start};
+	return $self;
+}
+
+sub port     { $_[0]{port} }
+sub endpoint { 'http://127.0.0.1:' . $_[0]{port} }
+sub bucket   { $_[0]{buckets}[0] }
+
+sub _script {
+	my $src = $ENV{RIPPLE_SRC} // '.';
+	return "$src/test/services/s3server.js";
+}
+
+# Starts the server and waits until it accepts connections (10 s at most).
+sub start {
+	my ($self) = @_;
+	die "s3 server already running" if $self->{h};
+	my @cmd = ('node', _script(), '--port', $self->{port}, '--directory', $self->{dir},
+		map { ('--bucket', $_) } @{ $self->{buckets} });
+	local $ENV{NODE_OPTIONS} = '--openssl-legacy-provider';
+	$self->{h} = IPC::Run::start(\@cmd, '<', \undef, '>>', $self->{log}, '2>>', $self->{log});
+	my $deadline = time + 10;
+	while (time < $deadline) {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp');
+		if ($s) { close $s; return $self; }
+		usleep(50_000);
+	}
+	die "s3 server did not start on port $self->{port}; see $self->{log}";
+}
+
+# Stops the server at once (SIGKILL: as abrupt as a network failure).
+sub stop {
+	my ($self) = @_;
+	return unless $self->{h};
+	$self->{h}->signal('KILL');
+	eval { $self->{h}->finish };
+	delete $self->{h};
+	# wait until the port is closed
+	for (1 .. 100) {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $self->{port}, Proto => 'tcp');
+		last unless $s;
+		close $s;
+		usleep(50_000);
+	}
+}
+
+sub is_running { defined $_[0]{h} }
+
+# Environment for a program that talks to this server (credentials, region).
+sub env {
+	my ($self) = @_;
+	return (
+		AWS_ACCESS_KEY_ID     => $ACCESS_KEY,
+		AWS_SECRET_ACCESS_KEY => $SECRET_KEY,
+		AWS_DEFAULT_REGION    => 'us-east-1',
+		AWS_EC2_METADATA_DISABLED => 'true',
+	);
+}
+
+# Runs awscli against this server; returns ($exit_code, $stdout, $stderr).
+sub aws {
+	my ($self, @args) = @_;
+	my ($out, $err) = ('', '');
+	local %ENV = (%ENV, $self->env, AWS_CONFIG_FILE => '/dev/null',
+		AWS_SHARED_CREDENTIALS_FILE => '/dev/null');
+	IPC::Run::run([ $AWS, '--endpoint-url', $self->endpoint, @args ], '<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+# Reads an object back with awscli into a local file; returns true on success.
+sub fetch_object {
+	my ($self, $key, $file, $bucket) = @_;
+	my ($rc) = $self->aws('s3', 'cp', 's3://' . ($bucket // $self->bucket) . "/$key", $file);
+	return $rc == 0;
+}
+
+# Lists the keys under a prefix with awscli.
+sub list_keys {
+	my ($self, $prefix, $bucket) = @_;
+	my ($rc, $out, $err) = $self->aws('s3api', 'list-objects-v2', '--bucket', $bucket // $self->bucket,
+		'--prefix', $prefix // '', '--query', 'Contents[].Key', '--output', 'text');
+	die "list-objects-v2 failed: $err" if $rc;
+	chomp $out;
+	return () if $out eq '' || $out eq 'None';
+	return split /\s+/, $out;
+}
+
+sub DESTROY { $_[0]->stop if $_[0]{h}; }
+
+1;

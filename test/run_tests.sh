@@ -1,0 +1,28 @@
+#!/bin/bash
+# The test command (`make test`): installs what is missing, builds, installs the
+# extension and the CLI, then runs every test through one TAP harness
+# (test/run_tap.pl): the unit tests of src/core under valgrind and under
+# AddressSanitizer, pg_regress inside a TAP test, and the TAP tests in test/t.
+# PostgreSQL refuses to run as root, so as root the tests run as the postgres user
+# in a copy of the tree under /tmp.  Ends with the line "N passed, N failed".
+#
+#   test/run_tests.sh [TEST ...]   e.g. test/run_tests.sh test/t/010_s3_client.pl
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+test/setup.sh
+make -s -j"$(nproc)" all
+if [ "$(id -u)" = 0 ]; then make -s install; else sudo make -s install; fi
+
+if [ "$(id -u)" = 0 ]; then
+  WORK=/tmp/ripple_backup_test
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  # Copy the built tree (not .git) so the postgres user can read and write it.
+  tar -C "$ROOT" --exclude=.git -cf - . | tar -C "$WORK" -xf -
+  chown -R postgres:postgres "$WORK"
+  exec runuser -u postgres -- env HOME="$WORK" "$WORK/test/run_tests_user.sh" "$@"
+else
+  exec "$ROOT/test/run_tests_user.sh" "$@"
+fi
