@@ -16,13 +16,16 @@ make -s -j"$(nproc)" all
 if [ "$(id -u)" = 0 ]; then make -s install; else sudo make -s install; fi
 
 if [ "$(id -u)" = 0 ]; then
-  WORK=/tmp/ripple_backup_test
-  rm -rf "$WORK"
-  mkdir -p "$WORK"
+  WORK=$(mktemp -d /tmp/ripple_backup_test.XXXXXX)
+  chmod 755 "$WORK"
+  # Kept for a look after a failure (logs in $WORK/test/tmp_check); removed on success.
   # Copy the built tree (not .git) so the postgres user can read and write it.
   tar -C "$ROOT" --exclude=.git -cf - . | tar -C "$WORK" -xf -
   chown -R postgres:postgres "$WORK"
-  exec runuser -u postgres -- env HOME="$WORK" "$WORK/test/run_tests_user.sh" "$@"
+  rc=0
+  runuser -u postgres -- env HOME="$WORK" "$WORK/test/run_tests_user.sh" "$@" || rc=$?
+  if [ $rc = 0 ] && [ -z "${RIPPLE_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "test tree kept in $WORK"; fi
+  exit $rc
 else
   exec "$ROOT/test/run_tests_user.sh" "$@"
 fi
