@@ -24,7 +24,7 @@ if [ "$(id -u)" = 0 ]; then
   chown -R postgres:postgres "$WORK"
   rc=0
   runuser -u postgres -- env HOME="$WORK" "$WORK/test/run_tests_user.sh" "$@" || rc=$?
-  if [ $rc = 0 ] && [ -z "${RIPPLE_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "test tree kept in $WORK"; fi
+  if [ $rc = 0 ] && [ -z "${RIPPLE_TEST_KEEP:-}" ]; then rm -rf "$WORK"; else echo "test tree kept in $WORK" >&2; fi
   exit $rc
 else
   exec "$ROOT/test/run_tests_user.sh" "$@"
