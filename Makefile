@@ -87,7 +87,17 @@ UNIT_ABINS = $(patsubst test/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRCS))
 TOOL_SRCS  = $(sort $(wildcard test/tools/*.c))
 TOOL_BINS  = $(patsubst test/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-unit-tests: $(UNIT_BINS) $(UNIT_ABINS) $(TOOL_BINS)
+unit-tests: $(UNIT_BINS) $(UNIT_ABINS) $(TOOL_BINS) fuzzers
+
+# libFuzzer harnesses (test/fuzz/*_fuzz.c), built with clang over the core sources.
+FUZZ_SRCS  = $(sort $(wildcard test/fuzz/*_fuzz.c))
+FUZZ_BINS  = $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CC   ?= clang
+fuzzers: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 
 $(BUILD)/unit/%: test/unit/%.c $(CORE_LIB) $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)
@@ -121,4 +131,4 @@ test:
 demo:
 	test/demo.sh
 
-.PHONY: all unit-tests install-cli clean-ripple test demo
+.PHONY: all unit-tests fuzzers install-cli clean-ripple test demo
