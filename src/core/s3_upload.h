@@ -1,0 +1,83 @@
+/*
+ * s3_upload.h — a streaming upload of one S3 object of unknown length, with bounded
+ * memory: bytes written fill a part buffer; each full part is handed to libcurl
+ * (multipart UploadPart, parts_in_flight at once, 2 by default) while the next one
+ * fills.  A stream shorter than one part is stored with a single PutObject at
+ * finish.
+ *
+ * Part sizes start at the client's part_size and double every 1000 parts (capped
+ * at 5 GiB), so 10,000 parts hold at least 5 TiB even with 5 MiB parts (1 TiB fits
+ * in 6,000 parts of a 16 MiB start).  Memory: at most part size × (parts_in_flight
+ * + 1) plus a small constant, for the part size in use.
+ *
+ * Each part carries Content-MD5 and its real SHA-256 (x-amz-content-sha256), both
+ * hashed as the bytes arrive; the ETag the server returns is checked against the
+ * part's MD5, and the CompleteMultipartUpload answer is checked (a 200 with an
+ * <Error> inside fails).  A failed part is retried alone, with backoff; when its
+ * attempts are exhausted the upload fails with that part's error and is aborted.
+ *
+ * Lifecycle:
+ *   w = rb_s3_upload_begin(client, key, content_type, err);   no network I/O yet
+ *   rb_s3_upload_write(w, data, len, err) ...                  0 / -1
+ *   rb_s3_upload_finish(w, &result, err)                        commits, frees w
+ *   or rb_s3_upload_abort(w)                                    aborts, frees w
+ * After a failed write the writer must still be released with abort (or finish,
+ * which then fails with the same error and aborts).  The client must outlive w.
+ */
+#ifndef RB_S3_UPLOAD_H
+#define RB_S3_UPLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rb_error.h"
+#include "s3_client.h"
+
+typedef struct rb_s3_upload rb_s3_upload;
+
+typedef struct rb_s3_upload_result
+{
+	uint64_t	size;			/* bytes stored */
+	int			parts;			/* parts uploaded; 0 for a single PutObject */
+	bool		multipart;
+	char		etag[80];		/* the object's ETag, without quotes */
+} rb_s3_upload_result;
+
+/* Starts an upload to key (content_type NULL = application/octet-stream). */
+rb_s3_upload *rb_s3_upload_begin(rb_s3_client *c, const char *key, const char *content_type,
+								 rb_error *err);
+
+/*
+ * Appends bytes.  Returns when they are buffered (it waits only when every part
+ * buffer is uploading), or -1 with err when the upload has failed (a part's
+ * attempts exhausted, cancellation, the breaker open).
+ */
+int			rb_s3_upload_write(rb_s3_upload *w, const void *data, size_t len, rb_error *err);
+
+/* Same, with the shape of rb_write_fn (arg is the rb_s3_upload *). */
+int			rb_s3_upload_write_cb(void *w, const void *data, size_t len, rb_error *err);
+
+/*
+ * Uploads what remains, completes the upload and frees w whatever the outcome.
+ * On failure the multipart upload is aborted and no object appears at the key.
+ * result may be NULL.
+ */
+int			rb_s3_upload_finish(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err);
+
+/*
+ * Stops the upload, aborts the multipart upload on the server (a server that
+ * cannot abort, like s3rver's 405, is logged as a warning) and frees w.  NULL is fine.
+ */
+void		rb_s3_upload_abort(rb_s3_upload *w);
+
+/* Bytes written so far. */
+uint64_t	rb_s3_upload_bytes(const rb_s3_upload *w);
+
+/*
+ * Size of part number part_no (1-based) for a first part size base: base doubled
+ * every 1000 parts, capped at RB_S3_MAX_PART_SIZE.  Exposed for tests.
+ */
+size_t		rb_s3_part_size_for(size_t base, int part_no);
+
+#endif							/* RB_S3_UPLOAD_H */
