@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PGBIN=$(pg_config --bindir)
-PGXS_DIR=$(dirname "$(pg_config --pgxs)")/../..
+PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
 export PATH="$PGBIN:$PATH"
 export PERL5LIB="$PGXS_DIR/test/perl:$PWD/test/lib${PERL5LIB:+:$PERL5LIB}"
 export PG_REGRESS="$PGXS_DIR/test/regress/pg_regress"
