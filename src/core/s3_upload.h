@@ -74,6 +74,9 @@ void		rb_s3_upload_abort(rb_s3_upload *w);
 /* Bytes written so far. */
 uint64_t	rb_s3_upload_bytes(const rb_s3_upload *w);
 
+/* Largest total size of the part buffers held at once so far (memory accounting). */
+size_t		rb_s3_upload_buffer_peak(const rb_s3_upload *w);
+
 /*
  * Size of part number part_no (1-based) for a first part size base: base doubled
  * every 1000 parts, capped at RB_S3_MAX_PART_SIZE.  Exposed for tests.
