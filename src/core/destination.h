@@ -36,6 +36,8 @@ typedef struct rb_destination_options
 	const char *s3_ca_file;		/* extra CA bundle; NULL = system */
 	size_t		s3_part_size;	/* multipart part size in bytes; 0 = default */
 	int			max_attempts;	/* per request, with backoff; 0 = default */
+	bool		s3_allow_small_parts;	/* tests only: parts below 5 MiB (S3 refuses them) */
+	int			s3_parts_in_flight; /* parts uploading at once; 0 = default (2) */
 } rb_destination_options;
 
 typedef struct rb_object_info

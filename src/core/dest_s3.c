@@ -1,0 +1,211 @@
+/*
+ * dest_s3.c — the s3:// destination on the S3 client (s3_client.h, s3_upload.h):
+ * keys are prefixed with the URL's prefix; large objects go through the streaming
+ * multipart upload, which is aborted on failure so no partial object remains.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_credentials.h"
+#include "destination_impl.h"
+#include "s3_client.h"
+#include "s3_upload.h"
+
+/* prefix + "/" + key, malloc'd */
+static char *
+full_key(const rb_destination *d, const char *key)
+{
+	size_t		n = strlen(d->prefix) + strlen(key) + 2;
+	char	   *r = malloc(n);
+
+	if (r == NULL)
+		abort();
+	snprintf(r, n, "%s%s%s", d->prefix, d->prefix[0] ? "/" : "", key);
+	return r;
+}
+
+static void *
+s3_writer_open(rb_destination *d, const char *key, rb_error *err)
+{
+	char	   *k = full_key(d, key);
+	rb_s3_upload *w = rb_s3_upload_begin(d->impl, k, NULL, err);
+
+	free(k);
+	return w;
+}
+
+static int
+s3_writer_write(void *w, const void *data, size_t len, rb_error *err)
+{
+	return rb_s3_upload_write(w, data, len, err);
+}
+
+static int
+s3_writer_commit(void *w, rb_error *err)
+{
+	return rb_s3_upload_finish(w, NULL, err);
+}
+
+static void
+s3_writer_abort(void *w)
+{
+	rb_s3_upload_abort(w);
+}
+
+static int
+s3_put_small(rb_destination *d, const char *key, const void *data, size_t len, rb_error *err)
+{
+	char	   *k = full_key(d, key);
+	size_t		kl = strlen(k);
+	int			rc = rb_s3_put_object(d->impl, k, data, len,
+									  kl > 5 && strcmp(k + kl - 5, ".json") == 0 ? "application/json" : NULL,
+									  err);
+
+	free(k);
+	return rc;
+}
+
+static int
+s3_get(rb_destination *d, const char *key, uint64_t offset, uint64_t length,
+	   rb_write_fn out, void *out_arg, rb_error *err)
+{
+	char	   *k = full_key(d, key);
+	int64_t		first = (offset == 0 && length == 0) ? -1 : (int64_t) offset;
+	int64_t		last = length == 0 ? -1 : (int64_t) (offset + length - 1);
+	int			rc = rb_s3_get_object(d->impl, k, first, last, out, out_arg, err);
+
+	free(k);
+	return rc;
+}
+
+static int
+s3_head(rb_destination *d, const char *key, uint64_t *size, int64_t *mtime, rb_error *err)
+{
+	char	   *k = full_key(d, key);
+	rb_s3_object_info *info = calloc(1, sizeof(*info));
+	int			rc;
+
+	if (info == NULL)
+		abort();
+	rc = rb_s3_head_object(d->impl, k, info, err);
+	if (rc == 0)
+	{
+		*size = info->size;
+		*mtime = info->mtime;
+	}
+	free(info);
+	free(k);
+	return rc;
+}
+
+typedef struct list_adapter
+{
+	const rb_destination *d;
+	rb_list_fn	cb;
+	void	   *arg;
+} list_adapter;
+
+static int
+list_one(void *arg, const rb_s3_object_info *obj, rb_error *err)
+{
+	list_adapter *a = arg;
+	size_t		plen = strlen(a->d->prefix);
+	rb_object_info info;
+
+	info.key = obj->key + (plen ? plen + 1 : 0);
+	if (plen && (strncmp(obj->key, a->d->prefix, plen) != 0 || obj->key[plen] != '/'))
+		return 0;				/* "prefix2/..." when the prefix is "prefix" */
+	info.size = obj->size;
+	info.mtime = obj->mtime;
+	return a->cb(a->arg, &info, err) < 0 ? -1 : 0;
+}
+
+static int
+s3_list(rb_destination *d, const char *prefix, rb_list_fn cb, void *cb_arg, rb_error *err)
+{
+	char	   *k;
+	list_adapter a = {d, cb, cb_arg};
+	int			rc;
+
+	/* full_key would add a slash after the prefix even for an empty key prefix */
+	if (prefix[0] == '\0')
+	{
+		size_t		n = strlen(d->prefix) + 2;
+
+		k = malloc(n);
+		if (k == NULL)
+			abort();
+		snprintf(k, n, "%s%s", d->prefix, d->prefix[0] ? "/" : "");
+	}
+	else
+		k = full_key(d, prefix);
+	rc = rb_s3_list_objects(d->impl, k, 0, list_one, &a, err);
+	free(k);
+	return rc;
+}
+
+static int
+s3_delete(rb_destination *d, const char *key, rb_error *err)
+{
+	char	   *k = full_key(d, key);
+	int			rc = rb_s3_delete_object(d->impl, k, err);
+
+	free(k);
+	return rc;
+}
+
+static void
+s3_close(rb_destination *d)
+{
+	rb_s3_client_free(d->impl);
+	d->impl = NULL;
+}
+
+static const rb_dest_ops s3_ops = {
+	s3_writer_open, s3_writer_write, s3_writer_commit, s3_writer_abort,
+	s3_put_small, s3_get, s3_head, s3_list, s3_delete, s3_close
+};
+
+int
+rb_dest_s3_init(rb_destination *d, const rb_destination_options *opt, rb_error *err)
+{
+	rb_aws_credentials *cred = calloc(1, sizeof(*cred));
+	rb_s3_options so;
+	rb_retry_policy retry = rb_retry_policy_default();
+
+	if (cred == NULL)
+		abort();
+	memset(&so, 0, sizeof(so));
+	if (rb_s3_uri_style_parse(opt->s3_uri_style, &so.uri_style, err) < 0 ||
+		rb_aws_credentials_load(opt->s3_credentials_file, opt->s3_profile, cred, d->hooks, err) < 0)
+	{
+		rb_error_prefix(err, "destination \"%s\": ", d->url);
+		free(cred);
+		return -1;
+	}
+	so.endpoint = opt->s3_endpoint;
+	so.region = opt->s3_region;
+	so.bucket = d->location;
+	so.credentials = cred;
+	so.tls_insecure = opt->s3_tls_no_verify;
+	so.ca_file = opt->s3_ca_file;
+	so.part_size = opt->s3_part_size;
+	so.allow_small_parts = opt->s3_allow_small_parts;
+	so.parts_in_flight = opt->s3_parts_in_flight;
+	if (opt->max_attempts > 0)
+	{
+		retry.max_attempts = opt->max_attempts;
+		so.retry = &retry;
+	}
+	d->impl = rb_s3_client_new(&so, d->hooks, err);
+	rb_aws_credentials_clear(cred);
+	free(cred);
+	if (d->impl == NULL)
+	{
+		rb_error_prefix(err, "destination \"%s\": ", d->url);
+		return -1;
+	}
+	d->ops = &s3_ops;
+	return 0;
+}
