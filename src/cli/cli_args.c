@@ -1,0 +1,575 @@
+/*
+ * cli_args.c — option parsing and --help texts of ripple-backup (see cli_args.h).
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_args.h"
+#include "cli_exit.h"
+#include "cli_report.h"
+#include "cli_resolve.h"
+
+enum
+{
+	OPT_DESTINATION = 1000,
+	OPT_S3_ENDPOINT,
+	OPT_S3_REGION,
+	OPT_S3_URI_STYLE,
+	OPT_S3_CREDENTIALS_FILE,
+	OPT_S3_PROFILE,
+	OPT_S3_CA_FILE,
+	OPT_S3_NO_VERIFY_TLS,
+	OPT_CONFIG,
+	OPT_DB,
+	OPT_SYSTEM_ID,
+	OPT_JSON,
+	OPT_LONG,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_FORCE,
+	OPT_ARCHIVE,
+	OPT_WORK_DIR,
+	OPT_PG_BINDIR,
+	OPT_MAINTENANCE_DB,
+	OPT_HELP = '?',
+	OPT_VERBOSE = 'v',
+	OPT_QUIET = 'q',
+	OPT_OUTPUT = 'o',
+	OPT_DBNAME = 'd',
+	OPT_CREATE = 'C',
+	OPT_JOBS = 'j',
+	OPT_HOST = 'h',
+	OPT_PORT = 'p',
+	OPT_USERNAME = 'U',
+	OPT_NO_OWNER = 'O',
+	OPT_NO_PRIVILEGES = 'x'
+};
+
+static const struct option long_options[] = {
+	{"destination", required_argument, NULL, OPT_DESTINATION},
+	{"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
+	{"s3-region", required_argument, NULL, OPT_S3_REGION},
+	{"s3-uri-style", required_argument, NULL, OPT_S3_URI_STYLE},
+	{"s3-credentials-file", required_argument, NULL, OPT_S3_CREDENTIALS_FILE},
+	{"s3-profile", required_argument, NULL, OPT_S3_PROFILE},
+	{"s3-ca-file", required_argument, NULL, OPT_S3_CA_FILE},
+	{"s3-no-verify-tls", no_argument, NULL, OPT_S3_NO_VERIFY_TLS},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"db", required_argument, NULL, OPT_DB},
+	{"system-id", required_argument, NULL, OPT_SYSTEM_ID},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"long", no_argument, NULL, OPT_LONG},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"archive", no_argument, NULL, OPT_ARCHIVE},
+	{"work-dir", required_argument, NULL, OPT_WORK_DIR},
+	{"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
+	{"maintenance-db", required_argument, NULL, OPT_MAINTENANCE_DB},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"dbname", required_argument, NULL, OPT_DBNAME},
+	{"create", no_argument, NULL, OPT_CREATE},
+	{"jobs", required_argument, NULL, OPT_JOBS},
+	{"host", required_argument, NULL, OPT_HOST},
+	{"port", required_argument, NULL, OPT_PORT},
+	{"username", required_argument, NULL, OPT_USERNAME},
+	{"no-owner", no_argument, NULL, OPT_NO_OWNER},
+	{"no-privileges", no_argument, NULL, OPT_NO_PRIVILEGES},
+	{NULL, 0, NULL, 0}
+};
+
+static const char short_options[] = "?vqo:d:Cj:h:p:U:Ox";
+
+/* options every command takes */
+static const int common_options[] = {
+	OPT_DESTINATION, OPT_S3_ENDPOINT, OPT_S3_REGION, OPT_S3_URI_STYLE,
+	OPT_S3_CREDENTIALS_FILE, OPT_S3_PROFILE, OPT_S3_CA_FILE, OPT_S3_NO_VERIFY_TLS,
+	OPT_CONFIG, OPT_HELP, OPT_VERBOSE, OPT_QUIET, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_DB, OPT_SYSTEM_ID, 0
+};
+static const int list_options[] = {OPT_JSON, OPT_LONG, 0};
+static const int info_options[] = {OPT_JSON, 0};
+static const int fetch_options[] = {OPT_OUTPUT, OPT_FORCE, 0};
+static const int verify_options[] = {OPT_ARCHIVE, OPT_WORK_DIR, OPT_PG_BINDIR, 0};
+static const int restore_options[] = {
+	OPT_DBNAME, OPT_CREATE, OPT_JOBS, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_NO_OWNER,
+	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_WORK_DIR, OPT_PG_BINDIR, 0
+};
+
+static const struct
+{
+	const char *name;
+	cli_command cmd;
+	const int  *options;
+}			commands[] = {
+	{"list", CLI_CMD_LIST, list_options},
+	{"info", CLI_CMD_INFO, info_options},
+	{"fetch", CLI_CMD_FETCH, fetch_options},
+	{"verify", CLI_CMD_VERIFY, verify_options},
+	{"restore", CLI_CMD_RESTORE, restore_options},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+cli_command
+cli_command_from_name(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return commands[i].cmd;
+	return CLI_CMD_NONE;
+}
+
+static bool
+in_list(const int *list, int opt)
+{
+	for (; *list; list++)
+		if (*list == opt)
+			return true;
+	return false;
+}
+
+static const char *
+option_name(int opt)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
+static int	usage_error(const char *command, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+
+static int
+usage_error(const char *command, const char *fmt,...)
+{
+	va_list		ap;
+	char		msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cli_error("%s", msg);
+	if (command)
+		cli_hint("Try \"%s %s --help\" for more information.", CLI_PROGNAME, command);
+	else
+		cli_hint("Try \"%s --help\" for more information.", CLI_PROGNAME);
+	return CLI_EXIT_USAGE;
+}
+
+static int
+set_flag(cli_args *args, const char *name, const char *value)
+{
+	rb_error	err;
+
+	rb_error_clear(&err);
+	if (cli_settings_set(&args->flags, name, value, &err) != 0)
+		return usage_error(args->command_name, "%s", err.msg);
+	return 0;
+}
+
+int
+cli_args_parse(int argc, char **argv, cli_args *args)
+{
+	const int  *allowed = NULL;
+	int			c;
+	int			rc;
+
+	memset(args, 0, sizeof(*args));
+	cli_settings_init(&args->flags);
+	args->progress = -1;
+	args->jobs = 1;
+
+	if (argc < 2)
+		return usage_error(NULL, "%s", "no command given");
+	args->command_name = argv[1];
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0 ||
+		strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)
+	{
+		args->help = true;
+		if (strcmp(argv[1], "help") == 0 && argc > 2)
+		{
+			args->command = cli_command_from_name(argv[2]);
+			if (args->command == CLI_CMD_NONE)
+				return usage_error(NULL, "unknown command \"%s\"", argv[2]);
+			args->command_name = argv[2];
+		}
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return 0;
+	args->command = cli_command_from_name(argv[1]);
+	if (args->command == CLI_CMD_NONE)
+	{
+		if (argv[1][0] == '-')
+			return usage_error(NULL, "the command must come first, not option \"%s\"", argv[1]);
+		return usage_error(NULL, "unknown command \"%s\"", argv[1]);
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].cmd == args->command)
+			allowed = commands[i].options;
+
+	optind = 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1)
+	{
+		if (c == '?' && optopt != 0)
+		{
+			char		opt[3] = {'-', (char) optopt, '\0'};
+
+			return usage_error(args->command_name, "invalid option or missing value for \"%s\"", opt);
+		}
+		if (c == '?' && strcmp(argv[optind - 1], "-?") != 0 && strcmp(argv[optind - 1], "--help") != 0)
+			return usage_error(args->command_name, "invalid option or missing value: \"%s\"", argv[optind - 1]);
+		if (c != '?' && c != 'h' && c != ':' && !in_list(common_options, c) && !in_list(allowed, c))
+		{
+			char		msg[256];
+
+			snprintf(msg, sizeof(msg), "option --%s is not valid for command \"%s\"",
+					 option_name(c), args->command_name);
+			return usage_error(args->command_name, "%s", msg);
+		}
+		if (c == 'h' && !in_list(allowed, c))
+		{
+			/* -h is --host for restore; elsewhere take it as help */
+			args->help = true;
+			continue;
+		}
+		switch (c)
+		{
+			case OPT_DESTINATION:
+				rc = set_flag(args, "destination", optarg);
+				break;
+			case OPT_S3_ENDPOINT:
+				rc = set_flag(args, "s3_endpoint", optarg);
+				break;
+			case OPT_S3_REGION:
+				rc = set_flag(args, "s3_region", optarg);
+				break;
+			case OPT_S3_URI_STYLE:
+				rc = set_flag(args, "s3_uri_style", optarg);
+				break;
+			case OPT_S3_CREDENTIALS_FILE:
+				rc = set_flag(args, "s3_credentials_file", optarg);
+				break;
+			case OPT_S3_PROFILE:
+				rc = set_flag(args, "s3_profile", optarg);
+				break;
+			case OPT_S3_CA_FILE:
+				rc = set_flag(args, "s3_ca_file", optarg);
+				break;
+			case OPT_S3_NO_VERIFY_TLS:
+				rc = set_flag(args, "s3_verify_tls", "off");
+				break;
+			case OPT_CONFIG:
+				args->config_file = optarg;
+				rc = 0;
+				break;
+			case OPT_DB:
+				args->db = optarg;
+				rc = 0;
+				break;
+			case OPT_SYSTEM_ID:
+				args->has_system_id = true;
+				rc = cli_parse_u64(optarg, &args->system_id) ? 0 :
+					usage_error(args->command_name, "invalid system identifier \"%s\"", optarg);
+				break;
+			case OPT_JSON:
+				args->json = true;
+				rc = 0;
+				break;
+			case OPT_LONG:
+				args->long_format = true;
+				rc = 0;
+				break;
+			case OPT_PROGRESS:
+				args->progress = 1;
+				rc = 0;
+				break;
+			case OPT_NO_PROGRESS:
+				args->progress = 0;
+				rc = 0;
+				break;
+			case OPT_FORCE:
+				args->force = true;
+				rc = 0;
+				break;
+			case OPT_ARCHIVE:
+				args->archive = true;
+				rc = 0;
+				break;
+			case OPT_WORK_DIR:
+				args->work_dir = optarg;
+				rc = 0;
+				break;
+			case OPT_PG_BINDIR:
+				args->pg_bindir = optarg;
+				rc = 0;
+				break;
+			case OPT_MAINTENANCE_DB:
+				args->maintenance_db = optarg;
+				rc = 0;
+				break;
+			case OPT_HELP:
+				args->help = true;
+				rc = 0;
+				break;
+			case OPT_VERBOSE:
+				args->verbose = true;
+				rc = 0;
+				break;
+			case OPT_QUIET:
+				args->quiet = true;
+				rc = 0;
+				break;
+			case OPT_OUTPUT:
+				args->output = optarg;
+				rc = 0;
+				break;
+			case OPT_DBNAME:
+				args->dbname = optarg;
+				rc = 0;
+				break;
+			case OPT_CREATE:
+				args->create = true;
+				rc = 0;
+				break;
+			case OPT_JOBS:
+				{
+					char	   *end;
+					long		j = strtol(optarg, &end, 10);
+
+					if (*optarg == '\0' || *end != '\0' || j < 1 || j > 64)
+						return usage_error(args->command_name,
+										   "invalid number of jobs \"%s\" (1 to 64)", optarg);
+					args->jobs = (int) j;
+					rc = 0;
+				}
+				break;
+			case OPT_HOST:
+				args->host = optarg;
+				rc = 0;
+				break;
+			case OPT_PORT:
+				args->port = optarg;
+				rc = 0;
+				break;
+			case OPT_USERNAME:
+				args->username = optarg;
+				rc = 0;
+				break;
+			case OPT_NO_OWNER:
+				args->no_owner = true;
+				rc = 0;
+				break;
+			case OPT_NO_PRIVILEGES:
+				args->no_privileges = true;
+				rc = 0;
+				break;
+			default:
+				rc = usage_error(args->command_name, "%s", "invalid option");
+				break;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (args->help)
+		return 0;
+
+	/* positional arguments */
+	if (args->command == CLI_CMD_LIST)
+	{
+		if (optind < argc)
+			return usage_error(args->command_name, "too many arguments: \"%s\"", argv[optind]);
+	}
+	else
+	{
+		if (optind >= argc)
+			return usage_error(args->command_name, "%s",
+							   "missing backup: give an ID, a KEY or \"latest\"");
+		args->selector = argv[optind++];
+		if (optind < argc)
+			return usage_error(args->command_name, "too many arguments: \"%s\"", argv[optind]);
+	}
+	if (args->command == CLI_CMD_FETCH && (args->output == NULL || args->output[0] == '\0'))
+		return usage_error(args->command_name, "%s", "missing output file: -o FILE");
+	if (args->command == CLI_CMD_RESTORE && (args->dbname == NULL || args->dbname[0] == '\0'))
+		return usage_error(args->command_name, "%s", "missing target database: --dbname NAME");
+	if (args->quiet && args->verbose)
+		return usage_error(args->command_name, "%s", "--quiet and --verbose cannot be used together");
+	return 0;
+}
+
+void
+cli_args_free(cli_args *args)
+{
+	cli_settings_free(&args->flags);
+}
+
+static const char help_overview[] =
+"ripple-backup lists, checks and restores the backups that the ripple_backup\n"
+"extension wrote, without needing the database server that took them.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup COMMAND [OPTION]... [ID|KEY|latest]\n"
+"\n"
+"Commands:\n"
+"  list                       backups in the destination, newest first\n"
+"  info    ID|KEY|latest      one backup's metadata\n"
+"  fetch   ID|KEY|latest -o FILE\n"
+"                             download, check, decompress to a file for pg_restore\n"
+"  verify  ID|KEY|latest      check size and SHA-256 (--archive: also the archive)\n"
+"  restore ID|KEY|latest --dbname NAME\n"
+"                             download, check, pg_restore, compare row counts\n"
+"\n"
+"A backup is named by its id (ripple_backup.backups.id), by its object KEY (as\n"
+"\"list --long\" prints it, or as a full URL), or \"latest\" (use --db to choose the\n"
+"database when several have backups).\n"
+"\n"
+"Run \"ripple-backup COMMAND --help\" for the options of a command.\n";
+
+static const char help_common[] =
+"\n"
+"Destination (flag > environment > config file):\n"
+"  --destination URL          s3://bucket/prefix or file:///directory\n"
+"                             (RIPPLE_BACKUP_DESTINATION)\n"
+"  --s3-endpoint URL          S3 endpoint, empty = AWS (RIPPLE_BACKUP_S3_ENDPOINT,\n"
+"                             else AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)\n"
+"  --s3-region NAME           (RIPPLE_BACKUP_S3_REGION, else AWS_REGION,\n"
+"                             AWS_DEFAULT_REGION; default us-east-1)\n"
+"  --s3-uri-style STYLE       path, virtual or auto (RIPPLE_BACKUP_S3_URI_STYLE)\n"
+"  --s3-credentials-file FILE AWS shared-credentials file\n"
+"                             (RIPPLE_BACKUP_S3_CREDENTIALS_FILE; default: the\n"
+"                             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment,\n"
+"                             then ~/.aws/credentials)\n"
+"  --s3-profile NAME          profile in that file (RIPPLE_BACKUP_S3_PROFILE, AWS_PROFILE)\n"
+"  --s3-ca-file FILE          extra CA bundle (RIPPLE_BACKUP_S3_CA_FILE)\n"
+"  --s3-no-verify-tls         do not verify the endpoint's certificate\n"
+"                             (RIPPLE_BACKUP_S3_VERIFY_TLS=off)\n"
+"  --config FILE              config file (RIPPLE_BACKUP_CONFIG; default\n"
+"                             ~/.config/ripple-backup.conf, then /etc/ripple-backup.conf):\n"
+"                             \"name = value\" lines with the extension's setting names\n"
+"                             (destination, s3_endpoint, s3_region, s3_uri_style,\n"
+"                             s3_credentials_file, s3_profile, s3_ca_file, s3_verify_tls)\n"
+"\n"
+"Selection and output:\n"
+"  --db NAME                  only backups of this database\n"
+"  --system-id N              only backups of this system identifier\n"
+"  --progress, --no-progress  progress bar on stderr (default: when it is a terminal)\n"
+"  -q, --quiet                only errors\n"
+"  -v, --verbose              also S3 requests and retries\n"
+"  -?, --help                 this help\n"
+"\n"
+"Exit codes: 0 success, 1 error, 2 usage or configuration error, 3 backup (or\n"
+"destination, or metadata) not found, 4 verification failed (size, checksum,\n"
+"archive or row counts do not match).\n"
+"Documentation: docs/cli.md and docs/DISASTER_RECOVERY_RUNBOOK.md.\n";
+
+static const char help_list[] =
+"ripple-backup list: the backups in the destination, read from their metadata\n"
+"objects, newest first: time (UTC), database, size, tables, rows, id, label.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup list [--db NAME] [--system-id N] [--json] [--long]\n"
+"\n"
+"Options:\n"
+"  --json                     a JSON array of objects (keys: backup_id, timestamp,\n"
+"                             dbname, system_identifier, size_bytes, tables, rows,\n"
+"                             label, backup_type, compression, sha256, key, url)\n"
+"  --long                     also the system identifier and the object key\n"
+"Exits 3 when no backup matches.\n";
+
+static const char help_info[] =
+"ripple-backup info: one backup's metadata and per-table row counts.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup info ID|KEY|latest [--db NAME] [--system-id N] [--json]\n"
+"\n"
+"Options:\n"
+"  --json                     the metadata document, with key and url added\n";
+
+static const char help_fetch[] =
+"ripple-backup fetch: download a backup, check its size and SHA-256 against the\n"
+"metadata, and decompress it into FILE, a custom-format archive for pg_restore.\n"
+"On any mismatch it fails with exit code 4 and leaves no FILE.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup fetch ID|KEY|latest -o FILE [--force]\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE          where to write the archive (written as FILE.partial-*,\n"
+"                             renamed when complete)\n"
+"  --force                    replace FILE if it exists\n";
+
+static const char help_verify[] =
+"ripple-backup verify: download a backup and check its size and SHA-256 against\n"
+"the metadata.  With --archive, also decompress it, read the whole archive\n"
+"(per-table row counts must match the metadata) and run \"pg_restore --list\" on it.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup verify ID|KEY|latest [--archive]\n"
+"\n"
+"Options:\n"
+"  --archive                  also check the archive (needs pg_restore)\n"
+"  --work-dir DIR             temporary archive for pg_restore (default $TMPDIR or /tmp)\n"
+"  --pg-bindir DIR            where pg_restore is (default: beside ripple-backup, PATH)\n"
+"Exits 4 when the backup does not verify.\n";
+
+static const char help_restore[] =
+"ripple-backup restore: download a backup, check it, restore it with pg_restore\n"
+"into database NAME, then count the rows of every table the metadata lists and\n"
+"compare; prints the time taken.  Exits 4 when a count differs.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup restore ID|KEY|latest --dbname NAME [--create] [--jobs N]\n"
+"\n"
+"Options:\n"
+"  -d, --dbname NAME          target database\n"
+"  -C, --create               create NAME first (CREATE DATABASE ... TEMPLATE template0,\n"
+"                             issued in --maintenance-db); it must not exist\n"
+"  -j, --jobs N               parallel pg_restore jobs (default 1)\n"
+"  -h, --host HOST            server host or socket directory (else PGHOST)\n"
+"  -p, --port PORT            server port (else PGPORT)\n"
+"  -U, --username NAME        user name (else PGUSER); the password comes from\n"
+"                             PGPASSWORD or ~/.pgpass, never from the command line\n"
+"  -O, --no-owner             do not restore object ownership (pg_restore -O)\n"
+"  -x, --no-privileges        do not restore privileges (pg_restore -x)\n"
+"  --maintenance-db NAME      database to connect to for --create (default postgres)\n"
+"  --work-dir DIR             where the decompressed archive is kept during the\n"
+"                             restore (default $TMPDIR or /tmp; removed afterwards)\n"
+"  --pg-bindir DIR            where pg_restore and psql are (default: beside\n"
+"                             ripple-backup, then PATH)\n";
+
+void
+cli_print_help(cli_command cmd)
+{
+	switch (cmd)
+	{
+		case CLI_CMD_NONE:
+			fputs(help_overview, stdout);
+			break;
+		case CLI_CMD_LIST:
+			fputs(help_list, stdout);
+			break;
+		case CLI_CMD_INFO:
+			fputs(help_info, stdout);
+			break;
+		case CLI_CMD_FETCH:
+			fputs(help_fetch, stdout);
+			break;
+		case CLI_CMD_VERIFY:
+			fputs(help_verify, stdout);
+			break;
+		case CLI_CMD_RESTORE:
+			fputs(help_restore, stdout);
+			break;
+	}
+	fputs(help_common, stdout);
+}

@@ -1,0 +1,227 @@
+/*
+ * cli_catalog.c — reads the metadata objects of a destination (see cli_catalog.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_catalog.h"
+#include "rb_buf.h"
+
+#define METADATA_MAX_SIZE (64 * 1024 * 1024)
+
+typedef struct small_sink
+{
+	rb_buf	   *out;
+	size_t		max;
+} small_sink;
+
+static int
+small_write(void *arg, const void *data, size_t len, rb_error *err)
+{
+	small_sink *s = arg;
+
+	if (s->out->len + len > s->max)
+		return rb_error_set(err, RB_ERR_INTEGRITY, "object is larger than %zu bytes", s->max);
+	rb_buf_append(s->out, data, len);
+	return 0;
+}
+
+int
+cli_get_small(rb_destination *d, const char *key, size_t max, rb_buf *out, rb_error *err)
+{
+	small_sink	s = {out, max};
+
+	rb_buf_reset(out);
+	return rb_destination_get(d, key, 0, 0, small_write, &s, err);
+}
+
+void
+cli_backup_free(cli_backup *b)
+{
+	free(b->key);
+	free(b->metadata_key);
+	rb_backup_metadata_free(&b->meta);
+	b->key = b->metadata_key = NULL;
+}
+
+static int
+load_metadata(rb_destination *d, const char *key, const char *metadata_key, cli_backup *b,
+			  rb_error *err)
+{
+	rb_buf		json = RB_BUF_INIT;
+	int			rc;
+
+	memset(b, 0, sizeof(*b));
+	rb_backup_metadata_init(&b->meta);
+	b->key = strdup(key);
+	b->metadata_key = strdup(metadata_key);
+	rc = cli_get_small(d, metadata_key, METADATA_MAX_SIZE, &json, err);
+	if (rc == 0)
+	{
+		rb_backup_metadata_free(&b->meta);
+		rc = rb_backup_metadata_from_json(rb_buf_str(&json), json.len, &b->meta, err);
+		if (rc != 0)
+		{
+			char	   *url = rb_destination_url_for(d, metadata_key);
+
+			rb_error_prefix(err, "invalid metadata object %s: ", url);
+			free(url);
+		}
+	}
+	rb_buf_free(&json);
+	return rc;
+}
+
+int
+cli_backup_load(rb_destination *d, const char *key, cli_backup *b, rb_error *err)
+{
+	rb_buf		mk = RB_BUF_INIT;
+	int			rc;
+
+	rb_buf_appendf(&mk, "%s%s", key, CLI_METADATA_SUFFIX);
+	rc = load_metadata(d, key, rb_buf_str(&mk), b, err);
+	if (rc != 0 && err->code == RB_ERR_NOT_FOUND)
+	{
+		uint64_t	size;
+		int64_t		mtime;
+		rb_error	herr;
+
+		rb_error_clear(&herr);
+		if (rb_destination_head(d, key, &size, &mtime, &herr) == 0)
+			rb_error_set(err, RB_ERR_NOT_FOUND,
+						 "backup object \"%s\" in %s has no metadata object \"%s\": it is not a complete backup",
+						 key, rb_destination_url(d), rb_buf_str(&mk));
+		else
+			rb_error_set(err, RB_ERR_NOT_FOUND, "no backup object \"%s\" in %s",
+						 key, rb_destination_url(d));
+	}
+	rb_buf_free(&mk);
+	return rc;
+}
+
+typedef struct key_list
+{
+	char	  **keys;
+	size_t		n;
+	size_t		cap;
+} key_list;
+
+static int
+collect_metadata_key(void *arg, const rb_object_info *info, rb_error *err)
+{
+	key_list   *kl = arg;
+	size_t		len = strlen(info->key);
+	size_t		sl = strlen(CLI_METADATA_SUFFIX);
+
+	(void) err;
+	if (len <= sl || strcmp(info->key + len - sl, CLI_METADATA_SUFFIX) != 0)
+		return 0;
+	if (kl->n == kl->cap)
+	{
+		size_t		cap = kl->cap ? kl->cap * 2 : 64;
+		char	  **k = realloc(kl->keys, cap * sizeof(char *));
+
+		if (k == NULL)
+			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		kl->keys = k;
+		kl->cap = cap;
+	}
+	kl->keys[kl->n] = strdup(info->key);
+	if (kl->keys[kl->n] == NULL)
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	kl->n++;
+	return 0;
+}
+
+static int
+cmp_backup_newest(const void *a, const void *b)
+{
+	const cli_backup *x = a;
+	const cli_backup *y = b;
+	cli_backup_ref rx = {x->key, x->meta.backup_id, x->meta.system_identifier,
+	x->meta.dbname, x->meta.timestamp};
+	cli_backup_ref ry = {y->key, y->meta.backup_id, y->meta.system_identifier,
+	y->meta.dbname, y->meta.timestamp};
+
+	return cli_backup_ref_cmp_newest(&rx, &ry);
+}
+
+int
+cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat, rb_error *err)
+{
+	key_list	kl = {NULL, 0, 0};
+	int			rc;
+
+	memset(cat, 0, sizeof(*cat));
+	rc = rb_destination_list(d, "", collect_metadata_key, &kl, err);
+	if (rc == 0 && kl.n > 0)
+	{
+		cat->items = calloc(kl.n, sizeof(cli_backup));
+		if (cat->items == NULL)
+			rc = rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; rc == 0 && i < kl.n; i++)
+	{
+		size_t		kl_len = strlen(kl.keys[i]) - strlen(CLI_METADATA_SUFFIX);
+		char	   *key = strndup(kl.keys[i], kl_len);
+		rb_error	merr;
+		cli_backup *b = &cat->items[cat->n];
+
+		rb_error_clear(&merr);
+		if (load_metadata(d, key, kl.keys[i], b, &merr) == 0)
+			cat->n++;
+		else if (merr.code == RB_ERR_CANCELLED || merr.code == RB_ERR_CIRCUIT_OPEN ||
+				 merr.code == RB_ERR_NETWORK || merr.code == RB_ERR_AUTH)
+		{
+			/* the destination itself is failing: stop, do not pretend */
+			*err = merr;
+			cli_backup_free(b);
+			rc = -1;
+		}
+		else
+		{
+			rb_log(hooks, RB_LOG_WARNING, "skipping %s", merr.msg);
+			cli_backup_free(b);
+			cat->invalid++;
+		}
+		free(key);
+	}
+	for (size_t i = 0; i < kl.n; i++)
+		free(kl.keys[i]);
+	free(kl.keys);
+	if (rc != 0)
+	{
+		cli_catalog_free(cat);
+		return -1;
+	}
+	if (cat->n > 1)
+		qsort(cat->items, cat->n, sizeof(cli_backup), cmp_backup_newest);
+	if (cat->n > 0)
+	{
+		cat->refs = calloc(cat->n, sizeof(cli_backup_ref));
+		if (cat->refs == NULL)
+		{
+			cli_catalog_free(cat);
+			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < cat->n; i++)
+		{
+			cat->refs[i].key = cat->items[i].key;
+			cat->refs[i].backup_id = cat->items[i].meta.backup_id;
+			cat->refs[i].system_identifier = cat->items[i].meta.system_identifier;
+			cat->refs[i].dbname = cat->items[i].meta.dbname;
+			cat->refs[i].timestamp = cat->items[i].meta.timestamp;
+		}
+	}
+	return 0;
+}
+
+void
+cli_catalog_free(cli_catalog *cat)
+{
+	for (size_t i = 0; i < cat->n; i++)
+		cli_backup_free(&cat->items[i]);
+	free(cat->items);
+	free(cat->refs);
+	memset(cat, 0, sizeof(*cat));
+}

@@ -1,0 +1,17 @@
+/*
+ * cli_commands.h — the five commands of ripple-backup.  Each takes the open
+ * context and returns the process exit code (cli_exit.h), having printed its
+ * result to stdout and any problem to stderr.
+ */
+#ifndef CLI_COMMANDS_H
+#define CLI_COMMANDS_H
+
+#include "cli_context.h"
+
+int			cli_cmd_list(cli_ctx *ctx);
+int			cli_cmd_info(cli_ctx *ctx);
+int			cli_cmd_fetch(cli_ctx *ctx);
+int			cli_cmd_verify(cli_ctx *ctx);
+int			cli_cmd_restore(cli_ctx *ctx);
+
+#endif							/* CLI_COMMANDS_H */

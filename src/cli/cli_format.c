@@ -1,0 +1,90 @@
+/*
+ * cli_format.c — sizes, durations, times and JSON strings for output (see cli_format.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_format.h"
+
+void
+cli_format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"kB", "MB", "GB", "TB", "PB"};
+	double		v = (double) bytes;
+	int			u = -1;
+
+	if (bytes < 1000)
+	{
+		snprintf(buf, len, "%" PRIu64 " B", bytes);
+		return;
+	}
+	while (v >= 1000.0 && u < 4)
+	{
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+void
+cli_format_duration(double seconds, char *buf, size_t len)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 60)
+		snprintf(buf, len, "%.1f s", seconds);
+	else if (seconds < 3600)
+		snprintf(buf, len, "%d min %02d s", (int) seconds / 60, (int) seconds % 60);
+	else
+		snprintf(buf, len, "%d h %02d min", (int) seconds / 3600, ((int) seconds % 3600) / 60);
+}
+
+void
+cli_format_time(const char *iso, char *buf, size_t len)
+{
+	size_t		n = iso ? strlen(iso) : 0;
+
+	if (n == 20 && iso[10] == 'T' && iso[19] == 'Z')
+		snprintf(buf, len, "%.10s %.8s", iso, iso + 11);
+	else
+		snprintf(buf, len, "%s", iso ? iso : "");
+}
+
+void
+cli_json_string(rb_buf *out, const char *s)
+{
+	if (s == NULL)
+	{
+		rb_buf_append_str(out, "null");
+		return;
+	}
+	rb_buf_append_char(out, '"');
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		switch (*p)
+		{
+			case '"':
+				rb_buf_append_str(out, "\\\"");
+				break;
+			case '\\':
+				rb_buf_append_str(out, "\\\\");
+				break;
+			case '\n':
+				rb_buf_append_str(out, "\\n");
+				break;
+			case '\r':
+				rb_buf_append_str(out, "\\r");
+				break;
+			case '\t':
+				rb_buf_append_str(out, "\\t");
+				break;
+			default:
+				if (*p < 0x20)
+					rb_buf_appendf(out, "\\u%04x", *p);
+				else
+					rb_buf_append_char(out, (char) *p);
+		}
+	}
+	rb_buf_append_char(out, '"');
+}

@@ -1,0 +1,65 @@
+/*
+ * cli_json.c — JSON objects for list --json and info --json (see cli_json.h).
+ * system_identifier is a string, as in the metadata: it exceeds a JSON number's
+ * exact range.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "cli_format.h"
+#include "cli_json.h"
+
+void
+cli_json_backup(rb_buf *out, const cli_backup *b, const char *url, bool with_tables)
+{
+	const rb_backup_metadata *m = &b->meta;
+
+	rb_buf_appendf(out, "{\"backup_id\": %" PRId64 ", \"timestamp\": ", m->backup_id);
+	cli_json_string(out, m->timestamp);
+	rb_buf_append_str(out, ", \"dbname\": ");
+	cli_json_string(out, m->dbname);
+	rb_buf_appendf(out, ", \"system_identifier\": \"%" PRIu64 "\"", m->system_identifier);
+	rb_buf_appendf(out, ", \"size_bytes\": %" PRIu64, m->size_bytes);
+	rb_buf_appendf(out, ", \"tables\": %zu, \"rows\": %" PRId64,
+				   m->table_counts.n, rb_table_counts_total(&m->table_counts));
+	rb_buf_append_str(out, ", \"label\": ");
+	cli_json_string(out, m->label);
+	rb_buf_append_str(out, ", \"backup_type\": ");
+	cli_json_string(out, m->backup_type);
+	rb_buf_append_str(out, ", \"compression\": ");
+	cli_json_string(out, m->compression);
+	rb_buf_append_str(out, ", \"sha256\": ");
+	cli_json_string(out, m->sha256);
+	rb_buf_append_str(out, ", \"key\": ");
+	cli_json_string(out, b->key);
+	rb_buf_append_str(out, ", \"url\": ");
+	cli_json_string(out, url);
+	if (with_tables)
+	{
+		rb_buf_appendf(out, ", \"format_version\": %d", m->format_version);
+		rb_buf_append_str(out, ", \"pg_dump_format\": ");
+		cli_json_string(out, m->pg_dump_format);
+		rb_buf_append_str(out, ", \"server_version\": ");
+		cli_json_string(out, m->server_version);
+		rb_buf_append_str(out, ", \"extension_version\": ");
+		cli_json_string(out, m->extension_version);
+		rb_buf_appendf(out, ", \"duration_seconds\": %.3f", m->duration_seconds);
+		rb_buf_appendf(out, ", \"uncompressed_bytes\": %" PRIu64, m->uncompressed_bytes);
+		rb_buf_append_str(out, ", \"metadata_key\": ");
+		cli_json_string(out, b->metadata_key);
+		rb_buf_append_str(out, ", \"table_counts\": {");
+		for (size_t i = 0; i < m->table_counts.n; i++)
+		{
+			const rb_table_count *t = &m->table_counts.items[i];
+			char	   *k = rb_table_key_format(t->schema, t->table);
+
+			if (i > 0)
+				rb_buf_append_str(out, ", ");
+			cli_json_string(out, k);
+			rb_buf_appendf(out, ": %" PRId64, t->rows);
+			free(k);
+		}
+		rb_buf_append_str(out, "}");
+	}
+	rb_buf_append_str(out, "}");
+}

@@ -1,0 +1,82 @@
+/*
+ * cli_resolve.h — which backup an operator means: "latest", a backup id, or an
+ * object key (the dump's key, its metadata key, or either as a full URL under the
+ * destination), narrowed by --db and --system-id.  Also the newest-first order of
+ * listings.  Pure logic on a light view of the catalog, for unit tests.
+ */
+#ifndef CLI_RESOLVE_H
+#define CLI_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rb_error.h"
+
+#define CLI_METADATA_SUFFIX ".metadata.json"
+
+/* What resolution needs to know of one backup (strings borrowed). */
+typedef struct cli_backup_ref
+{
+	const char *key;			/* dump object key, relative to the destination */
+	int64_t		backup_id;
+	uint64_t	system_identifier;
+	const char *dbname;
+	const char *timestamp;		/* ISO 8601 UTC: sorts as text */
+} cli_backup_ref;
+
+typedef enum cli_selector_kind
+{
+	CLI_SELECT_LATEST,
+	CLI_SELECT_ID,
+	CLI_SELECT_KEY
+} cli_selector_kind;
+
+typedef struct cli_selector
+{
+	cli_selector_kind kind;
+	int64_t		id;				/* CLI_SELECT_ID */
+	char	   *key;			/* CLI_SELECT_KEY: dump object key, malloc'd */
+} cli_selector;
+
+/* Filters from the command line (NULL / has_system_id false = any). */
+typedef struct cli_filter
+{
+	const char *dbname;
+	bool		has_system_id;
+	uint64_t	system_identifier;
+} cli_filter;
+
+/*
+ * Parses the operator's ID|KEY|latest.  dest_url (normalised, no trailing slash)
+ * lets a full URL be given.  RB_ERR_INVALID for an empty text or a URL outside
+ * the destination.  Free with cli_selector_free.
+ */
+int			cli_selector_parse(const char *text, const char *dest_url, cli_selector *sel,
+							   rb_error *err);
+void		cli_selector_free(cli_selector *sel);
+
+/* qsort comparator: newest first (timestamp, then backup id, then key). */
+int			cli_backup_ref_cmp_newest(const void *a, const void *b);
+
+/* True when ref passes the filter. */
+bool		cli_filter_match(const cli_filter *f, const cli_backup_ref *ref);
+
+/*
+ * Finds the backup sel means among refs (any order).  Returns its index, or -1
+ * with err:
+ *   RB_ERR_NOT_FOUND  no backup of database "x" in URL / no backup with id 7 in URL /
+ *                     no backups in URL / no backup object "k" in URL
+ *   RB_ERR_INVALID    several databases with "latest" and no --db; an id that
+ *                     several systems share and no --system-id
+ */
+long		cli_resolve(const cli_backup_ref *refs, size_t n, const cli_selector *sel,
+						const cli_filter *filter, const char *dest_url, rb_error *err);
+
+/* Hint that goes with a resolution error (NULL when none). */
+const char *cli_resolve_hint(const rb_error *err);
+
+/* Parses a decimal unsigned 64-bit number (the whole text); false when invalid. */
+bool		cli_parse_u64(const char *text, uint64_t *out);
+
+#endif							/* CLI_RESOLVE_H */

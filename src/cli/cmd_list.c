@@ -1,0 +1,113 @@
+/*
+ * cmd_list.c — "ripple-backup list": the backups in the destination, newest
+ * first, as a table or as a JSON array.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli_commands.h"
+#include "cli_exit.h"
+#include "cli_format.h"
+#include "cli_json.h"
+#include "cli_report.h"
+#include "cli_table.h"
+
+int
+cli_cmd_list(cli_ctx *ctx)
+{
+	const cli_args *args = ctx->args;
+	cli_catalog cat;
+	cli_filter	filter = {args->db, args->has_system_id, args->system_id};
+	size_t		shown = 0;
+	int			rc;
+
+	rc = cli_ctx_load_catalog(ctx, &cat);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+
+	if (args->json)
+	{
+		rb_buf		out = RB_BUF_INIT;
+
+		rb_buf_append_str(&out, "[");
+		for (size_t i = 0; i < cat.n; i++)
+		{
+			char	   *url;
+
+			if (!cli_filter_match(&filter, &cat.refs[i]))
+				continue;
+			url = rb_destination_url_for(ctx->dest, cat.items[i].key);
+			rb_buf_append_str(&out, shown ? ",\n " : "\n ");
+			cli_json_backup(&out, &cat.items[i], url, false);
+			free(url);
+			shown++;
+		}
+		rb_buf_append_str(&out, shown ? "\n]\n" : "]\n");
+		fputs(rb_buf_str(&out), stdout);
+		rb_buf_free(&out);
+	}
+	else
+	{
+		static const bool right_short[] = {false, false, true, true, true, true, false};
+		static const bool right_long[] = {false, false, true, true, true, true, false, false, false};
+		cli_table	t;
+
+		cli_table_init(&t, args->long_format ? 9 : 7, args->long_format ? right_long : right_short);
+		cli_table_add(&t, "TIME (UTC)");
+		cli_table_add(&t, "DATABASE");
+		cli_table_add(&t, "SIZE");
+		cli_table_add(&t, "TABLES");
+		cli_table_add(&t, "ROWS");
+		cli_table_add(&t, "ID");
+		cli_table_add(&t, "LABEL");
+		if (args->long_format)
+		{
+			cli_table_add(&t, "SYSTEM");
+			cli_table_add(&t, "KEY");
+		}
+		for (size_t i = 0; i < cat.n; i++)
+		{
+			const rb_backup_metadata *m = &cat.items[i].meta;
+			char		buf[64];
+
+			if (!cli_filter_match(&filter, &cat.refs[i]))
+				continue;
+			cli_format_time(m->timestamp, buf, sizeof(buf));
+			cli_table_add(&t, buf);
+			cli_table_add(&t, m->dbname);
+			cli_format_bytes(m->size_bytes, buf, sizeof(buf));
+			cli_table_add(&t, buf);
+			cli_table_addf(&t, "%zu", m->table_counts.n);
+			cli_table_addf(&t, "%" PRId64, rb_table_counts_total(&m->table_counts));
+			cli_table_addf(&t, "%" PRId64, m->backup_id);
+			cli_table_add(&t, m->label ? m->label : "");
+			if (args->long_format)
+			{
+				cli_table_addf(&t, "%" PRIu64, m->system_identifier);
+				cli_table_add(&t, cat.items[i].key);
+			}
+			shown++;
+		}
+		if (shown > 0)
+			cli_table_print(&t, stdout);
+		cli_table_free(&t);
+	}
+	fflush(stdout);
+
+	if (shown == 0)
+	{
+		rb_error	err;
+		cli_selector sel = {CLI_SELECT_LATEST, 0, NULL};
+
+		rb_error_clear(&err);
+		/* same wording as the lookup of "latest" */
+		(void) cli_resolve(NULL, 0, &sel, &filter, ctx->url, &err);
+		cli_error("%s", err.msg);
+		if (cat.invalid > 0)
+			cli_detail("%zu metadata objects could not be read.", cat.invalid);
+		rc = CLI_EXIT_NOT_FOUND;
+	}
+	cli_catalog_free(&cat);
+	return rc;
+}

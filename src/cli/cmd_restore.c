@@ -1,0 +1,211 @@
+/*
+ * cmd_restore.c — "ripple-backup restore": download a backup, prove it against
+ * its metadata while decompressing it into a temporary archive in the work
+ * directory (pg_restore --jobs needs a seekable file), optionally create the
+ * target database, run pg_restore, then count the rows of every table the
+ * metadata lists and compare.  Prints the time each step took.  The temporary
+ * archive is removed whatever happens.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_commands.h"
+#include "cli_exit.h"
+#include "cli_fetch.h"
+#include "cli_format.h"
+#include "cli_pgtools.h"
+#include "cli_progress.h"
+#include "cli_report.h"
+#include "cli_rowcount.h"
+#include "cli_tempfile.h"
+
+static int
+create_database(cli_ctx *ctx, const char *psql, const cli_conn *conn, rb_error *err)
+{
+	const cli_args *args = ctx->args;
+	cli_argv	argv = {0};
+	char	   *conninfo = cli_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
+	char	   *ident = cli_quote_ident(args->dbname);
+	int			rc;
+
+	cli_argv_add(&argv, psql);
+	cli_argv_add(&argv, "-X");
+	cli_argv_add(&argv, "-q");
+	cli_argv_add(&argv, "--no-password");
+	cli_argv_add(&argv, "-v");
+	cli_argv_add(&argv, "ON_ERROR_STOP=1");
+	cli_conn_add_args(conn, &argv);
+	cli_argv_addf(&argv, "--dbname=%s", conninfo);
+	cli_argv_add(&argv, "-c");
+	cli_argv_addf(&argv, "CREATE DATABASE %s TEMPLATE template0", ident);
+	rc = cli_run_program(&argv, NULL, "create db", NULL, &ctx->hooks, err);
+	if (rc != 0)
+		rb_error_prefix(err, "could not create database \"%s\": ", args->dbname);
+	cli_argv_free(&argv);
+	free(conninfo);
+	free(ident);
+	return rc;
+}
+
+static int
+run_pg_restore(cli_ctx *ctx, const char *pg_restore, const cli_conn *conn, const char *file,
+			   rb_error *err)
+{
+	const cli_args *args = ctx->args;
+	cli_argv	argv = {0};
+	char	   *conninfo = cli_conninfo_dbname(args->dbname);
+	int			rc;
+
+	cli_argv_add(&argv, pg_restore);
+	cli_argv_add(&argv, "--no-password");
+	cli_argv_addf(&argv, "--jobs=%d", args->jobs);
+	if (args->no_owner)
+		cli_argv_add(&argv, "--no-owner");
+	if (args->no_privileges)
+		cli_argv_add(&argv, "--no-privileges");
+	if (args->verbose)
+		cli_argv_add(&argv, "--verbose");
+	cli_conn_add_args(conn, &argv);
+	cli_argv_addf(&argv, "--dbname=%s", conninfo);
+	cli_argv_add(&argv, file);
+	rc = cli_run_program(&argv, NULL, "pg_restore", NULL, &ctx->hooks, err);
+	cli_argv_free(&argv);
+	free(conninfo);
+	return rc;
+}
+
+int
+cli_cmd_restore(cli_ctx *ctx)
+{
+	const cli_args *args = ctx->args;
+	const char *work = cli_work_dir(args->work_dir);
+	cli_conn	conn = {args->host, args->port, args->username};
+	cli_catalog cat;
+	const cli_backup *b;
+	cli_tempfile tmp = {NULL, -1};
+	cli_fetch_options fo;
+	cli_fetch_result res;
+	cli_count_result counts;
+	rb_error	err;
+	char	   *pg_restore = NULL;
+	char	   *psql = NULL;
+	char		desc[512],
+				s1[32],
+				s2[32],
+				s3[32];
+	double		t0 = cli_now(),
+				t_fetch,
+				t_restore,
+				t_count;
+	int			rc;
+
+	memset(&counts, 0, sizeof(counts));
+	rb_error_clear(&err);
+	pg_restore = cli_find_pg_program("pg_restore", args->pg_bindir, &err);
+	if (pg_restore == NULL)
+		return cli_fail(&err);
+	psql = cli_find_pg_program("psql", args->pg_bindir, &err);
+	if (psql == NULL)
+	{
+		free(pg_restore);
+		return cli_fail(&err);
+	}
+	rc = cli_ctx_find_backup(ctx, &cat, &b);
+	if (rc != CLI_EXIT_OK)
+		goto out_programs;
+	cli_describe_backup(b, desc, sizeof(desc));
+	cli_info("restoring %s into database \"%s\"", desc, args->dbname);
+
+	/* 1. download, check, decompress */
+	if (cli_check_free_space(work, b->meta.uncompressed_bytes, &err) != 0 ||
+		cli_tempfile_create(&tmp, work, "ripple-backup-restore-", ".dump", &err) != 0)
+	{
+		rc = cli_fail(&err);
+		cli_hint("Choose a directory with enough space with --work-dir.");
+		goto out;
+	}
+	memset(&fo, 0, sizeof(fo));
+	fo.out_fd = tmp.fd;
+	fo.out_name = tmp.path;
+	fo.progress_label = "download";
+	if (cli_fetch(ctx->dest, b, &fo, &ctx->hooks, &res, &err) != 0)
+	{
+		rc = cli_fail(&err);
+		if (err.code == RB_ERR_INTEGRITY)
+			cli_detail("Nothing was restored: the backup does not match its metadata.");
+		goto out;
+	}
+	t_fetch = res.seconds;
+	cli_format_bytes(res.stored_bytes, s1, sizeof(s1));
+	cli_format_bytes(res.archive_bytes, s2, sizeof(s2));
+	cli_format_duration(t_fetch, s3, sizeof(s3));
+	cli_info("downloaded %s, size and sha256 match, %s archive (%s)", s1, s2, s3);
+
+	/* 2. the target database */
+	if (args->create)
+	{
+		if (create_database(ctx, psql, &conn, &err) != 0)
+		{
+			rc = cli_fail(&err);
+			goto out;
+		}
+		cli_info("created database \"%s\"", args->dbname);
+	}
+
+	/* 3. pg_restore */
+	{
+		double		t = cli_now();
+
+		if (run_pg_restore(ctx, pg_restore, &conn, tmp.path, &err) != 0)
+		{
+			rb_error_prefix(&err, "pg_restore into database \"%s\" failed: ", args->dbname);
+			rc = err.code == RB_ERR_CHILD ? CLI_EXIT_ERROR : cli_exit_for_error(err.code);
+			cli_error("%s", err.msg);
+			goto out;
+		}
+		t_restore = cli_now() - t;
+	}
+	cli_tempfile_remove(&tmp);
+	cli_format_duration(t_restore, s3, sizeof(s3));
+	cli_info("pg_restore --jobs=%d finished (%s)", args->jobs, s3);
+
+	/* 4. row counts */
+	{
+		double		t = cli_now();
+
+		if (cli_check_row_counts(psql, &conn, args->dbname, &b->meta.table_counts, &ctx->hooks,
+								 &counts, &err) != 0)
+		{
+			rc = cli_fail(&err);
+			goto out;
+		}
+		t_count = cli_now() - t;
+	}
+	cli_format_duration(cli_now() - t0, s1, sizeof(s1));
+	if (counts.mismatched > 0 || counts.missing > 0)
+	{
+		cli_error("row counts of database \"%s\" do not match %s: %zu of %zu tables differ, %zu could not be counted",
+				  args->dbname, desc, counts.mismatched, counts.tables, counts.missing);
+		fputs(rb_buf_str(&counts.report), stderr);
+		rc = CLI_EXIT_VERIFY;
+		goto out;
+	}
+	cli_format_duration(t_count, s2, sizeof(s2));
+	cli_info("row counts match the backup for all %zu tables (%" PRId64 " rows; %s)",
+			 counts.tables, counts.rows_found, s2);
+	if (!args->quiet)
+		printf("restored %s into database \"%s\" in %s (download %.1f s, pg_restore %.1f s, row counts %.1f s)\n",
+			   desc, args->dbname, s1, t_fetch, t_restore, t_count);
+	rc = CLI_EXIT_OK;
+
+out:
+	cli_tempfile_remove(&tmp);
+	rb_buf_free(&counts.report);
+	cli_catalog_free(&cat);
+out_programs:
+	free(pg_restore);
+	free(psql);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * main.c — ripple-backup, the disaster-recovery tool of ripple_backup: lists,
+ * checks and restores the backups in a destination without the database server
+ * that took them.  Linked with src/core only (never postgres.h, never libpq).
+ * This file parses the command line and dispatches to the commands (cmd_*.c);
+ * docs/cli.md is the reference.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli_args.h"
+#include "cli_commands.h"
+#include "cli_context.h"
+#include "cli_exit.h"
+#include "cli_progress.h"
+#include "cli_report.h"
+
+#define CLI_VERSION "1.0"
+
+int
+main(int argc, char **argv)
+{
+	cli_args	args;
+	cli_ctx		ctx;
+	int			rc;
+
+	rc = cli_args_parse(argc, argv, &args);
+	if (rc != CLI_EXIT_OK)
+	{
+		cli_args_free(&args);
+		return rc;
+	}
+	if (args.help)
+	{
+		cli_print_help(args.command);
+		cli_args_free(&args);
+		return CLI_EXIT_OK;
+	}
+	if (args.command == CLI_CMD_NONE)
+	{
+		printf("%s %s\n", CLI_PROGNAME, CLI_VERSION);
+		cli_args_free(&args);
+		return CLI_EXIT_OK;
+	}
+
+	cli_report_set_verbosity(args.quiet, args.verbose);
+	cli_progress_set_enabled(args.progress == 1 ||
+							 (args.progress < 0 && !args.quiet && isatty(STDERR_FILENO)));
+	cli_report_set_clear_line(cli_progress_clear_line);
+	cli_install_signal_handlers();
+
+	rc = cli_ctx_open(&ctx, &args);
+	if (rc == CLI_EXIT_OK)
+	{
+		switch (args.command)
+		{
+			case CLI_CMD_LIST:
+				rc = cli_cmd_list(&ctx);
+				break;
+			case CLI_CMD_INFO:
+				rc = cli_cmd_info(&ctx);
+				break;
+			case CLI_CMD_FETCH:
+				rc = cli_cmd_fetch(&ctx);
+				break;
+			case CLI_CMD_VERIFY:
+				rc = cli_cmd_verify(&ctx);
+				break;
+			case CLI_CMD_RESTORE:
+				rc = cli_cmd_restore(&ctx);
+				break;
+			case CLI_CMD_NONE:
+				break;
+		}
+	}
+	cli_ctx_close(&ctx);
+	cli_args_free(&args);
+	if (cli_interrupted() && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_ERROR;
+	return rc;
+}
