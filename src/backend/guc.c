@@ -1,0 +1,204 @@
+/*
+ * guc.c — defines the ripple_backup.* settings (see docs/configuration.md).
+ *
+ * ripple_backup.database is fixed at server start (the launcher connects to it);
+ * the others are reloadable with SIGHUP (pg_reload_conf()), and a runner reads
+ * them when it starts, so a reload changes the next backup, never a running one.
+ */
+#include "postgres.h"
+
+#include <string.h>
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "guc.h"
+
+char	   *rb_guc_database = NULL;
+char	   *rb_guc_destination = NULL;
+char	   *rb_guc_s3_endpoint = NULL;
+char	   *rb_guc_s3_region = NULL;
+int			rb_guc_s3_uri_style = RB_URI_STYLE_AUTO;
+char	   *rb_guc_s3_credentials_file = NULL;
+char	   *rb_guc_s3_ca_file = NULL;
+bool		rb_guc_s3_verify_tls = true;
+int			rb_guc_s3_part_size_mb = 16;
+int			rb_guc_max_workers = 2;
+int			rb_guc_compression = RB_COMPRESSION_ZSTD;
+int			rb_guc_compression_level = 0;
+
+static const struct config_enum_entry compression_options[] = {
+	{"zstd", RB_COMPRESSION_ZSTD, false},
+	{"gzip", RB_COMPRESSION_GZIP, false},
+	{"none", RB_COMPRESSION_NONE, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry uri_style_options[] = {
+	{"auto", RB_URI_STYLE_AUTO, false},
+	{"path", RB_URI_STYLE_PATH, false},
+	{"virtual", RB_URI_STYLE_VIRTUAL, false},
+	{NULL, 0, false}
+};
+
+const char *
+rb_compression_name(int compression)
+{
+	switch (compression)
+	{
+		case RB_COMPRESSION_ZSTD:
+			return "zstd";
+		case RB_COMPRESSION_GZIP:
+			return "gzip";
+		default:
+			return "none";
+	}
+}
+
+/*
+ * A destination is "s3://bucket[/prefix]" or "file:///absolute/path".  The empty
+ * string is accepted as a value (nothing configured yet): a backup then fails
+ * with a message that says so.
+ */
+const char *
+rb_destination_problem(const char *url)
+{
+	if (url == NULL || url[0] == '\0')
+		return NULL;
+	if (strncmp(url, "s3://", 5) == 0)
+	{
+		const char *bucket = url + 5;
+		size_t		len = strcspn(bucket, "/");
+
+		if (len == 0)
+			return "An s3:// destination needs a bucket name: s3://bucket/prefix.";
+		if (len < 3 || len > 63 || strspn(bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") < len)
+			return "An S3 bucket name has 3 to 63 lowercase letters, digits, dots or hyphens.";
+		return NULL;
+	}
+	if (strncmp(url, "file://", 7) == 0)
+	{
+		if (url[7] != '/' || url[8] == '\0')
+			return "A file:// destination needs an absolute directory: file:///var/backups/pg.";
+		return NULL;
+	}
+	return "The destination must start with s3:// or file://.";
+}
+
+static bool
+check_destination(char **newval, void **extra, GucSource source)
+{
+	const char *problem = rb_destination_problem(*newval);
+
+	if (problem == NULL)
+		return true;
+	GUC_check_errmsg("invalid backup destination \"%s\"", *newval);
+	GUC_check_errdetail("%s", problem);
+	GUC_check_errhint("Use s3://bucket/prefix or file:///absolute/directory.");
+	return false;
+}
+
+static bool
+check_endpoint(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+
+	if (v == NULL || v[0] == '\0' || strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)
+		return true;
+	GUC_check_errmsg("invalid S3 endpoint \"%s\"", v);
+	GUC_check_errdetail("The endpoint must be empty (AWS) or start with http:// or https://.");
+	return false;
+}
+
+static bool
+check_region(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+
+	if (v != NULL && v[0] != '\0' &&
+		strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(v))
+		return true;
+	GUC_check_errmsg("invalid S3 region \"%s\"", v ? v : "");
+	GUC_check_errdetail("A region is lowercase letters, digits and hyphens, such as us-east-1.");
+	return false;
+}
+
+void
+rb_guc_define(void)
+{
+	DefineCustomStringVariable("ripple_backup.database",
+							   "Database holding the backup catalog; the launcher connects to it.",
+							   "CREATE EXTENSION ripple_backup works only in this database.",
+							   &rb_guc_database, "postgres",
+	/* PGC_POSTMASTER can only be defined while preloading; without the launcher it matters less */
+							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SIGHUP,
+							   0, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ripple_backup.destination",
+							   "Where backups are stored: s3://bucket/prefix or file:///directory.",
+							   NULL,
+							   &rb_guc_destination, "",
+							   PGC_SIGHUP, 0, check_destination, NULL, NULL);
+
+	DefineCustomStringVariable("ripple_backup.s3_endpoint",
+							   "S3 endpoint URL; empty means AWS.",
+							   NULL,
+							   &rb_guc_s3_endpoint, "",
+							   PGC_SIGHUP, 0, check_endpoint, NULL, NULL);
+
+	DefineCustomStringVariable("ripple_backup.s3_region",
+							   "S3 region used for request signing.",
+							   NULL,
+							   &rb_guc_s3_region, "us-east-1",
+							   PGC_SIGHUP, 0, check_region, NULL, NULL);
+
+	DefineCustomEnumVariable("ripple_backup.s3_uri_style",
+							 "S3 addressing: virtual (bucket.host) or path (host/bucket).",
+							 "auto: virtual for AWS (no endpoint), path for any other endpoint.",
+							 &rb_guc_s3_uri_style, RB_URI_STYLE_AUTO, uri_style_options,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ripple_backup.s3_credentials_file",
+							   "File with S3 credentials in the AWS shared-credentials format.",
+							   "Empty: the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment of the server.",
+							   &rb_guc_s3_credentials_file, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("ripple_backup.s3_ca_file",
+							   "CA bundle used to verify the S3 endpoint's TLS certificate; empty means the system's.",
+							   NULL,
+							   &rb_guc_s3_ca_file, "",
+							   PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ripple_backup.s3_verify_tls",
+							 "Verify the S3 endpoint's TLS certificate and host name.",
+							 NULL,
+							 &rb_guc_s3_verify_tls, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ripple_backup.s3_part_size",
+							"Size of each multipart upload part.",
+							"Memory per running backup is about one part.",
+							&rb_guc_s3_part_size_mb, 16, 5, 512,
+							PGC_SIGHUP, GUC_UNIT_MB, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ripple_backup.max_workers",
+							"Maximum number of backups running at once.",
+							"Each running backup uses one background worker (see max_worker_processes).",
+							&rb_guc_max_workers, 2, 1, RB_MAX_RUNNERS,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("ripple_backup.compression",
+							 "Compression of the stored dump: zstd, gzip or none.",
+							 NULL,
+							 &rb_guc_compression, RB_COMPRESSION_ZSTD, compression_options,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ripple_backup.compression_level",
+							"Compression level; 0 means the compressor's default (zstd 3, gzip 6).",
+							NULL,
+							&rb_guc_compression_level, 0, 0, 19,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("ripple_backup");
+}

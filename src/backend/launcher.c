@@ -1,0 +1,467 @@
+/*
+ * launcher.c — the launcher background worker (see launcher.h).
+ *
+ * Started by the postmaster once recovery has finished (so it does nothing on a
+ * standby until promotion), connected to ripple_backup.database.  It sleeps on
+ * its latch; ripple_backup_now() sets it at commit, a runner's exit sets it
+ * (bgw_notify_pid), SIGHUP sets it.  Each wake-up, in one transaction:
+ *   1. if the extension does not exist yet, do nothing (look again next time);
+ *   2. the first time it exists: rows left 'running' by a crash or restart
+ *      become 'failed' with "interrupted by server restart";
+ *   3. finished runners: persist their result (status, size, checksum,
+ *      location, per-table row counts from their DSM segment);
+ *   4. start runners asked for through shared memory by ripple_backup_wait();
+ *   5. claim the oldest queued rows, up to max_workers runners at once.
+ * SIGTERM ends it at the next check (die); runners are separate workers and
+ * record their own cancellation.
+ */
+#include "postgres.h"
+
+#include "access/transam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "catalog.h"
+#include "guc.h"
+#include "launcher.h"
+#include "runner.h"
+#include "shmem.h"
+
+#define RB_LAUNCHER_NAPTIME_MS 10000	/* safety net: look even without a wake-up */
+#define RB_LAUNCHER_BUSY_NAPTIME_MS 250 /* while something waits on another transaction */
+
+static BackgroundWorkerHandle *handles[RB_MAX_RUNNERS];
+
+void
+rb_launcher_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	strlcpy(worker.bgw_library_name, "ripple_backup", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "rb_launcher_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "ripple_backup launcher", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "ripple_backup launcher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+static void
+launcher_detach_shmem(int code, Datum arg)
+{
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	if (rb_shared->launcher_pid == MyProcPid)
+	{
+		rb_shared->launcher_pid = 0;
+		rb_shared->launcher_procno = -1;
+	}
+	LWLockRelease(rb_shared->lock);
+}
+
+/* Copies a catalog row into a free slot (caller holds the lock exclusively). */
+static void
+slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, TransactionId xid)
+{
+	slot->state = state;
+	slot->backup_id = row->id;
+	strlcpy(slot->dbname, row->dbname, sizeof(slot->dbname));
+	strlcpy(slot->backup_type, row->backup_type, sizeof(slot->backup_type));
+	slot->has_label = row->label != NULL;
+	strlcpy(slot->label, row->label ? row->label : "", sizeof(slot->label));
+	slot->queued_at = row->queued_at;
+	slot->started_at = GetCurrentTimestamp();
+	slot->requester_xid = xid;
+	slot->pid = 0;
+	slot->phase = RB_PHASE_STARTING;
+	pg_atomic_write_u64(&slot->bytes_read, 0);
+	pg_atomic_write_u64(&slot->bytes_stored, 0);
+	slot->succeeded = false;
+	slot->finished_at = 0;
+	slot->duration_seconds = 0;
+	slot->size_bytes = 0;
+	slot->sha256[0] = slot->compression[0] = '\0';
+	slot->location[0] = slot->object_key[0] = slot->error[0] = '\0';
+	slot->counts_handle = 0;
+}
+
+static void
+slot_release(int i)
+{
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	rb_shared->slots[i].state = RB_SLOT_FREE;
+	rb_shared->slots[i].backup_id = 0;
+	rb_shared->slots[i].pid = 0;
+	LWLockRelease(rb_shared->lock);
+	if (handles[i])
+	{
+		pfree(handles[i]);
+		handles[i] = NULL;
+	}
+}
+
+/* Ids of every slot in use (palloc'd); returns the count. */
+static int
+ids_in_use(int64 **ids)
+{
+	int			n = 0;
+
+	*ids = palloc(sizeof(int64) * RB_MAX_RUNNERS);
+	LWLockAcquire(rb_shared->lock, LW_SHARED);
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+		if (rb_shared->slots[i].state != RB_SLOT_FREE)
+			(*ids)[n++] = rb_shared->slots[i].backup_id;
+	LWLockRelease(rb_shared->lock);
+	return n;
+}
+
+/* Starts the runner of slot i; false when no background worker slot is free. */
+static bool
+start_runner(int i)
+{
+	BackgroundWorker worker;
+	RbRunnerSlot *slot = &rb_shared->slots[i];
+	int64		id = slot->backup_id;
+	MemoryContext oldcxt;
+	bool		registered;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "ripple_backup", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "rb_runner_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "ripple_backup runner for backup %lld", (long long) id);
+	strlcpy(worker.bgw_type, "ripple_backup runner", BGW_MAXLEN);
+	worker.bgw_main_arg = Int32GetDatum(i);
+	memcpy(worker.bgw_extra, &id, sizeof(id));
+	worker.bgw_notify_pid = MyProcPid;
+
+	if (handles[i])
+	{
+		pfree(handles[i]);
+		handles[i] = NULL;
+	}
+	/* the handle outlives this transaction */
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	registered = RegisterDynamicBackgroundWorker(&worker, &handles[i]);
+	MemoryContextSwitchTo(oldcxt);
+	if (!registered)
+	{
+		ereport(LOG,
+				(errmsg("ripple_backup: could not start a runner for backup %lld: no background worker slot is free",
+						(long long) id),
+				 errhint("Raise max_worker_processes; the backup stays queued.")));
+		return false;
+	}
+	return true;
+}
+
+/* A runner that stopped without storing a result gets an explanatory error. */
+static void
+detect_dead_runners(void)
+{
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+	{
+		pid_t		pid;
+		BgwHandleStatus st;
+
+		if (handles[i] == NULL)
+			continue;
+		st = GetBackgroundWorkerPid(handles[i], &pid);
+		if (st != BGWH_STOPPED)
+			continue;
+		LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+		if (rb_shared->slots[i].state == RB_SLOT_ASSIGNED)
+		{
+			RbRunnerSlot *slot = &rb_shared->slots[i];
+
+			slot->succeeded = false;
+			slot->finished_at = GetCurrentTimestamp();
+			strlcpy(slot->error, "the backup runner exited without recording a result",
+					sizeof(slot->error));
+			slot->state = RB_SLOT_FINISHED;
+		}
+		LWLockRelease(rb_shared->lock);
+	}
+}
+
+/*
+ * Persists finished runners' results.  Slots to free (and DSM segments to unpin)
+ * are returned so the caller frees them only after the transaction commits.
+ * Sets *pending when a result waits for its requester's transaction.
+ */
+static int
+persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
+{
+	int			nfree = 0;
+	RbRunnerSlot *copy = palloc(sizeof(RbRunnerSlot));
+
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+	{
+		RbCountsHeader *counts = NULL;
+		dsm_segment *seg = NULL;
+
+		LWLockAcquire(rb_shared->lock, LW_SHARED);
+		if (rb_shared->slots[i].state != RB_SLOT_FINISHED)
+		{
+			LWLockRelease(rb_shared->lock);
+			continue;
+		}
+		memcpy(copy, &rb_shared->slots[i], sizeof(RbRunnerSlot));
+		LWLockRelease(rb_shared->lock);
+
+		if (TransactionIdIsValid(copy->requester_xid))
+		{
+			if (TransactionIdIsInProgress(copy->requester_xid))
+			{
+				*pending = true;
+				continue;
+			}
+			if (!TransactionIdDidCommit(copy->requester_xid))
+			{
+				ereport(LOG,
+						(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back",
+								(long long) copy->backup_id)));
+				if (copy->counts_handle)
+					to_unpin[(*nunpin)++] = copy->counts_handle;
+				to_free[nfree++] = i;
+				continue;
+			}
+		}
+
+		if (copy->counts_handle)
+		{
+			seg = dsm_attach(copy->counts_handle);
+			if (seg != NULL)
+				counts = (RbCountsHeader *) dsm_segment_address(seg);
+			to_unpin[(*nunpin)++] = copy->counts_handle;
+		}
+		if (!rb_catalog_record_result(copy, GetSystemIdentifier(), counts))
+			ereport(LOG,
+					(errmsg("ripple_backup: the catalog row of backup %lld is gone; its result is not recorded",
+							(long long) copy->backup_id)));
+		if (seg)
+			dsm_detach(seg);
+		to_free[nfree++] = i;
+	}
+	pfree(copy);
+	return nfree;
+}
+
+/* Starts runners that waiting backends asked for. */
+static void
+start_requested(bool *pending)
+{
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+	{
+		bool		requested;
+
+		LWLockAcquire(rb_shared->lock, LW_SHARED);
+		requested = rb_shared->slots[i].state == RB_SLOT_REQUESTED;
+		LWLockRelease(rb_shared->lock);
+		if (!requested)
+			continue;
+		if (start_runner(i))
+		{
+			LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+			rb_shared->slots[i].state = RB_SLOT_ASSIGNED;
+			rb_shared->slots[i].started_at = GetCurrentTimestamp();
+			LWLockRelease(rb_shared->lock);
+		}
+		else
+			*pending = true;
+	}
+}
+
+/* Claims queued rows and starts their runners, up to max_workers in all. */
+static void
+claim_queued(bool *pending)
+{
+	int64	   *busy;
+	int			nbusy = ids_in_use(&busy);
+	RbBackupRow *rows;
+	int			n = rb_catalog_fetch_queued(rb_guc_max_workers - nbusy, busy, nbusy, &rows);
+
+	for (int r = 0; r < n; r++)
+	{
+		int			free_slot = -1;
+
+		if (!rows[r].db_exists)
+		{
+			char		msg[RB_TEXT_LEN];
+
+			snprintf(msg, sizeof(msg), "database \"%s\" does not exist or does not accept connections",
+					 rows[r].dbname);
+			rb_catalog_mark_failed(rows[r].id, msg);
+			ereport(LOG,
+					(errmsg("ripple_backup: backup %lld of database \"%s\" failed: %s",
+							(long long) rows[r].id, rows[r].dbname, msg)));
+			continue;
+		}
+
+		LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+		for (int i = 0; i < RB_MAX_RUNNERS; i++)
+			if (rb_shared->slots[i].state == RB_SLOT_FREE)
+			{
+				free_slot = i;
+				slot_fill(&rb_shared->slots[i], &rows[r], RB_SLOT_ASSIGNED, InvalidTransactionId);
+				break;
+			}
+		LWLockRelease(rb_shared->lock);
+		if (free_slot < 0)
+			break;
+		if (!start_runner(free_slot))
+		{
+			slot_release(free_slot);
+			*pending = true;
+			break;
+		}
+		rb_catalog_mark_running(rows[r].id);
+	}
+}
+
+/* One look at the catalog and the slots; returns the next nap in ms. */
+static long
+launcher_iteration(bool *ext_ready)
+{
+	int			to_free[RB_MAX_RUNNERS];
+	dsm_handle	to_unpin[RB_MAX_RUNNERS];
+	int			nfree = 0;
+	int			nunpin = 0;
+	bool		pending = false;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "ripple_backup launcher: looking for work");
+
+	if (!rb_catalog_extension_exists())
+	{
+		*ext_ready = false;
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+		return RB_LAUNCHER_NAPTIME_MS;
+	}
+	if (!*ext_ready)
+	{
+		int64	   *busy;
+		int			nbusy = ids_in_use(&busy);
+		int			n = rb_catalog_fail_interrupted(busy, nbusy);
+
+		if (n > 0)
+			ereport(LOG,
+					(errmsg("ripple_backup: %d backup(s) left running were marked failed: interrupted by server restart", n)));
+		*ext_ready = true;
+	}
+
+	detect_dead_runners();
+	nfree = persist_finished(to_free, to_unpin, &nunpin, &pending);
+	start_requested(&pending);
+	claim_queued(&pending);
+
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	/* The results are stored: free their slots and segments. */
+	for (int i = 0; i < nunpin; i++)
+		dsm_unpin_segment(to_unpin[i]);
+	for (int i = 0; i < nfree; i++)
+		slot_release(to_free[i]);
+	if (nfree > 0)
+		SetLatch(MyLatch);		/* freed capacity: look at the queue again */
+
+	return pending ? RB_LAUNCHER_BUSY_NAPTIME_MS : RB_LAUNCHER_NAPTIME_MS;
+}
+
+void
+rb_launcher_main(Datum main_arg)
+{
+	bool		ext_ready = false;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	rb_shared->launcher_pid = MyProcPid;
+	rb_shared->launcher_procno = MyProc->pgprocno;
+	LWLockRelease(rb_shared->lock);
+	before_shmem_exit(launcher_detach_shmem, (Datum) 0);
+
+	BackgroundWorkerInitializeConnection(rb_guc_database, NULL, 0);
+	pgstat_report_appname("ripple_backup launcher");
+	ereport(LOG, (errmsg("ripple_backup: launcher started in database \"%s\"", rb_guc_database)));
+
+	for (;;)
+	{
+		long		nap = RB_LAUNCHER_NAPTIME_MS;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		/* Nothing to do on a standby: it cannot write the catalog. */
+		if (!RecoveryInProgress())
+			nap = launcher_iteration(&ext_ready);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 nap, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+bool
+rb_launcher_expedite(const RbBackupRow *row, bool *succeeded)
+{
+	int			used = 0;
+	int			free_slot = -1;
+
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+	{
+		RbRunnerSlot *slot = &rb_shared->slots[i];
+
+		if (slot->state == RB_SLOT_FREE)
+		{
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		used++;
+		if (slot->backup_id == row->id)
+		{
+			bool		done = slot->state == RB_SLOT_FINISHED;
+
+			if (done)
+				*succeeded = slot->succeeded;
+			LWLockRelease(rb_shared->lock);
+			return done;
+		}
+	}
+	if (free_slot >= 0 && used < rb_guc_max_workers)
+		slot_fill(&rb_shared->slots[free_slot], row, RB_SLOT_REQUESTED, row->xmin);
+	LWLockRelease(rb_shared->lock);
+	if (free_slot >= 0)
+		rb_wake_launcher();
+	return false;
+}

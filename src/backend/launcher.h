@@ -1,0 +1,25 @@
+/*
+ * launcher.h — the launcher background worker: connected to the catalog
+ * database, it claims queued backups, starts one runner per backup (at most
+ * ripple_backup.max_workers at once) and records what each runner reports.
+ */
+#ifndef RB_LAUNCHER_H
+#define RB_LAUNCHER_H
+
+#include "postgres.h"
+
+#include "catalog.h"
+
+/* Registers the launcher as a static background worker (from _PG_init). */
+extern void rb_launcher_register(void);
+
+extern PGDLLEXPORT void rb_launcher_main(Datum main_arg);
+
+/*
+ * For a backup queued by the caller's own, still open transaction: asks the
+ * launcher to start it now through shared memory.  Returns true, with
+ * *succeeded, once its runner has finished; false while it is pending.
+ */
+extern bool rb_launcher_expedite(const RbBackupRow *row, bool *succeeded);
+
+#endif							/* RB_LAUNCHER_H */

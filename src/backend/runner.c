@@ -1,0 +1,441 @@
+/*
+ * runner.c — the runner background worker: takes one backup and hands the
+ * result to the launcher through its shared-memory slot.
+ *
+ * Connected to the database it backs up (pg_dump --snapshot needs a snapshot of
+ * that database), it opens a REPEATABLE READ transaction, exports its snapshot
+ * and runs the src/core pipeline (pg_dump from the server's own bin directory
+ * through the unix socket → row counter → compressor → SHA-256 → destination),
+ * then writes the metadata last.  It never touches the catalog (which lives in
+ * another database): the result goes into its slot, the per-table row counts
+ * into a pinned DSM segment, and the launcher persists both.  Whatever happens
+ * — an ERROR, SIGTERM, a pg_dump that dies — the slot ends up finished with a
+ * reason (the exit callback), and the pipeline kills and reaps pg_dump itself.
+ */
+#include "postgres.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/postmaster.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/pmsignal.h"
+#include "tcop/tcopprot.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "backup.h"
+#include "destination.h"
+#include "errors.h"
+#include "guc.h"
+#include "metadata.h"
+#include "runner.h"
+#include "shmem.h"
+#include "version.h"
+
+static volatile sig_atomic_t got_sigterm = false;
+static int	my_slotno = -1;
+static int64 my_backup_id = 0;
+static char captured_error[RB_TEXT_LEN];
+
+static void
+runner_sigterm(SIGNAL_ARGS)
+{
+	got_sigterm = true;
+	die(postgres_signal_arg);
+}
+
+/* hooks->cancel: the SIGTERM flag (CHECK_FOR_INTERRUPTS is not safe in there) */
+static bool
+runner_cancel(void *arg)
+{
+	return got_sigterm || !PostmasterIsAlive();
+}
+
+static void
+runner_log(void *arg, rb_log_level level, const char *line)
+{
+	int			elevel;
+
+	switch (level)
+	{
+		case RB_LOG_DEBUG:
+			elevel = DEBUG1;
+			break;
+		case RB_LOG_WARNING:
+			elevel = WARNING;
+			break;
+		default:
+			elevel = LOG;
+			break;
+	}
+	ereport(elevel, (errmsg_internal("ripple_backup: backup %lld: %s", (long long) my_backup_id, line)));
+}
+
+static void
+runner_progress(void *arg, const rb_backup_progress *p)
+{
+	RbRunnerSlot *slot = (RbRunnerSlot *) arg;
+
+	pg_atomic_write_u64(&slot->bytes_read, p->bytes_read);
+	pg_atomic_write_u64(&slot->bytes_stored, p->bytes_stored);
+}
+
+/* If the runner exits before storing a result, store one that says why. */
+static void
+runner_exit(int code, Datum arg)
+{
+	RbRunnerSlot *slot = &rb_shared->slots[my_slotno];
+	bool		told = false;
+
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	if (slot->state == RB_SLOT_ASSIGNED && slot->backup_id == my_backup_id)
+	{
+		slot->succeeded = false;
+		slot->finished_at = GetCurrentTimestamp();
+		if (got_sigterm)
+			strlcpy(slot->error, "backup cancelled: the runner was terminated", sizeof(slot->error));
+		else if (captured_error[0])
+			strlcpy(slot->error, captured_error, sizeof(slot->error));
+		else
+			strlcpy(slot->error, "the backup runner exited without recording a result", sizeof(slot->error));
+		slot->phase = RB_PHASE_DONE;
+		slot->state = RB_SLOT_FINISHED;
+		told = true;
+	}
+	LWLockRelease(rb_shared->lock);
+	if (told)
+		rb_wake_launcher();
+}
+
+/* "5.6 MB", "812 kB", "93 bytes" */
+static void
+format_size(uint64 bytes, char *buf, size_t len)
+{
+	if (bytes < 10 * 1024)
+		snprintf(buf, len, UINT64_FORMAT " bytes", bytes);
+	else if (bytes < 10 * 1024 * 1024)
+		snprintf(buf, len, "%.1f kB", bytes / 1024.0);
+	else if (bytes < UINT64CONST(10) * 1024 * 1024 * 1024)
+		snprintf(buf, len, "%.1f MB", bytes / (1024.0 * 1024.0));
+	else
+		snprintf(buf, len, "%.1f GB", bytes / (1024.0 * 1024.0 * 1024.0));
+}
+
+/* pg_dump beside the running postgres binary: the server's own bin directory. */
+static char *
+pg_dump_path(void)
+{
+	char		dir[MAXPGPATH];
+	char	   *path = palloc(MAXPGPATH);
+
+	strlcpy(dir, my_exec_path, sizeof(dir));
+	get_parent_directory(dir);
+	join_path_components(path, dir, "pg_dump");
+	return path;
+}
+
+/* The first unix socket directory, or NULL when the server listens on none. */
+static char *
+socket_directory(void)
+{
+	char	   *raw = pstrdup(Unix_socket_directories ? Unix_socket_directories : "");
+	List	   *dirs;
+
+	if (!SplitDirectoriesString(raw, ',', &dirs) || dirs == NIL)
+		return NULL;
+	return (char *) linitial(dirs);
+}
+
+static rb_compress_kind
+compression_kind(void)
+{
+	switch (rb_guc_compression)
+	{
+		case RB_COMPRESSION_ZSTD:
+			return RB_COMPRESS_ZSTD;
+		case RB_COMPRESSION_GZIP:
+			return RB_COMPRESS_GZIP;
+		default:
+			return RB_COMPRESS_NONE;
+	}
+}
+
+/* Moves the per-table row counts into a pinned DSM segment; returns its handle. */
+static dsm_handle
+counts_to_dsm(int64 id, const rb_table_counts *tc)
+{
+	Size		size = offsetof(RbCountsHeader, counts) + sizeof(RbTableCount) * Max(tc->n, 1);
+	dsm_segment *seg = dsm_create(size, 0);
+	RbCountsHeader *h = (RbCountsHeader *) dsm_segment_address(seg);
+	dsm_handle	handle = dsm_segment_handle(seg);
+
+	h->backup_id = id;
+	h->ncounts = (int32) tc->n;
+	for (size_t i = 0; i < tc->n; i++)
+	{
+		strlcpy(h->counts[i].schema_name, tc->items[i].schema, NAMEDATALEN);
+		strlcpy(h->counts[i].table_name, tc->items[i].table, NAMEDATALEN);
+		h->counts[i].row_count = tc->items[i].rows;
+	}
+	dsm_pin_segment(seg);
+	dsm_detach(seg);
+	return handle;
+}
+
+typedef struct RunOutcome
+{
+	bool		succeeded;
+	rb_error	err;
+	char		location[RB_TEXT_LEN];
+	char		object_key[RB_TEXT_LEN];
+	uint64		size_bytes;
+	uint64		bytes_read;
+	double		duration;
+	char		sha256[65];
+	dsm_handle	counts;
+} RunOutcome;
+
+/*
+ * The backup itself, inside the exported snapshot's transaction.  Every
+ * src/core object is freed before returning; src/core never raises an ERROR.
+ */
+static void
+run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOutcome *out)
+{
+	rb_hooks	hooks = {runner_log, runner_cancel, NULL};
+	rb_destination_options opt;
+	rb_destination *dest;
+	rb_backup_params params;
+	rb_backup_result result;
+	rb_backup_metadata m;
+	rb_compress_kind kind = compression_kind();
+	uint64		sysid = GetSystemIdentifier();
+	time_t		started = time(NULL);
+	char	   *key = NULL;
+	char	   *url = NULL;
+	char	   *socket_dir = socket_directory();
+	char		appname[64];
+	const char *env[2];
+	int			rc;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.s3_endpoint = rb_guc_s3_endpoint;
+	opt.s3_region = rb_guc_s3_region;
+	opt.s3_uri_style = rb_guc_s3_uri_style == RB_URI_STYLE_PATH ? "path" :
+		rb_guc_s3_uri_style == RB_URI_STYLE_VIRTUAL ? "virtual" : NULL;
+	opt.s3_credentials_file = rb_guc_s3_credentials_file[0] ? rb_guc_s3_credentials_file : NULL;
+	opt.s3_tls_no_verify = !rb_guc_s3_verify_tls;
+	opt.s3_ca_file = rb_guc_s3_ca_file[0] ? rb_guc_s3_ca_file : NULL;
+	opt.s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
+
+	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')
+	{
+		rb_error_set(&out->err, RB_ERR_INVALID, "no backup destination is configured (ripple_backup.destination is empty)");
+		return;
+	}
+	if (socket_dir == NULL)
+	{
+		rb_error_set(&out->err, RB_ERR_INVALID, "the server listens on no unix socket (unix_socket_directories is empty); pg_dump cannot connect");
+		return;
+	}
+
+	dest = rb_destination_open(rb_guc_destination, &opt, &hooks, &out->err);
+	if (dest == NULL)
+		return;
+
+	key = rb_backup_object_key(sysid, dbname, started, slot->backup_id, kind);
+	url = rb_destination_url_for(dest, key);
+	strlcpy(out->object_key, key, sizeof(out->object_key));
+	strlcpy(out->location, url, sizeof(out->location));
+
+	snprintf(appname, sizeof(appname), "PGAPPNAME=ripple_backup %lld", (long long) slot->backup_id);
+	env[0] = appname;
+	env[1] = NULL;
+
+	memset(&params, 0, sizeof(params));
+	params.pg_dump_path = pg_dump_path();
+	params.host = socket_dir;
+	params.port = PostPortNumber;
+	params.user = GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false);
+	params.dbname = dbname;
+	params.snapshot = snapshot;
+	params.extra_env = env;
+	params.dest = dest;
+	params.object_key = key;
+	params.compression = kind;
+	params.compression_level = rb_guc_compression_level > 0 ? rb_guc_compression_level : -1;
+	params.compression_workers = 0;
+	params.progress = runner_progress;
+	params.progress_arg = slot;
+	params.progress_interval_ms = 100;
+
+	slot->phase = RB_PHASE_DUMPING;
+	rc = rb_backup_run(&params, &result, &hooks, &out->err);
+	if (rc == 0)
+	{
+		char		ts[32];
+
+		slot->phase = RB_PHASE_METADATA;
+		rb_backup_metadata_init(&m);
+		m.format_version = RB_METADATA_FORMAT_VERSION;
+		m.backup_id = slot->backup_id;
+		rb_metadata_format_time(started, ts, sizeof(ts));
+		strlcpy(m.timestamp, ts, sizeof(m.timestamp));
+		rb_metadata_set_str(&m.dbname, dbname);
+		m.system_identifier = sysid;
+		rb_metadata_set_str(&m.backup_type, slot->backup_type);
+		rb_metadata_set_str(&m.label, slot->has_label ? slot->label : NULL);
+		m.size_bytes = result.size_bytes;
+		memcpy(m.sha256, result.sha256, sizeof(m.sha256));
+		rb_metadata_set_str(&m.compression, rb_compress_kind_name(kind));
+		rb_metadata_set_str(&m.pg_dump_format, "custom");
+		rb_metadata_set_str(&m.server_version, result.archive_server_version ? result.archive_server_version : PG_VERSION);
+		rb_metadata_set_str(&m.extension_version, RB_EXTENSION_VERSION);
+		m.duration_seconds = result.duration_seconds;
+		m.uncompressed_bytes = result.bytes_read;
+		rb_metadata_set_str(&m.object_key, key);
+		rb_table_counts_copy(&m.table_counts, &result.table_counts);
+
+		rc = rb_backup_write_metadata(dest, key, &m, &out->err);
+		rb_backup_metadata_free(&m);
+		if (rc == 0)
+		{
+			out->succeeded = true;
+			out->size_bytes = result.size_bytes;
+			out->bytes_read = result.bytes_read;
+			out->duration = result.duration_seconds;
+			memcpy(out->sha256, result.sha256, sizeof(out->sha256));
+			out->counts = counts_to_dsm(slot->backup_id, &result.table_counts);
+		}
+		else
+		{
+			/* without its metadata the object is no backup: remove it */
+			rb_error	ignored;
+
+			rb_error_prefix(&out->err, "could not store the metadata: ");
+			rb_error_clear(&ignored);
+			(void) rb_destination_delete(dest, key, &ignored);
+		}
+	}
+	rb_backup_result_free(&result);
+	free(key);
+	free(url);
+	rb_destination_close(dest);
+}
+
+void
+rb_runner_main(Datum main_arg)
+{
+	RbRunnerSlot *slot;
+	char		dbname[NAMEDATALEN];
+	RunOutcome *out;
+	char		error[RB_TEXT_LEN];
+	bool		mine;
+
+	my_slotno = DatumGetInt32(main_arg);
+	memcpy(&my_backup_id, MyBgworkerEntry->bgw_extra, sizeof(my_backup_id));
+
+	pqsignal(SIGTERM, runner_sigterm);
+	pqsignal(SIGHUP, SIG_IGN);	/* settings are read once, at start */
+	BackgroundWorkerUnblockSignals();
+
+	if (rb_shared == NULL || my_slotno < 0 || my_slotno >= RB_MAX_RUNNERS)
+		proc_exit(0);
+	slot = &rb_shared->slots[my_slotno];
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	mine = slot->state == RB_SLOT_ASSIGNED && slot->backup_id == my_backup_id;
+	if (mine)
+	{
+		slot->pid = MyProcPid;
+		strlcpy(dbname, slot->dbname, sizeof(dbname));
+	}
+	LWLockRelease(rb_shared->lock);
+	if (!mine)
+		proc_exit(0);
+	before_shmem_exit(runner_exit, (Datum) 0);
+
+	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+	pgstat_report_appname("ripple_backup runner");
+	ereport(LOG, (errmsg("ripple_backup: backup %lld of database \"%s\" started",
+						 (long long) my_backup_id, dbname)));
+
+	out = palloc0(sizeof(RunOutcome));
+	PG_TRY();
+	{
+		char	   *snapshot;
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		XactIsoLevel = XACT_REPEATABLE_READ;
+		PushActiveSnapshot(GetTransactionSnapshot());
+		snapshot = ExportSnapshot(GetActiveSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "ripple_backup: running pg_dump");
+
+		run_pipeline(slot, dbname, snapshot, out);
+
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(TopMemoryContext);
+		edata = CopyErrorData();
+		strlcpy(captured_error, edata->message ? edata->message : "error", sizeof(captured_error));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	/* Hand the result to the launcher. */
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	slot->succeeded = out->succeeded;
+	slot->finished_at = GetCurrentTimestamp();
+	slot->duration_seconds = out->succeeded ? out->duration :
+		(double) (slot->finished_at - slot->started_at) / USECS_PER_SEC;
+	slot->size_bytes = (int64) out->size_bytes;
+	strlcpy(slot->sha256, out->sha256, sizeof(slot->sha256));
+	strlcpy(slot->compression, rb_compression_name(rb_guc_compression), sizeof(slot->compression));
+	strlcpy(slot->location, out->location, sizeof(slot->location));
+	strlcpy(slot->object_key, out->object_key, sizeof(slot->object_key));
+	if (out->succeeded)
+		slot->error[0] = '\0';
+	else if (got_sigterm && out->err.code == RB_ERR_CANCELLED)
+		strlcpy(slot->error, "backup cancelled: the runner was terminated", sizeof(slot->error));
+	else
+		strlcpy(slot->error, out->err.msg[0] ? out->err.msg : "backup failed", sizeof(slot->error));
+	strlcpy(error, slot->error, sizeof(error));
+	slot->counts_handle = out->counts;
+	slot->phase = RB_PHASE_DONE;
+	slot->state = RB_SLOT_FINISHED;
+	LWLockRelease(rb_shared->lock);
+	rb_wake_launcher();
+
+	if (out->succeeded)
+	{
+		char		size[32];
+
+		format_size(out->size_bytes, size, sizeof(size));
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld of database \"%s\" succeeded: %s in %.1f s to %s",
+						(long long) my_backup_id, dbname, size, out->duration, out->location)));
+	}
+	else
+		ereport(LOG,
+				(errcode(rb_errcode(out->err.code)),
+				 errmsg("ripple_backup: backup %lld of database \"%s\" failed",
+						(long long) my_backup_id, dbname),
+				 errdetail("%s", error)));
+	proc_exit(0);
+}

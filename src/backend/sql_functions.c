@@ -1,0 +1,249 @@
+/*
+ * sql_functions.c — the SQL interface that acts: ripple_backup_now() queues a
+ * backup (and wakes the launcher when the transaction commits),
+ * ripple_backup_wait() waits for one, and the check the install script runs.
+ * The progress view is in progress.c; ripple_backup_stats() is SQL.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "commands/dbcommands.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "catalog.h"
+#include "guc.h"
+#include "launcher.h"
+#include "shmem.h"
+#include "sql_functions.h"
+
+PG_FUNCTION_INFO_V1(ripple_backup_now);
+PG_FUNCTION_INFO_V1(ripple_backup_wait);
+PG_FUNCTION_INFO_V1(ripple_backup_assert_catalog_database);
+
+/* How often ripple_backup_wait() looks at the catalog. */
+#define RB_WAIT_POLL_MS 100
+
+static bool wake_at_commit = false;
+static bool xact_callback_registered = false;
+
+static void
+rb_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (wake_at_commit)
+				rb_wake_launcher();
+			wake_at_commit = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			/* a prepared transaction is found by the launcher's periodic look */
+			wake_at_commit = false;
+			break;
+		default:
+			break;
+	}
+}
+
+void
+rb_wake_launcher_at_commit(void)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(rb_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	wake_at_commit = true;
+}
+
+void
+rb_require_catalog_database(const char *action)
+{
+	char	   *current = get_database_name(MyDatabaseId);
+
+	if (current != NULL && strcmp(current, rb_guc_database) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s must run in database \"%s\"", action, rb_guc_database),
+			 errdetail("ripple_backup.database is \"%s\"; the backup catalog and the background workers live there, and this is database \"%s\".",
+					   rb_guc_database, current ? current : "?"),
+			 errhint("Connect to database \"%s\", or set ripple_backup.database in postgresql.conf and restart the server.",
+					 rb_guc_database)));
+}
+
+/*
+ * Called by the install script: CREATE EXTENSION works only in the catalog
+ * database.  It also wakes the launcher at commit, which waits for the extension.
+ */
+Datum
+ripple_backup_assert_catalog_database(PG_FUNCTION_ARGS)
+{
+	rb_require_catalog_database("CREATE EXTENSION ripple_backup");
+	rb_wake_launcher_at_commit();
+	PG_RETURN_VOID();
+}
+
+/* Errors unless dbname names a database that accepts connections. */
+static void
+check_target_database(const char *dbname)
+{
+	Oid			dboid = get_database_oid(dbname, true);
+	HeapTuple	tup;
+	bool		allowconn;
+
+	if (!OidIsValid(dboid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_DATABASE),
+				 errmsg("database \"%s\" does not exist", dbname)));
+	tup = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(dboid));
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_DATABASE),
+				 errmsg("database \"%s\" does not exist", dbname)));
+	allowconn = ((Form_pg_database) GETSTRUCT(tup))->datallowconn;
+	ReleaseSysCache(tup);
+	if (!allowconn)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("database \"%s\" does not accept connections", dbname),
+				 errdetail("pg_dump cannot connect to it.")));
+}
+
+Datum
+ripple_backup_now(PG_FUNCTION_ARGS)
+{
+	const char *dbname;
+	char	   *label = NULL;
+	int64		id;
+
+	rb_require_preload();
+	rb_require_catalog_database("ripple_backup_now()");
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("database name must not be null")));
+	dbname = NameStr(*PG_GETARG_NAME(0));
+	if (!PG_ARGISNULL(1))
+	{
+		label = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		if (strlen(label) >= RB_LABEL_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("backup label is too long"),
+					 errdetail("A label has at most %d bytes.", RB_LABEL_LEN - 1)));
+	}
+	check_target_database(dbname);
+	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no backup destination is configured"),
+				 errhint("Set ripple_backup.destination to s3://bucket/prefix or file:///directory in postgresql.conf and reload.")));
+
+	id = rb_catalog_insert_queued(dbname, label,
+								  GetUserNameFromId(GetOuterUserId(), false));
+	rb_wake_launcher_at_commit();
+	PG_RETURN_INT64(id);
+}
+
+/* Milliseconds in an interval (months as 30 days), or -1 when negative. */
+static int64
+interval_ms(const Interval *iv)
+{
+	double		usecs = (double) iv->time +
+		((double) iv->day + (double) iv->month * DAYS_PER_MONTH) * USECS_PER_DAY;
+
+	if (usecs < 0)
+		return -1;
+	if (usecs > (double) PG_INT64_MAX / 2)
+		return PG_INT64_MAX / 2000;
+	return (int64) (usecs / 1000.0);
+}
+
+Datum
+ripple_backup_wait(PG_FUNCTION_ARGS)
+{
+	int64		id;
+	int64		timeout_ms;
+	TimestampTz deadline;
+	RbBackupRow row;
+
+	rb_require_preload();
+	rb_require_catalog_database("ripple_backup_wait()");
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("backup id must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("timeout must not be null")));
+	id = PG_GETARG_INT64(0);
+	timeout_ms = interval_ms(PG_GETARG_INTERVAL_P(1));
+	if (timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not be negative")));
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ripple_backup_wait() cannot wait in a REPEATABLE READ or SERIALIZABLE transaction"),
+				 errdetail("Such a transaction would never see the backup finish."),
+				 errhint("Call it in a READ COMMITTED transaction.")));
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	for (;;)
+	{
+		TimestampTz now;
+		long		remaining;
+
+		if (!rb_catalog_get_backup(id, &row))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("backup %lld does not exist", (long long) id)));
+		if (strcmp(row.status, "succeeded") == 0 || strcmp(row.status, "failed") == 0)
+			PG_RETURN_TEXT_P(cstring_to_text(row.status));
+
+		/*
+		 * Queued by this very transaction (SELECT
+		 * ripple_backup_wait(ripple_backup_now())): the launcher cannot see the
+		 * row before commit, so hand the request over through shared memory and
+		 * take the result from there; the launcher records it at commit.
+		 */
+		if (strcmp(row.status, "queued") == 0 && TransactionIdIsCurrentTransactionId(row.xmin))
+		{
+			bool		succeeded;
+
+			if (rb_launcher_expedite(&row, &succeeded))
+				PG_RETURN_TEXT_P(cstring_to_text(succeeded ? "succeeded" : "failed"));
+		}
+
+		now = GetCurrentTimestamp();
+		remaining = (long) ((deadline - now) / 1000);
+		if (remaining <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("timed out waiting for backup %lld", (long long) id),
+					 errdetail("The backup is still %s.", row.status),
+					 errhint("Call ripple_backup_wait() again with a longer timeout, or look at ripple_backup.progress.")));
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(remaining, RB_WAIT_POLL_MS), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
