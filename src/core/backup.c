@@ -1,0 +1,329 @@
+/*
+ * backup.c — one backup: pg_dump → archive parser → compressor → SHA-256 and byte
+ * count → destination writer (see backup.h).  The loop runs in the caller's
+ * thread; zstd may use worker threads of its own.
+ */
+#include "backup.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "child_process.h"
+#include "pgdump_archive.h"
+#include "rb_buf.h"
+#include "rb_crypto.h"
+
+#define READ_CHUNK (256 * 1024)
+
+/* The last stage: hash, count, store. */
+typedef struct sink
+{
+	rb_digest  *sha;
+	rb_dest_writer *writer;
+	uint64_t	stored;
+} sink;
+
+static int
+sink_write(void *arg, const void *data, size_t len, rb_error *err)
+{
+	sink	   *s = arg;
+
+	if (rb_digest_update(s->sha, data, len, err) < 0)
+		return -1;
+	if (rb_dest_writer_write(s->writer, data, len, err) < 0)
+		return -1;
+	s->stored += len;
+	return 0;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Appends key='value' to a libpq conninfo string, quoting as libpq wants. */
+static void
+conninfo_add(rb_buf *ci, const char *key, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	if (ci->len > 0)
+		rb_buf_append_char(ci, ' ');
+	rb_buf_appendf(ci, "%s='", key);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			rb_buf_append_char(ci, '\\');
+		rb_buf_append_char(ci, *p);
+	}
+	rb_buf_append_char(ci, '\'');
+}
+
+static char *
+xstrdup_or_null(const char *s)
+{
+	char	   *r;
+
+	if (s == NULL)
+		return NULL;
+	r = strdup(s);
+	if (r == NULL)
+		abort();
+	return r;
+}
+
+int
+rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *hooks,
+			  rb_error *err)
+{
+	rb_buf		conninfo = RB_BUF_INIT;
+	rb_buf		dbarg = RB_BUF_INIT;
+	rb_buf		snaparg = RB_BUF_INIT;
+	const char *argv[8];
+	int			argc = 0;
+	rb_child_options copt;
+	rb_child   *child = NULL;
+	rb_archive_parser *parser = NULL;
+	rb_compressor *comp = NULL;
+	sink		out = {NULL, NULL, 0};
+	char	   *url = NULL;
+	unsigned char *buf = NULL;
+	double		start = now_s(),
+				last_progress = start;
+	double		interval;
+	int			rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (p == NULL || p->pg_dump_path == NULL || p->dbname == NULL || p->dbname[0] == '\0' ||
+		p->dest == NULL || p->object_key == NULL)
+		return rb_error_set(err, RB_ERR_INTERNAL, "backup parameters incomplete (pg_dump path, database, destination and key are required)");
+	interval = (p->progress_interval_ms > 0 ? p->progress_interval_ms : 100) / 1000.0;
+	url = rb_destination_url_for(p->dest, p->object_key);
+
+	/* pg_dump -Fc -Z0 -w: the connection as one quoted conninfo, never a password */
+	conninfo_add(&conninfo, "dbname", p->dbname);
+	conninfo_add(&conninfo, "host", p->host);
+	if (p->port > 0)
+	{
+		char		port[16];
+
+		snprintf(port, sizeof(port), "%d", p->port);
+		conninfo_add(&conninfo, "port", port);
+	}
+	conninfo_add(&conninfo, "user", p->user);
+	rb_buf_appendf(&dbarg, "--dbname=%s", rb_buf_str(&conninfo));
+	argv[argc++] = p->pg_dump_path;
+	argv[argc++] = "--format=custom";
+	argv[argc++] = "--compress=0";
+	argv[argc++] = "--no-password";
+	argv[argc++] = rb_buf_str(&dbarg);
+	if (p->snapshot != NULL && p->snapshot[0] != '\0')
+	{
+		rb_buf_appendf(&snaparg, "--snapshot=%s", p->snapshot);
+		argv[argc++] = rb_buf_str(&snaparg);
+	}
+	argv[argc] = NULL;
+
+	out.sha = rb_digest_new(RB_DIGEST_SHA256, err);
+	if (out.sha == NULL)
+		goto done;
+	parser = rb_archive_parser_new();
+	buf = malloc(READ_CHUNK);
+	if (parser == NULL || buf == NULL)
+	{
+		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	out.writer = rb_destination_writer_open(p->dest, p->object_key, err);
+	if (out.writer == NULL)
+	{
+		rb_error_prefix(err, "could not store the backup at %s: ", url);
+		goto done;
+	}
+	comp = rb_compressor_new(p->compression, p->compression_level, p->compression_workers,
+							 sink_write, &out, err);
+	if (comp == NULL)
+		goto done;
+
+	memset(&copt, 0, sizeof(copt));
+	copt.argv = argv;
+	copt.env = p->extra_env;
+	copt.name = "pg_dump";
+	child = rb_child_start(&copt, err);
+	if (child == NULL)
+		goto done;
+	rb_log(hooks, RB_LOG_DEBUG, "pg_dump started (pid %d) for database \"%s\"",
+		   (int) rb_child_pid(child), p->dbname);
+
+	for (;;)
+	{
+		ssize_t		n = rb_child_read(child, buf, READ_CHUNK, 100, err);
+		double		now;
+
+		if (n == -1)
+			goto done;
+		if (n == 0)
+			break;
+		if (n > 0)
+		{
+			r->bytes_read += (uint64_t) n;
+			if (rb_archive_parser_feed(parser, buf, (size_t) n, err) < 0)
+			{
+				rb_error_prefix(err, "pg_dump output: ");
+				goto done;
+			}
+			if (rb_compressor_write(comp, buf, (size_t) n, err) < 0)
+			{
+				if (err != NULL && err->code != RB_ERR_INTERNAL)
+					rb_error_prefix(err, "could not store the backup at %s: ", url);
+				goto done;
+			}
+		}
+		if (rb_cancelled(hooks))
+		{
+			rb_error_set(err, RB_ERR_CANCELLED, "backup cancelled");
+			goto done;
+		}
+		now = now_s();
+		if (p->progress != NULL && now - last_progress >= interval)
+		{
+			rb_backup_progress pr = {r->bytes_read, out.stored, now - start};
+
+			p->progress(p->progress_arg, &pr);
+			last_progress = now;
+		}
+	}
+
+	/* end of pg_dump's output: did it succeed, and is the archive whole? */
+	if (rb_child_wait(child, hooks, err) < 0)
+		goto done;
+	if (rb_archive_parser_finish(parser, err) < 0)
+	{
+		rb_error_prefix(err, "pg_dump output: ");
+		goto done;
+	}
+	if (rb_compressor_finish(comp, err) < 0)
+	{
+		rb_error_prefix(err, "could not store the backup at %s: ", url);
+		goto done;
+	}
+	if (rb_digest_final_hex(out.sha, r->sha256, err) < 0)
+		goto done;
+	{
+		rb_dest_writer *w = out.writer;
+
+		out.writer = NULL;		/* commit frees it whatever happens */
+		if (rb_dest_writer_commit(w, err) < 0)
+		{
+			rb_error_prefix(err, "could not store the backup at %s: ", url);
+			goto done;
+		}
+	}
+	r->size_bytes = out.stored;
+	r->duration_seconds = now_s() - start;
+	rb_table_counts_copy(&r->table_counts, rb_archive_parser_counts(parser));
+	r->archive_server_version = xstrdup_or_null(rb_archive_parser_server_version(parser));
+	r->archive_dump_version = xstrdup_or_null(rb_archive_parser_dump_version(parser));
+	if (p->progress != NULL)
+	{
+		rb_backup_progress pr = {r->bytes_read, out.stored, r->duration_seconds};
+
+		p->progress(p->progress_arg, &pr);
+	}
+	rc = 0;
+
+done:
+	if (rc != 0)
+	{
+		/* nothing that looks like a backup may remain; pg_dump is stopped and reaped */
+		if (out.writer != NULL)
+			rb_dest_writer_abort(out.writer);
+		out.writer = NULL;
+		r->duration_seconds = now_s() - start;
+	}
+	rb_child_free(child);
+	rb_compressor_free(comp);
+	rb_archive_parser_free(parser);
+	rb_digest_free(out.sha);
+	free(buf);
+	free(url);
+	rb_buf_free(&conninfo);
+	rb_buf_free(&dbarg);
+	rb_buf_free(&snaparg);
+	return rc;
+}
+
+void
+rb_backup_result_free(rb_backup_result *r)
+{
+	if (r == NULL)
+		return;
+	rb_table_counts_free(&r->table_counts);
+	free(r->archive_server_version);
+	free(r->archive_dump_version);
+	memset(r, 0, sizeof(*r));
+}
+
+char *
+rb_backup_metadata_key(const char *object_key)
+{
+	size_t		n = strlen(object_key) + sizeof(".metadata.json");
+	char	   *k = malloc(n);
+
+	if (k == NULL)
+		abort();
+	snprintf(k, n, "%s.metadata.json", object_key);
+	return k;
+}
+
+int
+rb_backup_write_metadata(rb_destination *dest, const char *object_key,
+						 const rb_backup_metadata *m, rb_error *err)
+{
+	rb_buf		json = RB_BUF_INIT;
+	char	   *key = rb_backup_metadata_key(object_key);
+	int			rc;
+
+	rb_backup_metadata_to_json(m, &json);
+	rc = rb_destination_put_small(dest, key, json.data, json.len, err);
+	if (rc < 0)
+	{
+		char	   *u = rb_destination_url_for(dest, key);
+
+		rb_error_prefix(err, "could not store the backup metadata at %s: ", u);
+		free(u);
+	}
+	free(key);
+	rb_buf_free(&json);
+	return rc;
+}
+
+char *
+rb_backup_object_key(uint64_t system_identifier, const char *dbname, time_t when,
+					 int64_t backup_id, rb_compress_kind kind)
+{
+	rb_buf		k = RB_BUF_INIT;
+	struct tm	tm;
+	char		ts[32];
+
+	gmtime_r(&when, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	rb_buf_appendf(&k, "%" PRIu64 "/", system_identifier);
+	for (const unsigned char *s = (const unsigned char *) dbname; *s; s++)
+	{
+		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+			*s == '_' || *s == '-' || (*s == '.' && s != (const unsigned char *) dbname))
+			rb_buf_append_char(&k, (char) *s);
+		else
+			rb_buf_appendf(&k, "%%%02X", *s);
+	}
+	rb_buf_appendf(&k, "/%s-%" PRId64 ".dump%s", ts, backup_id, rb_compress_suffix(kind));
+	return k.data;
+}
