@@ -8,6 +8,8 @@
  *   s3tool [options] head KEY              prints size=, etag=, last_modified=, mtime=
  *   s3tool [options] list [PREFIX]         prints "KEY SIZE" per object
  *   s3tool [options] delete KEY...         DeleteObject (one key) or DeleteObjects
+ *   s3tool [options] put-many PREFIX N     PutObject of N small keys PREFIX00000...
+ *                                          (content: the key), through one client
  *   s3tool [options] breaker-state         prints the state kept in --breaker-file
  *
  * Options: --endpoint URL --region R --bucket B --path-style | --uri-style S
@@ -143,7 +145,7 @@ static int
 usage(void)
 {
 	fprintf(stderr,
-			"usage: s3tool [options] put KEY FILE | upload KEY | get KEY [--range A-B] | head KEY |\n"
+			"usage: s3tool [options] put KEY FILE | put-many PREFIX N | upload KEY | get KEY [--range A-B] | head KEY |\n"
 			"              list [PREFIX] | delete KEY... | breaker-state\n");
 	return 2;
 }
@@ -351,6 +353,18 @@ main(int argc, char **argv)
 		else if (rb_s3_put_object(c, argv[i], data, len, NULL, &err) < 0)
 			rc = fail(&err);
 		free(data);
+	}
+	else if (strcmp(cmd, "put-many") == 0 && argc - i == 2)
+	{
+		int			n = atoi(argv[i + 1]);
+		char		key[RB_S3_MAX_KEY_LEN + 1];
+
+		for (int k = 0; k < n && rc == 0; k++)
+		{
+			snprintf(key, sizeof(key), "%s%05d", argv[i], k);
+			if (rb_s3_put_object(c, key, key, strlen(key), "text/plain", &err) < 0)
+				rc = fail(&err);
+		}
 	}
 	else if (strcmp(cmd, "upload") == 0 && argc - i == 1)
 	{
