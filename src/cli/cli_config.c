@@ -2,7 +2,6 @@
  * cli_config.c — settings of ripple-backup from flags, environment and config file,
  * merged by precedence (see cli_config.h).
  */
-#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -128,8 +127,14 @@ looks_secret(const char *name)
 {
 	static const char *const secrets[] = {"secret", "password", "token", "access_key"};
 
+	char		lower[128];
+	size_t		n = 0;
+
+	for (; name[n] && n < sizeof(lower) - 1; n++)
+		lower[n] = (char) tolower((unsigned char) name[n]);
+	lower[n] = '\0';
 	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
-		if (strcasestr(name, secrets[i]) != NULL)
+		if (strstr(lower, secrets[i]) != NULL)
 			return true;
 	return false;
 }
