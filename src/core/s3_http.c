@@ -812,6 +812,8 @@ rb_s3_xfer_run(rb_s3_client *c, rb_s3_xfer *x, rb_error *err)
 	if (rb_s3_engine_wait(c, x, -1, err) < 0)
 	{
 		rb_s3_engine_cancel(c, x);
+		if (err && x->state == RB_XFER_DONE && !x->ok)
+			*err = x->err;		/* "PUT s3://b/k: cancelled" */
 		return -1;
 	}
 	if (!x->ok)

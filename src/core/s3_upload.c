@@ -274,6 +274,28 @@ submit_part(rb_s3_upload *w, rb_error *err)
 
 	if (w->upload_id == NULL && create_multipart(w, err) < 0)
 		return -1;
+	/* At most in_flight parts upload at once; the spare buffer waits full. */
+	for (;;)
+	{
+		int			n = 0;
+
+		if (harvest(w, err) < 0)
+			return -1;
+		for (int i = 0; i < w->nslots; i++)
+			n += w->slots[i].busy ? 1 : 0;
+		if (n < w->c->in_flight)
+			break;
+		{
+			rb_error	e;
+
+			rb_error_clear(&e);
+			if (rb_s3_engine_wait(w->c, NULL, -1, &e) < 0)
+			{
+				rb_error_prefix(&e, "PUT s3://%s/%s: ", w->c->bucket, w->key);
+				return upload_fail(w, &e, err);
+			}
+		}
+	}
 	if (s->part_no > w->etags_cap)
 	{
 		int			ncap = w->etags_cap ? w->etags_cap * 2 : 64;
@@ -425,6 +447,41 @@ rb_s3_upload_write(rb_s3_upload *w, const void *data, size_t len, rb_error *err)
 			return -1;
 	}
 	return 0;
+}
+
+static int
+busy_parts(const rb_s3_upload *w)
+{
+	int			n = 0;
+
+	for (int i = 0; i < w->nslots; i++)
+		n += w->slots[i].busy ? 1 : 0;
+	return n;
+}
+
+int
+rb_s3_upload_pump(rb_s3_upload *w, int timeout_ms, rb_error *err)
+{
+	rb_error	e;
+
+	if (w->failed)
+	{
+		if (err)
+			*err = w->err;
+		return -1;
+	}
+	if (busy_parts(w) == 0)
+		return 0;
+	rb_error_clear(&e);
+	w->since_pump = 0;
+	if (rb_s3_engine_wait(w->c, NULL, timeout_ms < 0 ? 0 : timeout_ms, &e) < 0)
+	{
+		rb_error_prefix(&e, "PUT s3://%s/%s: ", w->c->bucket, w->key);
+		return upload_fail(w, &e, err);
+	}
+	if (harvest(w, err) < 0)
+		return -1;
+	return busy_parts(w);
 }
 
 int

@@ -19,6 +19,7 @@
  * Lifecycle:
  *   w = rb_s3_upload_begin(client, key, content_type, err);   no network I/O yet
  *   rb_s3_upload_write(w, data, len, err) ...                  0 / -1
+ *   rb_s3_upload_pump(w, timeout_ms, err)                      while input is idle
  *   rb_s3_upload_finish(w, &result, err)                        commits, frees w
  *   or rb_s3_upload_abort(w)                                    aborts, frees w
  * After a failed write the writer must still be released with abort (or finish,
@@ -54,6 +55,16 @@ rb_s3_upload *rb_s3_upload_begin(rb_s3_client *c, const char *key, const char *c
  * attempts exhausted, cancellation, the breaker open).
  */
 int			rb_s3_upload_write(rb_s3_upload *w, const void *data, size_t len, rb_error *err);
+
+/*
+ * Drives the parts in flight for up to timeout_ms (0 = one pass without waiting)
+ * without adding data.  The transfers only move while the caller is inside this
+ * module, so a producer that blocks on its own input (a pipe from pg_dump) should
+ * call this while it waits, e.g. poll(fd, 0) → nothing to read → pump(w, 50).
+ * Returns the number of parts still in flight (0 = nothing to drive), or -1 with
+ * err when the upload has failed.
+ */
+int			rb_s3_upload_pump(rb_s3_upload *w, int timeout_ms, rb_error *err);
 
 /* Same, with the shape of rb_write_fn (arg is the rb_s3_upload *). */
 int			rb_s3_upload_write_cb(void *w, const void *data, size_t len, rb_error *err);

@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,9 +375,22 @@ main(int argc, char **argv)
 
 		if (w == NULL)
 			rc = fail(&err);
+		int			inflight = 0;
+
 		while (rc == 0)
 		{
-			ssize_t		n = read(0, buf, bufsize);
+			struct pollfd pfd = {0, POLLIN, 0};
+			ssize_t		n;
+
+			/* While stdin is idle, keep the parts in flight moving. */
+			if (inflight > 0 && poll(&pfd, 1, 0) == 0)
+			{
+				inflight = rb_s3_upload_pump(w, 20, &err);
+				if (inflight < 0)
+					rc = fail(&err);
+				continue;
+			}
+			n = read(0, buf, bufsize);
 
 			if (n < 0 && errno == EINTR)
 			{
@@ -397,6 +411,10 @@ main(int argc, char **argv)
 			if (n == 0)
 				break;
 			if (rb_s3_upload_write(w, buf, (size_t) n, &err) < 0)
+				rc = fail(&err);
+			else
+				inflight = rb_s3_upload_pump(w, 0, &err);
+			if (inflight < 0)
 				rc = fail(&err);
 		}
 		free(buf);

@@ -1,0 +1,228 @@
+# 012_s3_resilience.pl — the S3 client when the network or the server fails, driven
+# through test/tools/s3tool.c against the S3 test server (s3rver) and two stand-ins:
+#   - the server is down at the start and comes up within the retry window: the
+#     streaming upload succeeds;
+#   - the server is killed in the middle of a multipart upload: the upload fails
+#     after its retries with a clear error, and no object appears at the key;
+#   - the circuit breaker (kept in a file, as the extension keeps it in shared
+#     memory) opens after 5 failures, fails fast, half-opens after the interval the
+#     test sets, re-opens when the trial fails and closes when it succeeds; inside
+#     one process the breaker cuts the retries short;
+#   - 503 SlowDown is retried and then reported; a stalled server is detected by
+#     the low-speed timeout; a SIGTERM stops a client waiting in backoff at once.
+use strict;
+use warnings;
+use Digest::SHA;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use IPC::Run qw(run start);
+use POSIX ();
+use Test::More;
+use Time::HiRes qw(time sleep);
+use RippleTest::S3Server;
+
+my $s3tool = "$ENV{RIPPLE_SRC}/build/tools/s3tool";
+my $tmp = tempdir('s3resil_XXXX', TMPDIR => 1, CLEANUP => 1);
+my $s3 = RippleTest::S3Server->new(bucket => 'test', no_start => 1);
+my %env = $s3->env;
+$ENV{$_} = $env{$_} for keys %env;
+
+sub cmd { ($s3tool, '--endpoint', $s3->endpoint, '--bucket', 'test', @_) }
+
+sub s3tool {
+	my @args = @_;
+	my ($out, $err) = ('', '');
+	run([ cmd(@args) ], '<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+sub sha_file { Digest::SHA->new(256)->addfile($_[0])->hexdigest }
+
+sub make_file {
+	my ($path, $mib, $seed) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	binmode $fh;
+	for my $i (1 .. $mib) {
+		my $block = '';
+		$block .= pack('N', ($seed = ($seed * 1103515245 + 12345) % 4294967296)) for 1 .. 256;
+		print $fh $block x 1024;
+	}
+	close $fh;
+}
+
+# --- the server is down at the start and comes up within the retry window ------------
+make_file("$tmp/start.bin", 12, 1);
+{
+	my ($out, $err) = ('', '');
+	my $t0 = time;
+	my $h = start([ cmd('-v', '--part-size', '5M', '--max-attempts', '8', '--base-delay', '0.25',
+				'--max-delay', '2', '--breaker-threshold', '50', 'upload', 'down/start.bin') ],
+		'<', "$tmp/start.bin", '>', \$out, '2>', \$err);
+	sleep 0.7;
+	$s3->start;
+	$h->finish;
+	is(($h->results)[0], 0, 'upload started while the server was down succeeds once it is up') or diag $err;
+	like($err, qr/s3: POST create multipart upload of down\/start\.bin failed: Connection refused; retrying in [\d.]+ s \(attempt 2 of 8\)/,
+		'the failed attempts were logged with the reason, the delay and the attempt number');
+	like($out, qr/^size=12582912 parts=3 multipart=1 /, 'all 12 MiB went up in 3 parts');
+	ok($s3->fetch_object('down/start.bin', "$tmp/start.aws"), 'awscli reads the object');
+	is(sha_file("$tmp/start.aws"), sha_file("$tmp/start.bin"), 'the object is byte-identical');
+}
+
+# --- the server is killed in the middle of a multipart upload ----------------------------
+make_file("$tmp/p1.bin", 3, 2);
+make_file("$tmp/p2.bin", 4, 3);
+{
+	my ($out, $err) = ('', '');
+	my $t0 = time;
+	my $h = start([ 'sh', '-c', "cat $tmp/p1.bin; sleep 1.5; cat $tmp/p2.bin 2>/dev/null" ], '|',
+		[ cmd('-v', '--part-size', '1M', '--in-flight', '2', '--max-attempts', '3', '--base-delay', '0.05',
+				'--breaker-threshold', '100', 'upload', 'killed/obj.bin') ],
+		'>', \$out, '2>', \$err);
+	sleep 0.8;    # parts 1-3 are up by now; part 4 is filling
+	$s3->stop;
+	$h->finish;
+	my @rc = $h->results;
+	my $elapsed = time - $t0;
+	is($rc[1], 1, 'the upload fails when the server dies in the middle');
+	like($err, qr/s3: PUT part \d+ of killed\/obj\.bin failed: Connection refused; retrying in [\d.]+ s \(attempt 2 of 3\)/,
+		'the failed part was retried alone');
+	like($err, qr{s3tool: PUT part \d+ of s3://test/killed/obj\.bin: Connection refused \(gave up after 3 attempts\)},
+		'the error names the part, the object, the reason and the attempts');
+	like($err, qr/could not abort the multipart upload of killed\/obj\.bin/,
+		'the abort was attempted (and, with the server down, reported as a warning)');
+	ok($elapsed < 10, 'it gave up promptly') or diag "took $elapsed s";
+	is($out, '', 'no success line was printed');
+	$s3->start;
+	my ($rc) = s3tool('head', 'killed/obj.bin');
+	is($rc, 4, 'no object appears at the key');
+	my @keys = $s3->list_keys('killed/');
+	is(scalar @keys, 0, 'awscli lists nothing under killed/');
+}
+
+# --- the circuit breaker across processes (kept in a file) ------------------------------
+{
+	my $bf = "$tmp/breaker";
+	my @b = ('--max-attempts', '1', '--breaker-file', $bf, '--breaker-threshold', '5',
+		'--breaker-open-ms', '1500');
+	my ($rc, $out, $err) = s3tool(@b, 'put', 'breaker/obj', "$tmp/p1.bin");
+	is($rc, 0, 'an object for the breaker test is stored');
+	$s3->stop;
+	for my $i (1 .. 5) {
+		($rc, $out, $err) = s3tool(@b, 'head', 'breaker/obj');
+		is($rc, 1, "request $i with the server down fails");
+		like($err, qr/Connection refused/, "request $i reached the network (connection refused)");
+	}
+	($rc, $out, $err) = s3tool(@b, 'breaker-state');
+	like($out, qr/^state=open consecutive_failures=5 times_opened=1 /, 'the breaker opened after 5 failures');
+	my $t0 = time;
+	($rc, $out, $err) = s3tool(@b, 'head', 'breaker/obj');
+	my $elapsed = time - $t0;
+	is($rc, 3, 'the sixth request fails fast with the breaker open');
+	like($err, qr{HEAD s3://test/breaker/obj: circuit breaker open for http://127\.0\.0\.1:\d+ after 5 consecutive failures; failing fast},
+		'the fast-fail message names the endpoint and the failures');
+	ok($elapsed < 0.5, 'it did not wait for the network') or diag "took $elapsed s";
+
+	sleep 1.6;
+	($rc, $out, $err) = s3tool(@b, 'head', 'breaker/obj');
+	is($rc, 1, 'after the interval one trial request goes through (half-open)');
+	like($err, qr/Connection refused/, 'the trial met the dead server');
+	($rc, $out) = s3tool(@b, 'breaker-state');
+	like($out, qr/^state=open .*times_opened=2 /, 'the failed trial opened the breaker again');
+	($rc, $out, $err) = s3tool(@b, 'head', 'breaker/obj');
+	is($rc, 3, 'and it fails fast again');
+
+	$s3->start;
+	sleep 1.6;
+	($rc, $out, $err) = s3tool(@b, 'head', 'breaker/obj');
+	is($rc, 0, 'after the interval, with the server back, the trial succeeds') or diag $err;
+	($rc, $out) = s3tool(@b, 'breaker-state');
+	like($out, qr/^state=closed consecutive_failures=0 /, 'the success closed the breaker');
+}
+
+# --- inside one process the breaker cuts retries short -----------------------------------
+$s3->stop;
+{
+	my ($rc, $out, $err) = s3tool('-v', '--max-attempts', '10', '--base-delay', '0.02', '--max-delay', '0.05',
+		'put', 'breaker/x', "$tmp/p1.bin");
+	is($rc, 3, 'with 10 attempts allowed, the breaker (5 failures) stops the retries');
+	my @retries = $err =~ /retrying in/g;
+	is(scalar @retries, 5, 'five attempts failed and were retried; the sixth was refused');
+	like($err, qr/circuit breaker for http:\/\/127\.0\.0\.1:\d+ opened after 5 consecutive failures/,
+		'the opening of the breaker was logged');
+	like($err, qr/requests=5 /, 'only five requests reached the network');
+}
+
+# --- cancellation during a backoff sleep --------------------------------------------------
+{
+	my ($out, $err) = ('', '');
+	my $h = start([ cmd('-v', '--max-attempts', '5', '--base-delay', '5', 'put', 'cancel/x', "$tmp/p1.bin") ],
+		'<', \undef, '>', \$out, '2>', \$err);
+	sleep 1;
+	my $t0 = time;
+	$h->signal('TERM');
+	$h->finish;
+	my $elapsed = time - $t0;
+	is(($h->results)[0], 5, 'SIGTERM during a 5 s backoff stops the request (cancelled)');
+	like($err, qr{PUT s3://test/cancel/x: cancelled}, 'the error says it was cancelled');
+	ok($elapsed < 1, 'it stopped within a second') or diag "took $elapsed s";
+}
+
+# --- a server that answers 503 SlowDown, and one that never answers ----------------------
+sub fake_server {
+	my ($respond) = @_;
+	my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
+		Listen => 16, ReuseAddr => 1) or die "listen: $!";
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		if (!$respond) { sleep 60; POSIX::_exit(0); }    # accept nothing, answer nothing
+		while (my $c = $sock->accept) {
+			my ($hdr, $len) = ('', 0);
+			while (my $line = <$c>) {
+				$hdr .= $line;
+				$len = $1 if $line =~ /^content-length:\s*(\d+)/i;
+				last if $line eq "\r\n";
+			}
+			read($c, my $body, $len) if $len;
+			my $xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+			  . '<Message>Please reduce your request rate.</Message></Error>';
+			print $c "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
+			  . "Content-Length: " . length($xml) . "\r\nConnection: close\r\n\r\n$xml";
+			close $c;
+		}
+		POSIX::_exit(0);
+	}
+	return ($pid, $sock->sockport, $sock);
+}
+
+{
+	my ($pid, $port, $sock) = fake_server(1);
+	my ($out, $err) = ('', '');
+	run([ $s3tool, '--endpoint', "http://127.0.0.1:$port", '-v', '--max-attempts', '3', '--base-delay', '0.05',
+			'put', 'slow/x', "$tmp/p1.bin" ], '<', \undef, '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	kill 'KILL', $pid;
+	waitpid $pid, 0;
+	is($rc, 1, 'a server that keeps answering 503 SlowDown makes the request fail');
+	like($err, qr/s3: PUT slow\/x failed: 503 SlowDown: Please reduce your request rate\.; retrying in [\d.]+ s \(attempt 2 of 3\)/,
+		'503 SlowDown was retried');
+	like($err, qr{PUT s3://test/slow/x: 503 SlowDown: Please reduce your request rate\. \(gave up after 3 attempts\)},
+		'the final error carries status, code, message and attempts');
+}
+
+{
+	my ($pid, $port, $sock) = fake_server(0);
+	my ($out, $err) = ('', '');
+	my $t0 = time;
+	run([ $s3tool, '--endpoint', "http://127.0.0.1:$port", '-v', '--max-attempts', '2', '--base-delay', '0.05',
+			'--low-speed-time', '1', 'head', 'stalled/x' ], '<', \undef, '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	my $elapsed = time - $t0;
+	kill 'KILL', $pid;
+	waitpid $pid, 0;
+	is($rc, 1, 'a server that never answers makes the request fail');
+	like($err, qr/s3: HEAD stalled\/x failed: .*(too slow|timed out).*; retrying/i, 'the stall was detected and retried');
+	ok($elapsed >= 1.5 && $elapsed < 6, 'after the low-speed time of each attempt') or diag "took $elapsed s";
+}
+
+done_testing();
