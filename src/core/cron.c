@@ -417,8 +417,7 @@ rb_cron_next(const rb_cron *c, const rb_tz *tz, time_t after, time_t *next, rb_e
 
 	if ((int64_t) after < MIN_AFTER || (int64_t) after > MAX_AFTER)
 		return rb_error_set(err, RB_ERR_INVALID,
-							"time %lld is out of range for a cron schedule (years 1 to 9999)",
-							(long long) after);
+							"the time after which to look is out of range for a cron schedule (years 1 to 9999)");
 	if (c->minutes == 0 || c->hours == 0 || c->mdays == 0 || c->months == 0 || c->wdays == 0)
 		return rb_error_set(err, RB_ERR_INVALID, "cron schedule is empty");
 
