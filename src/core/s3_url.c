@@ -110,6 +110,10 @@ parse_custom_endpoint(rb_s3_endpoint *ep, const char *endpoint, rb_error *err)
 		return rb_error_set(err, RB_ERR_INVALID,
 							"invalid S3 endpoint \"%s\": scheme must be http or https", endpoint);
 
+	/* Never echo user information (it may hold a password). */
+	if (memchr(p, '@', strcspn(p, "/?#")) != NULL)
+		return rb_error_set(err, RB_ERR_INVALID,
+							"invalid S3 endpoint: user information is not allowed in the URL");
 	if (*p == '[')
 	{
 		hostend = strchr(p, ']');
@@ -124,9 +128,6 @@ parse_custom_endpoint(rb_s3_endpoint *ep, const char *endpoint, rb_error *err)
 	if (hostlen == 0 || hostlen >= sizeof(ep->host))
 		return rb_error_set(err, RB_ERR_INVALID,
 							"invalid S3 endpoint \"%s\": missing or overlong host name", endpoint);
-	if (*hostend == '@')
-		return rb_error_set(err, RB_ERR_INVALID,
-							"invalid S3 endpoint: user information is not allowed in the URL");
 	for (size_t i = 0; i < hostlen; i++)
 		ep->host[i] = (char) tolower((unsigned char) p[i]);
 	ep->host[hostlen] = '\0';
