@@ -738,14 +738,17 @@ static int
 error_from_info(rb_error *err, int http_status, const rb_s3_error_info *info)
 {
 	char		message[sizeof(info->message)];
+	char		code[sizeof(info->code)];
 
+	/* both come from the server: no control characters into our messages */
 	copy_printable(message, sizeof(message), info->message);
+	copy_printable(code, sizeof(code), info->code);
 	rb_error_set(err, rb_s3_error_class(info->code, http_status),
-				 message[0] ? "%d %s: %s" : "%d %s%s", http_status, info->code, message);
+				 message[0] ? "%d %s: %s" : "%d %s%s", http_status, code, message);
 	if (err != NULL)
 	{
 		err->http_status = http_status;
-		copy_printable(err->remote_code, sizeof(err->remote_code), info->code);
+		copy_trunc(err->remote_code, sizeof(err->remote_code), code);
 	}
 	return -1;
 }

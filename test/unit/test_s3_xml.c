@@ -84,6 +84,10 @@ test_error_classes(void **state)
 	assert_int_equal(rb_s3_error_from_response(&err, 400,
 											   S("<Error><Code>InvalidArgument</Code><Message>line1\nline2&#9;x</Message></Error>")), -1);
 	assert_string_equal(err.msg, "400 InvalidArgument: line1 line2 x");
+	assert_int_equal(rb_s3_error_from_response(&err, 400,
+											   S("<Error><Code>Bad&#10;Code</Code></Error>")), -1);
+	assert_string_equal(err.msg, "400 Bad Code");
+	assert_string_equal(err.remote_code, "Bad Code");
 	assert_int_equal(err.code, RB_ERR_REMOTE);
 	assert_false(rb_retry_should_retry(&err));
 
