@@ -163,6 +163,9 @@ cli_cmd_restore(cli_ctx *ctx)
 			rb_error_prefix(&err, "pg_restore into database \"%s\" failed: ", args->dbname);
 			rc = err.code == RB_ERR_CHILD ? CLI_EXIT_ERROR : cli_exit_for_error(err.code);
 			cli_error("%s", err.msg);
+			if (args->create)
+				cli_hint("Database \"%s\" was created by this command and may be partly restored; drop it before trying again.",
+						 args->dbname);
 			goto out;
 		}
 		t_restore = cli_now() - t;
