@@ -412,7 +412,8 @@ file_list(rb_destination *d, const char *prefix, rb_list_fn cb, void *cb_arg, rb
 
 	if (rc == 0)
 	{
-		qsort(ls.keys, ls.n, sizeof(char *), cmp_str);
+		if (ls.n > 1)
+			qsort(ls.keys, ls.n, sizeof(char *), cmp_str);
 		for (size_t i = 0; i < ls.n && rc == 0; i++)
 		{
 			rb_object_info info = {ls.keys[i], 0, 0};

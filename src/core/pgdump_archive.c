@@ -320,7 +320,8 @@ cmp_entry(const void *a, const void *b)
 static void
 after_toc(rb_archive_parser *p)
 {
-	qsort(p->entries, p->n_entries, sizeof(data_entry), cmp_entry);
+	if (p->n_entries > 1)
+		qsort(p->entries, p->n_entries, sizeof(data_entry), cmp_entry);
 	p->sorted = 1;
 	want_raw(p, S_BLOCK_TYPE, 1);
 }
@@ -412,6 +413,8 @@ find_entry(rb_archive_parser *p, int64_t dump_id)
 	data_entry	key;
 
 	key.dump_id = dump_id;
+	if (p->n_entries == 0)
+		return NULL;
 	return bsearch(&key, p->entries, p->n_entries, sizeof(data_entry), cmp_entry);
 }
 
