@@ -200,11 +200,14 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	if (x->sink && x->status >= 200 && x->status < 300)
 	{
-		/* A resumed GET must get a 206 from where it stopped, not the whole object. */
-		if (x->delivered_before > 0 && x->status != 206)
+		/*
+		 * A ranged or resumed GET must get a 206 with the bytes asked for, not the
+		 * whole object from its start.
+		 */
+		if ((x->range_first >= 0 || x->delivered_before > 0) && x->status != 206)
 		{
 			rb_error_set(&x->sink_err, RB_ERR_INTEGRITY,
-						 "server answered %ld instead of 206 to a resumed ranged GET", x->status);
+						 "server answered %ld instead of 206 Partial Content to a ranged GET", x->status);
 			x->sink_failed = true;
 			return 0;
 		}

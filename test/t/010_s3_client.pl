@@ -182,6 +182,10 @@ chmod 0600, "$tmp/credentials";
 	env => { AWS_ACCESS_KEY_ID => 'wrong', AWS_SECRET_ACCESS_KEY => 'wrong' });
 is($rc, 0, 'credentials from a shared-credentials file and profile work') or diag $err;
 
+($rc, $out, $err) = s3tool(args => [ 'head', 'small/stream.txt' ],
+	env => { AWS_SESSION_TOKEN => 'FQoGZXIvYXdzEXAMPLE+token/==' });
+is($rc, 0, 'a session token is signed and sent (x-amz-security-token)') or diag $err;
+
 # --- a wrong secret fails at once, without retries ---------------------------------------
 my $t0 = time;
 ($rc, $out, $err) = s3tool(args => [ '-v', '--base-delay', '1', 'put', 'dir/denied', "$tmp/small.bin" ],

@@ -169,8 +169,14 @@ $s3->stop;
 }
 
 # --- a server that answers 503 SlowDown, and one that never answers ----------------------
+# A stand-in HTTP server in a child process.  mode: 'slowdown' answers 503 SlowDown
+# to everything; 'stall' accepts connections and never answers; 'resume' answers
+# the first GET with 200 and half of a 1000-byte body, then drops the connection,
+# and answers a GET with "Range: bytes=500-" and the right If-Match with 206 and
+# the rest (anything else gets 400, so a wrong resume fails the test).
 sub fake_server {
-	my ($respond) = @_;
+	my ($mode) = @_;
+	my $respond = $mode ne 'stall';
 	my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
 		Listen => 16, ReuseAddr => 1) or die "listen: $!";
 	my $pid = fork // die "fork: $!";
@@ -184,6 +190,20 @@ sub fake_server {
 				last if $line eq "\r\n";
 			}
 			read($c, my $body, $len) if $len;
+			if ($mode eq 'resume') {
+				my $obj = join('', map { chr(65 + $_ % 26) } 0 .. 999);
+				if ($hdr !~ /^range:/mi) {
+					print $c "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: \"e1\"\r\n\r\n"
+					  . substr($obj, 0, 500);
+				} elsif ($hdr =~ /^range: bytes=500-\r$/mi && $hdr =~ /^if-match: "e1"\r$/mi) {
+					print $c "HTTP/1.1 206 Partial Content\r\nContent-Length: 500\r\n"
+					  . "Content-Range: bytes 500-999/1000\r\nETag: \"e1\"\r\n\r\n" . substr($obj, 500);
+				} else {
+					print $c "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+				}
+				close $c;
+				next;
+			}
 			my $xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
 			  . '<Message>Please reduce your request rate.</Message></Error>';
 			print $c "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
@@ -196,7 +216,7 @@ sub fake_server {
 }
 
 {
-	my ($pid, $port, $sock) = fake_server(1);
+	my ($pid, $port, $sock) = fake_server('slowdown');
 	my ($out, $err) = ('', '');
 	run([ $s3tool, '--endpoint', "http://127.0.0.1:$port", '-v', '--max-attempts', '3', '--base-delay', '0.05',
 			'put', 'slow/x', "$tmp/p1.bin" ], '<', \undef, '>', \$out, '2>', \$err);
@@ -211,7 +231,7 @@ sub fake_server {
 }
 
 {
-	my ($pid, $port, $sock) = fake_server(0);
+	my ($pid, $port, $sock) = fake_server('stall');
 	my ($out, $err) = ('', '');
 	my $t0 = time;
 	run([ $s3tool, '--endpoint', "http://127.0.0.1:$port", '-v', '--max-attempts', '2', '--base-delay', '0.05',
@@ -223,6 +243,20 @@ sub fake_server {
 	is($rc, 1, 'a server that never answers makes the request fail');
 	like($err, qr/s3: HEAD stalled\/x failed: .*(too slow|timed out).*; retrying/i, 'the stall was detected and retried');
 	ok($elapsed >= 1.5 && $elapsed < 6, 'after the low-speed time of each attempt') or diag "took $elapsed s";
+}
+
+{
+	my ($pid, $port, $sock) = fake_server('resume');
+	my ($out, $err) = ('', '');
+	run([ $s3tool, '--endpoint', "http://127.0.0.1:$port", '-v', '--max-attempts', '3', '--base-delay', '0.05',
+			'get', 'resume/x' ], '<', \undef, '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	kill 'KILL', $pid;
+	waitpid $pid, 0;
+	is($rc, 0, 'a GET cut off in the middle succeeds on retry') or diag $err;
+	is($out, join('', map { chr(65 + $_ % 26) } 0 .. 999), 'the body arrives whole, no byte twice');
+	like($err, qr/s3: GET resume\/x failed: .*; retrying/, 'the cut was logged as a retry');
+	like($err, qr/requests=2 /, 'the second request resumed from byte 500 with If-Match');
 }
 
 done_testing();
