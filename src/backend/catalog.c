@@ -283,7 +283,8 @@ rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 		rc = SPI_execute_with_args("INSERT INTO ripple_backup.backup_tables"
 								   "       (backup_id, schema_name, table_name, row_count)"
 								   " SELECT $1, u.s::name, u.t::name, u.r"
-								   "   FROM pg_catalog.unnest($2, $3, $4) AS u(s, t, r)"
+								   "   FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+								   "                   pg_catalog.unnest($4)) AS u(s, t, r)"
 								   " ON CONFLICT (backup_id, schema_name, table_name)"
 								   " DO UPDATE SET row_count = EXCLUDED.row_count",
 								   4, targtypes, tvalues, NULL, false, 0);

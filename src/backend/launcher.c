@@ -31,6 +31,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -202,6 +203,50 @@ detect_dead_runners(void)
 }
 
 /*
+ * Records one result in a subtransaction: a result the catalog refuses must not
+ * stop the launcher (which would retry it forever); the backup is then marked
+ * failed with the reason.
+ */
+static void
+record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (!rb_catalog_record_result(copy, GetSystemIdentifier(), counts))
+			ereport(LOG,
+					(errmsg("ripple_backup: the catalog row of backup %lld is gone; its result is not recorded",
+							(long long) copy->backup_id)));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char		msg[RB_TEXT_LEN];
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		snprintf(msg, sizeof(msg), "could not record the backup result: %s", edata->message);
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld: %s", (long long) copy->backup_id, msg)));
+		rb_catalog_mark_failed(copy->backup_id, msg);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
  * Persists finished runners' results.  Slots to free (and DSM segments to unpin)
  * are returned so the caller frees them only after the transaction commits.
  * Sets *pending when a result waits for its requester's transaction.
@@ -252,10 +297,7 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 				counts = (RbCountsHeader *) dsm_segment_address(seg);
 			to_unpin[(*nunpin)++] = copy->counts_handle;
 		}
-		if (!rb_catalog_record_result(copy, GetSystemIdentifier(), counts))
-			ereport(LOG,
-					(errmsg("ripple_backup: the catalog row of backup %lld is gone; its result is not recorded",
-							(long long) copy->backup_id)));
+		record_result(copy, counts);
 		if (seg)
 			dsm_detach(seg);
 		to_free[nfree++] = i;

@@ -41,11 +41,11 @@ sub s3_conf {
 # Creates and starts a cluster with ripple_backup in shared_preload_libraries.
 # Options: database (catalog db, default postgres), destination (URL), s3 (server),
 # prefix, max_workers, conf (extra lines), preload (default 1), extension (default 1),
-# no_start.
+# init (hashref of options for PostgreSQL::Test::Cluster::init), no_start.
 sub new_node {
 	my ($class, $name, %opt) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	$node->init(%{ $opt{init} // {} });
 	my $conf = '';
 	$conf .= "shared_preload_libraries = 'ripple_backup'\n" if $opt{preload} // 1;
 	$conf .= "ripple_backup.database = '$opt{database}'\n" if $opt{database};

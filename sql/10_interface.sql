@@ -1,0 +1,44 @@
+-- 10_interface: queue, wait, row counts and progress, with a file:// destination.
+
+-- a call in a transaction that rolls back queues nothing
+BEGIN;
+SELECT ripple_backup_now() > 0 AS queued;
+ROLLBACK;
+SELECT count(*) AS rows_after_rollback FROM ripple_backup.backups;
+
+-- queue and wait in one statement: the backup starts before the commit
+SELECT ripple_backup_wait(ripple_backup_now(label => 'regress one')) AS status;
+-- the launcher records it once that statement has committed
+SELECT ripple_backup_wait(max(id)) AS recorded FROM ripple_backup.backups;
+SELECT dbname, backup_type, label, status, error,
+       size_bytes > 0 AS has_size, sha256 ~ '^[0-9a-f]{64}$' AS has_sha256,
+       location LIKE 'file:///%/' || system_identifier || '/postgres/%.dump.zst' AS location_ok,
+       object_key LIKE system_identifier || '/postgres/%-' || id || '.dump.zst' AS key_ok,
+       compression, queued_at <= started_at AND started_at <= finished_at AS times_ordered,
+       requested_by = current_user AS requested_by_me
+  FROM ripple_backup.backups;
+
+-- a table whose rows the next backup counts
+CREATE TABLE regress_counted (i int);
+INSERT INTO regress_counted SELECT generate_series(1, 42);
+CREATE SCHEMA regress_other;
+CREATE TABLE regress_other.empty_table (x text);
+
+-- queue, commit, then wait
+SELECT ripple_backup_now(label => 'regress two') AS id \gset
+SELECT status IN ('queued', 'running', 'succeeded') AS status_ok
+  FROM ripple_backup.backups WHERE id = :id;
+SELECT ripple_backup_wait(:id, '2 minutes') AS status;
+SELECT ripple_backup_wait(:id) AS status_again;
+
+-- per-table row counts, of the latest succeeded backup and by id
+SELECT * FROM ripple_backup_stats() WHERE schema_name <> 'ripple_backup';
+SELECT * FROM ripple_backup_stats(:id) WHERE table_name = 'regress_counted';
+SELECT count(*) AS counted_tables FROM ripple_backup.backup_tables WHERE backup_id = :id
+  AND schema_name <> 'ripple_backup';
+
+-- nothing runs now
+SELECT * FROM ripple_backup.progress;
+
+DROP TABLE regress_counted;
+DROP SCHEMA regress_other CASCADE;

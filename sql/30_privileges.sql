@@ -1,0 +1,33 @@
+-- 30_privileges: a role without grants cannot act; the README's grants suffice.
+CREATE ROLE regress_ripple_nobody;
+CREATE ROLE regress_ripple_operator;
+
+SET ROLE regress_ripple_nobody;
+SELECT ripple_backup_now();
+SELECT ripple_backup_wait(1);
+SELECT * FROM ripple_backup_stats();
+SELECT count(*) FROM ripple_backup.backups;
+RESET ROLE;
+
+GRANT USAGE ON SCHEMA ripple_backup TO regress_ripple_operator;
+GRANT SELECT ON ALL TABLES IN SCHEMA ripple_backup TO regress_ripple_operator;
+GRANT EXECUTE ON FUNCTION ripple_backup_now(name, text),
+                          ripple_backup_wait(bigint, interval),
+                          ripple_backup_stats(bigint) TO regress_ripple_operator;
+
+SET ROLE regress_ripple_operator;
+SELECT ripple_backup_now(label => 'by the operator') AS id \gset
+SELECT ripple_backup_wait(:id);
+SELECT label, requested_by, status FROM ripple_backup.backups WHERE id = :id;
+SELECT count(*) > 0 AS sees_row_counts FROM ripple_backup_stats(:id);
+SELECT count(*) AS running FROM ripple_backup.progress;
+-- reading is granted, writing is not
+DELETE FROM ripple_backup.backups;
+RESET ROLE;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA ripple_backup FROM regress_ripple_operator;
+REVOKE ALL ON SCHEMA ripple_backup FROM regress_ripple_operator;
+REVOKE ALL ON FUNCTION ripple_backup_now(name, text), ripple_backup_wait(bigint, interval),
+                       ripple_backup_stats(bigint) FROM regress_ripple_operator;
+DROP ROLE regress_ripple_nobody;
+DROP ROLE regress_ripple_operator;
