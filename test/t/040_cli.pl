@@ -7,7 +7,8 @@
 # corrupted objects (a flipped byte at several offsets, a truncated object, a
 # re-uploaded modified copy on S3) fail verify, fetch and restore with exit code 4
 # and leave no output file; missing metadata, an unknown database, a bad
-# destination, wrong credentials give clear errors and their exit codes; settings
+# destination, wrong credentials give clear errors and their exit codes; an id shared
+# by two systems asks for --system-id; settings
 # from flags, environment and config file; --help for every command.
 use strict;
 use warnings;
@@ -396,6 +397,29 @@ for my $offset (0, 100, int($size / 2), $size - 1) {
 	is($rc, 2, 'an option of another command exits 2');
 	($rc, $out, $err) = cli([ 'frobnicate', @F ]);
 	is($rc, 2, 'an unknown command exits 2');
+}
+
+# --- two systems sharing a destination: ids are per system -------------------------
+{
+	my $shared = PostgreSQL::Test::Utils::tempdir('shared');
+	backup('shop', "file://$shared", 5);
+	backup('shop', "file://$shared", 5, args => [ '--sysid', '4242' ]);
+	my @S = ('--destination', "file://$shared");
+	my ($rc, $out, $err) = cli([ 'info', '5', @S ]);
+	is($rc, 2, 'an id that two systems share exits 2');
+	like($err, qr/backup id 5 is ambiguous: it exists for several systems/, 'the shared id is called ambiguous');
+	like($err, qr/hint: .*--system-id/, 'the hint names --system-id');
+	($rc, $out, $err) = cli([ 'info', '5', '--system-id', '4242', '--json', @S ]);
+	is($rc, 0, 'info ID --system-id exits 0');
+	is(decode_json($out)->{system_identifier}, '4242', '--system-id picks that system');
+	($rc, $out, $err) = cli([ 'list', '--long', @S ]);
+	like($out, qr/^TIME.*\bSYSTEM\s+KEY$/m, 'list --long adds system and key');
+	like($out, qr/\b4242\s+4242\/shop\/\d{8}T\d{6}Z-5\.dump\.zst$/m, 'list --long shows the system and the key');
+	($rc, $out, $err) = cli([ 'list', '--json', '--system-id', $sysid, @S ]);
+	is_deeply([ map { $_->{system_identifier} } @{ decode_json($out) } ], [$sysid], 'list --system-id filters');
+	($rc, $out, $err) = cli([ 'list', '--system-id', '77', @S ]);
+	is($rc, 3, 'list --system-id of an unknown system exits 3');
+	like($err, qr/no backup of system 77 in file:/, 'list --system-id: clear error');
 }
 
 # --- S3 ----------------------------------------------------------------------------
