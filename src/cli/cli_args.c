@@ -400,6 +400,9 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 	}
 	if (args->command == CLI_CMD_FETCH && (args->output == NULL || args->output[0] == '\0'))
 		return usage_error(args->command_name, "%s", "missing output file: -o FILE");
+	if (args->command == CLI_CMD_FETCH && strcmp(args->output, "-") == 0)
+		return usage_error(args->command_name, "%s",
+						   "fetch writes a file, not standard output: the archive is handed over only once it is proven");
 	if (args->command == CLI_CMD_RESTORE && (args->dbname == NULL || args->dbname[0] == '\0'))
 		return usage_error(args->command_name, "%s", "missing target database: --dbname NAME");
 	if (args->quiet && args->verbose)
