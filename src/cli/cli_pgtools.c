@@ -209,7 +209,7 @@ cli_run_program(const cli_argv *argv, const char *const *env, const char *label,
 			break;
 		if (out)
 			rb_buf_append(out, buf, (size_t) n);
-		cli_progress_update(&pg, pg.done + (uint64_t) n);
+		cli_progress_tick(&pg);
 	}
 	if (rc == 0)
 		rc = rb_child_wait(child, hooks, err);
