@@ -161,6 +161,7 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 		x->etag[0] = '\0';
 		x->content_length = -1;
 		x->last_modified[0] = '\0';
+		x->etag_not_md5 = false;
 		return len;
 	}
 	colon = memchr(buf, ':', len);
@@ -188,6 +189,9 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 		x->content_length = strtoll(value, NULL, 10);
 	else if (strcasecmp(name, "last-modified") == 0)
 		snprintf(x->last_modified, sizeof(x->last_modified), "%s", value);
+	else if ((strcasecmp(name, "x-amz-server-side-encryption") == 0 && strncmp(value, "aws:kms", 7) == 0) ||
+			 strcasecmp(name, "x-amz-server-side-encryption-customer-algorithm") == 0)
+		x->etag_not_md5 = true;
 	return len;
 }
 
@@ -641,7 +645,11 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	}
 	else if (status >= 200 && status < 300)
 	{
-		if (x->expect_md5_hex[0] && strcasecmp(x->etag, x->expect_md5_hex) != 0)
+		/*
+		 * With SSE-KMS or SSE-C the ETag is not the MD5 of the body; the server
+		 * has checked Content-MD5 itself then.
+		 */
+		if (x->expect_md5_hex[0] && !x->etag_not_md5 && strcasecmp(x->etag, x->expect_md5_hex) != 0)
 		{
 			rb_error_set(&e, RB_ERR_INTEGRITY,
 						 "ETag \"%s\" returned by the server does not match the MD5 %s of the bytes sent",

@@ -81,6 +81,7 @@ struct rb_s3_xfer
 	char		etag[128];		/* without quotes */
 	int64_t		content_length; /* -1 = absent */
 	char		last_modified[64];
+	bool		etag_not_md5;	/* SSE-KMS or SSE-C: the ETag is not the body's MD5 */
 
 	/* --- outcome --- */
 	rb_xfer_state state;

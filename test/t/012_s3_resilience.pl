@@ -12,6 +12,7 @@
 #     the low-speed timeout; a SIGTERM stops a client waiting in backoff at once.
 use strict;
 use warnings;
+use Digest::MD5;
 use Digest::SHA;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
@@ -190,6 +191,34 @@ sub fake_server {
 				last if $line eq "\r\n";
 			}
 			read($c, my $body, $len) if $len;
+			my ($method, $target) = $hdr =~ /^(\S+) (\S+)/;
+			if ($mode eq 'badetag' || $mode eq 'kms') {
+				my $extra = $mode eq 'kms' ? "x-amz-server-side-encryption: aws:kms\r\n" : '';
+				print $c "HTTP/1.1 200 OK\r\nETag: \"0123456789abcdef0123456789abcdef\"\r\n$extra"
+				  . "Content-Length: 0\r\nConnection: close\r\n\r\n";
+				close $c;
+				next;
+			}
+			if ($mode eq 'complete-error') {
+				my $xml = '';
+				my $etag = '';
+				my $status = '200 OK';
+				if ($method eq 'POST' && $target =~ /[?&]uploads=/) {
+					$xml = '<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult>'
+					  . '<Bucket>test</Bucket><Key>k</Key><UploadId>U1</UploadId></InitiateMultipartUploadResult>';
+				} elsif ($method eq 'PUT') {
+					$etag = 'ETag: "' . Digest::MD5::md5_hex($body // '') . "\"\r\n";
+				} elsif ($method eq 'POST') {
+					$xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
+					  . '<Message>We encountered an internal error. Please try again.</Message></Error>';
+				} elsif ($method eq 'DELETE') {
+					$status = '204 No Content';
+				}
+				print $c "HTTP/1.1 $status\r\n$etag" . "Content-Length: " . length($xml)
+				  . "\r\nConnection: close\r\n\r\n$xml";
+				close $c;
+				next;
+			}
 			if ($mode eq 'resume') {
 				my $obj = join('', map { chr(65 + $_ % 26) } 0 .. 999);
 				if ($hdr !~ /^range:/mi) {
@@ -257,6 +286,39 @@ sub fake_server {
 	is($out, join('', map { chr(65 + $_ % 26) } 0 .. 999), 'the body arrives whole, no byte twice');
 	like($err, qr/s3: GET resume\/x failed: .*; retrying/, 'the cut was logged as a retry');
 	like($err, qr/requests=2 /, 'the second request resumed from byte 500 with If-Match');
+}
+
+# Runs s3tool against a stand-in server; returns (exit code, stderr).
+sub against_fake {
+	my ($mode, @args) = @_;
+	my ($pid, $port, $sock) = fake_server($mode);
+	my ($out, $err) = ('', '');
+	run([ $s3tool, '--endpoint', "http://127.0.0.1:$port", '-v', '--max-attempts', '2', '--base-delay', '0.05',
+			@args ], '<', "$tmp/p1.bin", '>', \$out, '2>', \$err);
+	my $rc = $? >> 8;
+	kill 'KILL', $pid;
+	waitpid $pid, 0;
+	return ($rc, $err, $out);
+}
+
+{
+	my ($rc, $err) = against_fake('badetag', 'put', 'etag/x', "$tmp/p1.bin");
+	is($rc, 1, 'an ETag that is not the MD5 of the bytes sent fails the PUT');
+	like($err, qr/s3: PUT etag\/x failed: ETag "0123456789abcdef0123456789abcdef" returned by the server does not match the MD5 [0-9a-f]{32} of the bytes sent; retrying/,
+		'the mismatch was retried');
+	like($err, qr{PUT s3://test/etag/x: ETag .* does not match .*\(gave up after 2 attempts\)}, 'then reported');
+
+	($rc, $err) = against_fake('kms', 'put', 'etag/kms', "$tmp/p1.bin");
+	is($rc, 0, 'with SSE-KMS the ETag is not an MD5 and is not compared') or diag $err;
+
+	($rc, $err) = against_fake('complete-error', '--part-size', '1M', 'upload', 'k');
+	is($rc, 1, 'a 200 answer to CompleteMultipartUpload with an <Error> inside is a failure');
+	like($err, qr/s3: POST complete multipart upload of k failed: .*InternalError: We encountered an internal error\. Please try again\.; retrying/,
+		'the InternalError inside the 200 was retried');
+	like($err, qr{s3tool: POST complete multipart upload of s3://test/k: .*InternalError.*\(gave up after 2 attempts\)},
+		'then reported with the S3 code');
+	like($err, qr/s3: aborted the multipart upload of k/, 'and the upload was aborted');
+	like($err, qr/requests=7 /, 'create, 3 parts, 2 completes, 1 abort');
 }
 
 done_testing();
