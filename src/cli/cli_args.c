@@ -34,7 +34,7 @@ enum
 	OPT_WORK_DIR,
 	OPT_PG_BINDIR,
 	OPT_MAINTENANCE_DB,
-	OPT_HELP = '?',
+	OPT_HELP,
 	OPT_VERBOSE = 'v',
 	OPT_QUIET = 'q',
 	OPT_OUTPUT = 'o',
@@ -84,7 +84,7 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0}
 };
 
-static const char short_options[] = "?vqo:d:Cj:h:p:U:Ox";
+static const char short_options[] = "vqo:d:Cj:h:p:U:Ox";
 
 /* options every command takes */
 static const int common_options[] = {
@@ -216,19 +216,27 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		if (commands[i].cmd == args->command)
 			allowed = commands[i].options;
 
+	/* -? and --help anywhere after the command: that command's help */
+	for (int i = 2; i < argc; i++)
+	{
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-?") == 0 || strcmp(argv[i], "--help") == 0 ||
+			(strcmp(argv[i], "-h") == 0 && args->command != CLI_CMD_RESTORE))
+		{
+			args->help = true;
+			return 0;
+		}
+	}
+
 	optind = 2;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, short_options, long_options, NULL)) != -1)
 	{
-		if (c == '?' && optopt != 0)
-		{
-			char		opt[3] = {'-', (char) optopt, '\0'};
-
-			return usage_error(args->command_name, "invalid option or missing value for \"%s\"", opt);
-		}
-		if (c == '?' && strcmp(argv[optind - 1], "-?") != 0 && strcmp(argv[optind - 1], "--help") != 0)
-			return usage_error(args->command_name, "invalid option or missing value: \"%s\"", argv[optind - 1]);
-		if (c != '?' && c != 'h' && c != ':' && !in_list(common_options, c) && !in_list(allowed, c))
+		if (c == '?')
+			return usage_error(args->command_name, "invalid option or missing value: \"%s\"",
+							   argv[optind - 1]);
+		if (c != 'h' && !in_list(common_options, c) && !in_list(allowed, c))
 		{
 			char		msg[256];
 
