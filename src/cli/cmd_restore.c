@@ -49,6 +49,81 @@ create_database(cli_ctx *ctx, const char *psql, const cli_conn *conn, rb_error *
 	return rc;
 }
 
+/* 'text' as an SQL literal (standard_conforming_strings: only ' is doubled); malloc'd */
+static char *
+quote_literal(const char *text)
+{
+	rb_buf		b = RB_BUF_INIT;
+
+	rb_buf_append_char(&b, '\'');
+	for (const char *p = text; *p; p++)
+	{
+		if (*p == '\'')
+			rb_buf_append_char(&b, '\'');
+		rb_buf_append_char(&b, *p);
+	}
+	rb_buf_append_char(&b, '\'');
+	return b.data;
+}
+
+/*
+ * Before a long download: can we reach the server, and is the target as --create
+ * expects (absent with --create, present without)?  Returns CLI_EXIT_OK or an exit
+ * code after printing the problem.
+ */
+static int
+preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
+{
+	const cli_args *args = ctx->args;
+	cli_argv	argv = {0};
+	rb_buf		out = RB_BUF_INIT;
+	rb_error	err;
+	char	   *conninfo = cli_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
+	char	   *lit = quote_literal(args->dbname);
+	int			rc = CLI_EXIT_OK;
+	bool		exists;
+
+	rb_error_clear(&err);
+	cli_argv_add(&argv, psql);
+	cli_argv_add(&argv, "-X");
+	cli_argv_add(&argv, "-A");
+	cli_argv_add(&argv, "-t");
+	cli_argv_add(&argv, "--no-password");
+	cli_conn_add_args(conn, &argv);
+	cli_argv_addf(&argv, "--dbname=%s", conninfo);
+	cli_argv_add(&argv, "-c");
+	cli_argv_addf(&argv, "SELECT count(*) FROM pg_catalog.pg_database WHERE datname = %s", lit);
+	if (cli_run_program(&argv, NULL, "connect", &out, &ctx->hooks, &err) != 0)
+	{
+		rb_error_prefix(&err, "could not connect to the target server: ");
+		cli_error("%s", err.msg);
+		cli_hint("Check --host, --port and --username (or PGHOST, PGPORT, PGUSER), and that the server is running; %s",
+				 args->create ? "--create connects to --maintenance-db (default postgres)." :
+				 "the target database is looked up from the postgres database.");
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	exists = (atoi(rb_buf_str(&out)) > 0);
+	if (args->create && exists)
+	{
+		cli_error("database \"%s\" already exists", args->dbname);
+		cli_hint("Restore into a new name, or drop it first; without --create the backup is restored into the existing database.");
+		rc = CLI_EXIT_ERROR;
+	}
+	else if (!args->create && !exists)
+	{
+		cli_error("database \"%s\" does not exist", args->dbname);
+		cli_hint("Add --create to create it.");
+		rc = CLI_EXIT_ERROR;
+	}
+out:
+	cli_argv_free(&argv);
+	rb_buf_free(&out);
+	free(conninfo);
+	free(lit);
+	return rc;
+}
+
 static int
 run_pg_restore(cli_ctx *ctx, const char *pg_restore, const cli_conn *conn, const char *file,
 			   rb_error *err)
@@ -112,6 +187,9 @@ cli_cmd_restore(cli_ctx *ctx)
 		free(pg_restore);
 		return cli_fail(&err);
 	}
+	rc = preflight(ctx, psql, &conn);
+	if (rc != CLI_EXIT_OK)
+		goto out_programs;
 	rc = cli_ctx_find_backup(ctx, &cat, &b);
 	if (rc != CLI_EXIT_OK)
 		goto out_programs;

@@ -268,7 +268,16 @@ sub files_in {
 	($rc, $out, $err) = cli([ 'restore', $id1, @F, '--dbname', 'restored', '--create',
 		'--host', $host, '--port', $port ]);
 	is($rc, 1, 'restore --create into an existing database exits 1');
-	like($err, qr/could not create database "restored": .*already exists/, 'restore --create: clear error');
+	like($err, qr/^ripple-backup: database "restored" already exists$/m, 'restore --create: clear error, before any download');
+	unlike($err, qr/downloaded/, 'restore --create: nothing was downloaded');
+
+	($rc, $out, $err) = cli([ 'restore', $id1, @F, '--dbname', 'nosuchdb', '--host', $host, '--port', $port ]);
+	is($rc, 1, 'restore into a missing database without --create exits 1');
+	like($err, qr/database "nosuchdb" does not exist.*\n.*hint: Add --create/, 'restore without --create: clear error and hint');
+
+	($rc, $out, $err) = cli([ 'restore', $id1, @F, '--dbname', 'x', '--create', '--host', $host, '--port', '1' ]);
+	is($rc, 1, 'restore to an unreachable server exits 1');
+	like($err, qr/could not connect to the target server/, 'restore to an unreachable server: clear error');
 
 	($rc, $out, $err) = cli([ 'restore', $id1, @F ]);
 	is($rc, 2, 'restore without --dbname exits 2');
