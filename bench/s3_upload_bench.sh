@@ -64,6 +64,7 @@ run_one() {
   t1=$(date +%s.%N)
   SECS=$(echo "$t1 - $t0" | bc -l)
   RSS_KB=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$WORK/$name.time")
+  CPU=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$WORK/$name.time")
 }
 
 check_size() {
@@ -72,17 +73,19 @@ check_size() {
   [ "$size" = $((SIZE_MIB * 1024 * 1024)) ] || { echo "bench: $key has size $size" >&2; exit 1; }
 }
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 run_one ripple "$S3TOOL" --endpoint "$ENDPOINT" --bucket bench upload ripple.bin
-R_SECS=$SECS R_RSS=$RSS_KB
+R_SECS=$SECS R_RSS=$RSS_KB R_CPU=$CPU
 check_size ripple.bin
 run_one awscli "$AWS" --endpoint-url "$ENDPOINT" s3 cp - s3://bench/awscli.bin
-A_SECS=$SECS A_RSS=$RSS_KB
+A_SECS=$SECS A_RSS=$RSS_KB A_CPU=$CPU
 check_size awscli.bin
 
+echo "load average before the runs: $LOAD (the server, s3rver, is the bottleneck; compare on a quiet machine)"
 printf 'stream: %d MiB from stdin to s3rver at %s (%s)\n' "$SIZE_MIB" "$ENDPOINT" "$(cat "$WORK/ripple.out")"
-printf '%-22s %8.2f s %9.1f MiB/s   peak RSS %7.1f MiB\n' \
-  "ripple_backup s3tool" "$R_SECS" "$(echo "$SIZE_MIB / $R_SECS" | bc -l)" "$(echo "$R_RSS / 1024" | bc -l)"
-printf '%-22s %8.2f s %9.1f MiB/s   peak RSS %7.1f MiB\n' \
-  "aws s3 cp -" "$A_SECS" "$(echo "$SIZE_MIB / $A_SECS" | bc -l)" "$(echo "$A_RSS / 1024" | bc -l)"
+printf '%-22s %8.2f s %9.1f MiB/s   peak RSS %7.1f MiB   client CPU %6.1f s\n' \
+  "ripple_backup s3tool" "$R_SECS" "$(echo "$SIZE_MIB / $R_SECS" | bc -l)" "$(echo "$R_RSS / 1024" | bc -l)" "$R_CPU"
+printf '%-22s %8.2f s %9.1f MiB/s   peak RSS %7.1f MiB   client CPU %6.1f s\n' \
+  "aws s3 cp -" "$A_SECS" "$(echo "$SIZE_MIB / $A_SECS" | bc -l)" "$(echo "$A_RSS / 1024" | bc -l)" "$A_CPU"
 printf 'throughput ratio (ripple / awscli): %.2f\n' "$(echo "$A_SECS / $R_SECS" | bc -l)"
 if [ "$R_RSS" -lt $((64 * 1024)) ]; then echo "peak RSS under 64 MiB: yes"; else echo "peak RSS under 64 MiB: NO"; fi
