@@ -96,8 +96,8 @@ rb_compress_check_level(rb_compress_kind kind, int level, rb_error *err)
 	int			lo = 0,
 				hi = 0;
 
-	if (level == -1)
-		return 0;
+	if (level == -1 || kind == RB_COMPRESS_NONE)
+		return 0;				/* none ignores the level */
 	switch (kind)
 	{
 		case RB_COMPRESS_ZSTD: lo = 1; hi = 19; break;

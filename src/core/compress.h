@@ -33,7 +33,7 @@ int			rb_compress_kind_parse(const char *name, rb_compress_kind *kind, rb_error 
 const char *rb_compress_kind_name(rb_compress_kind kind);	/* "zstd", "gzip", "none" */
 const char *rb_compress_suffix(rb_compress_kind kind);	/* ".zst", ".gz", "" */
 int			rb_compress_default_level(rb_compress_kind kind);	/* 3, 6, 0 */
-/* Checks a level for a kind (zstd 1..19, gzip 1..9, none 0); -1 = default is accepted. */
+/* Checks a level for a kind (zstd 1..19, gzip 1..9; none ignores it); -1 = the default. */
 int			rb_compress_check_level(rb_compress_kind kind, int level, rb_error *err);
 /* Guesses the kind from the first bytes of a stored object (zstd / gzip magic). */
 rb_compress_kind rb_compress_detect(const void *data, size_t len);

@@ -205,6 +205,7 @@ test_names_and_levels(void **state)
 	assert_int_equal(rb_compress_check_level(RB_COMPRESS_GZIP, 10, &err), -1);
 	assert_string_equal(err.msg, "invalid compression level 10 for gzip: must be between 1 and 9");
 	assert_null(rb_compressor_new(RB_COMPRESS_ZSTD, 40, 0, sink_write, NULL, &err));
+	assert_int_equal(rb_compress_check_level(RB_COMPRESS_NONE, 5, &err), 0);
 	assert_int_equal(rb_compress_detect("PGDMP", 5), RB_COMPRESS_NONE);
 }
 
