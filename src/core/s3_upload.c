@@ -15,6 +15,7 @@
 #include "s3_xml.h"
 
 #define PUMP_EVERY	((size_t) 256 * 1024)	/* let curl send after this many bytes */
+#define PUMP_MS		20						/* ... or after this long, whichever first */
 #define COPY_CHUNK	((size_t) 1024 * 1024)
 
 typedef struct part_slot
@@ -44,6 +45,7 @@ struct rb_s3_upload
 	int			parts_done;
 	uint64_t	total;
 	size_t		since_pump;
+	int64_t		last_pump_ms;
 	size_t		buffer_bytes;
 	size_t		buffer_peak;
 	bool		failed;
@@ -186,6 +188,7 @@ pump(rb_s3_upload *w, rb_error *err)
 
 	rb_error_clear(&e);
 	w->since_pump = 0;
+	w->last_pump_ms = rb_s3_monotonic_ms();
 	if (rb_s3_engine_wait(w->c, NULL, 0, &e) < 0)
 	{
 		rb_error_prefix(&e, "PUT s3://%s/%s: ", w->c->bucket, w->key);
@@ -443,7 +446,9 @@ rb_s3_upload_write(rb_s3_upload *w, const void *data, size_t len, rb_error *err)
 			if (submit_part(w, err) < 0)
 				return -1;
 		}
-		else if (w->since_pump >= PUMP_EVERY && pump(w, err) < 0)
+		else if ((w->since_pump >= PUMP_EVERY ||
+				  (w->c->nactive > 0 && rb_s3_monotonic_ms() - w->last_pump_ms >= PUMP_MS)) &&
+				 pump(w, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -474,6 +479,7 @@ rb_s3_upload_pump(rb_s3_upload *w, int timeout_ms, rb_error *err)
 		return 0;
 	rb_error_clear(&e);
 	w->since_pump = 0;
+	w->last_pump_ms = rb_s3_monotonic_ms();
 	if (rb_s3_engine_wait(w->c, NULL, timeout_ms < 0 ? 0 : timeout_ms, &e) < 0)
 	{
 		rb_error_prefix(&e, "PUT s3://%s/%s: ", w->c->bucket, w->key);
