@@ -171,6 +171,12 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 			goto done;
 		if (n == 0)
 			break;
+		if (n == RB_CHILD_TIMEOUT &&
+			rb_dest_writer_pump(out.writer, 50, err) < 0)
+		{
+			rb_error_prefix(err, "could not store the backup at %s: ", url);
+			goto done;
+		}
 		if (n > 0)
 		{
 			r->bytes_read += (uint64_t) n;

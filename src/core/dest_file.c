@@ -454,7 +454,7 @@ file_close(rb_destination *d)
 }
 
 static const rb_dest_ops file_ops = {
-	file_writer_open, file_writer_write, file_writer_commit, file_writer_abort,
+	file_writer_open, file_writer_write, file_writer_commit, file_writer_abort, NULL,
 	file_put_small, file_get, file_head, file_list, file_delete, file_close
 };
 

@@ -42,6 +42,12 @@ s3_writer_write(void *w, const void *data, size_t len, rb_error *err)
 }
 
 static int
+s3_writer_pump(void *w, int timeout_ms, rb_error *err)
+{
+	return rb_s3_upload_pump(w, timeout_ms, err);
+}
+
+static int
 s3_writer_commit(void *w, rb_error *err)
 {
 	return rb_s3_upload_finish(w, NULL, err);
@@ -163,7 +169,7 @@ s3_close(rb_destination *d)
 }
 
 static const rb_dest_ops s3_ops = {
-	s3_writer_open, s3_writer_write, s3_writer_commit, s3_writer_abort,
+	s3_writer_open, s3_writer_write, s3_writer_commit, s3_writer_abort, s3_writer_pump,
 	s3_put_small, s3_get, s3_head, s3_list, s3_delete, s3_close
 };
 

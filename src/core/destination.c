@@ -224,6 +224,14 @@ rb_dest_writer_write_cb(void *w, const void *data, size_t len, rb_error *err)
 }
 
 int
+rb_dest_writer_pump(rb_dest_writer *w, int timeout_ms, rb_error *err)
+{
+	if (w == NULL || w->dest->ops->writer_pump == NULL)
+		return 0;
+	return w->dest->ops->writer_pump(w->impl, timeout_ms, err) < 0 ? -1 : 0;
+}
+
+int
 rb_dest_writer_commit(rb_dest_writer *w, rb_error *err)
 {
 	int			rc = w->dest->ops->writer_commit(w->impl, err);

@@ -75,6 +75,13 @@ rb_dest_writer *rb_destination_writer_open(rb_destination *d, const char *key, r
 int			rb_dest_writer_write(rb_dest_writer *w, const void *data, size_t len, rb_error *err);
 int			rb_dest_writer_write_cb(void *w, const void *data, size_t len, rb_error *err);
 int			rb_dest_writer_commit(rb_dest_writer *w, rb_error *err);
+/*
+ * Drives transfers already queued (S3 parts in flight) for up to timeout_ms while
+ * the producer has nothing new to write: uploads only move while the caller is
+ * inside the destination code.  A no-op for file://.  0, or -1 with err when the
+ * upload has failed.
+ */
+int			rb_dest_writer_pump(rb_dest_writer *w, int timeout_ms, rb_error *err);
 void		rb_dest_writer_abort(rb_dest_writer *w);
 
 /* Stores a small object in one request (replaces an existing one). */

@@ -14,6 +14,8 @@ typedef struct rb_dest_ops
 	int			(*writer_write) (void *w, const void *data, size_t len, rb_error *err);
 	int			(*writer_commit) (void *w, rb_error *err);
 	void		(*writer_abort) (void *w);
+	/* optional (NULL = nothing to drive): move queued transfers while input is idle */
+	int			(*writer_pump) (void *w, int timeout_ms, rb_error *err);
 	int			(*put_small) (rb_destination *d, const char *key, const void *data, size_t len,
 							  rb_error *err);
 	int			(*get) (rb_destination *d, const char *key, uint64_t offset, uint64_t length,
