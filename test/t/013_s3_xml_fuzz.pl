@@ -1,4 +1,4 @@
-# 012_s3_xml_fuzz.pl — runs the libFuzzer harness of the S3 XML reader/writer and
+# 013_s3_xml_fuzz.pl — runs the libFuzzer harness of the S3 XML reader/writer and
 # the SigV4 path encoder (test/fuzz/s3_xml_fuzz.c) for a bounded time (30 s, 5 s
 # per input) from the committed seed corpus, and asserts that it ends cleanly:
 # exit 0, no sanitizer report or broken invariant, no crash artifact, and a real
