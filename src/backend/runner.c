@@ -27,6 +27,7 @@
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/pmsignal.h"
+#include "storage/procsignal.h"
 #include "tcop/tcopprot.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -54,10 +55,17 @@ runner_sigterm(SIGNAL_ARGS)
 	die(postgres_signal_arg);
 }
 
-/* hooks->cancel: the SIGTERM flag (CHECK_FOR_INTERRUPTS is not safe in there) */
+/*
+ * hooks->cancel, polled by src/core at least every 100 ms: the SIGTERM flag.
+ * CHECK_FOR_INTERRUPTS is not safe in there (an ERROR would jump over src/core's
+ * cleanup), but shared-memory barriers must be absorbed, or DROP DATABASE and
+ * friends anywhere in the cluster would wait for the whole backup.
+ */
 static bool
 runner_cancel(void *arg)
 {
+	if (ProcSignalBarrierPending)
+		ProcessProcSignalBarrier();
 	return got_sigterm || !PostmasterIsAlive();
 }
 
@@ -88,6 +96,22 @@ runner_progress(void *arg, const rb_backup_progress *p)
 
 	pg_atomic_write_u64(&slot->bytes_read, p->bytes_read);
 	pg_atomic_write_u64(&slot->bytes_stored, p->bytes_stored);
+}
+
+/*
+ * Keeps the message of the last ERROR or FATAL this runner reports (a FATAL
+ * while connecting, such as a database dropped meanwhile, cannot be caught), so
+ * that the exit callback can record why the backup failed.
+ */
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+static void
+runner_emit_log(ErrorData *edata)
+{
+	if (edata->elevel >= ERROR && edata->message != NULL)
+		strlcpy(captured_error, edata->message, sizeof(captured_error));
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
 }
 
 /* If the runner exits before storing a result, store one that says why. */
@@ -363,6 +387,8 @@ rb_runner_main(Datum main_arg)
 	if (!mine)
 		proc_exit(0);
 	before_shmem_exit(runner_exit, (Datum) 0);
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = runner_emit_log;
 
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
 	pgstat_report_appname("ripple_backup runner");

@@ -9,6 +9,7 @@
 #include "access/htup_details.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
@@ -131,6 +132,12 @@ ripple_backup_now(PG_FUNCTION_ARGS)
 
 	rb_require_preload();
 	rb_require_catalog_database("ripple_backup_now()");
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot queue a backup on a standby server"),
+				 errdetail("The catalog is read-only during recovery and the launcher starts only after promotion."),
+				 errhint("Queue the backup on the primary.")));
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
