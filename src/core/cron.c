@@ -66,6 +66,32 @@ typedef struct parse_ctx
 
 static int	parse_fields(parse_ctx *ctx, const char *text, rb_cron *out);
 
+/* Is c a UTF-8 continuation byte? */
+static bool
+is_utf8_cont(char c)
+{
+	return ((unsigned char) c & 0xC0) == 0x80;
+}
+
+/*
+ * How much of the len bytes at s to quote in a message: at most max bytes, never
+ * ending inside a UTF-8 sequence (a message must stay valid in the server encoding).
+ */
+static int
+clip(const char *s, long len, int max)
+{
+	long		n = len < max ? len : max;
+
+	if (n < len)
+		while (n > 0 && is_utf8_cont(s[n]))
+			n--;
+	return (int) n;
+}
+
+/* Quoted user text in a message: "%.*s" with QUOTE(s, len). */
+#define QUOTE_MAX 40
+#define QUOTE(s, len) clip((s), (long) (len), QUOTE_MAX), (s)
+
 /* Fails with `invalid cron schedule "<text>": <detail>`. */
 static int
 fail(parse_ctx *ctx, const char *fmt,...)
@@ -83,7 +109,7 @@ fail(parse_ctx *ctx, const char *fmt,...)
 	va_end(ap);
 	if (len > SHOWN_TEXT_MAX)
 		return rb_error_set(ctx->err, RB_ERR_INVALID, "invalid cron schedule \"%.*s...\": %s",
-							SHOWN_TEXT_MAX, ctx->text, detail);
+							clip(ctx->text, len, SHOWN_TEXT_MAX), ctx->text, detail);
 	return rb_error_set(ctx->err, RB_ERR_INVALID, "invalid cron schedule \"%s\": %s",
 						ctx->text, detail);
 }
@@ -144,12 +170,12 @@ parse_value(parse_ctx *ctx, const field_spec *f, const char **pp, const char *en
 					return 0;
 				}
 		}
-		return fail(ctx, "%s \"%.*s\" is not a number%s", f->name, (int) (p - s), s,
+		return fail(ctx, "%s \"%.*s\" is not a number%s", f->name, QUOTE(s, p - s),
 					f->names ? " or a name" : "");
 	}
 	if (p == end)
-		return fail(ctx, "%s \"%.*s\" is incomplete", f->name, (int) (end - elem), elem);
-	return fail(ctx, "%s \"%.*s\" is not a number%s", f->name, (int) (end - p), p,
+		return fail(ctx, "%s \"%.*s\" is incomplete", f->name, QUOTE(elem, end - elem));
+	return fail(ctx, "%s \"%.*s\" is not a number%s", f->name, QUOTE(p, end - p),
 				f->names ? " or a name" : "");
 }
 
@@ -191,7 +217,7 @@ parse_element(parse_ctx *ctx, const field_spec *f, const char *s, const char *e,
 				hi = 7;
 			if (lo > hi)
 				return fail(ctx, "%s range \"%.*s\" is reversed", f->name,
-							(int) (p - s), s);
+							QUOTE(s, p - s));
 		}
 	}
 	if (p < e && *p == '/')
@@ -209,9 +235,9 @@ parse_element(parse_ctx *ctx, const field_spec *f, const char *s, const char *e,
 		if (p == ss)
 		{
 			if (p == e)
-				return fail(ctx, "%s \"%.*s\" is incomplete", f->name, (int) (e - s), s);
+				return fail(ctx, "%s \"%.*s\" is incomplete", f->name, QUOTE(s, e - s));
 			return fail(ctx, "%s step \"%.*s\" is not a number", f->name,
-						(int) (e - ss), ss);
+						QUOTE(ss, e - ss));
 		}
 		if (n < 1)
 			return fail(ctx, "%s step 0 must be at least 1", f->name);
@@ -228,7 +254,7 @@ parse_element(parse_ctx *ctx, const field_spec *f, const char *s, const char *e,
 	}
 	if (p != e)
 		return fail(ctx, "%s \"%.*s\" has unexpected text \"%.*s\"", f->name,
-					(int) (e - s), s, (int) (e - p), p);
+					QUOTE(s, e - s), QUOTE(p, e - p));
 	for (v = lo; v <= hi; v += step)
 		*bits |= (uint64_t) 1 << (f == &fields[F_WDAY] && v == 7 ? 0 : v);
 	return 0;
@@ -279,9 +305,9 @@ check_can_fire(parse_ctx *ctx, const rb_cron *c, const char *mday_text, int mday
 					return 0;
 	if (__builtin_popcount(c->months) == 1)
 		return fail(ctx, "day of month \"%.*s\" never occurs in %s, so the schedule would never fire",
-					mday_len, mday_text, month_full[__builtin_ctz(c->months) - 1]);
+					QUOTE(mday_text, mday_len), month_full[__builtin_ctz(c->months) - 1]);
 	return fail(ctx, "day of month \"%.*s\" never occurs in months \"%.*s\", so the schedule would never fire",
-				mday_len, mday_text, month_len, month_text);
+				QUOTE(mday_text, mday_len), QUOTE(month_text, month_len));
 }
 
 static int
@@ -356,7 +382,7 @@ rb_cron_parse(const char *text, rb_cron *out, rb_error *err)
 				strncasecmp(s, shortcuts[i].name, (size_t) (p - s)) == 0)
 			{
 				if (*q != '\0')
-					return fail(&ctx, "unexpected text after \"%.*s\"", (int) (p - s), s);
+					return fail(&ctx, "unexpected text after \"%.*s\"", QUOTE(s, p - s));
 				if (parse_fields(&ctx, shortcuts[i].fields, &tmp) != 0)
 					return -1;
 				*out = tmp;
@@ -364,7 +390,7 @@ rb_cron_parse(const char *text, rb_cron *out, rb_error *err)
 			}
 		}
 		return fail(&ctx, "unknown shortcut \"%.*s\" (use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly)",
-					(int) (p - s > 30 ? 30 : p - s), s);
+					QUOTE(s, p - s));
 	}
 	if (parse_fields(&ctx, ctx.text, &tmp) != 0)
 		return -1;

@@ -9,11 +9,11 @@
 
 #include <ctype.h>
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define TZ_DEFAULT_DIR "/usr/share/zoneinfo"
 #define TZ_FILE_MAX (4 * 1024 * 1024)	/* real zone files are a few KiB */
@@ -629,31 +629,36 @@ find_zone_nocase(const char *dir, const char *name, char *path, size_t pathlen)
 	return true;
 }
 
-/* Reads a whole (small) file; returns NULL on any failure (errno kept). */
+/* Reads a whole (small, regular) file; returns NULL on any failure. */
 static unsigned char *
 read_small_file(const char *path, size_t *len)
 {
 	FILE	   *f = fopen(path, "rb");
+	struct stat st;
 	unsigned char *buf;
 	size_t		n;
 
 	if (f == NULL)
 		return NULL;
-	buf = malloc(TZ_FILE_MAX);
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+		st.st_size > TZ_FILE_MAX)
+	{
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc((size_t) st.st_size);
 	if (buf == NULL)
 	{
 		fclose(f);
 		return NULL;
 	}
-	n = fread(buf, 1, TZ_FILE_MAX, f);
-	if (ferror(f) || n == TZ_FILE_MAX)
+	n = fread(buf, 1, (size_t) st.st_size, f);
+	fclose(f);
+	if (n != (size_t) st.st_size)
 	{
-		fclose(f);
 		free(buf);
-		errno = EINVAL;
 		return NULL;
 	}
-	fclose(f);
 	*len = n;
 	return buf;
 }

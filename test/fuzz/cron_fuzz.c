@@ -6,7 +6,8 @@
  * succeed, each strictly after the previous one, each a real fire of the schedule
  * on the local wall clock (a matching minute at its first occurrence, or the end
  * of a DST gap that swallowed a matching minute), and no fire may lie between.
- * Violations abort, which libFuzzer reports as a crash.
+ * Error messages of valid UTF-8 input stay valid UTF-8.  Violations abort, which
+ * libFuzzer reports as a crash.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +69,27 @@ fires(const rb_cron *c, const rb_tz *tz, time_t t)
 	return false;
 }
 
+/* Is s valid UTF-8 (every sequence complete)? */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	while (*p)
+	{
+		int			n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 :
+			(*p & 0xF8) == 0xF0 ? 3 : -1;
+
+		if (n < 0)
+			return false;
+		p++;
+		while (n-- > 0)
+			if ((*p++ & 0xC0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -109,6 +131,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			strncmp(err.msg, "invalid cron schedule \"", 23) != 0 ||
 			strlen(err.msg) >= RB_ERROR_MSG_LEN)
 			die("malformed error", text, err.code, 0);
+		/* quoting cuts text short, but never inside a UTF-8 sequence */
+		if (utf8_valid(text) && !utf8_valid(err.msg))
+			die("error message is not valid UTF-8", text, 0, 0);
 		return 0;
 	}
 	if (c.minutes == 0 || (c.minutes >> 60) != 0 || c.hours == 0 || (c.hours >> 24) != 0 ||

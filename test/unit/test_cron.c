@@ -198,6 +198,27 @@ test_shortcuts(void **state)
 	}
 }
 
+/* Is s valid UTF-8 (no sequence cut short)? */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	while (*p)
+	{
+		int			n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 :
+			(*p & 0xF8) == 0xF0 ? 3 : -1;
+
+		if (n < 0)
+			return false;
+		p++;
+		while (n-- > 0)
+			if ((*p++ & 0xC0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
 static void
 test_errors(void **state)
 {
@@ -260,6 +281,22 @@ test_errors(void **state)
 		assert_true(strlen(err.msg) < 260);
 		assert_non_null(strstr(err.msg, "...\": minute "));
 		assert_int_equal(rb_cron_parse(NULL, &c, &err), -1);
+
+		/* quoted text is cut short, never inside a UTF-8 sequence */
+		strcpy(text, "0 0 * * ");
+		for (int i = 0; i < 50; i++)
+			strcat(text, "\xc3\xa9");	/* U+00E9 */
+		assert_int_equal(rb_cron_parse(text, &c, &err), -1);
+		assert_true(utf8_valid(err.msg));
+		assert_non_null(strstr(err.msg, "\": day of week \"\xc3\xa9"));
+		assert_true(strlen(strstr(err.msg, ": day of week")) < 100);
+		memset(text, 0, sizeof(text));
+		for (int i = 0; i < 100; i++)
+			strcat(text, "\xe2\x82\xac");	/* U+20AC, three bytes */
+		strcat(text, " * * * *");
+		assert_int_equal(rb_cron_parse(text, &c, &err), -1);
+		assert_true(utf8_valid(err.msg));
+		assert_non_null(strstr(err.msg, "...\": minute \"\xe2\x82\xac"));
 	}
 }
 
