@@ -507,3 +507,16 @@ rb_launcher_expedite(const RbBackupRow *row, bool *succeeded)
 		rb_wake_launcher();
 	return false;
 }
+
+bool
+rb_launcher_slot_in_use(int64 backup_id)
+{
+	bool		found = false;
+
+	LWLockAcquire(rb_shared->lock, LW_SHARED);
+	for (int i = 0; i < RB_MAX_RUNNERS && !found; i++)
+		found = rb_shared->slots[i].state != RB_SLOT_FREE &&
+			rb_shared->slots[i].backup_id == backup_id;
+	LWLockRelease(rb_shared->lock);
+	return found;
+}

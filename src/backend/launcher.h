@@ -22,4 +22,7 @@ extern PGDLLEXPORT void rb_launcher_main(Datum main_arg);
  */
 extern bool rb_launcher_expedite(const RbBackupRow *row, bool *succeeded);
 
+/* Does a runner slot still hold this backup (running, or its result unrecorded)? */
+extern bool rb_launcher_slot_in_use(int64 backup_id);
+
 #endif							/* RB_LAUNCHER_H */

@@ -33,8 +33,38 @@ PG_FUNCTION_INFO_V1(ripple_backup_assert_catalog_database);
 /* How often ripple_backup_wait() looks at the catalog. */
 #define RB_WAIT_POLL_MS 100
 
+/* How long a commit waits for the launcher to record backups it ran early. */
+#define RB_COMMIT_RECORD_WAIT_MS 10000
+
 static bool wake_at_commit = false;
 static bool xact_callback_registered = false;
+
+/* Backups this transaction queued and had started before its commit. */
+static int64 expedited[RB_MAX_RUNNERS];
+static int	nexpedited = 0;
+
+/*
+ * After a commit that started backups early (ripple_backup_wait on a backup
+ * queued by the same transaction): the launcher can now record their results;
+ * wait (briefly) until it has, so the catalog says what ripple_backup_wait said
+ * by the time the statement returns.
+ */
+static void
+wait_for_expedited_records(void)
+{
+	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													   RB_COMMIT_RECORD_WAIT_MS);
+
+	for (int i = 0; i < nexpedited; i++)
+	{
+		while (rb_launcher_slot_in_use(expedited[i]) && GetCurrentTimestamp() < deadline)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 10, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+}
 
 static void
 rb_xact_callback(XactEvent event, void *arg)
@@ -45,17 +75,33 @@ rb_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 			if (wake_at_commit)
 				rb_wake_launcher();
+			if (nexpedited > 0)
+				wait_for_expedited_records();
 			wake_at_commit = false;
+			nexpedited = 0;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			/* a prepared transaction is found by the launcher's periodic look */
+			if (nexpedited > 0)
+				rb_wake_launcher(); /* it discards the results of an abort */
 			wake_at_commit = false;
+			nexpedited = 0;
 			break;
 		default:
 			break;
 	}
+}
+
+static void
+remember_expedited(int64 id)
+{
+	for (int i = 0; i < nexpedited; i++)
+		if (expedited[i] == id)
+			return;
+	if (nexpedited < RB_MAX_RUNNERS)
+		expedited[nexpedited++] = id;
 }
 
 void
@@ -235,6 +281,8 @@ ripple_backup_wait(PG_FUNCTION_ARGS)
 		{
 			bool		succeeded;
 
+			rb_wake_launcher_at_commit();
+			remember_expedited(id);
 			if (rb_launcher_expedite(&row, &succeeded))
 				PG_RETURN_TEXT_P(cstring_to_text(succeeded ? "succeeded" : "failed"));
 		}

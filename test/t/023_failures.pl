@@ -125,5 +125,23 @@ like(RippleTest::Cluster::backup_row($node, $doomed)->{error}, qr/database "doom
 	'and says the database does not exist');
 is(RippleTest::Cluster::wait_backup($node, $blocker), 'succeeded', 'the other one succeeded');
 
+# --- the launcher stops promptly on SIGTERM and is started again ----------------------
+my $launcher_sql = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ripple_backup launcher'";
+my $launcher = $node->safe_psql('postgres', $launcher_sql);
+like($launcher, qr/^\d+$/, 'one launcher runs');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($launcher)");
+my $stopped = 0;
+for (1 .. 50) { if (!kill(0, $launcher)) { $stopped = 1; last; } usleep(100_000); }
+ok($stopped, 'the launcher exits within 5 s of SIGTERM');
+my $again = '';
+for (1 .. 300) {
+	$again = $node->safe_psql('postgres', $launcher_sql);
+	last if $again =~ /^\d+$/ && $again ne $launcher;
+	usleep(100_000);
+}
+like($again, qr/^\d+$/, 'the postmaster starts a new launcher');
+my $later = RippleTest::Cluster::backup_now($node, 'app');
+is(RippleTest::Cluster::wait_backup($node, $later), 'succeeded', 'and backups work again');
+
 $node->stop;
 done_testing();
