@@ -131,3 +131,15 @@ REVOKE ALL ON FUNCTION @extschema@.ripple_backup_now(name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_stats(bigint) FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA ripple_backup FROM PUBLIC;
+
+-- ==== cron schedules (helper E: src/backend/schedule_sql.c) ==========================
+-- The first time a cron schedule fires strictly after `after`, read on the wall clock
+-- of an IANA time zone.  It only computes, so PUBLIC may call it.
+CREATE FUNCTION @extschema@.ripple_backup_next_run(
+		schedule text, after timestamptz DEFAULT now(), timezone text DEFAULT 'UTC')
+	RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'ripple_backup_next_run'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ripple_backup_next_run(text, timestamptz, text) IS
+	'next fire time of a cron schedule after a given time, in a time zone (DST-aware)';
+-- ==== end of cron schedules ==========================================================
