@@ -15,6 +15,7 @@ package RippleTest::Cluster;
 
 use strict;
 use warnings;
+use File::Spec;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use RippleTest::S3Server ();
@@ -25,7 +26,7 @@ sub s3_conf {
 	my ($node, $s3, %opt) = @_;
 	my $bucket = $opt{bucket} // $s3->bucket;
 	my $prefix = $opt{prefix} // 'backups';
-	my $cred = $node->basedir . '/aws_credentials';
+	my $cred = File::Spec->rel2abs($node->basedir . '/aws_credentials');
 	open my $fh, '>', $cred or die "cannot write $cred: $!";
 	print $fh "[default]\naws_access_key_id = $RippleTest::S3Server::ACCESS_KEY\n"
 	  . "aws_secret_access_key = $RippleTest::S3Server::SECRET_KEY\n";
