@@ -143,3 +143,266 @@ CREATE FUNCTION @extschema@.ripple_backup_next_run(
 COMMENT ON FUNCTION @extschema@.ripple_backup_next_run(text, timestamptz, text) IS
 	'next fire time of a cron schedule after a given time, in a time zone (DST-aware)';
 -- ==== end of cron schedules ==========================================================
+
+-- ==== scheduled jobs (helper G: src/backend/jobs_sql.c, scheduler.c) =====================
+-- Backups on cron schedules, kept in SQL as pg_cron users are used to.  The launcher
+-- fires each due active job once per fire time (ripple_backup.run_due_jobs) and sleeps
+-- until the earliest next_run; the functions below wake it when the jobs change.
+CREATE TABLE ripple_backup.jobs (
+	jobid			bigserial PRIMARY KEY,
+	job_name		text NOT NULL UNIQUE,
+	schedule		text NOT NULL,
+	timezone		text NOT NULL DEFAULT 'UTC',
+	dbname			name NOT NULL,
+	active			boolean NOT NULL DEFAULT true,
+	next_run		timestamptz,
+	last_run		timestamptz,
+	last_status		text,
+	last_backup_id	bigint,
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX jobs_next_run ON ripple_backup.jobs (next_run) WHERE active;
+COMMENT ON TABLE ripple_backup.jobs IS 'backup schedules: one cron schedule, time zone and database per job';
+COMMENT ON COLUMN ripple_backup.jobs.last_status IS 'outcome of the latest fire: the status of its backup, or why it was skipped';
+
+-- The backups a job made are 'scheduled' and carry its id.
+ALTER TABLE ripple_backup.backups
+	ADD COLUMN jobid bigint REFERENCES ripple_backup.jobs (jobid) ON DELETE SET NULL;
+CREATE INDEX backups_jobid_status ON ripple_backup.backups (jobid, status) WHERE jobid IS NOT NULL;
+
+-- Every fire of a job: the backup it started, or why it was skipped.
+CREATE TABLE ripple_backup.job_runs (
+	id				bigserial PRIMARY KEY,
+	jobid			bigint NOT NULL REFERENCES ripple_backup.jobs (jobid) ON DELETE CASCADE,
+	scheduled_for	timestamptz NOT NULL,
+	outcome			text NOT NULL CHECK (outcome IN ('started', 'skipped', 'error')),
+	backup_id		bigint REFERENCES ripple_backup.backups (id) ON DELETE SET NULL,
+	detail			text,
+	recorded_at		timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+CREATE INDEX job_runs_jobid_scheduled_for ON ripple_backup.job_runs (jobid, scheduled_for);
+CREATE INDEX job_runs_recorded_at ON ripple_backup.job_runs (recorded_at);
+COMMENT ON TABLE ripple_backup.job_runs IS 'each fire of a job: started (with its backup) or skipped (with the reason)';
+
+-- The nightly job is made by CREATE EXTENSION itself: a restore must not insert it twice.
+SELECT pg_catalog.pg_extension_config_dump('ripple_backup.jobs', 'WHERE job_name <> ''nightly''');
+SELECT pg_catalog.pg_extension_config_dump('ripple_backup.jobs_jobid_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ripple_backup.job_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('ripple_backup.job_runs_id_seq', '');
+
+-- A job's last_status follows the status of the backup of its latest fire.
+CREATE FUNCTION ripple_backup.job_backup_status() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE ripple_backup.jobs j SET last_status = NEW.status
+	 WHERE j.jobid = NEW.jobid AND j.last_backup_id = NEW.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER backups_job_status AFTER UPDATE OF status ON ripple_backup.backups
+	FOR EACH ROW WHEN (NEW.jobid IS NOT NULL AND NEW.status IS DISTINCT FROM OLD.status)
+	EXECUTE FUNCTION ripple_backup.job_backup_status();
+
+-- Sets the launcher's latch when the calling transaction commits.
+CREATE FUNCTION ripple_backup.wake_launcher_at_commit() RETURNS void
+	AS 'MODULE_PATHNAME', 'ripple_backup_wake_launcher_at_commit'
+	LANGUAGE C VOLATILE;
+
+-- Checks a job's settings (22023 for a bad schedule or zone, 3D000 for an unknown
+-- database) and returns its next fire time after now.
+CREATE FUNCTION ripple_backup.job_next_run(schedule text, timezone text, dbname name)
+	RETURNS timestamptz
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF schedule IS NULL OR timezone IS NULL OR dbname IS NULL THEN
+		RAISE EXCEPTION 'the schedule, time zone and database of a job must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database d WHERE d.datname = dbname) THEN
+		RAISE EXCEPTION 'database "%" does not exist', dbname
+			USING ERRCODE = 'invalid_catalog_name',
+				  HINT = 'A job backs up an existing database of this server.';
+	END IF;
+	RETURN @extschema@.ripple_backup_next_run(schedule, pg_catalog.now(), timezone);
+END
+$$;
+
+-- Creates a job, or updates the job of that name; returns its id.
+CREATE FUNCTION @extschema@.ripple_backup_schedule(job_name text, schedule text,
+		dbname name DEFAULT pg_catalog.current_database(), timezone text DEFAULT 'UTC')
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	next timestamptz;
+	id bigint;
+BEGIN
+	IF job_name IS NULL THEN
+		RAISE EXCEPTION 'job name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	next := ripple_backup.job_next_run(schedule, timezone, dbname);
+	INSERT INTO ripple_backup.jobs AS j (job_name, schedule, timezone, dbname, next_run)
+		VALUES (job_name, schedule, timezone, dbname, next)
+		ON CONFLICT ON CONSTRAINT jobs_job_name_key DO UPDATE
+		SET schedule = EXCLUDED.schedule, timezone = EXCLUDED.timezone,
+			dbname = EXCLUDED.dbname, next_run = EXCLUDED.next_run
+		RETURNING j.jobid INTO id;
+	PERFORM ripple_backup.wake_launcher_at_commit();
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ripple_backup_schedule(text, text, name, text) IS
+	'create a backup job on a cron schedule, or update the job of that name; returns its id';
+
+-- Drops a job; false when there is none of that name.
+CREATE FUNCTION @extschema@.ripple_backup_unschedule(job_name text)
+	RETURNS boolean
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM ripple_backup.jobs j WHERE j.job_name = ripple_backup_unschedule.job_name;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	PERFORM ripple_backup.wake_launcher_at_commit();
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ripple_backup_unschedule(text) IS 'drop a backup job; false when none has that name';
+
+-- Changes the given settings of a job (NULL keeps one) and recomputes its next_run.
+CREATE FUNCTION @extschema@.ripple_backup_alter_job(job_name text, schedule text DEFAULT NULL,
+		timezone text DEFAULT NULL, active boolean DEFAULT NULL, dbname name DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j ripple_backup.jobs;
+BEGIN
+	SELECT * INTO j FROM ripple_backup.jobs x
+	 WHERE x.job_name = ripple_backup_alter_job.job_name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'job "%" does not exist', ripple_backup_alter_job.job_name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'The jobs are listed in ripple_backup.jobs.';
+	END IF;
+	j.schedule := coalesce(ripple_backup_alter_job.schedule, j.schedule);
+	j.timezone := coalesce(ripple_backup_alter_job.timezone, j.timezone);
+	j.dbname := coalesce(ripple_backup_alter_job.dbname, j.dbname);
+	j.active := coalesce(ripple_backup_alter_job.active, j.active);
+	UPDATE ripple_backup.jobs x
+	   SET schedule = j.schedule, timezone = j.timezone, dbname = j.dbname, active = j.active,
+		   next_run = ripple_backup.job_next_run(j.schedule, j.timezone, j.dbname)
+	 WHERE x.jobid = j.jobid;
+	PERFORM ripple_backup.wake_launcher_at_commit();
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ripple_backup_alter_job(text, text, text, boolean, name) IS
+	'change the schedule, time zone, database or activity of a backup job';
+
+-- Called by the launcher: fires every active job due at `now` (a queued 'scheduled'
+-- backup, or a skip when its previous backup is still queued or running) and moves
+-- its next_run past `now`, so a fire missed during downtime runs once.  Jobs due
+-- before `missed_before` are only moved, not fired (ripple_backup.catch_up = off).
+-- Returns the number of backups queued.
+CREATE FUNCTION ripple_backup.run_due_jobs(now timestamptz, missed_before timestamptz)
+	RETURNS integer
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	j ripple_backup.jobs;
+	bid bigint;
+	queued integer := 0;
+	msg text;
+BEGIN
+	FOR j IN SELECT * FROM ripple_backup.jobs x
+			  WHERE x.active AND x.next_run <= run_due_jobs.now
+			  ORDER BY x.next_run, x.jobid FOR UPDATE SKIP LOCKED
+	LOOP
+		BEGIN
+			IF missed_before IS NOT NULL AND j.next_run < missed_before THEN
+				INSERT INTO ripple_backup.job_runs (jobid, scheduled_for, outcome, detail)
+					VALUES (j.jobid, j.next_run, 'skipped',
+							'skipped: missed while the server was down (ripple_backup.catch_up is off)');
+				UPDATE ripple_backup.jobs x
+				   SET next_run = @extschema@.ripple_backup_next_run(j.schedule, run_due_jobs.now, j.timezone)
+				 WHERE x.jobid = j.jobid;
+			ELSIF EXISTS (SELECT 1 FROM ripple_backup.backups b
+						   WHERE b.jobid = j.jobid AND b.status IN ('queued', 'running')) THEN
+				INSERT INTO ripple_backup.job_runs (jobid, scheduled_for, outcome, detail)
+					VALUES (j.jobid, j.next_run, 'skipped', 'skipped: previous run still running');
+				UPDATE ripple_backup.jobs x
+				   SET next_run = @extschema@.ripple_backup_next_run(j.schedule, run_due_jobs.now, j.timezone),
+					   last_run = j.next_run, last_status = 'skipped: previous run still running',
+					   last_backup_id = NULL
+				 WHERE x.jobid = j.jobid;
+				RAISE LOG 'ripple_backup: job "%" skipped its fire of %: previous run still running',
+					j.job_name, j.next_run;
+			ELSE
+				INSERT INTO ripple_backup.backups (dbname, backup_type, label, jobid, requested_by)
+					VALUES (j.dbname, 'scheduled', j.job_name, j.jobid, 'job ' || j.job_name)
+					RETURNING id INTO bid;
+				INSERT INTO ripple_backup.job_runs (jobid, scheduled_for, outcome, backup_id)
+					VALUES (j.jobid, j.next_run, 'started', bid);
+				UPDATE ripple_backup.jobs x
+				   SET next_run = @extschema@.ripple_backup_next_run(j.schedule, run_due_jobs.now, j.timezone),
+					   last_run = j.next_run, last_status = 'queued', last_backup_id = bid
+				 WHERE x.jobid = j.jobid;
+				queued := queued + 1;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			-- a job that cannot fire (its zone file gone, say) must not stop the others
+			GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+			INSERT INTO ripple_backup.job_runs (jobid, scheduled_for, outcome, detail)
+				VALUES (j.jobid, j.next_run, 'error', msg);
+			UPDATE ripple_backup.jobs x SET active = false, last_status = 'error: ' || msg
+			 WHERE x.jobid = j.jobid;
+			RAISE LOG 'ripple_backup: job "%" was deactivated: %', j.job_name, msg;
+		END;
+	END LOOP;
+	RETURN queued;
+END
+$$;
+
+-- Called by the launcher about once an hour: forgets fires and failed backups older
+-- than `days` days (never the rows of backups that succeeded).
+CREATE FUNCTION ripple_backup.prune_history(days integer)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cutoff timestamptz := pg_catalog.now() - pg_catalog.make_interval(days => days);
+	n bigint;
+	m bigint;
+BEGIN
+	DELETE FROM ripple_backup.job_runs r WHERE r.recorded_at < cutoff;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	DELETE FROM ripple_backup.backups b
+	 WHERE b.status = 'failed' AND coalesce(b.finished_at, b.queued_at) < cutoff;
+	GET DIAGNOSTICS m = ROW_COUNT;
+	RETURN n + m;
+END
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_schedule(text, text, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_unschedule(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_alter_job(text, text, text, boolean, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.job_backup_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.wake_launcher_at_commit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.job_next_run(text, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.run_due_jobs(timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.prune_history(integer) FROM PUBLIC;
+REVOKE ALL ON ripple_backup.jobs, ripple_backup.job_runs FROM PUBLIC;
+
+-- The product's default: a nightly backup of the catalog database at 02:00 UTC.
+SELECT @extschema@.ripple_backup_schedule('nightly', '0 2 * * *', pg_catalog.current_database(), 'UTC');
+-- ==== end of scheduled jobs ==============================================================

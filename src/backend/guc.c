@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "scheduler.h"		/* ripple_backup.catch_up, history_days (helper G) */
 
 char	   *rb_guc_database = NULL;
 char	   *rb_guc_destination = NULL;
@@ -199,6 +200,9 @@ rb_guc_define(void)
 							NULL,
 							&rb_guc_compression_level, 0, 0, 19,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/* the scheduler's settings live beside its code (scheduler.c, helper G) */
+	rb_scheduler_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

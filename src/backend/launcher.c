@@ -40,6 +40,7 @@
 #include "guc.h"
 #include "launcher.h"
 #include "runner.h"
+#include "scheduler.h"		/* scheduled jobs (helper G) */
 #include "shmem.h"
 
 #define RB_LAUNCHER_NAPTIME_MS 10000	/* safety net: look even without a wake-up */
@@ -387,6 +388,9 @@ launcher_iteration(bool *ext_ready)
 	int			nfree = 0;
 	int			nunpin = 0;
 	bool		pending = false;
+	bool		first = !*ext_ready;	/* scheduled jobs: catch-up (helper G) */
+	long		sched_nap = RB_LAUNCHER_NAPTIME_MS;
+	int			sched_queued;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -417,6 +421,8 @@ launcher_iteration(bool *ext_ready)
 	nfree = persist_finished(to_free, to_unpin, &nunpin, &pending);
 	start_requested(&pending);
 	claim_queued(&pending);
+	/* helper G: fire due jobs; their backups are claimed after this commit */
+	sched_queued = rb_scheduler_run_due(first, &sched_nap);
 
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -427,10 +433,11 @@ launcher_iteration(bool *ext_ready)
 		dsm_unpin_segment(to_unpin[i]);
 	for (int i = 0; i < nfree; i++)
 		slot_release(to_free[i]);
-	if (nfree > 0)
-		SetLatch(MyLatch);		/* freed capacity: look at the queue again */
+	if (nfree > 0 || sched_queued > 0)
+		SetLatch(MyLatch);		/* freed capacity or new scheduled backups: look again */
 
-	return pending ? RB_LAUNCHER_BUSY_NAPTIME_MS : RB_LAUNCHER_NAPTIME_MS;
+	/* sleep no longer than until the next fire time of a job */
+	return Min(pending ? RB_LAUNCHER_BUSY_NAPTIME_MS : RB_LAUNCHER_NAPTIME_MS, sched_nap);
 }
 
 void
