@@ -14,6 +14,15 @@ my $primary = RippleTest::Cluster->new_node('primary', destination => "file://$d
 my $jobid = $primary->safe_psql('postgres', "SELECT ripple_backup_schedule('yearly', '0 0 1 1 *')");
 like($jobid, qr/^\d+$/, 'a job on the primary');
 
+# history older than ripple_backup.history_days (90): pruned by the launcher that
+# starts at promotion (it prunes at its first look, then about hourly)
+$primary->safe_psql('postgres', q{
+	INSERT INTO ripple_backup.backups (dbname, status, error, queued_at, finished_at)
+	VALUES ('postgres', 'failed', 'an old failure', now() - interval '100 days', now() - interval '100 days'),
+	       ('postgres', 'failed', 'a recent failure', now() - interval '1 day', now() - interval '1 day');
+	INSERT INTO ripple_backup.job_runs (jobid, scheduled_for, outcome, detail, recorded_at)
+	SELECT jobid, now() - interval '100 days', 'skipped', 'an old skip', now() - interval '100 days'
+	  FROM ripple_backup.jobs WHERE job_name = 'yearly'});
 $primary->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'base', has_streaming => 1);
@@ -36,7 +45,7 @@ my $passed = RippleTest::Cluster::poll_value($standby, 'postgres', "SELECT now()
 is($passed, 't', 'the fire time has passed');
 is($standby->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.backups WHERE jobid = $jobid"), '0',
 	'nothing fired on the standby');
-is($standby->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.job_runs WHERE jobid = $jobid"), '0',
+is($standby->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.job_runs WHERE jobid = $jobid AND scheduled_for >= '$due'"), '0',
 	'no fire recorded');
 
 $standby->promote;
@@ -50,6 +59,13 @@ is($standby->safe_psql('postgres', "SELECT backup_type || ' ' || jobid FROM ripp
 is($standby->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.backups WHERE jobid = $jobid"), '1', '... once');
 is($standby->safe_psql('postgres', "SELECT next_run > now() + interval '1 day' FROM ripple_backup.jobs WHERE jobid = $jobid"),
 	't', 'the job waits for its next fire (1 January)');
+
+is($standby->safe_psql('postgres', "SELECT string_agg(error, ', ' ORDER BY error) FROM ripple_backup.backups WHERE status = 'failed'"),
+	'a recent failure', 'the failed backup older than 90 days was pruned, the recent one kept');
+is($standby->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.job_runs WHERE detail = 'an old skip'"), '0',
+	'the old skip was pruned');
+like(slurp_file($standby->logfile), qr/pruned 2 record\(s\) of skipped fires and failed backups older than 90 days/,
+	'the pruning is logged');
 
 $standby->stop;
 done_testing();
