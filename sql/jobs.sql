@@ -108,3 +108,33 @@ SELECT status, coalesce(error, '-') AS error FROM ripple_backup.backups WHERE jo
 SELECT ripple_backup_unschedule('pruned');
 SELECT count(*) AS orphans FROM ripple_backup.backups WHERE backup_type = 'scheduled' AND jobid IS NULL;
 DELETE FROM ripple_backup.backups WHERE backup_type = 'scheduled' AND jobid IS NULL;
+
+-- firing rules of ripple_backup.run_due_jobs(now, missed_before), called by the
+-- launcher; here in one transaction rolled back, which the live launcher never sees
+BEGIN;
+SELECT ripple_backup_schedule('due', '*/5 * * * *') AS due,
+       ripple_backup_schedule('busy', '*/5 * * * *') AS busy,
+       ripple_backup_schedule('broken', '*/5 * * * *') AS broken,
+       ripple_backup_schedule('missed', '*/5 * * * *') AS missed,
+       ripple_backup_schedule('later', '*/5 * * * *') AS later \gset
+UPDATE ripple_backup.jobs SET next_run = '2026-01-01 00:05+00' WHERE jobid IN (:due, :busy, :broken);
+UPDATE ripple_backup.jobs SET next_run = '2026-01-01 00:00+00' WHERE jobid = :missed;
+UPDATE ripple_backup.jobs SET next_run = '2026-01-01 00:15+00' WHERE jobid = :later;
+UPDATE ripple_backup.jobs SET active = false WHERE job_name = 'nightly';
+-- busy: its previous backup is still running; broken: its zone is gone
+INSERT INTO ripple_backup.backups (dbname, status, backup_type, jobid) VALUES ('postgres', 'running', 'scheduled', :busy);
+UPDATE ripple_backup.jobs SET timezone = 'No/Such_Zone' WHERE jobid = :broken;
+-- at 00:10:30, with fires before 00:01 missed during downtime (catch_up off)
+SELECT ripple_backup.run_due_jobs('2026-01-01 00:10:30+00', '2026-01-01 00:01+00') AS queued;
+SELECT job_name, active, next_run, last_run, last_status, last_backup_id IS NOT NULL AS has_backup
+  FROM ripple_backup.jobs WHERE jobid IN (:due, :busy, :broken, :missed, :later) ORDER BY jobid;
+SELECT j.job_name, r.scheduled_for, r.outcome, r.backup_id IS NOT NULL AS has_backup, r.detail
+  FROM ripple_backup.job_runs r JOIN ripple_backup.jobs j USING (jobid) ORDER BY r.id;
+SELECT b.dbname, b.backup_type, b.label, b.status, b.jobid = :due AS jobs_backup
+  FROM ripple_backup.backups b JOIN ripple_backup.jobs j ON j.last_backup_id = b.id WHERE j.jobid = :due;
+-- at the same time again: nothing more (one fire per fire time)
+SELECT ripple_backup.run_due_jobs('2026-01-01 00:10:30+00', NULL) AS queued;
+-- the job's last_status follows its backup
+UPDATE ripple_backup.backups SET status = 'running' WHERE jobid = :due;
+SELECT last_status FROM ripple_backup.jobs WHERE jobid = :due;
+ROLLBACK;

@@ -333,7 +333,9 @@ BEGIN
 					VALUES (j.jobid, j.next_run, 'skipped',
 							'skipped: missed while the server was down (ripple_backup.catch_up is off)');
 				UPDATE ripple_backup.jobs x
-				   SET next_run = @extschema@.ripple_backup_next_run(j.schedule, run_due_jobs.now, j.timezone)
+				   SET next_run = @extschema@.ripple_backup_next_run(j.schedule, run_due_jobs.now, j.timezone),
+					   last_run = j.next_run, last_backup_id = NULL,
+					   last_status = 'skipped: missed while the server was down (ripple_backup.catch_up is off)'
 				 WHERE x.jobid = j.jobid;
 			ELSIF EXISTS (SELECT 1 FROM ripple_backup.backups b
 						   WHERE b.jobid = j.jobid AND b.status IN ('queued', 'running')) THEN
