@@ -1,0 +1,395 @@
+/*
+ * verifier.c — the verifier background worker (see verifier.h).
+ *
+ * Connected to the catalog database, it reads the backup's row (SPI, with
+ * parameters), commits, runs src/core's verification outside any transaction
+ * (streaming the object back, and for the deeper levels pg_restore --list and a
+ * restore into a scratch database through the server's own client programs on
+ * the unix socket), then records the outcome in the catalog and, when a caller
+ * waits, in its DSM segment.  src/core never raises an ERROR; an ERROR here
+ * (the catalog) ends the worker, and the waiting caller then reports that no
+ * result came back.
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/postmaster.h"
+#include "storage/dsm.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/pmsignal.h"
+#include "storage/procsignal.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/varlena.h"
+
+#include "destination.h"
+#include "guc.h"
+#include "verifier.h"
+#include "verify.h"
+
+bool		rb_guc_verify_after_backup = true;
+
+static volatile sig_atomic_t got_sigterm = false;
+static int64 my_backup_id = 0;
+
+void
+rb_verifier_define_gucs(void)
+{
+	DefineCustomBoolVariable("ripple_backup.verify_after_backup",
+							 "Verify each new backup at checksum level right after it is stored.",
+							 "A verifier worker streams the object back and compares its SHA-256 and size with the catalog and the metadata.",
+							 &rb_guc_verify_after_backup, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+}
+
+bool
+rb_verifier_start(const RbVerifyArgs *args, pid_t notify_pid, BackgroundWorkerHandle **handle)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker.bgw_library_name, "ripple_backup", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "rb_verifier_main", BGW_MAXLEN);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "ripple_backup verifier for backup %lld",
+			 (long long) args->backup_id);
+	strlcpy(worker.bgw_type, "ripple_backup verifier", BGW_MAXLEN);
+	worker.bgw_main_arg = Int64GetDatum(args->backup_id);
+	StaticAssertStmt(sizeof(RbVerifyArgs) <= BGW_EXTRALEN, "RbVerifyArgs fits in bgw_extra");
+	memcpy(worker.bgw_extra, args, sizeof(RbVerifyArgs));
+	worker.bgw_notify_pid = notify_pid;
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+static void
+verifier_sigterm(SIGNAL_ARGS)
+{
+	got_sigterm = true;
+	die(postgres_signal_arg);
+}
+
+/* hooks->cancel: SIGTERM or postmaster death; absorbs barriers (see runner.c) */
+static bool
+verifier_cancel(void *arg)
+{
+	if (ProcSignalBarrierPending)
+		ProcessProcSignalBarrier();
+	return got_sigterm || !PostmasterIsAlive();
+}
+
+static void
+verifier_log(void *arg, rb_log_level level, const char *line)
+{
+	int			elevel = level == RB_LOG_DEBUG ? DEBUG1 :
+		level == RB_LOG_WARNING ? WARNING : LOG;
+
+	ereport(elevel, (errmsg_internal("ripple_backup: verify of backup %lld: %s",
+									 (long long) my_backup_id, line)));
+}
+
+/* The same destination settings as the runner's (ripple_backup.s3_*). */
+static void
+destination_options(rb_destination_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->s3_endpoint = rb_guc_s3_endpoint;
+	opt->s3_region = rb_guc_s3_region;
+	opt->s3_uri_style = rb_guc_s3_uri_style == RB_URI_STYLE_PATH ? "path" :
+		rb_guc_s3_uri_style == RB_URI_STYLE_VIRTUAL ? "virtual" : NULL;
+	opt->s3_credentials_file = rb_guc_s3_credentials_file[0] ? rb_guc_s3_credentials_file : NULL;
+	opt->s3_tls_no_verify = !rb_guc_s3_verify_tls;
+	opt->s3_ca_file = rb_guc_s3_ca_file[0] ? rb_guc_s3_ca_file : NULL;
+	opt->s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
+}
+
+/* The first unix socket directory, or NULL when the server listens on none. */
+static char *
+socket_directory(void)
+{
+	char	   *raw = pstrdup(Unix_socket_directories ? Unix_socket_directories : "");
+	List	   *dirs;
+
+	if (!SplitDirectoriesString(raw, ',', &dirs) || dirs == NIL)
+		return NULL;
+	return (char *) linitial(dirs);
+}
+
+/* The backup's row, as the verification needs it. */
+typedef struct VerifyRow
+{
+	bool		found;
+	char		status[16];
+	char	   *object_key;
+	char	   *location;
+	char	   *sha256;
+	int64		size_bytes;
+	char	   *superuser;
+} VerifyRow;
+
+static char *
+spi_text(int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+
+	if (isnull)
+		return NULL;
+	return MemoryContextStrdup(TopMemoryContext, TextDatumGetCString(d));
+}
+
+static void
+read_row(int64 id, VerifyRow *row)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	int			rc;
+
+	memset(row, 0, sizeof(*row));
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	rc = SPI_execute_with_args("SELECT status, object_key, location, sha256, size_bytes"
+							   "  FROM ripple_backup.backups WHERE id = $1",
+							   1, argtypes, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed reading backup %lld: %d", (long long) id, rc);
+	if (SPI_processed > 0)
+	{
+		char	   *status = spi_text(1);
+		bool		isnull;
+		Datum		d;
+
+		row->found = true;
+		strlcpy(row->status, status ? status : "", sizeof(row->status));
+		row->object_key = spi_text(2);
+		row->location = spi_text(3);
+		row->sha256 = spi_text(4);
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+		row->size_bytes = isnull ? -1 : DatumGetInt64(d);
+	}
+	SPI_finish();
+	row->superuser = MemoryContextStrdup(TopMemoryContext,
+										 GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false));
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+static void
+record_outcome(int64 id, rb_verify_level level, bool verified, double restore_seconds,
+			   const char *error)
+{
+	Oid			argtypes[5] = {INT8OID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int			rc;
+
+	values[0] = Int64GetDatum(id);
+	values[1] = CStringGetTextDatum(verified ? "verified" : "failed");
+	values[2] = CStringGetTextDatum(rb_verify_level_name(level));
+	values[3] = Float8GetDatum(restore_seconds);
+	if (restore_seconds < 0)
+		nulls[3] = 'n';
+	if (verified || error == NULL)
+		nulls[4] = 'n';
+	else
+		values[4] = CStringGetTextDatum(error);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	SPI_connect();
+	/* a lower level keeps the restore time measured by an earlier drill */
+	rc = SPI_execute_with_args("UPDATE ripple_backup.backups"
+							   "   SET verify_status = $2, verify_level = $3,"
+							   "       verified_at = pg_catalog.clock_timestamp(),"
+							   "       restore_seconds = coalesce($4, restore_seconds),"
+							   "       verify_error = $5"
+							   " WHERE id = $1",
+							   5, argtypes, values, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "SPI_execute_with_args failed recording the verification of backup %lld: %d",
+			 (long long) id, rc);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/* The destination URL a backup was stored in: its location without "/<object_key>". */
+static char *
+destination_of(const VerifyRow *row)
+{
+	size_t		ll = strlen(row->location);
+	size_t		kl = strlen(row->object_key);
+
+	if (ll > kl + 1 && strcmp(row->location + ll - kl, row->object_key) == 0 &&
+		row->location[ll - kl - 1] == '/')
+		return pnstrdup(row->location, ll - kl - 1);
+	return NULL;
+}
+
+void
+rb_verifier_main(Datum main_arg)
+{
+	RbVerifyArgs args;
+	RbVerifyOutcome *outcome = NULL;
+	dsm_segment *seg = NULL;
+	VerifyRow	row;
+	rb_verify_result res;
+	rb_verify_request req;
+	rb_verify_pg pg;
+	rb_error	err;
+	rb_hooks	hooks = {verifier_log, verifier_cancel, NULL};
+	rb_destination_options opt;
+	rb_destination *dest = NULL;
+	char	   *dest_url;
+	char		bindir[MAXPGPATH];
+	char		tempdir[MAXPGPATH];
+	char		scratch[NAMEDATALEN];
+	char		appname[64];
+	const char *env[2];
+	bool		verified = false;
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	my_backup_id = args.backup_id;
+
+	pqsignal(SIGTERM, verifier_sigterm);
+	pqsignal(SIGHUP, SIG_IGN);	/* settings are read once, at start */
+	BackgroundWorkerUnblockSignals();
+
+	if (args.outcome != 0)
+	{
+		seg = dsm_attach(args.outcome);
+		if (seg == NULL)
+			proc_exit(0);		/* the caller gave up already */
+		outcome = (RbVerifyOutcome *) dsm_segment_address(seg);
+	}
+
+	BackgroundWorkerInitializeConnection(rb_guc_database, NULL, 0);
+	pgstat_report_appname("ripple_backup verifier");
+
+	rb_error_clear(&err);
+	rb_verify_result_init(&res);
+	read_row(args.backup_id, &row);
+
+	/*
+	 * Started by the launcher (nobody waits): the success is recorded by the
+	 * launcher's transaction, which may not have committed yet.
+	 */
+	for (int i = 0; args.outcome == 0 && i < 300 &&
+		 (!row.found || strcmp(row.status, "running") == 0 || strcmp(row.status, "queued") == 0); i++)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		read_row(args.backup_id, &row);
+	}
+	if (args.outcome == 0 && row.found && strcmp(row.status, "succeeded") != 0)
+		proc_exit(0);			/* the launcher recorded a failure after all */
+	if (!row.found)
+	{
+		ereport(LOG, (errmsg("ripple_backup: backup %lld to verify does not exist", (long long) args.backup_id)));
+		if (outcome)
+			strlcpy(outcome->error, "the backup does not exist", sizeof(outcome->error));
+		proc_exit(0);
+	}
+	ereport(LOG, (errmsg("ripple_backup: verify of backup %lld at level %s started",
+						 (long long) args.backup_id, rb_verify_level_name(args.level))));
+	pgstat_report_activity(STATE_RUNNING, "ripple_backup: verifying a backup");
+
+	if (strcmp(row.status, "succeeded") != 0 || row.object_key == NULL ||
+		row.location == NULL || row.sha256 == NULL || row.size_bytes < 0)
+		rb_error_set(&err, RB_ERR_INVALID, "backup %lld has not succeeded (status %s)",
+					 (long long) args.backup_id, row.status);
+	else if ((dest_url = destination_of(&row)) == NULL)
+		rb_error_set(&err, RB_ERR_INTERNAL, "the location of backup %lld does not end with its object key",
+					 (long long) args.backup_id);
+	else
+	{
+		destination_options(&opt);
+		dest = rb_destination_open(dest_url, &opt, &hooks, &err);
+	}
+
+	if (dest != NULL)
+	{
+		char	   *sock = socket_directory();
+
+		strlcpy(bindir, my_exec_path, sizeof(bindir));
+		get_parent_directory(bindir);
+		/* the server's temporary-file directory: emptied at every restart */
+		snprintf(tempdir, sizeof(tempdir), "%s/base/%s", DataDir, PG_TEMP_FILES_DIR);
+		(void) MakePGDirectory(tempdir);
+		snprintf(scratch, sizeof(scratch), "ripple_backup_verify_%lld", (long long) args.backup_id);
+		snprintf(appname, sizeof(appname), "PGAPPNAME=ripple_backup verify %lld", (long long) args.backup_id);
+		env[0] = appname;
+		env[1] = NULL;
+
+		memset(&pg, 0, sizeof(pg));
+		pg.bindir = bindir;
+		pg.host = sock;
+		pg.port = PostPortNumber;
+		pg.user = row.superuser;
+		pg.env = env;
+		pg.maintenance_db = rb_guc_database;
+
+		memset(&req, 0, sizeof(req));
+		req.dest = dest;
+		req.object_key = row.object_key;
+		req.expected_size = (uint64) row.size_bytes;
+		req.expected_sha256 = row.sha256;
+		req.level = (rb_verify_level) args.level;
+		req.force = args.force;
+		req.temp_dir = tempdir;
+		req.scratch_db = scratch;
+		req.pg = &pg;
+
+		if (args.level != RB_VERIFY_CHECKSUM && sock == NULL)
+			rb_error_set(&err, RB_ERR_INVALID, "the server listens on no unix socket (unix_socket_directories is empty); pg_restore cannot connect");
+		else
+			verified = rb_verify_run(&req, &res, &hooks, &err) == 0;
+		rb_destination_close(dest);
+	}
+	if (!verified && got_sigterm && err.code == RB_ERR_CANCELLED)
+		strlcpy(err.msg, "verification cancelled: the verifier was terminated", sizeof(err.msg));
+
+	record_outcome(args.backup_id, (rb_verify_level) args.level, verified, res.restore_seconds,
+				   err.msg[0] ? err.msg : "verification failed");
+	if (verified)
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld verified at level %s (%.1f s%s)",
+						(long long) args.backup_id, rb_verify_level_name(args.level), res.seconds,
+						res.restore_seconds >= 0 ? psprintf(", restore %.1f s", res.restore_seconds) : "")));
+	else
+		ereport(LOG,
+				(errmsg("ripple_backup: verification of backup %lld at level %s failed",
+						(long long) args.backup_id, rb_verify_level_name(args.level)),
+				 errdetail("%s", err.msg)));
+
+	if (outcome != NULL)
+	{
+		outcome->verified = verified;
+		outcome->restore_seconds = res.restore_seconds;
+		strlcpy(outcome->error, verified ? "" : err.msg, sizeof(outcome->error));
+		pg_write_barrier();
+		outcome->done = true;
+	}
+	rb_verify_result_free(&res);
+	if (seg)
+		dsm_detach(seg);
+	proc_exit(0);
+}

@@ -1,0 +1,890 @@
+/*
+ * verify.c — checksum, archive and restore verification of a stored backup
+ * (see verify.h).  The object is streamed once: every byte is hashed and, for
+ * the deeper levels, decompressed into a temporary file that pg_restore reads
+ * and that is unlinked before returning, whatever happens.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child_process.h"
+#include "compress.h"
+#include "pgdump_archive.h"
+#include "rb_buf.h"
+#include "rb_crypto.h"
+#include "verify.h"
+
+static const char *const level_names[] = {"checksum", "archive", "restore"};
+
+int
+rb_verify_level_parse(const char *name, rb_verify_level *level, rb_error *err)
+{
+	for (int i = 0; i < 3; i++)
+	{
+		if (name != NULL && strcmp(name, level_names[i]) == 0)
+		{
+			*level = (rb_verify_level) i;
+			return 0;
+		}
+	}
+	return rb_error_set(err, RB_ERR_INVALID,
+						"invalid verify level \"%s\": must be checksum, archive or restore",
+						name ? name : "");
+}
+
+const char *
+rb_verify_level_name(rb_verify_level level)
+{
+	if ((int) level < 0 || (int) level > 2)
+		return "?";
+	return level_names[level];
+}
+
+void
+rb_verify_result_init(rb_verify_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->restore_seconds = -1;
+	rb_backup_metadata_init(&r->meta);
+}
+
+void
+rb_verify_result_free(rb_verify_result *r)
+{
+	rb_backup_metadata_free(&r->meta);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+char *
+rb_verify_quote_ident(const char *name)
+{
+	rb_buf		b = RB_BUF_INIT;
+
+	rb_buf_append_char(&b, '"');
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '"')
+			rb_buf_append_char(&b, '"');
+		rb_buf_append_char(&b, *p);
+	}
+	rb_buf_append_char(&b, '"');
+	return b.data;
+}
+
+/* dbname='x' (' and \ escaped): a name is never taken as a connection string */
+static char *
+conninfo_dbname(const char *dbname)
+{
+	rb_buf		b = RB_BUF_INIT;
+
+	rb_buf_append_str(&b, "dbname='");
+	for (const char *p = dbname; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			rb_buf_append_char(&b, '\\');
+		rb_buf_append_char(&b, *p);
+	}
+	rb_buf_append_char(&b, '\'');
+	return b.data;
+}
+
+int
+rb_verify_count_table_data(const char *listing, int *entries)
+{
+	int			table_data = 0;
+	const char *p = listing;
+
+	*entries = 0;
+	while (*p)
+	{
+		const char *eol = strchr(p, '\n');
+		size_t		len = eol ? (size_t) (eol - p) : strlen(p);
+
+		if (len > 0 && *p != ';')
+		{
+			const char *semi = memchr(p, ';', len);
+
+			(*entries)++;
+			if (semi != NULL)
+			{
+				/* "<id>; <catalog oid> <oid> <DESC> ..." */
+				const char *q = semi + 1;
+				const char *end = p + len;
+				int			words = 0;
+
+				while (q < end && words < 2)
+				{
+					while (q < end && *q == ' ')
+						q++;
+					while (q < end && *q != ' ')
+						q++;
+					words++;
+				}
+				while (q < end && *q == ' ')
+					q++;
+				if ((size_t) (end - q) > 11 && strncmp(q, "TABLE DATA ", 11) == 0)
+					table_data++;
+			}
+		}
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+	}
+	return table_data;
+}
+
+/* ---- running a client program ------------------------------------------------- */
+
+typedef struct argv_list
+{
+	char	   *v[32];
+	int			n;
+} argv_list;
+
+static void
+argv_add(argv_list *a, const char *s)
+{
+	if (a->n < 31)
+		a->v[a->n++] = strdup(s);
+	a->v[a->n] = NULL;
+}
+
+static void
+argv_free(argv_list *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+}
+
+static void
+argv_program(argv_list *a, const rb_verify_pg *pg, const char *program)
+{
+	char		path[4096];
+	char		port[16];
+
+	snprintf(path, sizeof(path), "%s/%s", pg->bindir, program);
+	argv_add(a, path);
+	if (pg->host)
+	{
+		argv_add(a, "-h");
+		argv_add(a, pg->host);
+	}
+	if (pg->port > 0)
+	{
+		snprintf(port, sizeof(port), "%d", pg->port);
+		argv_add(a, "-p");
+		argv_add(a, port);
+	}
+	if (pg->user)
+	{
+		argv_add(a, "-U");
+		argv_add(a, pg->user);
+	}
+}
+
+/* Runs the program, collecting stdout into out (may be NULL); 0 when it exited 0. */
+static int
+run_program(const argv_list *a, const rb_verify_pg *pg, const char *name, rb_buf *out,
+			const rb_hooks *hooks, rb_error *err)
+{
+	rb_child_options opt;
+	rb_child   *child;
+	char		buf[8192];
+	int			rc = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.argv = (const char *const *) a->v;
+	opt.env = pg->env;
+	opt.name = name;
+	child = rb_child_start(&opt, err);
+	if (child == NULL)
+		return -1;
+	for (;;)
+	{
+		ssize_t		n = rb_child_read(child, buf, sizeof(buf), 100, err);
+
+		if (n == RB_CHILD_TIMEOUT)
+		{
+			if (rb_cancelled(hooks))
+			{
+				rc = rb_error_set(err, RB_ERR_CANCELLED, "%s was canceled", name);
+				break;
+			}
+			continue;
+		}
+		if (n < 0)
+		{
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (out)
+			rb_buf_append(out, buf, (size_t) n);
+	}
+	if (rc == 0)
+		rc = rb_child_wait(child, hooks, err);
+	rb_child_free(child);
+	return rc;
+}
+
+/* ---- checksum -------------------------------------------------------------- */
+
+typedef struct stream_state
+{
+	rb_digest  *digest;
+	rb_decompressor *decomp;
+	rb_archive_parser *parser;
+	int			out_fd;
+	const char *out_name;
+	uint64_t	stored;
+	uint64_t	archive;
+	bool		decomp_failed;
+	rb_error	decomp_err;
+	bool		parser_failed;
+	rb_error	parser_err;
+	const rb_hooks *hooks;
+} stream_state;
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0)
+	{
+		ssize_t		n = write(fd, p, len);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t) n;
+	}
+	return 0;
+}
+
+/* downstream of the decompressor: the archive file and the archive parser */
+static int
+archive_out(void *arg, const void *data, size_t len, rb_error *err)
+{
+	stream_state *st = arg;
+
+	st->archive += len;
+	if (st->parser && !st->parser_failed &&
+		rb_archive_parser_feed(st->parser, data, len, &st->parser_err) != 0)
+		st->parser_failed = true;
+	if (write_all(st->out_fd, data, len) != 0)
+		return rb_error_set(err, RB_ERR_IO, "could not write to file \"%s\": %s",
+							st->out_name, strerror(errno));
+	return 0;
+}
+
+/* downstream of the destination: hash, count, decompress */
+static int
+stored_in(void *arg, const void *data, size_t len, rb_error *err)
+{
+	stream_state *st = arg;
+
+	if (rb_cancelled(st->hooks))
+		return rb_error_set(err, RB_ERR_CANCELLED, "verification was canceled");
+	if (rb_digest_update(st->digest, data, len, err) != 0)
+		return -1;
+	st->stored += len;
+	if (st->decomp != NULL && !st->decomp_failed)
+	{
+		rb_error	e;
+
+		rb_error_clear(&e);
+		if (rb_decompressor_write(st->decomp, data, len, &e) != 0)
+		{
+			if (e.code != RB_ERR_INTEGRITY)
+			{
+				*err = e;
+				return -1;
+			}
+			/* a corrupt stream: keep hashing, the checksum explains it best */
+			st->decomp_failed = true;
+			st->decomp_err = e;
+		}
+	}
+	return 0;
+}
+
+static int
+collect(void *arg, const void *data, size_t len, rb_error *err)
+{
+	(void) err;
+	rb_buf_append((rb_buf *) arg, data, len);
+	return 0;
+}
+
+/* Reads and parses <key>.metadata.json into res->meta and compares it. */
+static int
+check_metadata(rb_destination *dest, const char *object_key, const char *url,
+			   const rb_backup_metadata *expected, uint64_t expected_size,
+			   const char *expected_sha256, rb_verify_result *res, rb_error *err)
+{
+	rb_buf		json = RB_BUF_INIT;
+	char	   *mkey = malloc(strlen(object_key) + sizeof(".metadata.json"));
+	int			rc = -1;
+
+	if (mkey == NULL)
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	sprintf(mkey, "%s.metadata.json", object_key);
+	if (rb_destination_get(dest, mkey, 0, 0, collect, &json, err) != 0)
+	{
+		if (err->code == RB_ERR_NOT_FOUND)
+			rb_error_set(err, RB_ERR_INTEGRITY, "metadata object \"%s.metadata.json\" is missing", url);
+		goto done;
+	}
+	rb_backup_metadata_free(&res->meta);
+	if (rb_backup_metadata_from_json(rb_buf_str(&json), json.len, &res->meta, err) != 0)
+	{
+		rb_error_prefix(err, "metadata object \"%s.metadata.json\" is invalid: ", url);
+		err->code = RB_ERR_INTEGRITY;
+		goto done;
+	}
+	if (res->meta.size_bytes != expected_size)
+	{
+		rb_error_set(err, RB_ERR_INTEGRITY,
+					 "metadata of %s disagrees with the catalog: size %" PRIu64 " bytes, expected %" PRIu64,
+					 url, res->meta.size_bytes, expected_size);
+		goto done;
+	}
+	if (expected_sha256 != NULL && strcmp(res->meta.sha256, expected_sha256) != 0)
+	{
+		rb_error_set(err, RB_ERR_INTEGRITY,
+					 "metadata of %s disagrees with the catalog: sha256 %s, expected %s",
+					 url, res->meta.sha256, expected_sha256);
+		goto done;
+	}
+	if (res->meta.object_key != NULL && strcmp(res->meta.object_key, object_key) != 0)
+	{
+		rb_error_set(err, RB_ERR_INTEGRITY,
+					 "metadata of %s names another object: \"%s\"", url, res->meta.object_key);
+		goto done;
+	}
+	if (expected != NULL)
+	{
+		if (expected->backup_id != res->meta.backup_id)
+		{
+			rb_error_set(err, RB_ERR_INTEGRITY,
+						 "metadata of %s is of backup %" PRId64 ", expected %" PRId64,
+						 url, res->meta.backup_id, expected->backup_id);
+			goto done;
+		}
+		if (expected->table_counts.n != res->meta.table_counts.n)
+		{
+			rb_error_set(err, RB_ERR_INTEGRITY,
+						 "metadata of %s lists %zu tables, expected %zu",
+						 url, res->meta.table_counts.n, expected->table_counts.n);
+			goto done;
+		}
+		for (size_t i = 0; i < expected->table_counts.n; i++)
+		{
+			const rb_table_count *e = &expected->table_counts.items[i];
+			const rb_table_count *f = rb_table_counts_find(&res->meta.table_counts, e->schema, e->table);
+
+			if (f == NULL || f->rows != e->rows)
+			{
+				char	   *k = rb_table_key_format(e->schema, e->table);
+
+				rb_error_set(err, RB_ERR_INTEGRITY,
+							 "metadata of %s disagrees on table %s: %" PRId64 " rows expected",
+							 url, k, e->rows);
+				free(k);
+				goto done;
+			}
+		}
+	}
+	rc = 0;
+done:
+	rb_buf_free(&json);
+	free(mkey);
+	return rc;
+}
+
+/*
+ * Streams the object: hash and size always; when out_fd >= 0, decompressed into
+ * it (and through parser).  Returns 0 when the stream was read; *checksum_err
+ * receives a size/checksum mismatch (then res->checksum_ok is false).
+ */
+static int
+stream_object(rb_destination *dest, const char *object_key, const char *url,
+			  uint64_t expected_size, const char *expected_sha256, int out_fd,
+			  const char *out_name, rb_archive_parser *parser, rb_verify_result *res,
+			  rb_error *checksum_err, const rb_hooks *hooks, rb_error *err)
+{
+	stream_state st;
+	int			rc = -1;
+
+	memset(&st, 0, sizeof(st));
+	st.out_fd = out_fd;
+	st.out_name = out_name;
+	st.parser = parser;
+	st.hooks = hooks;
+	res->checksum_ok = false;
+	st.digest = rb_digest_new(RB_DIGEST_SHA256, err);
+	if (st.digest == NULL)
+		return -1;
+	if (out_fd >= 0)
+	{
+		rb_compress_kind kind;
+
+		if (rb_compress_kind_parse(res->meta.compression ? res->meta.compression : "none",
+								   &kind, err) != 0)
+			goto done;
+		st.decomp = rb_decompressor_new(kind, archive_out, &st, err);
+		if (st.decomp == NULL)
+			goto done;
+	}
+	if (rb_destination_get(dest, object_key, 0, 0, stored_in, &st, err) != 0)
+	{
+		if (err->code == RB_ERR_NOT_FOUND)
+			rb_error_set(err, RB_ERR_INTEGRITY, "backup object %s is missing (its metadata exists)", url);
+		goto done;
+	}
+	if (rb_digest_final_hex(st.digest, res->sha256, err) != 0)
+		goto done;
+	res->stored_bytes = st.stored;
+
+	rb_error_clear(checksum_err);
+	if (st.stored != expected_size)
+		rb_error_set(checksum_err, RB_ERR_INTEGRITY,
+					 "size mismatch for %s: expected %" PRIu64 " bytes, found %" PRIu64,
+					 url, expected_size, st.stored);
+	else if (!rb_ct_streq(res->sha256, expected_sha256 ? expected_sha256 : res->meta.sha256))
+		rb_error_set(checksum_err, RB_ERR_INTEGRITY,
+					 "checksum mismatch for %s: expected %s, found %s",
+					 url, expected_sha256 ? expected_sha256 : res->meta.sha256, res->sha256);
+	else
+		res->checksum_ok = true;
+
+	if (st.decomp != NULL)
+	{
+		if (!st.decomp_failed && rb_decompressor_finish(st.decomp, &st.decomp_err) != 0)
+		{
+			if (st.decomp_err.code != RB_ERR_INTEGRITY)
+			{
+				*err = st.decomp_err;
+				goto done;
+			}
+			st.decomp_failed = true;
+		}
+		if (st.decomp_failed)
+		{
+			if (!res->checksum_ok)
+				*err = *checksum_err;
+			else
+				rb_error_set(err, RB_ERR_INTEGRITY, "%s matches its checksum but does not decompress: %s",
+							 url, st.decomp_err.msg);
+			goto done;
+		}
+		if (parser != NULL && !st.parser_failed &&
+			rb_archive_parser_finish(parser, &st.parser_err) != 0)
+			st.parser_failed = true;
+		if (parser != NULL && st.parser_failed)
+		{
+			if (!res->checksum_ok)
+				*err = *checksum_err;
+			else
+				rb_error_set(err, RB_ERR_INTEGRITY, "%s is not a valid pg_dump archive: %s",
+							 url, st.parser_err.msg);
+			goto done;
+		}
+	}
+	res->archive_bytes = st.archive;
+	rc = 0;
+done:
+	if (st.decomp)
+		rb_decompressor_free(st.decomp);
+	rb_digest_free(st.digest);
+	return rc;
+}
+
+int
+rb_verify_checksum(rb_destination *dest, const char *object_key,
+				   const rb_backup_metadata *expected_or_NULL,
+				   uint64_t expected_size, const char *expected_sha256,
+				   rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
+{
+	rb_verify_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.dest = dest;
+	req.object_key = object_key;
+	req.expected = expected_or_NULL;
+	req.expected_size = expected_size;
+	req.expected_sha256 = expected_sha256;
+	req.level = RB_VERIFY_CHECKSUM;
+	return rb_verify_run(&req, res, hooks, err);
+}
+
+/* ---- archive ---------------------------------------------------------------- */
+
+/* The archive's own tables and row counts against the metadata's. */
+static int
+compare_archive_counts(const rb_table_counts *meta, const rb_table_counts *found,
+					   const char *url, rb_error *err)
+{
+	for (size_t i = 0; i < meta->n; i++)
+	{
+		const rb_table_count *e = &meta->items[i];
+		const rb_table_count *f = rb_table_counts_find(found, e->schema, e->table);
+
+		if (f == NULL || f->rows != e->rows)
+		{
+			char	   *k = rb_table_key_format(e->schema, e->table);
+
+			if (f == NULL)
+				rb_error_set(err, RB_ERR_INTEGRITY,
+							 "archive %s has no data for table %s named in its metadata", url, k);
+			else
+				rb_error_set(err, RB_ERR_INTEGRITY,
+							 "archive %s has %" PRId64 " rows of table %s, its metadata says %" PRId64,
+							 url, f->rows, k, e->rows);
+			free(k);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < found->n; i++)
+	{
+		const rb_table_count *f = &found->items[i];
+
+		if (rb_table_counts_find(meta, f->schema, f->table) == NULL)
+		{
+			char	   *k = rb_table_key_format(f->schema, f->table);
+
+			rb_error_set(err, RB_ERR_INTEGRITY,
+						 "archive %s has data for table %s, which its metadata does not name", url, k);
+			free(k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+pg_restore_list(const rb_verify_pg *pg, const char *file, const char *url,
+				rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
+{
+	argv_list	a = {{0}, 0};
+	rb_buf		out = RB_BUF_INIT;
+	char		path[4096];
+	int			rc;
+
+	snprintf(path, sizeof(path), "%s/pg_restore", pg->bindir);
+	argv_add(&a, path);
+	argv_add(&a, "--list");
+	argv_add(&a, file);
+	rc = run_program(&a, pg, "pg_restore", &out, hooks, err);
+	if (rc == 0)
+	{
+		res->table_data_entries = rb_verify_count_table_data(rb_buf_str(&out), &res->toc_entries);
+		if ((size_t) res->table_data_entries != res->meta.table_counts.n)
+			rc = rb_error_set(err, RB_ERR_INTEGRITY,
+							  "pg_restore --list shows %d TABLE DATA entries in %s, its metadata names %zu tables",
+							  res->table_data_entries, url, res->meta.table_counts.n);
+	}
+	else if (err->code == RB_ERR_CHILD)
+	{
+		err->code = RB_ERR_INTEGRITY;
+		rb_error_prefix(err, "pg_restore --list cannot read %s: ", url);
+	}
+	rb_buf_free(&out);
+	argv_free(&a);
+	return rc;
+}
+
+/* ---- restore ---------------------------------------------------------------- */
+
+static int
+drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_error *err)
+{
+	argv_list	a = {{0}, 0};
+	int			rc;
+
+	argv_program(&a, pg, "dropdb");
+	argv_add(&a, "--if-exists");
+	argv_add(&a, "--force");
+	argv_add(&a, "--maintenance-db");
+	argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
+	argv_add(&a, db);
+	rc = run_program(&a, pg, "dropdb", NULL, hooks, err);
+	argv_free(&a);
+	return rc;
+}
+
+/* Counts every table of the metadata in db with one psql call and compares. */
+static int
+count_and_compare(const rb_verify_pg *pg, const char *db, const rb_table_counts *tc,
+				  rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
+{
+	argv_list	a = {{0}, 0};
+	rb_buf		sql = RB_BUF_INIT;
+	rb_buf		out = RB_BUF_INIT;
+	char	   *conn = conninfo_dbname(db);
+	int64_t    *found;
+	int			rc = -1;
+
+	if (tc->n == 0)
+	{
+		free(conn);
+		return 0;
+	}
+	found = calloc(tc->n, sizeof(int64_t));
+	for (size_t i = 0; i < tc->n; i++)
+	{
+		char	   *s = rb_verify_quote_ident(tc->items[i].schema);
+		char	   *t = rb_verify_quote_ident(tc->items[i].table);
+
+		rb_buf_appendf(&sql, "%sSELECT %zu, count(*) FROM %s.%s", i ? " UNION ALL " : "", i, s, t);
+		free(s);
+		free(t);
+		found[i] = -1;
+	}
+	argv_program(&a, pg, "psql");
+	argv_add(&a, "-X");
+	argv_add(&a, "-At");
+	argv_add(&a, "-v");
+	argv_add(&a, "ON_ERROR_STOP=1");
+	argv_add(&a, "-d");
+	argv_add(&a, conn);
+	argv_add(&a, "-c");
+	argv_add(&a, rb_buf_str(&sql));
+	if (run_program(&a, pg, "psql", &out, hooks, err) != 0)
+	{
+		rb_error_prefix(err, "could not count the restored rows in database \"%s\": ", db);
+		if (err->code == RB_ERR_CHILD)
+			err->code = RB_ERR_INTEGRITY;
+		goto done;
+	}
+	for (const char *p = rb_buf_str(&out); *p;)
+	{
+		size_t		idx;
+		long long	n;
+
+		if (sscanf(p, "%zu|%lld", &idx, &n) == 2 && idx < tc->n)
+			found[idx] = n;
+		p = strchr(p, '\n');
+		if (p == NULL)
+			break;
+		p++;
+	}
+	for (size_t i = 0; i < tc->n; i++)
+	{
+		if (found[i] != tc->items[i].rows)
+		{
+			char	   *k = rb_table_key_format(tc->items[i].schema, tc->items[i].table);
+
+			rb_error_set(err, RB_ERR_INTEGRITY,
+						 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
+						 k, found[i], tc->items[i].rows);
+			free(k);
+			goto done;
+		}
+		res->tables_checked++;
+	}
+	rc = 0;
+done:
+	free(found);
+	free(conn);
+	rb_buf_free(&sql);
+	rb_buf_free(&out);
+	argv_free(&a);
+	return rc;
+}
+
+static int
+restore_and_count(const rb_verify_request *req, const char *file, rb_verify_result *res,
+				  const rb_hooks *hooks, rb_error *err)
+{
+	const rb_verify_pg *pg = req->pg;
+	argv_list	a = {{0}, 0};
+	char	   *conn = conninfo_dbname(req->scratch_db);
+	double		t0;
+	int			rc = -1;
+	rb_error	derr;
+
+	/* a scratch database left behind by an interrupted run goes first */
+	if (drop_scratch(pg, req->scratch_db, hooks, err) != 0)
+	{
+		rb_error_prefix(err, "could not drop the scratch database \"%s\": ", req->scratch_db);
+		free(conn);
+		return -1;
+	}
+	t0 = now_seconds();
+	argv_program(&a, pg, "createdb");
+	argv_add(&a, "--maintenance-db");
+	argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
+	argv_add(&a, "--template");
+	argv_add(&a, "template0");
+	argv_add(&a, req->scratch_db);
+	if (run_program(&a, pg, "createdb", NULL, hooks, err) != 0)
+	{
+		rb_error_prefix(err, "could not create the scratch database \"%s\": ", req->scratch_db);
+		argv_free(&a);
+		free(conn);
+		return -1;
+	}
+	argv_free(&a);
+
+	argv_program(&a, pg, "pg_restore");
+	argv_add(&a, "--no-owner");
+	argv_add(&a, "--exit-on-error");
+	argv_add(&a, "-d");
+	argv_add(&a, conn);
+	argv_add(&a, file);
+	if (run_program(&a, pg, "pg_restore", NULL, hooks, err) != 0)
+	{
+		rb_error_prefix(err, "restore into the scratch database \"%s\" failed: ", req->scratch_db);
+		if (err->code == RB_ERR_CHILD)
+			err->code = RB_ERR_INTEGRITY;
+		goto drop;
+	}
+	res->restore_seconds = now_seconds() - t0;
+	rc = count_and_compare(pg, req->scratch_db, &res->meta.table_counts, res, hooks, err);
+
+drop:
+	/*
+	 * With the caller's hooks: a backend caller must keep absorbing signals
+	 * (DROP DATABASE waits for every backend to absorb a barrier) while it waits.
+	 */
+	rb_error_clear(&derr);
+	if (drop_scratch(pg, req->scratch_db, hooks, &derr) != 0)
+	{
+		rb_log(hooks, RB_LOG_WARNING, "could not drop the scratch database \"%s\": %s",
+			   req->scratch_db, derr.msg);
+		if (rc == 0)
+		{
+			*err = derr;
+			rb_error_prefix(err, "could not drop the scratch database \"%s\": ", req->scratch_db);
+			rc = -1;
+		}
+	}
+	argv_free(&a);
+	free(conn);
+	return rc;
+}
+
+/* ---- the whole verification ------------------------------------------------ */
+
+int
+rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
+			  const rb_hooks *hooks, rb_error *err)
+{
+	char	   *url = rb_destination_url_for(req->dest, req->object_key);
+	double		t0 = now_seconds();
+	char	   *tmp = NULL;
+	int			fd = -1;
+	rb_archive_parser *parser = NULL;
+	rb_error	checksum_err;
+	int			rc = -1;
+
+	rb_error_clear(&checksum_err);
+	if (req->level != RB_VERIFY_CHECKSUM &&
+		(req->pg == NULL || req->pg->bindir == NULL || req->temp_dir == NULL ||
+		 (req->level == RB_VERIFY_RESTORE && req->scratch_db == NULL)))
+	{
+		rb_error_set(err, RB_ERR_INVALID, "verify level %s needs the server's bin directory and a temporary directory",
+					 rb_verify_level_name(req->level));
+		goto done;
+	}
+	rb_log(hooks, RB_LOG_INFO, "verifying %s at level %s", url, rb_verify_level_name(req->level));
+	if (check_metadata(req->dest, req->object_key, url, req->expected, req->expected_size,
+					   req->expected_sha256, res, err) != 0)
+		goto done;
+
+	if (req->level != RB_VERIFY_CHECKSUM)
+	{
+		size_t		len = strlen(req->temp_dir) + 64;
+
+		tmp = malloc(len);
+		snprintf(tmp, len, "%s/ripple_backup_verify_XXXXXX", req->temp_dir);
+		fd = mkstemp(tmp);
+		if (fd < 0)
+		{
+			rb_error_set(err, RB_ERR_IO, "could not create a temporary file in \"%s\": %s",
+						 req->temp_dir, strerror(errno));
+			free(tmp);
+			tmp = NULL;
+			goto done;
+		}
+		parser = rb_archive_parser_new();
+	}
+	if (stream_object(req->dest, req->object_key, url, req->expected_size, req->expected_sha256,
+					  fd, tmp, parser, res, &checksum_err, hooks, err) != 0)
+	{
+		/* a damaged object that does not even decompress */
+		if (req->level == RB_VERIFY_RESTORE && checksum_err.code == RB_ERR_INTEGRITY)
+			rb_error_prefix(err, req->force ?
+							"forced restore impossible (the object does not decompress): " :
+							"restore refused: ");
+		goto done;
+	}
+	if (!res->checksum_ok && !(req->force && req->level == RB_VERIFY_RESTORE))
+	{
+		*err = checksum_err;
+		if (req->level == RB_VERIFY_RESTORE)
+			rb_error_prefix(err, "restore refused: ");
+		goto done;
+	}
+	if (req->level == RB_VERIFY_CHECKSUM)
+	{
+		rc = 0;
+		goto done;
+	}
+	if (res->checksum_ok &&
+		compare_archive_counts(&res->meta.table_counts, rb_archive_parser_counts(parser), url, err) != 0)
+		goto done;
+	if (pg_restore_list(req->pg, tmp, url, res, hooks, err) != 0)
+		goto done;
+	if (req->level == RB_VERIFY_RESTORE)
+	{
+		if (!res->checksum_ok)
+			rb_log(hooks, RB_LOG_WARNING, "%s; restoring anyway (forced)", checksum_err.msg);
+		if (restore_and_count(req, tmp, res, hooks, err) != 0)
+			goto done;
+	}
+	if (!res->checksum_ok)
+	{
+		/* forced restore of a damaged object: it ran, yet the backup is not proven */
+		*err = checksum_err;
+		rb_error_prefix(err, "forced restore completed, but: ");
+		goto done;
+	}
+	rc = 0;
+
+done:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL)
+	{
+		unlink(tmp);
+		free(tmp);
+	}
+	if (parser)
+		rb_archive_parser_free(parser);
+	res->seconds = now_seconds() - t0;
+	free(url);
+	return rc;
+}
