@@ -1,0 +1,287 @@
+/*
+ * test_verify.c — unit tests of src/core/verify.c: level names, identifier
+ * quoting, counting TABLE DATA entries in pg_restore --list output, and the
+ * checksum level against a file:// destination in a temporary directory (a good
+ * object, one flipped byte, a short object, a missing and a disagreeing metadata
+ * object).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "metadata.h"
+#include "rb_buf.h"
+#include "rb_crypto.h"
+#include "verify.h"
+
+static void
+test_levels(void **state)
+{
+	rb_verify_level l;
+	rb_error	err;
+
+	(void) state;
+	rb_error_clear(&err);
+	assert_int_equal(rb_verify_level_parse("checksum", &l, &err), 0);
+	assert_int_equal(l, RB_VERIFY_CHECKSUM);
+	assert_int_equal(rb_verify_level_parse("restore", &l, &err), 0);
+	assert_int_equal(l, RB_VERIFY_RESTORE);
+	assert_string_equal(rb_verify_level_name(RB_VERIFY_ARCHIVE), "archive");
+	assert_int_equal(rb_verify_level_parse("Checksum", &l, &err), -1);
+	assert_int_equal(err.code, RB_ERR_INVALID);
+	assert_string_equal(err.msg, "invalid verify level \"Checksum\": must be checksum, archive or restore");
+	assert_int_equal(rb_verify_level_parse(NULL, &l, &err), -1);
+}
+
+static void
+test_quote_ident(void **state)
+{
+	char	   *q;
+
+	(void) state;
+	q = rb_verify_quote_ident("Orders");
+	assert_string_equal(q, "\"Orders\"");
+	free(q);
+	q = rb_verify_quote_ident("a \"b\".c");
+	assert_string_equal(q, "\"a \"\"b\"\".c\"");
+	free(q);
+	q = rb_verify_quote_ident("");
+	assert_string_equal(q, "\"\"");
+	free(q);
+}
+
+static void
+test_count_table_data(void **state)
+{
+	const char *listing =
+		";\n; Archive created at 2026-11-26 04:00:00 UTC\n;\n"
+		"215; 1259 16385 TABLE public accounts postgres\n"
+		"216; 1259 16390 TABLE sales Orders postgres\n"
+		"3340; 0 16385 TABLE DATA public accounts postgres\n"
+		"3341; 0 16390 TABLE DATA sales Orders postgres\n"
+		"3342; 0 16393 TABLE DATA public my table postgres\n"
+		"3190; 2606 16394 CONSTRAINT sales Orders Orders_pkey postgres\n";
+	int			entries;
+
+	(void) state;
+	assert_int_equal(rb_verify_count_table_data(listing, &entries), 3);
+	assert_int_equal(entries, 6);
+	assert_int_equal(rb_verify_count_table_data("", &entries), 0);
+	assert_int_equal(entries, 0);
+	/* a table named "TABLE DATA x" in a TABLE entry is no data entry */
+	assert_int_equal(rb_verify_count_table_data("1; 1259 1 TABLE public TABLE DATA x postgres", &entries), 0);
+	assert_int_equal(entries, 1);
+}
+
+/* ---- checksum level on a file:// destination -------------------------------- */
+
+typedef struct fixture
+{
+	char		dir[64];
+	char		url[96];
+	char		sha[65];
+	size_t		size;
+} fixture;
+
+static const char payload[] = "not really a dump, but bytes whose hash is known";
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE	   *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static void
+write_metadata(fixture *fx, const char *sha, uint64_t size)
+{
+	rb_backup_metadata m;
+	rb_buf		json = RB_BUF_INIT;
+	char		path[128];
+
+	rb_backup_metadata_init(&m);
+	m.format_version = 1;
+	m.backup_id = 7;
+	strcpy(m.timestamp, "2026-11-26T04:00:00Z");
+	rb_metadata_set_str(&m.dbname, "app");
+	rb_metadata_set_str(&m.backup_type, "manual");
+	m.size_bytes = size;
+	strcpy(m.sha256, sha);
+	rb_metadata_set_str(&m.compression, "none");
+	rb_metadata_set_str(&m.pg_dump_format, "custom");
+	rb_metadata_set_str(&m.server_version, "15.0");
+	rb_metadata_set_str(&m.extension_version, "0.1.0");
+	rb_metadata_set_str(&m.object_key, "b.dump");
+	rb_table_counts_add(&m.table_counts, "public", "t", 3);
+	rb_backup_metadata_to_json(&m, &json);
+	snprintf(path, sizeof(path), "%s/b.dump.metadata.json", fx->dir);
+	write_file(path, rb_buf_str(&json), json.len);
+	rb_buf_free(&json);
+	rb_backup_metadata_free(&m);
+}
+
+static int
+setup(void **state)
+{
+	fixture    *fx = calloc(1, sizeof(fixture));
+	char		path[128];
+	rb_error	err;
+
+	strcpy(fx->dir, "/tmp/rb_test_verify_XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->url, sizeof(fx->url), "file://%s", fx->dir);
+	fx->size = sizeof(payload) - 1;
+	rb_error_clear(&err);
+	if (rb_sha256_hex(payload, fx->size, fx->sha, &err) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/b.dump", fx->dir);
+	write_file(path, payload, fx->size);
+	write_metadata(fx, fx->sha, fx->size);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	fixture    *fx = *state;
+	char		path[128];
+
+	snprintf(path, sizeof(path), "%s/b.dump", fx->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/b.dump.metadata.json", fx->dir);
+	unlink(path);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* Runs the checksum level with the fixture's catalog values; returns rc. */
+static int
+check(fixture *fx, uint64_t size, const char *sha, rb_error *err)
+{
+	rb_destination *d;
+	rb_verify_result res;
+	int			rc;
+
+	rb_error_clear(err);
+	d = rb_destination_open(fx->url, NULL, NULL, err);
+	assert_non_null(d);
+	rb_verify_result_init(&res);
+	rc = rb_verify_checksum(d, "b.dump", NULL, size, sha, &res, NULL, err);
+	if (rc == 0)
+	{
+		assert_true(res.checksum_ok);
+		assert_string_equal(res.sha256, fx->sha);
+		assert_int_equal(res.stored_bytes, fx->size);
+		assert_int_equal(res.meta.backup_id, 7);
+		assert_int_equal(res.meta.table_counts.n, 1);
+	}
+	rb_verify_result_free(&res);
+	rb_destination_close(d);
+	return rc;
+}
+
+static void
+test_checksum_good(void **state)
+{
+	fixture    *fx = *state;
+	rb_error	err;
+
+	assert_int_equal(check(fx, fx->size, fx->sha, &err), 0);
+}
+
+static void
+test_checksum_flipped_byte(void **state)
+{
+	fixture    *fx = *state;
+	rb_error	err;
+	char		path[128];
+	char		expected[512];
+
+	snprintf(path, sizeof(path), "%s/b.dump", fx->dir);
+	for (size_t off = 0; off < fx->size; off += 11)
+	{
+		char		copy[sizeof(payload)];
+
+		memcpy(copy, payload, sizeof(payload));
+		copy[off] ^= 0x20;
+		write_file(path, copy, fx->size);
+		assert_int_equal(check(fx, fx->size, fx->sha, &err), -1);
+		assert_int_equal(err.code, RB_ERR_INTEGRITY);
+		snprintf(expected, sizeof(expected), "checksum mismatch for file://%s/b.dump: expected %s, found ",
+				 fx->dir, fx->sha);
+		assert_memory_equal(err.msg, expected, strlen(expected));
+		assert_int_equal(strlen(err.msg), strlen(expected) + 64);
+	}
+	/* one byte short */
+	write_file(path, payload, fx->size - 1);
+	assert_int_equal(check(fx, fx->size, fx->sha, &err), -1);
+	snprintf(expected, sizeof(expected), "size mismatch for file://%s/b.dump: expected %zu bytes, found %zu",
+			 fx->dir, fx->size, fx->size - 1);
+	assert_string_equal(err.msg, expected);
+	write_file(path, payload, fx->size);
+	assert_int_equal(check(fx, fx->size, fx->sha, &err), 0);
+}
+
+static void
+test_metadata_problems(void **state)
+{
+	fixture    *fx = *state;
+	rb_error	err;
+	char		path[128];
+	char		expected[512];
+	char		other[65];
+
+	/* the catalog disagrees with the metadata */
+	strcpy(other, fx->sha);
+	other[0] = other[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(check(fx, fx->size, other, &err), -1);
+	snprintf(expected, sizeof(expected),
+			 "metadata of file://%s/b.dump disagrees with the catalog: sha256 %s, expected %s",
+			 fx->dir, fx->sha, other);
+	assert_string_equal(err.msg, expected);
+	assert_int_equal(check(fx, fx->size + 1, fx->sha, &err), -1);
+	assert_int_equal(err.code, RB_ERR_INTEGRITY);
+
+	/* malformed metadata */
+	snprintf(path, sizeof(path), "%s/b.dump.metadata.json", fx->dir);
+	write_file(path, "{\"format_version\": 1", 20);
+	assert_int_equal(check(fx, fx->size, fx->sha, &err), -1);
+	assert_int_equal(err.code, RB_ERR_INTEGRITY);
+	assert_non_null(strstr(err.msg, "b.dump.metadata.json\" is invalid: "));
+
+	/* missing metadata */
+	unlink(path);
+	assert_int_equal(check(fx, fx->size, fx->sha, &err), -1);
+	assert_int_equal(err.code, RB_ERR_INTEGRITY);
+	snprintf(expected, sizeof(expected), "metadata object \"file://%s/b.dump.metadata.json\" is missing", fx->dir);
+	assert_string_equal(err.msg, expected);
+	write_metadata(fx, fx->sha, fx->size);
+	assert_int_equal(check(fx, fx->size, fx->sha, &err), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_quote_ident),
+		cmocka_unit_test(test_count_table_data),
+		cmocka_unit_test_setup_teardown(test_checksum_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checksum_flipped_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metadata_problems, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
+}
