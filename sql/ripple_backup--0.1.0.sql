@@ -144,6 +144,35 @@ COMMENT ON FUNCTION @extschema@.ripple_backup_next_run(text, timestamptz, text) 
 	'next fire time of a cron schedule after a given time, in a time zone (DST-aware)';
 -- ==== end of cron schedules ==========================================================
 
+-- ==== verification (helper H: src/backend/verifier.c, verify_sql.c, src/core/verify.c) ====
+-- The outcome of the latest verification of each backup.
+ALTER TABLE ripple_backup.backups
+	ADD COLUMN verify_status text NOT NULL DEFAULT 'unverified'
+		CHECK (verify_status IN ('unverified', 'verified', 'failed')),
+	ADD COLUMN verify_level text CHECK (verify_level IN ('checksum', 'archive', 'restore')),
+	ADD COLUMN verified_at timestamptz,
+	ADD COLUMN restore_seconds double precision CHECK (restore_seconds >= 0),
+	ADD COLUMN verify_error text;
+COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, verified or failed (the latest verification)';
+COMMENT ON COLUMN ripple_backup.backups.restore_seconds IS 'wall time of the latest restore drill into a scratch database (the measured RTO)';
+
+-- Proves a backup (the latest succeeded one when NULL) in a background worker and
+-- waits for it: checksum (SHA-256 and size of the stored object against the catalog
+-- and its metadata), archive (also pg_restore --list), restore (also a restore into
+-- ripple_backup_verify_<id>, row counts compared, then dropped).
+CREATE FUNCTION @extschema@.ripple_backup_verify(backup_id bigint DEFAULT NULL,
+												 level text DEFAULT 'checksum',
+												 timeout interval DEFAULT '1 hour',
+												 force boolean DEFAULT false)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'ripple_backup_verify'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ripple_backup_verify(bigint, text, interval, boolean) IS
+	'verify a backup at checksum, archive or restore level; returns verified or failed';
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_verify(bigint, text, interval, boolean) FROM PUBLIC;
+-- ==== end of verification ================================================================
+
 -- ==== scheduled jobs (helper G: src/backend/jobs_sql.c, scheduler.c) =====================
 -- Backups on cron schedules, kept in SQL as pg_cron users are used to.  The launcher
 -- fires each due active job once per fire time (ripple_backup.run_due_jobs) and sleeps

@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "guc.h"
+#include "verifier.h"		/* ripple_backup.verify_after_backup (helper H) */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days (helper G) */
 
 char	   *rb_guc_database = NULL;
@@ -201,6 +202,8 @@ rb_guc_define(void)
 							&rb_guc_compression_level, 0, 0, 19,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
+	/* the verifier's own settings live beside its code (verifier.c) */
+	rb_verifier_define_gucs();
 	/* the scheduler's settings live beside its code (scheduler.c, helper G) */
 	rb_scheduler_define_gucs();
 

@@ -42,6 +42,7 @@
 #include "runner.h"
 #include "scheduler.h"		/* scheduled jobs (helper G) */
 #include "shmem.h"
+#include "verifier.h"		/* verify after backup (helper H) */
 
 #define RB_LAUNCHER_NAPTIME_MS 10000	/* safety net: look even without a wake-up */
 #define RB_LAUNCHER_BUSY_NAPTIME_MS 250 /* while something waits on another transaction */
@@ -222,6 +223,19 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 			ereport(LOG,
 					(errmsg("ripple_backup: the catalog row of backup %lld is gone; its result is not recorded",
 							(long long) copy->backup_id)));
+		else if (copy->succeeded && rb_guc_verify_after_backup)
+		{
+			/*
+			 * helper H: ripple_backup.verify_after_backup — a verifier checks the
+			 * new object's checksum; it waits for this transaction to commit.
+			 */
+			RbVerifyArgs vargs = {.backup_id = copy->backup_id, .level = 0};
+
+			if (!rb_verifier_start(&vargs, 0, NULL))
+				ereport(LOG,
+						(errmsg("ripple_backup: could not start a verifier for backup %lld (no free worker slot)",
+								(long long) copy->backup_id)));
+		}
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
