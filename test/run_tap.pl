@@ -32,6 +32,7 @@ my $harness = TAP::Harness->new({
 	timer     => 1,
 	color     => 0,
 	failures  => 1,
+	comments  => 1,    # cmocka prints why an assertion failed as a TAP comment
 	exec      => sub {
 		my ($h, $file) = @_;
 		return [ 'perl', $file ] if $file =~ /\.pl$/;
