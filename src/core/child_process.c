@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,6 +109,32 @@ cloexec_from_3(void)
 	}
 }
 
+/*
+ * glibc refuses sigaction() on the real-time signals it reserves for itself (32
+ * and 33 on Linux), yet a parent started with them ignored passes that on through
+ * exec: seen when the server is started from a background job.  Reset them with
+ * the raw system call so pg_dump starts with default dispositions everywhere.
+ */
+static void
+reset_reserved_signal(int sig)
+{
+#if defined(__linux__) && defined(SYS_rt_sigaction) && (defined(__x86_64__) || defined(__aarch64__))
+	struct
+	{
+		void		(*handler) (int);
+		unsigned long flags;
+		void		(*restorer) (void);
+		uint64_t	mask;
+	}			ksa;
+
+	memset(&ksa, 0, sizeof(ksa));
+	ksa.handler = SIG_DFL;
+	(void) syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+#else
+	(void) sig;
+#endif
+}
+
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void
 child_exec(const rb_child_options *opt, char **envp, int in_fd, int out_fd, int err_fd,
@@ -121,8 +149,9 @@ child_exec(const rb_child_options *opt, char **envp, int in_fd, int out_fd, int 
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void) sigaction(sig, &sa, NULL);
+		if (sig != SIGKILL && sig != SIGSTOP &&
+			sigaction(sig, &sa, NULL) < 0 && errno == EINVAL)
+			reset_reserved_signal(sig);
 	sigemptyset(&none);
 	(void) sigprocmask(SIG_SETMASK, &none, NULL);
 
