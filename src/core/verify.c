@@ -585,10 +585,9 @@ compare_archive_counts(const rb_table_counts *meta, const rb_table_counts *found
 
 static int
 pg_restore_list(const rb_verify_pg *pg, const char *file, const char *url,
-				rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
+				rb_verify_result *res, rb_buf *out, const rb_hooks *hooks, rb_error *err)
 {
 	argv_list	a = {{0}, 0};
-	rb_buf		out = RB_BUF_INIT;
 	char		path[4096];
 	int			rc;
 
@@ -596,10 +595,10 @@ pg_restore_list(const rb_verify_pg *pg, const char *file, const char *url,
 	argv_add(&a, path);
 	argv_add(&a, "--list");
 	argv_add(&a, file);
-	rc = run_program(&a, pg, "pg_restore", &out, hooks, err);
+	rc = run_program(&a, pg, "pg_restore", out, hooks, err);
 	if (rc == 0)
 	{
-		res->table_data_entries = rb_verify_count_table_data(rb_buf_str(&out), &res->toc_entries);
+		res->table_data_entries = rb_verify_count_table_data(rb_buf_str(out), &res->toc_entries);
 		if ((size_t) res->table_data_entries != res->meta.table_counts.n)
 			rc = rb_error_set(err, RB_ERR_INTEGRITY,
 							  "pg_restore --list shows %d TABLE DATA entries in %s, its metadata names %zu tables",
@@ -610,12 +609,173 @@ pg_restore_list(const rb_verify_pg *pg, const char *file, const char *url,
 		err->code = RB_ERR_INTEGRITY;
 		rb_error_prefix(err, "pg_restore --list cannot read %s: ", url);
 	}
-	rb_buf_free(&out);
 	argv_free(&a);
 	return rc;
 }
 
 /* ---- restore ---------------------------------------------------------------- */
+
+/* pg_dump's TOC descriptions of more than one word (the rest are one word) */
+static const char *const multiword_descs[] = {
+	"MATERIALIZED VIEW DATA", "MATERIALIZED VIEW", "TABLE DATA", "TABLE ATTACH",
+	"SEQUENCE SET", "SEQUENCE OWNED BY", "FK CONSTRAINT", "CHECK CONSTRAINT",
+	"DEFAULT ACL", "FOREIGN TABLE", "FOREIGN DATA WRAPPER", "USER MAPPING",
+	"LARGE OBJECT", "ROW SECURITY", "EVENT TRIGGER", "INDEX ATTACH",
+	"OPERATOR CLASS", "OPERATOR FAMILY", "ACCESS METHOD", "SHELL TYPE",
+	"PROCEDURAL LANGUAGE", "DATABASE PROPERTIES", "PUBLICATION TABLES IN SCHEMA",
+	"PUBLICATION TABLE", "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY",
+	"TEXT SEARCH PARSER", "TEXT SEARCH TEMPLATE", "POLICY", NULL
+};
+
+/* s (of length len) starts with word w followed by a space or its end */
+static bool
+starts_with_word(const char *s, size_t len, const char *w)
+{
+	size_t		wl = strlen(w);
+
+	return len >= wl && strncmp(s, w, wl) == 0 && (len == wl || s[wl] == ' ');
+}
+
+/*
+ * Whether a `pg_restore --list` line belongs to the extension itself (so a
+ * backup of the catalog database restores into a scratch database, where the
+ * extension refuses to exist): the entry "EXTENSION - <ext>", its COMMENT and
+ * ACL entries, "SCHEMA - <ext>" and every entry whose namespace is <ext>.
+ */
+static bool
+toc_line_is_extension(const char *line, size_t len, const char *ext)
+{
+	const char *end = line + len;
+	const char *semi = memchr(line, ';', len);
+	const char *q;
+	const char *desc;
+	const char *ns;
+	size_t		desc_len = 0;
+	size_t		rest;
+
+	if (len == 0 || *line == ';' || semi == NULL)
+		return false;
+	q = semi + 1;
+	for (int words = 0; words < 2 && q < end; words++)
+	{
+		while (q < end && *q == ' ')
+			q++;
+		while (q < end && *q != ' ')
+			q++;
+	}
+	while (q < end && *q == ' ')
+		q++;
+	desc = q;
+	rest = (size_t) (end - desc);
+	for (int i = 0; multiword_descs[i]; i++)
+	{
+		if (starts_with_word(desc, rest, multiword_descs[i]))
+		{
+			desc_len = strlen(multiword_descs[i]);
+			break;
+		}
+	}
+	if (desc_len == 0)
+	{
+		while (desc_len < rest && desc[desc_len] != ' ')
+			desc_len++;
+	}
+	ns = desc + desc_len;
+	while (ns < end && *ns == ' ')
+		ns++;
+	/* "<DESC> <namespace> <name...>" */
+	if (starts_with_word(ns, (size_t) (end - ns), ext))
+		return true;
+	if (starts_with_word(ns, (size_t) (end - ns), "-"))
+	{
+		const char *name = ns + 1;
+		size_t		nlen;
+		bool		is_ext = desc_len == 9 && strncmp(desc, "EXTENSION", 9) == 0;
+		bool		is_schema = desc_len == 6 && strncmp(desc, "SCHEMA", 6) == 0;
+
+		while (name < end && *name == ' ')
+			name++;
+		nlen = (size_t) (end - name);
+		if ((is_ext || is_schema) && starts_with_word(name, nlen, ext))
+			return true;
+		if ((desc_len == 7 && strncmp(desc, "COMMENT", 7) == 0) ||
+			(desc_len == 3 && strncmp(desc, "ACL", 3) == 0))
+		{
+			/* "COMMENT - EXTENSION <ext>", "ACL - SCHEMA <ext> <owner>" */
+			if ((starts_with_word(name, nlen, "EXTENSION") && nlen > 10 &&
+				 starts_with_word(name + 10, nlen - 10, ext)) ||
+				(starts_with_word(name, nlen, "SCHEMA") && nlen > 7 &&
+				 starts_with_word(name + 7, nlen - 7, ext)))
+				return true;
+		}
+	}
+	return false;
+}
+
+char *
+rb_verify_filter_toc(const char *listing, const char *ext, int *dropped)
+{
+	rb_buf		b = RB_BUF_INIT;
+	const char *p = listing;
+
+	*dropped = 0;
+	rb_buf_append_str(&b, "");
+	while (*p)
+	{
+		const char *eol = strchr(p, '\n');
+		size_t		len = eol ? (size_t) (eol - p) : strlen(p);
+
+		if (toc_line_is_extension(p, len, ext))
+			(*dropped)++;
+		else
+		{
+			rb_buf_append(&b, p, len);
+			rb_buf_append_char(&b, '\n');
+		}
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+	}
+	return b.data;
+}
+
+/* Writes the TOC without the extension's own entries to a new file <archive>.list. */
+static char *
+write_filtered_list(const char *file, const char *listing, const rb_hooks *hooks, rb_error *err)
+{
+	size_t		len = strlen(file) + sizeof(".list");
+	char	   *path = malloc(len);
+	char	   *text;
+	int			dropped;
+	int			fd;
+
+	if (path == NULL)
+	{
+		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(path, len, "%s.list", file);
+	text = rb_verify_filter_toc(listing, RB_VERIFY_EXTENSION_NAME, &dropped);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0600);
+	if (fd < 0 || write_all(fd, text, strlen(text)) != 0)
+	{
+		rb_error_set(err, RB_ERR_IO, "could not write file \"%s\": %s", path, strerror(errno));
+		if (fd >= 0)
+		{
+			close(fd);
+			unlink(path);
+		}
+		free(text);
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	free(text);
+	if (dropped > 0)
+		rb_log(hooks, RB_LOG_INFO, "the restore skips %d entries of extension %s", dropped,
+			   RB_VERIFY_EXTENSION_NAME);
+	return path;
+}
 
 static int
 drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_error *err)
@@ -654,14 +814,21 @@ count_and_compare(const rb_verify_pg *pg, const char *db, const rb_table_counts 
 	found = calloc(tc->n, sizeof(int64_t));
 	for (size_t i = 0; i < tc->n; i++)
 	{
-		char	   *s = rb_verify_quote_ident(tc->items[i].schema);
-		char	   *t = rb_verify_quote_ident(tc->items[i].table);
+		char	   *s;
+		char	   *t;
 
-		rb_buf_appendf(&sql, "%sSELECT %zu, count(*) FROM %s.%s", i ? " UNION ALL " : "", i, s, t);
+		found[i] = -1;
+		/* the extension's own catalog is not restored (see rb_verify_filter_toc) */
+		if (strcmp(tc->items[i].schema, RB_VERIFY_EXTENSION_NAME) == 0)
+			continue;
+		s = rb_verify_quote_ident(tc->items[i].schema);
+		t = rb_verify_quote_ident(tc->items[i].table);
+		rb_buf_appendf(&sql, "%sSELECT %zu, count(*) FROM %s.%s", sql.len ? " UNION ALL " : "", i, s, t);
 		free(s);
 		free(t);
-		found[i] = -1;
 	}
+	if (sql.len == 0)
+		goto compare;
 	argv_program(&a, pg, "psql");
 	argv_add(&a, "-X");
 	argv_add(&a, "-At");
@@ -690,8 +857,11 @@ count_and_compare(const rb_verify_pg *pg, const char *db, const rb_table_counts 
 			break;
 		p++;
 	}
+compare:
 	for (size_t i = 0; i < tc->n; i++)
 	{
+		if (strcmp(tc->items[i].schema, RB_VERIFY_EXTENSION_NAME) == 0)
+			continue;
 		if (found[i] != tc->items[i].rows)
 		{
 			char	   *k = rb_table_key_format(tc->items[i].schema, tc->items[i].table);
@@ -715,12 +885,13 @@ done:
 }
 
 static int
-restore_and_count(const rb_verify_request *req, const char *file, rb_verify_result *res,
-				  const rb_hooks *hooks, rb_error *err)
+restore_and_count(const rb_verify_request *req, const char *file, const char *listing,
+				  rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
 {
 	const rb_verify_pg *pg = req->pg;
 	argv_list	a = {{0}, 0};
 	char	   *conn = conninfo_dbname(req->scratch_db);
+	char	   *list_file;
 	double		t0;
 	int			rc = -1;
 	rb_error	derr;
@@ -729,6 +900,12 @@ restore_and_count(const rb_verify_request *req, const char *file, rb_verify_resu
 	if (drop_scratch(pg, req->scratch_db, hooks, err) != 0)
 	{
 		rb_error_prefix(err, "could not drop the scratch database \"%s\": ", req->scratch_db);
+		free(conn);
+		return -1;
+	}
+	list_file = write_filtered_list(file, listing, hooks, err);
+	if (list_file == NULL)
+	{
 		free(conn);
 		return -1;
 	}
@@ -743,6 +920,8 @@ restore_and_count(const rb_verify_request *req, const char *file, rb_verify_resu
 	{
 		rb_error_prefix(err, "could not create the scratch database \"%s\": ", req->scratch_db);
 		argv_free(&a);
+		unlink(list_file);
+		free(list_file);
 		free(conn);
 		return -1;
 	}
@@ -751,6 +930,8 @@ restore_and_count(const rb_verify_request *req, const char *file, rb_verify_resu
 	argv_program(&a, pg, "pg_restore");
 	argv_add(&a, "--no-owner");
 	argv_add(&a, "--exit-on-error");
+	argv_add(&a, "-L");
+	argv_add(&a, list_file);
 	argv_add(&a, "-d");
 	argv_add(&a, conn);
 	argv_add(&a, file);
@@ -782,6 +963,8 @@ drop:
 		}
 	}
 	argv_free(&a);
+	unlink(list_file);
+	free(list_file);
 	free(conn);
 	return rc;
 }
@@ -798,6 +981,7 @@ rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 	int			fd = -1;
 	rb_archive_parser *parser = NULL;
 	rb_error	checksum_err;
+	rb_buf		listing = RB_BUF_INIT;
 	int			rc = -1;
 
 	rb_error_clear(&checksum_err);
@@ -856,13 +1040,13 @@ rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 	if (res->checksum_ok &&
 		compare_archive_counts(&res->meta.table_counts, rb_archive_parser_counts(parser), url, err) != 0)
 		goto done;
-	if (pg_restore_list(req->pg, tmp, url, res, hooks, err) != 0)
+	if (pg_restore_list(req->pg, tmp, url, res, &listing, hooks, err) != 0)
 		goto done;
 	if (req->level == RB_VERIFY_RESTORE)
 	{
 		if (!res->checksum_ok)
 			rb_log(hooks, RB_LOG_WARNING, "%s; restoring anyway (forced)", checksum_err.msg);
-		if (restore_and_count(req, tmp, res, hooks, err) != 0)
+		if (restore_and_count(req, tmp, rb_buf_str(&listing), res, hooks, err) != 0)
 			goto done;
 	}
 	if (!res->checksum_ok)
@@ -884,6 +1068,7 @@ done:
 	}
 	if (parser)
 		rb_archive_parser_free(parser);
+	rb_buf_free(&listing);
 	res->seconds = now_seconds() - t0;
 	free(url);
 	return rc;

@@ -104,4 +104,16 @@ char	   *rb_verify_quote_ident(const char *name);
  */
 int			rb_verify_count_table_data(const char *listing, int *entries);
 
+/* The extension's name and schema: its own objects are not restored by a verify. */
+#define RB_VERIFY_EXTENSION_NAME "ripple_backup"
+
+/*
+ * `pg_restore --list` output without the entries of extension ext (the entry
+ * "EXTENSION - ext", its COMMENT/ACL, "SCHEMA - ext" and every entry in schema
+ * ext), for `pg_restore -L`: a backup of the catalog database restores into a
+ * scratch database, where the extension refuses to be created.  *dropped = the
+ * lines left out.  malloc'd.
+ */
+char	   *rb_verify_filter_toc(const char *listing, const char *ext, int *dropped);
+
 #endif							/* RB_VERIFY_H */
