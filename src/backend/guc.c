@@ -15,6 +15,7 @@
 #include "guc.h"
 #include "verifier.h"		/* ripple_backup.verify_after_backup (helper H) */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days (helper G) */
+#include "drill.h"			/* ripple_backup.drill_schedule (helper I) */
 
 char	   *rb_guc_database = NULL;
 char	   *rb_guc_destination = NULL;
@@ -206,6 +207,7 @@ rb_guc_define(void)
 	rb_verifier_define_gucs();
 	/* the scheduler's settings live beside its code (scheduler.c, helper G) */
 	rb_scheduler_define_gucs();
+	rb_drill_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

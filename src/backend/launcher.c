@@ -37,6 +37,7 @@
 #include "utils/wait_event.h"
 
 #include "catalog.h"
+#include "drill.h"			/* restore drills (helper I) */
 #include "guc.h"
 #include "launcher.h"
 #include "runner.h"
@@ -437,6 +438,8 @@ launcher_iteration(bool *ext_ready)
 	claim_queued(&pending);
 	/* helper G: fire due jobs; their backups are claimed after this commit */
 	sched_queued = rb_scheduler_run_due(first, &sched_nap);
+	/* helper I: a restore drill when due; nap no longer than until the next */
+	sched_nap = rb_drill_run_due(sched_nap);
 
 	PopActiveSnapshot();
 	CommitTransactionCommand();
