@@ -62,7 +62,7 @@ ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 printf '%-6s %9s %8s %8s %8s %7s %7s %12s %12s %10s\n' scale db_MB A_s B_s R_s R/A R/B pgdumpFc_B ripple_B runner_RSS
 for scale in "${SCALES[@]}"; do
   as_pg "$PGBIN/pgbench" -q -i -s "$scale" -h "$DIR" -p "$PORT" -U postgres postgres >/dev/null 2>&1
-  as_pg "${PSQL[@]}" -c "CHECKPOINT; VACUUM ANALYZE" >/dev/null
+  as_pg "${PSQL[@]}" -c "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
   dbmb=$(as_pg "${PSQL[@]}" -c "SELECT pg_database_size('postgres')/1048576")
 
   t0=$(now); as_pg "$PGBIN/pg_dump" -Fc -h "$DIR" -p "$PORT" -U postgres postgres >/dev/null; t1=$(now)
