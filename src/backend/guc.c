@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "destination.h"
 #include "guc.h"
 #include "verifier.h"		/* ripple_backup.verify_after_backup (helper H) */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days (helper G) */
@@ -210,4 +211,18 @@ rb_guc_define(void)
 	rb_drill_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
+}
+
+void
+rb_guc_destination_options(rb_destination_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->s3_endpoint = rb_guc_s3_endpoint;
+	opt->s3_region = rb_guc_s3_region;
+	opt->s3_uri_style = rb_guc_s3_uri_style == RB_URI_STYLE_PATH ? "path" :
+		rb_guc_s3_uri_style == RB_URI_STYLE_VIRTUAL ? "virtual" : NULL;
+	opt->s3_credentials_file = rb_guc_s3_credentials_file[0] ? rb_guc_s3_credentials_file : NULL;
+	opt->s3_tls_no_verify = !rb_guc_s3_verify_tls;
+	opt->s3_ca_file = rb_guc_s3_ca_file[0] ? rb_guc_s3_ca_file : NULL;
+	opt->s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
 }

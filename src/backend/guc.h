@@ -51,4 +51,11 @@ extern const char *rb_compression_name(int compression);
 /* Returns NULL when url is an acceptable destination, else a detail sentence. */
 extern const char *rb_destination_problem(const char *url);
 
+/*
+ * Fills the destination options (ripple_backup.s3_*) from the current settings:
+ * one place for the runner and the verifier, so both reach storage the same way.
+ */
+struct rb_destination_options;
+extern void rb_guc_destination_options(struct rb_destination_options *opt);
+
 #endif							/* RB_GUC_H */

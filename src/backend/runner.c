@@ -252,15 +252,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	const char *env[2];
 	int			rc;
 
-	memset(&opt, 0, sizeof(opt));
-	opt.s3_endpoint = rb_guc_s3_endpoint;
-	opt.s3_region = rb_guc_s3_region;
-	opt.s3_uri_style = rb_guc_s3_uri_style == RB_URI_STYLE_PATH ? "path" :
-		rb_guc_s3_uri_style == RB_URI_STYLE_VIRTUAL ? "virtual" : NULL;
-	opt.s3_credentials_file = rb_guc_s3_credentials_file[0] ? rb_guc_s3_credentials_file : NULL;
-	opt.s3_tls_no_verify = !rb_guc_s3_verify_tls;
-	opt.s3_ca_file = rb_guc_s3_ca_file[0] ? rb_guc_s3_ca_file : NULL;
-	opt.s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
+	rb_guc_destination_options(&opt);
 
 	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')
 	{

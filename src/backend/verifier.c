@@ -101,21 +101,6 @@ verifier_log(void *arg, rb_log_level level, const char *line)
 									 (long long) my_backup_id, line)));
 }
 
-/* The same destination settings as the runner's (ripple_backup.s3_*). */
-static void
-destination_options(rb_destination_options *opt)
-{
-	memset(opt, 0, sizeof(*opt));
-	opt->s3_endpoint = rb_guc_s3_endpoint;
-	opt->s3_region = rb_guc_s3_region;
-	opt->s3_uri_style = rb_guc_s3_uri_style == RB_URI_STYLE_PATH ? "path" :
-		rb_guc_s3_uri_style == RB_URI_STYLE_VIRTUAL ? "virtual" : NULL;
-	opt->s3_credentials_file = rb_guc_s3_credentials_file[0] ? rb_guc_s3_credentials_file : NULL;
-	opt->s3_tls_no_verify = !rb_guc_s3_verify_tls;
-	opt->s3_ca_file = rb_guc_s3_ca_file[0] ? rb_guc_s3_ca_file : NULL;
-	opt->s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
-}
-
 /* The first unix socket directory, or NULL when the server listens on none. */
 static char *
 socket_directory(void)
@@ -321,7 +306,7 @@ rb_verifier_main(Datum main_arg)
 					 (long long) args.backup_id);
 	else
 	{
-		destination_options(&opt);
+		rb_guc_destination_options(&opt);
 		dest = rb_destination_open(dest_url, &opt, &hooks, &err);
 	}
 
