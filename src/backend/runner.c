@@ -35,6 +35,7 @@
 #include "utils/varlena.h"
 
 #include "backup.h"
+#include "core_hooks.h"
 #include "destination.h"
 #include "errors.h"
 #include "guc.h"
@@ -53,40 +54,6 @@ runner_sigterm(SIGNAL_ARGS)
 {
 	got_sigterm = true;
 	die(postgres_signal_arg);
-}
-
-/*
- * hooks->cancel, polled by src/core at least every 100 ms: the SIGTERM flag.
- * CHECK_FOR_INTERRUPTS is not safe in there (an ERROR would jump over src/core's
- * cleanup), but shared-memory barriers must be absorbed, or DROP DATABASE and
- * friends anywhere in the cluster would wait for the whole backup.
- */
-static bool
-runner_cancel(void *arg)
-{
-	if (ProcSignalBarrierPending)
-		ProcessProcSignalBarrier();
-	return got_sigterm || !PostmasterIsAlive();
-}
-
-static void
-runner_log(void *arg, rb_log_level level, const char *line)
-{
-	int			elevel;
-
-	switch (level)
-	{
-		case RB_LOG_DEBUG:
-			elevel = DEBUG1;
-			break;
-		case RB_LOG_WARNING:
-			elevel = WARNING;
-			break;
-		default:
-			elevel = LOG;
-			break;
-	}
-	ereport(elevel, (errmsg_internal("ripple_backup: backup %lld: %s", (long long) my_backup_id, line)));
 }
 
 static void
@@ -236,7 +203,8 @@ typedef struct RunOutcome
 static void
 run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOutcome *out)
 {
-	rb_hooks	hooks = {runner_log, runner_cancel, NULL};
+	rb_hooks	hooks;
+	RbCoreHookContext hook_ctx;
 	rb_destination_options opt;
 	rb_destination *dest;
 	rb_backup_params params;
@@ -252,6 +220,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	const char *env[2];
 	int			rc;
 
+	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
 	rb_guc_destination_options(&opt);
 
 	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')

@@ -34,6 +34,7 @@
 #include "utils/snapmgr.h"
 #include "utils/varlena.h"
 
+#include "core_hooks.h"
 #include "destination.h"
 #include "guc.h"
 #include "verifier.h"
@@ -80,25 +81,6 @@ verifier_sigterm(SIGNAL_ARGS)
 {
 	got_sigterm = true;
 	die(postgres_signal_arg);
-}
-
-/* hooks->cancel: SIGTERM or postmaster death; absorbs barriers (see runner.c) */
-static bool
-verifier_cancel(void *arg)
-{
-	if (ProcSignalBarrierPending)
-		ProcessProcSignalBarrier();
-	return got_sigterm || !PostmasterIsAlive();
-}
-
-static void
-verifier_log(void *arg, rb_log_level level, const char *line)
-{
-	int			elevel = level == RB_LOG_DEBUG ? DEBUG1 :
-		level == RB_LOG_WARNING ? WARNING : LOG;
-
-	ereport(elevel, (errmsg_internal("ripple_backup: verify of backup %lld: %s",
-									 (long long) my_backup_id, line)));
 }
 
 /* The first unix socket directory, or NULL when the server listens on none. */
@@ -238,7 +220,8 @@ rb_verifier_main(Datum main_arg)
 	rb_verify_request req;
 	rb_verify_pg pg;
 	rb_error	err;
-	rb_hooks	hooks = {verifier_log, verifier_cancel, NULL};
+	rb_hooks	hooks;
+	RbCoreHookContext hook_ctx;
 	rb_destination_options opt;
 	rb_destination *dest = NULL;
 	char	   *dest_url;
@@ -251,6 +234,7 @@ rb_verifier_main(Datum main_arg)
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 	my_backup_id = args.backup_id;
+	rb_core_hooks_init(&hooks, &hook_ctx, "verify of backup %lld", (long long) my_backup_id);
 
 	pqsignal(SIGTERM, verifier_sigterm);
 	pqsignal(SIGHUP, SIG_IGN);	/* settings are read once, at start */

@@ -1,0 +1,29 @@
+/*
+ * core_hooks.h — the rb_hooks that background workers hand to src/core: log
+ * lines go to the server log, cancellation follows SIGTERM and postmaster death.
+ *
+ * src/core must never be left by a longjmp: its cleanup (killing and reaping
+ * children, aborting uploads, unlinking temporary files) runs on its way back.
+ * So the log hook holds interrupts around its ereport (errfinish would otherwise
+ * run CHECK_FOR_INTERRUPTS and turn a pending SIGTERM into a FATAL in the middle
+ * of core code), and the cancel hook only reads flags.  The caller acts on
+ * pending interrupts after core has returned.
+ */
+#ifndef RB_CORE_HOOKS_H
+#define RB_CORE_HOOKS_H
+
+#include "rb_error.h"
+
+typedef struct RbCoreHookContext
+{
+	char		what[96];		/* "backup 12", "verify of backup 12": the log prefix */
+} RbCoreHookContext;
+
+/* Fills hooks with the worker hooks; ctx must outlive every use of hooks. */
+extern void rb_core_hooks_init(rb_hooks *hooks, RbCoreHookContext *ctx, const char *what_fmt,...)
+			pg_attribute_printf(3, 4);
+
+/* True once SIGTERM (die) arrived or the postmaster is gone: what the cancel hook says. */
+extern bool rb_core_hooks_stop_requested(void);
+
+#endif							/* RB_CORE_HOOKS_H */
