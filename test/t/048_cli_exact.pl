@@ -1,0 +1,224 @@
+# 048_cli_exact.pl — the row counts that "ripple-backup restore" compares after a
+# restore are exact for every database shape, and run as the role that restored:
+#   - 5,000 tables (with long names): the count statements never go into psql's argv;
+#   - inheritance (a parent with 1 row, a child with 2, a grandchild with 3) is
+#     counted with FROM ONLY, and declarative partitioning (rows dumped per leaf,
+#     sub-partitioned and default partitions) is exact too;
+#   - the catalog database (the one holding the extension), restored into a fresh
+#     cluster as the runbook's complete-loss scenario does: CREATE EXTENSION re-adds
+#     the nightly job that the dump leaves out, so the extension's own tables are
+#     left out of the comparison, and the output says so;
+#   - --role ROLE: pg_restore --role and SET ROLE for the counting session, so the
+#     dump's code (a CHECK constraint that refuses to run as a superuser) runs as
+#     ROLE; with FORCE ROW LEVEL SECURITY, a count that the role's policies would
+#     filter fails instead of being silently smaller.
+use strict;
+use warnings;
+use IPC::Run;
+use JSON::PP;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use RippleTest::Cluster;
+use Test::More;
+
+my $cli = "$ENV{RIPPLE_SRC}/src/cli/ripple-backup";
+my $backup_run = "$ENV{RIPPLE_SRC}/build/tools/backup_run";
+my $dir = PostgreSQL::Test::Utils::tempdir('backups');
+my $work = PostgreSQL::Test::Utils::tempdir('work');
+
+my $node = PostgreSQL::Test::Cluster->new('src');
+$node->init;
+# pg_dump locks every table it dumps in one transaction
+$node->append_conf('postgresql.conf', "max_locks_per_transaction = 1024\n");
+$node->start;
+my $sysid = $node->safe_psql('postgres', 'SELECT system_identifier FROM pg_control_system()');
+
+my %base_env = (%ENV);
+delete $base_env{$_} for grep { /^(RIPPLE_BACKUP_|AWS_|PG(HOST|PORT|DATABASE|USER)$)/ } keys %base_env;
+$base_env{HOME} = $work;
+
+sub cli {
+	my ($args, %env) = @_;
+	my ($out, $err) = ('', '');
+	local %ENV = (%base_env, %env);
+	IPC::Run::run([ $cli, @$args ], '<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+my $next_id = 1;
+sub backup {
+	my ($db) = @_;
+	my ($out, $err) = ('', '');
+	my $id = $next_id++;
+	IPC::Run::run([ $backup_run, '--dest', "file://$dir", '--dbname', $db, '--host', $node->host,
+		'--port', $node->port, '--id', $id, '--sysid', $sysid ], '<', \undef, '>', \$out, '2>', \$err);
+	is($? >> 8, 0, "backup $id of $db") or diag $err;
+	return $id;
+}
+
+sub table_counts {
+	my ($id) = @_;
+	my ($rc, $out, $err) = cli([ 'info', $id, '--destination', "file://$dir", '--json' ]);
+	is($rc, 0, "info $id") or diag $err;
+	return decode_json($out)->{table_counts};
+}
+
+my @T = ('--destination', "file://$dir", '--host', $node->host, '--port', $node->port,
+	'--work-dir', $work);
+
+# --- 5,000 tables ------------------------------------------------------------------
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE many');
+	$node->safe_psql('many', q{
+		DO $$
+		BEGIN
+			FOR g IN 1 .. 5000 LOOP
+				EXECUTE format('CREATE TABLE public.%I AS SELECT generate_series(1, %s) AS id',
+							   'table_number_' || g || '_' || repeat('x', 40), g % 3);
+			END LOOP;
+		END
+		$$;
+	});
+	is($node->safe_psql('many', q{SELECT count(*) FROM pg_tables WHERE schemaname = 'public'}),
+		'5000', '5,000 tables');
+	my $id = backup('many');
+	my $t0 = time;
+	my ($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'many_restored', '--create', '--jobs', '2' ]);
+	is($rc, 0, '5,000 tables: restore exits 0') or diag $err;
+	like($err, qr/row counts match the backup for all 5000 tables \(5001 rows/,
+		'5,000 tables: every table was counted and matched');
+	unlike($err, qr/Argument list too long/, '5,000 tables: no "Argument list too long"');
+	diag('restore of 5,000 tables took ' . (time - $t0) . ' s: ' . ($out =~ s/\n//r));
+	$node->safe_psql('postgres', 'DROP DATABASE many_restored');
+	$node->safe_psql('postgres', 'DROP DATABASE many');
+}
+
+# --- inheritance and declarative partitioning --------------------------------------
+{
+	$node->safe_psql('postgres', 'CREATE DATABASE shapes');
+	$node->safe_psql('shapes', q{
+		CREATE TABLE parent (id int);
+		CREATE TABLE child (extra text) INHERITS (parent);
+		CREATE TABLE grandchild () INHERITS (child);
+		INSERT INTO parent VALUES (1);
+		INSERT INTO child VALUES (2, 'a'), (3, 'b');
+		INSERT INTO grandchild VALUES (4, 'c'), (5, 'd'), (6, 'e');
+
+		CREATE TABLE measures (id int, region text) PARTITION BY LIST (region);
+		CREATE TABLE measures_eu PARTITION OF measures FOR VALUES IN ('eu');
+		CREATE TABLE measures_us PARTITION OF measures FOR VALUES IN ('us') PARTITION BY RANGE (id);
+		CREATE TABLE measures_us_low PARTITION OF measures_us FOR VALUES FROM (MINVALUE) TO (100);
+		CREATE TABLE measures_us_high PARTITION OF measures_us FOR VALUES FROM (100) TO (MAXVALUE);
+		CREATE TABLE measures_other PARTITION OF measures DEFAULT;
+		INSERT INTO measures SELECT g, 'eu' FROM generate_series(1, 10) g;
+		INSERT INTO measures SELECT g, 'us' FROM generate_series(1, 150) g;
+		INSERT INTO measures SELECT g, 'asia' FROM generate_series(1, 7) g;
+	});
+	my $id = backup('shapes');
+	my %leaves = ('public.parent' => 1, 'public.child' => 2, 'public.grandchild' => 3,
+		'public.measures_eu' => 10, 'public.measures_us_low' => 99, 'public.measures_us_high' => 51,
+		'public.measures_other' => 7);
+	my $tc = table_counts($id);
+	# the partitioned parents have no rows of their own in the dump
+	is($tc->{'public.measures'} // 0, 0, 'partitioned parent: no rows of its own in the metadata');
+	is($tc->{'public.measures_us'} // 0, 0, 'sub-partitioned parent: no rows of its own in the metadata');
+	delete @$tc{qw(public.measures public.measures_us)};
+	is_deeply($tc, \%leaves, 'the metadata counts each table\'s own rows (leaves, parent, children)');
+	my ($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'shapes_restored', '--create' ]);
+	is($rc, 0, 'inheritance and partitions: restore exits 0') or diag $err;
+	unlike($err, qr/table public\.parent has 6 rows/, 'the parent is counted without its children');
+	like($err, qr/row counts match the backup for all \d+ tables \(173 rows/,
+		'inheritance and partitions: every count matches');
+	is($node->safe_psql('shapes_restored', 'SELECT count(*) FROM ONLY parent'), '1',
+		'the restored parent has its own row');
+}
+
+# --- --role: the dump's code and the counts run as that role -----------------------
+{
+	$node->safe_psql('postgres', q{
+		CREATE ROLE app_owner NOLOGIN;
+		CREATE DATABASE owned OWNER app_owner;
+	});
+	# a CHECK constraint whose function refuses to run as a superuser
+	$node->safe_psql('owned', q{
+		SET ROLE app_owner;
+		CREATE FUNCTION public.not_as_superuser(v int) RETURNS boolean LANGUAGE sql AS
+			$$ SELECT NOT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user $$;
+		CREATE TABLE public.guarded (v int CHECK (public.not_as_superuser(v)));
+		INSERT INTO public.guarded SELECT generate_series(1, 25);
+	});
+	my $id = backup('owned');
+
+	my ($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_su', '--create', '--no-owner' ]);
+	is($rc, 1, 'without --role the dump\'s CHECK runs as the connecting superuser and refuses');
+	like($err, qr/violates check constraint "guarded_v_check"/, 'the CHECK constraint ran as the superuser');
+
+	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_r', '--create', '--no-owner',
+		'--role', 'app_owner' ]);
+	is($rc, 0, 'restore --role app_owner exits 0') or diag $err;
+	like($err, qr/row counts match the backup for all 1 tables \(25 rows/, '--role: the counts match');
+	is($node->safe_psql('postgres', q{SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'owned_r'}),
+		'app_owner', '--create --role: the new database is owned by the role');
+	is($node->safe_psql('owned_r', q{SELECT tableowner FROM pg_tables WHERE tablename = 'guarded'}),
+		'app_owner', '--role: pg_restore created the objects as the role');
+	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'app_owner'}),
+		'f', 'the role is still not a superuser');
+
+	# the counting session is the role's too: FORCE ROW LEVEL SECURITY applies to it,
+	# and a count the policies would filter fails instead of being silently smaller
+	$node->safe_psql('owned', q{
+		SET ROLE app_owner;
+		CREATE TABLE public.secret AS SELECT generate_series(1, 9) AS id;
+		ALTER TABLE public.secret ENABLE ROW LEVEL SECURITY;
+		ALTER TABLE public.secret FORCE ROW LEVEL SECURITY;
+		CREATE POLICY nobody ON public.secret USING (false);
+	});
+	$id = backup('owned');
+	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_rls', '--create', '--no-owner',
+		'--role', 'app_owner' ]);
+	is($rc, 4, 'FORCE RLS hiding rows from the role: restore exits 4');
+	like($err, qr/table public\.secret could not be counted in the restored database \(9 rows expected\)/,
+		'FORCE RLS: the table could not be counted (not a smaller count)');
+	like($err, qr/row-level security/, 'FORCE RLS: psql says why');
+	$node->safe_psql('postgres', 'ALTER ROLE app_owner BYPASSRLS');
+	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_rls2', '--create', '--no-owner',
+		'--role', 'app_owner' ]);
+	is($rc, 0, 'FORCE RLS with a BYPASSRLS role: restore exits 0') or diag $err;
+	like($err, qr/row counts match the backup for all 2 tables \(34 rows/, 'FORCE RLS with BYPASSRLS: exact counts');
+
+	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_x', '--create', '--role', 'no_such_role' ]);
+	is($rc, 1, 'an unknown --role fails');
+	like($err, qr/role "no_such_role" does not exist/, 'an unknown --role: the server says so');
+}
+
+# --- the catalog database, into a fresh cluster (runbook scenario 4) ---------------
+{
+	my $cdir = PostgreSQL::Test::Utils::tempdir('catalog_backups');
+	my $cat = RippleTest::Cluster->new_node('catalog', destination => "file://$cdir",
+		conf => "ripple_backup.verify_after_backup = off\n");
+	$cat->safe_psql('postgres', q{
+		CREATE TABLE public.things AS SELECT g AS id FROM generate_series(1, 1234) g;
+		SELECT ripple_backup_schedule('hourly', '0 * * * *', 'postgres', 'UTC');
+	});
+	my $id = RippleTest::Cluster::backup_now($cat, 'postgres');
+	is(RippleTest::Cluster::wait_backup($cat, $id), 'succeeded', 'backup of the catalog database');
+	$cat->stop;
+
+	my $new = PostgreSQL::Test::Cluster->new('replacement');
+	$new->init;
+	$new->start;
+	my ($rc, $out, $err) = cli([ 'restore', $id, '--destination', "file://$cdir", '--db', 'postgres',
+		'--dbname', 'postgres', '--host', $new->host, '--port', $new->port, '--work-dir', $work ]);
+	is($rc, 0, 'restore of the catalog database into a fresh cluster exits 0') or diag $err;
+	unlike($err, qr/table ripple_backup\.jobs has 2 rows/, 'no false mismatch on ripple_backup.jobs');
+	like($err, qr/row counts match the backup for all 1 tables \(1234 rows/,
+		'the user table beside the extension is counted');
+	like($err, qr/\d+ tables? of extension ripple_backup \(schema ripple_backup\) not compared/,
+		'the output says the extension\'s tables were not compared');
+	is($new->safe_psql('postgres', 'SELECT string_agg(job_name, \',\' ORDER BY job_name) FROM ripple_backup.jobs'),
+		'hourly,nightly', 'the restored catalog has its job and the nightly one');
+	$new->stop;
+}
+
+$node->stop;
+done_testing();
