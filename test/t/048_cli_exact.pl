@@ -177,6 +177,18 @@ my @T = ('--destination', "file://$dir", '--host', $node->host, '--port', $node-
 	is($rc, 0, 'restore --role into an existing database exits 0') or diag $err;
 	like($err, qr/row counts match the backup for all 1 tables \(25 rows/, 'existing database: the counts match');
 
+	# without --no-owner: the dump's objects belong to the role already
+	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_keep', '--create', '--role', 'app_owner' ]);
+	is($rc, 0, 'restore --role without --no-owner (the objects are the role\'s) exits 0') or diag $err;
+
+	# a role name that needs quoting, in pg_restore's SET ROLE and in the counting session's
+	$node->safe_psql('postgres', q{CREATE ROLE "App ""Owner""" NOLOGIN});
+	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_quoted', '--create', '--no-owner',
+		'--role', 'App "Owner"' ]);
+	is($rc, 0, 'restore --role \'App "Owner"\' exits 0') or diag $err;
+	is($node->safe_psql('owned_quoted', q{SELECT tableowner FROM pg_tables WHERE tablename = 'guarded'}),
+		'App "Owner"', 'the objects belong to the role with the odd name');
+
 	# a user that may not SET ROLE to it is stopped before the download
 	$node->safe_psql('postgres', 'CREATE ROLE outsider LOGIN CREATEDB');
 	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_out', '--create', '--no-owner',
