@@ -69,12 +69,42 @@ quote_literal(const char *text)
 	return b.data;
 }
 
+/* 't' when role (an SQL expression) names a superuser, else 'f' */
+static void
+append_is_superuser(rb_buf *sql, const char *role)
+{
+	rb_buf_appendf(sql,
+				   " || '|' || coalesce((SELECT CASE WHEN rolsuper THEN 't' ELSE 'f' END"
+				   " FROM pg_catalog.pg_roles WHERE rolname = %s), 'f')", role);
+}
+
+/*
+ * Warns when the dump's code would run with superuser rights: the restore runs as
+ * a superuser, or connects as one (SET ROLE does not confine code in a superuser's
+ * session: it can RESET ROLE).
+ */
+static void
+warn_superuser(const char *user, bool user_super, const char *role, bool role_super)
+{
+	if (user_super && role == NULL)
+		cli_warning("the restore runs as superuser \"%s\": the dump's code (CHECK constraints, index expressions, triggers, materialized views) runs with superuser rights",
+					user);
+	else if (user_super)
+		cli_warning("the restore connects as superuser \"%s\": the dump's code runs as \"%s\" after SET ROLE, but can return to the superuser with RESET ROLE",
+					user, role);
+	else if (role_super)
+		cli_warning("the restore runs as superuser \"%s\" (--role): the dump's code (CHECK constraints, index expressions, triggers, materialized views) runs with superuser rights",
+					role);
+	else
+		return;
+	cli_hint("For a dump you do not trust, connect (--username) as a role without superuser rights: the database's future owner, or a login role that is a member of it, with --role.");
+}
+
 /*
  * Before a long download: can we reach the server, is the target as --create
  * expects (absent with --create, present without), and does --role name a role
- * the user may SET ROLE to?  Warns when the restore (and so the dump's code) would
- * run as a superuser.  Returns CLI_EXIT_OK or an exit code after printing the
- * problem.
+ * the user may SET ROLE to?  Warns when the dump's code would run with superuser
+ * rights.  Returns CLI_EXIT_OK or an exit code after printing the problem.
  */
 static int
 preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
@@ -88,7 +118,8 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 	char	   *lit = quote_literal(args->dbname);
 	char	   *role_lit = args->role ? quote_literal(args->role) : NULL;
 	char		membership[16] = "",
-				super[2] = "";
+				user_super[2] = "",
+				role_super[2] = "";
 	const char *user = "";
 	int			rc = CLI_EXIT_OK;
 	int			nfields;
@@ -103,19 +134,23 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 	cli_conn_add_args(conn, &argv);
 	cli_argv_addf(&argv, "--dbname=%s", conninfo);
 	cli_argv_add(&argv, "-c");
-	/* "<target exists>|<member of --role, or missing>|<restoring role is superuser>|<user>" */
+
+	/*
+	 * One line: "<target exists>|<member of --role, or missing>|<user is
+	 * superuser>|<--role is superuser>|<user>", the user name last (it may hold a
+	 * '|').
+	 */
 	rb_buf_appendf(&sql, "SELECT (SELECT count(*) FROM pg_catalog.pg_database WHERE datname = %s)", lit);
 	if (role_lit)
 		rb_buf_appendf(&sql,
-					   " || '|' || coalesce((SELECT CASE WHEN pg_catalog.pg_has_role(r.oid, 'MEMBER')"
+					   " || '|' || coalesce((SELECT CASE WHEN pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')"
 					   " THEN 'member' ELSE 'not-member' END FROM pg_catalog.pg_roles r WHERE r.rolname = %s),"
 					   " 'missing')", role_lit);
 	else
 		rb_buf_append_str(&sql, " || '|member'");
-	rb_buf_appendf(&sql,
-				   " || '|' || coalesce((SELECT CASE WHEN rolsuper THEN 't' ELSE 'f' END FROM pg_catalog.pg_roles"
-				   " WHERE rolname = %s), 'f') || '|' || current_user",
-				   role_lit ? role_lit : "current_user");
+	append_is_superuser(&sql, "session_user");
+	append_is_superuser(&sql, role_lit ? role_lit : "NULL");
+	rb_buf_append_str(&sql, " || '|' || session_user");
 	cli_argv_add(&argv, rb_buf_str(&sql));
 	if (cli_run_program(&argv, NULL, "connect", &out, &ctx->hooks, &err) != 0)
 	{
@@ -127,21 +162,18 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	/* the user name is the rest of the line */
 	{
 		char	   *line = out.data;
 		char	   *nl = strchr(line, '\n');
-		char	   *bar;
 		int			skip = 0;
 
 		if (nl)
 			*nl = '\0';
-		nfields = sscanf(line, "%*d|%15[^|]|%1[^|]|%n", membership, super, &skip);
-		bar = skip > 0 ? line + skip : NULL;
-		user = bar ? bar : "";
+		nfields = sscanf(line, "%*d|%15[^|]|%1[^|]|%1[^|]|%n", membership, user_super, role_super, &skip);
+		user = skip > 0 ? line + skip : "";
 		exists = (atoi(line) > 0);
 	}
-	if (nfields < 2)
+	if (nfields < 3)
 	{
 		cli_error("unexpected answer from the target server: \"%s\"", rb_buf_str(&out));
 		rc = CLI_EXIT_ERROR;
@@ -168,15 +200,12 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 	else if (strcmp(membership, "member") != 0)
 	{
 		cli_error("user \"%s\" may not SET ROLE to \"%s\"", user, args->role);
-		cli_hint("Connect as a user that is a member of the role (GRANT \"%s\" TO ...), or as a superuser.", args->role);
+		cli_hint("Connect as a user that is a member of the role (GRANT \"%s\" TO ...).", args->role);
 		rc = CLI_EXIT_ERROR;
 	}
-	else if (strcmp(super, "t") == 0)
-	{
-		cli_warning("the restore runs as superuser \"%s\": the dump's code (CHECK constraints, index expressions, triggers, materialized views) runs with superuser rights",
-					args->role ? args->role : user);
-		cli_hint("For a dump you do not trust, restore with --role set to the database's future owner, a role without superuser rights.");
-	}
+	else
+		warn_superuser(user, strcmp(user_super, "t") == 0, args->role,
+					   strcmp(role_super, "t") == 0);
 out:
 	cli_argv_free(&argv);
 	rb_buf_free(&out);

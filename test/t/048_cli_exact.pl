@@ -13,7 +13,9 @@
 #     ROLE, and the new database is ROLE's; with FORCE ROW LEVEL SECURITY, a count
 #     that the role's policies would filter fails instead of being silently
 #     smaller; a missing role, or one the user may not SET ROLE to, stops the restore
-#     before the download; a restore that would run as a superuser is warned about.
+#     before the download; a restore whose code would have superuser rights is warned
+#     about, and the reason is shown: a CHECK function that runs RESET ROLE escapes
+#     SET ROLE from a superuser's connection, not from a member role's.
 use strict;
 use warnings;
 use IPC::Run;
@@ -156,12 +158,14 @@ my @T = ('--destination', "file://$dir", '--host', $node->host, '--port', $node-
 	like($err, qr/violates check constraint "guarded_v_check"/, 'the CHECK constraint ran as the superuser');
 	like($err, qr/warning: the restore runs as superuser "\w+": the dump's code .* runs with superuser rights/,
 		'without --role, a restore as a superuser is warned about');
-	like($err, qr/hint: For a dump you do not trust, restore with --role/, 'and the hint names --role');
+	like($err, qr/hint: For a dump you do not trust, connect \(--username\) as a role without superuser rights/,
+		'and the hint says to connect as a role without superuser rights');
 
 	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_r', '--create', '--no-owner',
 		'--role', 'app_owner' ]);
 	is($rc, 0, 'restore --role app_owner exits 0') or diag $err;
-	unlike($err, qr/runs as superuser/, '--role app_owner: no superuser warning');
+	like($err, qr/warning: the restore connects as superuser "\w+": the dump's code runs as "app_owner" after SET ROLE, but can return to the superuser with RESET ROLE/,
+		'--role from a superuser\'s session: warned that SET ROLE does not confine the code');
 	like($err, qr/row counts match the backup for all 1 tables \(25 rows/, '--role: the counts match');
 	is($node->safe_psql('postgres', q{SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'owned_r'}),
 		'app_owner', '--create --role: the new database is owned by the role');
@@ -220,6 +224,55 @@ my @T = ('--destination', "file://$dir", '--host', $node->host, '--port', $node-
 		'--role', 'app_owner' ]);
 	is($rc, 0, 'FORCE RLS with a BYPASSRLS role: restore exits 0') or diag $err;
 	like($err, qr/row counts match the backup for all 2 tables \(34 rows/, 'FORCE RLS with BYPASSRLS: exact counts');
+
+	# The attacker's way out of SET ROLE: a CHECK function, written by the (non-
+	# superuser) owner of the database, that returns to the session user.  From a
+	# superuser's session it succeeds, as the warning says; from a login role
+	# without superuser rights that is a member of the owner, it cannot escalate.
+	$node->safe_psql('postgres', q{
+		CREATE ROLE mallory LOGIN;
+		CREATE DATABASE hostile OWNER mallory;
+	});
+	$node->safe_psql('hostile', q{
+		CREATE FUNCTION public.escape(v int) RETURNS boolean LANGUAGE plpgsql AS $$
+		BEGIN
+			BEGIN
+				EXECUTE 'RESET ROLE';
+				EXECUTE 'ALTER ROLE mallory SUPERUSER';
+			EXCEPTION WHEN OTHERS THEN
+				NULL;
+			END;
+			RETURN true;
+		END
+		$$;
+		CREATE TABLE public.loot (v int CHECK (public.escape(v)));
+		INSERT INTO public.loot SELECT generate_series(1, 3);
+	}, extra_params => [ '-U', 'mallory' ]);
+	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'}),
+		'f', 'mallory is not a superuser after loading its own data');
+	my $hid = backup('hostile');
+	($rc, $out, $err) = cli([ 'restore', $hid, @T, '--dbname', 'hostile_su', '--create', '--no-owner',
+		'--role', 'mallory' ]);
+	is($rc, 0, 'restore --role mallory from a superuser\'s session exits 0') or diag $err;
+	like($err, qr/warning: the restore connects as superuser/, 'and warns that it connects as a superuser');
+	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'}),
+		't', 'from a superuser\'s session the dump\'s code escapes SET ROLE (what the warning says)');
+	$node->safe_psql('postgres', 'ALTER ROLE mallory NOSUPERUSER');
+
+	$node->safe_psql('postgres', q{
+		CREATE ROLE restorer LOGIN CREATEDB;
+		GRANT mallory TO restorer;
+	});
+	($rc, $out, $err) = cli([ 'restore', $hid, @T, '--dbname', 'hostile_safe', '--create', '--no-owner',
+		'--username', 'restorer', '--role', 'mallory' ]);
+	is($rc, 0, 'restore --username restorer --role mallory exits 0') or diag $err;
+	unlike($err, qr/warning: .*superuser/, 'a restore without superuser rights is not warned about');
+	like($err, qr/row counts match the backup for all 1 tables \(3 rows/, 'restorer/mallory: the counts match');
+	is($node->safe_psql('postgres', q{SELECT string_agg(rolname || '=' || rolsuper, ',' ORDER BY rolname)
+		FROM pg_roles WHERE rolname IN ('mallory', 'restorer')}),
+		'mallory=false,restorer=false', 'the dump\'s code could not escalate: neither role is a superuser');
+	is($node->safe_psql('postgres', q{SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'hostile_safe'}),
+		'mallory', 'the database belongs to mallory');
 
 	($rc, $out, $err) = cli([ 'restore', $id, @T, '--dbname', 'owned_x', '--create', '--role', 'no_such_role' ]);
 	is($rc, 1, 'an unknown --role fails');
