@@ -162,6 +162,9 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
+	nfields = 0;
+	exists = false;
+	if (out.len > 0)
 	{
 		char	   *line = out.data;
 		char	   *nl = strchr(line, '\n');
