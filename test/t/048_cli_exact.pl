@@ -1,6 +1,7 @@
 # 048_cli_exact.pl — the row counts that "ripple-backup restore" compares after a
 # restore are exact for every database shape, and run as the role that restored:
-#   - 5,000 tables (with long names): the count statements never go into psql's argv;
+#   - 5,000 tables (with long names): counted in bounded batches, no psql argv grows
+#     with the number of tables (this part passed on today's CLI too: it batched);
 #   - inheritance (a parent with 1 row, a child with 2, a grandchild with 3) is
 #     counted with FROM ONLY, and declarative partitioning (rows dumped per leaf,
 #     sub-partitioned and default partitions) is exact too;
