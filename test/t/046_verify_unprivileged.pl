@@ -19,6 +19,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use RippleTest::Cluster;
 use Test::More;
+use IPC::Run;
 
 my $dir = PostgreSQL::Test::Utils::tempdir('backups');
 my $loot = PostgreSQL::Test::Utils::tempdir('loot');
@@ -158,6 +159,20 @@ like($log, qr/left out 1 event trigger/, 'the log notes the event trigger left o
 unlike($log, qr/SCRAM-SHA-256\$|PASSWORD '/, 'no password or SCRAM secret in the log (log_statement = all)');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_database WHERE datname LIKE 'ripple_backup_verify_%'"),
 	'0', 'the scratch database is dropped');
+
+# --- two restore verifies at once: the second waits for the first --------------------------
+my (@outs, @errs, @runs);
+for my $i (0, 1) {
+	($outs[$i], $errs[$i]) = ('', '');
+	push @runs, IPC::Run::start(
+		[ 'psql', '-X', '-At', '-d', $node->connstr('postgres'), '-c', "SELECT ripple_backup_verify($id, 'restore')" ],
+		'>', \$outs[$i], '2>', \$errs[$i]);
+}
+$_->finish for @runs;
+chomp @outs;
+is("$outs[0],$outs[1]", 'verified,verified', 'two concurrent restore verifies: both verified (serialised)')
+  or diag(join("\n", @errs));
+is(superusers(), '', 'after the concurrent verifies: still no superuser but the bootstrap one');
 
 # --- a C function outside an extension fails the verify truthfully ---------------------------
 $node->safe_psql('postgres', 'CREATE DATABASE cfunc');
