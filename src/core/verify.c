@@ -688,6 +688,19 @@ restore_role(const rb_verify_pg *pg)
 	return pg->restore_user ? pg->restore_user : pg->user;
 }
 
+/* psql as user in conn: no psqlrc, quiet, stop at the first error */
+static void
+argv_psql(argv_list *a, const rb_verify_pg *pg, const char *user, const char *conn)
+{
+	argv_program_as(a, pg, "psql", user);
+	argv_add(a, "-X");
+	argv_add(a, "-q");
+	argv_add(a, "-v");
+	argv_add(a, "ON_ERROR_STOP=1");
+	argv_add(a, "-d");
+	argv_add(a, conn);
+}
+
 /* pg_restore of the entries in list_file, connected as the restore role. */
 static int
 restore_entries(const rb_verify_pg *pg, const char *db, const char *conn, const char *list_file,
@@ -774,13 +787,7 @@ create_extensions(const rb_verify_pg *pg, const char *db, const char *conn, cons
 		goto done;
 	rb_buf_appendf(&sql, "SET search_path = pg_catalog, pg_temp;\n%s%s", stmts, extension_grants);
 	argv_free(&a);
-	argv_program(&a, pg, "psql");
-	argv_add(&a, "-X");
-	argv_add(&a, "-q");
-	argv_add(&a, "-v");
-	argv_add(&a, "ON_ERROR_STOP=1");
-	argv_add(&a, "-d");
-	argv_add(&a, conn);
+	argv_psql(&a, pg, pg->user, conn);
 	argv_add(&a, "-c");
 	argv_add(&a, rb_buf_str(&sql));
 	rc = run_program(&a, pg, "psql", NULL, hooks, err);
@@ -864,14 +871,8 @@ count_and_compare(const rb_verify_pg *pg, const char *db, const char *conn, cons
 		goto compare;
 	if ((script_file = write_side_file(file, ".count.sql", script, err)) == NULL)
 		goto done;
-	argv_program_as(&a, pg, "psql", restore_role(pg));
-	argv_add(&a, "-X");
-	argv_add(&a, "-q");
+	argv_psql(&a, pg, restore_role(pg), conn);
 	argv_add(&a, "-At");
-	argv_add(&a, "-v");
-	argv_add(&a, "ON_ERROR_STOP=1");
-	argv_add(&a, "-d");
-	argv_add(&a, conn);
 	argv_add(&a, "-f");
 	argv_add(&a, script_file);
 	if (run_program(&a, pg, "psql", &out, hooks, err) != 0)

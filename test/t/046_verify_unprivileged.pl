@@ -174,6 +174,35 @@ is("$outs[0],$outs[1]", 'verified,verified', 'two concurrent restore verifies: b
   or diag(join("\n", @errs));
 is(superusers(), '', 'after the concurrent verifies: still no superuser but the bootstrap one');
 
+my @left = glob($node->data_dir . '/base/pgsql_tmp/*');
+is(scalar(@left), 0, 'no password file, list or count script left in base/pgsql_tmp') or diag("@left");
+
+# --- a restore role that is not safe to use is refused, and never changed ----------------------
+sub set_verify_role {
+	my ($role) = @_;
+	$node->safe_psql('postgres', "ALTER SYSTEM SET ripple_backup.verify_role = '$role'");
+	$node->reload;
+	RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.verify_role', $role);
+}
+my $bootstrap = $node->safe_psql('postgres', 'SELECT current_user');
+set_verify_role($bootstrap);
+($ret, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id, 'restore')");
+is($out, 'failed', 'verify_role names a superuser: the verify fails');
+like($node->safe_psql('postgres', "SELECT verify_error FROM ripple_backup.backups WHERE id = $id"),
+	qr/^the restore role "\Q$bootstrap\E" \(ripple_backup.verify_role\) is a superuser/, 'verify_error says why');
+is($node->safe_psql('postgres', "SELECT rolsuper AND rolcanlogin FROM pg_roles WHERE rolname = '$bootstrap'"),
+	't', 'the superuser named by mistake keeps its attributes');
+$node->safe_psql('postgres', 'CREATE ROLE reader NOLOGIN; GRANT pg_read_all_data TO reader');
+set_verify_role('reader');
+($ret, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id, 'restore')");
+is($out, 'failed', 'verify_role names a member of pg_read_all_data: the verify fails');
+like($node->safe_psql('postgres', "SELECT verify_error FROM ripple_backup.backups WHERE id = $id"),
+	qr/^the restore role "reader" \(ripple_backup.verify_role\) is a member of role "pg_read_all_data"/,
+	'verify_error names the membership');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET ripple_backup.verify_role');
+$node->reload;
+RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.verify_role', 'ripple_backup_restore');
+
 # --- a C function outside an extension fails the verify truthfully ---------------------------
 $node->safe_psql('postgres', 'CREATE DATABASE cfunc');
 $node->safe_psql('cfunc', q{
