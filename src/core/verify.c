@@ -730,11 +730,10 @@ restore_entries(const rb_verify_pg *pg, const char *db, const char *conn, const 
 }
 
 /*
- * After the extension statements, as superuser: the restore role (the scratch
- * database's owner, so a member of pg_database_owner there) may fill the
- * extensions' configuration tables and sequences, as pg_dump dumps their rows,
- * and use their foreign-data wrappers.  Reads the catalog only: no object of
- * the backup exists yet but its schemas, and none of them is called.
+ * After the extensions, as superuser: the restore role (the scratch database's
+ * owner, so a member of pg_database_owner there) may fill the extensions'
+ * configuration tables and sequences, as pg_dump dumps their rows, and use
+ * their foreign-data wrappers.  Reads the catalog only.
  */
 static const char extension_grants[] =
 "DO $rb$\n"
@@ -756,23 +755,29 @@ static const char extension_grants[] =
 "$rb$;\n";
 
 /*
- * The archive's extensions, created by the server's own role (pg->user) from
- * statements rebuilt from their names (rb_verify_extension_sql): an extension's
- * script is code the DBA installed, the dump's text is not run as superuser.
+ * The archive's schemas (owned by the restore role) and extensions, created by
+ * the server's own role (pg->user) in the new scratch database before the
+ * restore role first connects to it, from statements rebuilt from their names
+ * (rb_verify_server_sql): an extension's script is code the DBA installed; the
+ * dump's text is never run as superuser, and nothing of the backup exists yet.
  */
 static int
-create_extensions(const rb_verify_pg *pg, const char *db, const char *conn, const char *list_file,
-				  const char *file, int *created, const rb_hooks *hooks, rb_error *err)
+create_schemas_and_extensions(const rb_verify_pg *pg, const char *db, const char *conn,
+							  const char *list_file, const char *file, const rb_hooks *hooks,
+							  rb_error *err)
 {
 	argv_list	a = {{0}, 0};
 	rb_buf		dump_sql = RB_BUF_INIT;
 	rb_buf		sql = RB_BUF_INIT;
 	char		path[4096];
 	char	   *stmts = NULL;
+	int			schemas;
+	int			extensions;
 	int			rc = -1;
 
 	snprintf(path, sizeof(path), "%s/pg_restore", pg->bindir);
 	argv_add(&a, path);
+	argv_add(&a, "--no-owner");
 	argv_add(&a, "-f");
 	argv_add(&a, "-");
 	argv_add(&a, "-L");
@@ -780,12 +785,14 @@ create_extensions(const rb_verify_pg *pg, const char *db, const char *conn, cons
 	argv_add(&a, file);
 	if (run_program(&a, pg, "pg_restore", &dump_sql, hooks, err) != 0)
 	{
-		rb_error_prefix(err, "could not read the archive's extensions: ");
+		rb_error_prefix(err, "could not read the archive's schemas and extensions: ");
 		goto done;
 	}
-	if ((stmts = rb_verify_extension_sql(rb_buf_str(&dump_sql), created, err)) == NULL)
+	stmts = rb_verify_server_sql(rb_buf_str(&dump_sql), restore_role(pg), &schemas, &extensions, err);
+	if (stmts == NULL)
 		goto done;
-	rb_buf_appendf(&sql, "SET search_path = pg_catalog, pg_temp;\n%s%s", stmts, extension_grants);
+	rb_buf_appendf(&sql, "SET search_path = pg_catalog, pg_temp;\n%s%s", stmts,
+				   extensions > 0 ? extension_grants : "");
 	argv_free(&a);
 	argv_psql(&a, pg, pg->user, conn);
 	argv_add(&a, "-c");
@@ -793,7 +800,7 @@ create_extensions(const rb_verify_pg *pg, const char *db, const char *conn, cons
 	rc = run_program(&a, pg, "psql", NULL, hooks, err);
 	if (rc != 0)
 	{
-		rb_error_prefix(err, "could not create the archive's extensions in the scratch database \"%s\": ", db);
+		rb_error_prefix(err, "could not create the archive's schemas and extensions in the scratch database \"%s\": ", db);
 		if (err->code == RB_ERR_CHILD)
 			err->code = RB_ERR_INTEGRITY;
 	}
@@ -922,11 +929,12 @@ done:
 }
 
 /*
- * The restore, in the archive's order: the scratch database is created by the
- * server's own role with the restore role as its owner; the restore role
- * restores the schemas; the server creates the extensions; the restore role
- * restores everything else and counts.  No object of the backup is created,
- * and none of its code runs, as a superuser.
+ * The restore: the server's own role creates the scratch database, owned by
+ * the restore role, and in it the archive's schemas (owned by the restore role)
+ * and extensions; then the restore role restores everything else, in the
+ * archive's order, and counts.  No object of the backup but its schemas and
+ * extensions (rebuilt from their names) is created, and none of its code runs,
+ * as a superuser.
  */
 static int
 restore_and_count(const rb_verify_request *req, const char *file, const char *listing,
@@ -937,10 +945,9 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 	argv_list	a = {{0}, 0};
 	char	   *conn = conninfo_dbname(db);
 	rb_verify_toc_plan plan;
-	char	   *schemas_file = NULL;
-	char	   *extensions_file = NULL;
+	char	   *server_file = NULL;
 	char	   *rest_file = NULL;
-	int			created = 0;
+	char	   *server_list = NULL;
 	double		t0;
 	int			rc = -1;
 	rb_error	derr;
@@ -952,9 +959,22 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 		rb_error_prefix(err, "could not drop the scratch database \"%s\": ", db);
 		goto out;
 	}
-	if ((plan.n_schemas > 0 && (schemas_file = write_side_file(file, ".schemas.list", plan.schemas, err)) == NULL) ||
-		(plan.n_extensions > 0 && (extensions_file = write_side_file(file, ".extensions.list", plan.extensions, err)) == NULL) ||
-		(rest_file = write_side_file(file, ".list", plan.rest, err)) == NULL)
+	if (plan.n_schemas + plan.n_extensions > 0)
+	{
+		/* every schema before any extension: an extension needs its schema */
+		size_t		len = strlen(plan.schemas) + strlen(plan.extensions) + 1;
+
+		server_list = malloc(len);
+		if (server_list == NULL)
+		{
+			rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(server_list, len, "%s%s", plan.schemas, plan.extensions);
+		if ((server_file = write_side_file(file, ".server.list", server_list, err)) == NULL)
+			goto out;
+	}
+	if ((rest_file = write_side_file(file, ".list", plan.rest, err)) == NULL)
 		goto out;
 	if (plan.own_entries > 0)
 		rb_log(hooks, RB_LOG_INFO, "the restore skips %d entries of extension %s", plan.own_entries,
@@ -978,9 +998,8 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 		rb_error_prefix(err, "could not create the scratch database \"%s\": ", db);
 		goto out;
 	}
-	if ((schemas_file != NULL && restore_entries(pg, db, conn, schemas_file, file, hooks, err) != 0) ||
-		(extensions_file != NULL &&
-		 create_extensions(pg, db, conn, extensions_file, file, &created, hooks, err) != 0) ||
+	if ((server_file != NULL &&
+		 create_schemas_and_extensions(pg, db, conn, server_file, file, hooks, err) != 0) ||
 		restore_entries(pg, db, conn, rest_file, file, hooks, err) != 0)
 		goto drop;
 	res->restore_seconds = now_seconds() - t0;
@@ -1006,9 +1025,9 @@ drop:
 	}
 out:
 	argv_free(&a);
-	remove_side_file(schemas_file);
-	remove_side_file(extensions_file);
+	remove_side_file(server_file);
 	remove_side_file(rest_file);
+	free(server_list);
 	rb_verify_toc_plan_free(&plan);
 	free(conn);
 	return rc;

@@ -11,9 +11,9 @@
  *             table the metadata names, compare, drop the scratch database, and
  *             measure how long the restore took.  The restore and the counting
  *             connect as an unprivileged restore role that owns the scratch
- *             database; only the creation of the database and of the archive's
- *             extensions (from statements rebuilt from their names) and the drop
- *             use the server's own role (see verify_toc.h).
+ *             database; only the creation of the database, of the archive's
+ *             schemas and extensions (from statements rebuilt from their names)
+ *             and the drop use the server's own role (see verify_toc.h).
  * A restore does not proceed from an object whose checksum fails unless forced.
  * Used by the extension's verifier worker; plain C (no postgres.h).
  */

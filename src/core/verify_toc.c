@@ -257,52 +257,85 @@ parse_ident(const char **p)
 	return b.data;
 }
 
-char *
-rb_verify_extension_sql(const char *dump_sql, int *count, rb_error *err)
+/* "<prefix><ident><middle><ident>;" at the start of p (middle NULL: one name) */
+static bool
+parse_statement(const char *p, const char *prefix, const char *middle, char **first, char **second)
 {
-	static const char create[] = "CREATE EXTENSION ";
+	const char *q = p + strlen(prefix);
+
+	*first = NULL;
+	*second = NULL;
+	if ((*first = parse_ident(&q)) == NULL)
+		return false;
+	if (middle != NULL)
+	{
+		if (strncmp(q, middle, strlen(middle)) != 0)
+			return false;
+		q += strlen(middle);
+		if ((*second = parse_ident(&q)) == NULL)
+			return false;
+	}
+	return *q == ';' && (q[1] == '\n' || q[1] == '\0');
+}
+
+char *
+rb_verify_server_sql(const char *dump_sql, const char *owner, int *schemas, int *extensions,
+					 rb_error *err)
+{
+	static const char create_schema[] = "CREATE SCHEMA ";
+	static const char create_extension[] = "CREATE EXTENSION ";
 	static const char if_not_exists[] = "CREATE EXTENSION IF NOT EXISTS ";
-	static const char with_schema[] = " WITH SCHEMA ";
 	rb_buf		out = RB_BUF_INIT;
+	char	   *qowner = rb_verify_quote_ident(owner);
 	const char *p = dump_sql;
 
-	*count = 0;
+	*schemas = 0;
+	*extensions = 0;
 	rb_buf_append_str(&out, "");
 	while (*p)
 	{
 		const char *eol = strchr(p, '\n');
+		bool		is_schema = strncmp(p, create_schema, sizeof(create_schema) - 1) == 0;
+		bool		is_extension = strncmp(p, create_extension, sizeof(create_extension) - 1) == 0;
 
-		if (strncmp(p, create, sizeof(create) - 1) == 0)
+		if (is_schema || is_extension)
 		{
-			const char *q = p + sizeof(if_not_exists) - 1;
-			char	   *name = NULL;
-			char	   *schema = NULL;
+			char	   *a = NULL;
+			char	   *b = NULL;
+			bool		ok = is_schema ?
+				parse_statement(p, create_schema, NULL, &a, &b) :
+				(strncmp(p, if_not_exists, sizeof(if_not_exists) - 1) == 0 &&
+				 parse_statement(p, if_not_exists, " WITH SCHEMA ", &a, &b));
 
-			if (strncmp(p, if_not_exists, sizeof(if_not_exists) - 1) == 0 &&
-				(name = parse_ident(&q)) != NULL &&
-				strncmp(q, with_schema, sizeof(with_schema) - 1) == 0 &&
-				(q += sizeof(with_schema) - 1, (schema = parse_ident(&q)) != NULL) &&
-				*q == ';' && (q[1] == '\n' || q[1] == '\0'))
+			if (ok)
 			{
-				char	   *qn = rb_verify_quote_ident(name);
-				char	   *qs = rb_verify_quote_ident(schema);
+				char	   *qa = rb_verify_quote_ident(a);
 
-				rb_buf_appendf(&out, "CREATE EXTENSION IF NOT EXISTS %s WITH SCHEMA %s;\n", qn, qs);
-				(*count)++;
-				free(qn);
-				free(qs);
-				free(name);
-				free(schema);
+				if (is_schema)
+				{
+					rb_buf_appendf(&out, "CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s;\n", qa, qowner);
+					(*schemas)++;
+				}
+				else
+				{
+					char	   *qb = rb_verify_quote_ident(b);
+
+					rb_buf_appendf(&out, "CREATE EXTENSION IF NOT EXISTS %s WITH SCHEMA %s;\n", qa, qb);
+					(*extensions)++;
+					free(qb);
+				}
+				free(qa);
 			}
-			else
+			free(a);
+			free(b);
+			if (!ok)
 			{
 				int			len = eol ? (int) (eol - p) : (int) strlen(p);
 
-				free(name);
-				free(schema);
 				rb_buf_free(&out);
+				free(qowner);
 				rb_error_set(err, RB_ERR_INTEGRITY,
-							 "unexpected statement in the archive's extension entries: %.*s",
+							 "unexpected statement in the archive's schema and extension entries: %.*s",
 							 len > 200 ? 200 : len, p);
 				return NULL;
 			}
@@ -311,5 +344,6 @@ rb_verify_extension_sql(const char *dump_sql, int *count, rb_error *err)
 			break;
 		p = eol + 1;
 	}
+	free(qowner);
 	return out.data;
 }

@@ -2,10 +2,11 @@
  * verify_toc.h — how a restore-level verify splits a backup's table of contents
  * (`pg_restore --list` output) so that no object of the backup is ever created or
  * run by a superuser:
- *   schemas     SCHEMA entries, restored first by the unprivileged restore role;
+ *   schemas     SCHEMA entries and
  *   extensions  EXTENSION entries: the server creates these itself, as superuser,
- *               from statements it builds (rb_verify_extension_sql), never from
- *               the dump's text;
+ *               before the restore role first connects, from statements it
+ *               rebuilds from their names (rb_verify_server_sql), never from the
+ *               dump's text; the schemas are owned by the restore role;
  *   rest        every other entry, restored by the restore role, minus what only a
  *               superuser may create and is left out with a note: event triggers
  *               (and their comments), comments on extensions, and every entry of
@@ -37,12 +38,15 @@ void		rb_verify_toc_plan_make(const char *listing, const char *ext, rb_verify_to
 void		rb_verify_toc_plan_free(rb_verify_toc_plan *plan);
 
 /*
- * From the SQL that `pg_restore -f - -L <extensions>` prints, the statements the
- * server runs: one "CREATE EXTENSION IF NOT EXISTS "<name>" WITH SCHEMA "<schema>";"
- * per extension, rebuilt from the parsed identifiers (so nothing of the dump's
- * text but two names is ever executed).  *count = the extensions found.  Any
- * CREATE EXTENSION line of another shape fails (RB_ERR_INTEGRITY).  malloc'd.
+ * From the SQL that `pg_restore --no-owner -f - -L <schemas and extensions>`
+ * prints, the statements the server runs, rebuilt from the parsed identifiers
+ * (so nothing of the dump's text but names is ever executed), in order:
+ *   CREATE SCHEMA IF NOT EXISTS "<schema>" AUTHORIZATION "<owner>";
+ *   CREATE EXTENSION IF NOT EXISTS "<name>" WITH SCHEMA "<schema>";
+ * *schemas and *extensions = how many of each.  Any CREATE SCHEMA or CREATE
+ * EXTENSION line of another shape fails (RB_ERR_INTEGRITY).  malloc'd.
  */
-char	   *rb_verify_extension_sql(const char *dump_sql, int *count, rb_error *err);
+char	   *rb_verify_server_sql(const char *dump_sql, const char *owner, int *schemas,
+								 int *extensions, rb_error *err);
 
 #endif							/* RB_VERIFY_TOC_H */

@@ -2,9 +2,10 @@
  * test_verify.c — unit tests of src/core/verify.c and verify_toc.c: level
  * names, identifier quoting, counting TABLE DATA entries in pg_restore --list
  * output, the split of a table of contents for an unprivileged restore, the
- * CREATE EXTENSION statements rebuilt from a dump's names, and the checksum
- * level against a file:// destination in a temporary directory (a good object,
- * one flipped byte, a short object, a missing and a disagreeing metadata object).
+ * CREATE SCHEMA and CREATE EXTENSION statements rebuilt from a dump's names,
+ * and the checksum level against a file:// destination in a temporary directory
+ * (a good object, one flipped byte, a short object, a missing and a disagreeing
+ * metadata object).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,44 +133,52 @@ test_toc_plan(void **state)
 }
 
 static void
-test_extension_sql(void **state)
+test_server_sql(void **state)
 {
 	const char *dump =
 		"--\n-- PostgreSQL database dump\n--\n"
 		"SET statement_timeout = 0;\n"
+		"CREATE SCHEMA ext;\n"
+		"CREATE SCHEMA \"My \"\"odd\"\" schema\";\n"
 		"CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;\n"
 		"COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';\n"
 		"CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA \"My \"\"odd\"\" schema\";\n"
 		"CREATE EXTENSION IF NOT EXISTS plpgsql WITH SCHEMA pg_catalog;";
 	rb_error	err;
 	char	   *sql;
-	int			n;
+	int			ns;
+	int			ne;
 
 	(void) state;
 	rb_error_clear(&err);
-	sql = rb_verify_extension_sql(dump, &n, &err);
+	sql = rb_verify_server_sql(dump, "ripple_backup_restore", &ns, &ne, &err);
 	assert_non_null(sql);
-	assert_int_equal(n, 3);
+	assert_int_equal(ns, 2);
+	assert_int_equal(ne, 3);
 	assert_string_equal(sql,
+						"CREATE SCHEMA IF NOT EXISTS \"ext\" AUTHORIZATION \"ripple_backup_restore\";\n"
+						"CREATE SCHEMA IF NOT EXISTS \"My \"\"odd\"\" schema\" AUTHORIZATION \"ripple_backup_restore\";\n"
 						"CREATE EXTENSION IF NOT EXISTS \"pgcrypto\" WITH SCHEMA \"ext\";\n"
 						"CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA \"My \"\"odd\"\" schema\";\n"
 						"CREATE EXTENSION IF NOT EXISTS \"plpgsql\" WITH SCHEMA \"pg_catalog\";\n");
 	free(sql);
 
-	sql = rb_verify_extension_sql("SET x = 1;\n", &n, &err);
+	sql = rb_verify_server_sql("SET x = 1;\n", "r", &ns, &ne, &err);
 	assert_string_equal(sql, "");
-	assert_int_equal(n, 0);
+	assert_int_equal(ns + ne, 0);
 	free(sql);
 
-	/* anything but the two names is refused, never passed on */
-	assert_null(rb_verify_extension_sql("CREATE EXTENSION IF NOT EXISTS a WITH SCHEMA b; DROP ROLE x;\n", &n, &err));
+	/* anything but the names is refused, never passed on */
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS a WITH SCHEMA b; DROP ROLE x;\n", "r", &ns, &ne, &err));
 	assert_int_equal(err.code, RB_ERR_INTEGRITY);
-	assert_string_equal(err.msg, "unexpected statement in the archive's extension entries: "
+	assert_string_equal(err.msg, "unexpected statement in the archive's schema and extension entries: "
 						"CREATE EXTENSION IF NOT EXISTS a WITH SCHEMA b; DROP ROLE x;");
-	assert_null(rb_verify_extension_sql("CREATE EXTENSION a;\n", &n, &err));
-	assert_null(rb_verify_extension_sql("CREATE EXTENSION IF NOT EXISTS \"a WITH SCHEMA b;\n", &n, &err));
-	assert_null(rb_verify_extension_sql("CREATE EXTENSION IF NOT EXISTS A WITH SCHEMA b;\n", &n, &err));
-	assert_null(rb_verify_extension_sql("CREATE EXTENSION IF NOT EXISTS \"\" WITH SCHEMA b;\n", &n, &err));
+	assert_null(rb_verify_server_sql("CREATE SCHEMA a AUTHORIZATION postgres;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE SCHEMA a; GRANT ALL ON SCHEMA a TO PUBLIC;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION a;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS \"a WITH SCHEMA b;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS A WITH SCHEMA b;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS \"\" WITH SCHEMA b;\n", "r", &ns, &ne, &err));
 }
 
 /* ---- checksum level on a file:// destination -------------------------------- */
@@ -372,7 +381,7 @@ main(void)
 		cmocka_unit_test(test_quote_ident),
 		cmocka_unit_test(test_count_table_data),
 		cmocka_unit_test(test_toc_plan),
-		cmocka_unit_test(test_extension_sql),
+		cmocka_unit_test(test_server_sql),
 		cmocka_unit_test_setup_teardown(test_checksum_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_problems, setup, teardown),
