@@ -239,6 +239,8 @@ rb_restore_login_rearm(RbRestoreLogin *login)
 
 	if (!login->armed)
 		return;
+	/* a pending cancel is seen by the verification right after, which then closes */
+	HOLD_INTERRUPTS();
 	xact_begin();
 	oid = role_oid(login->role, &super);
 	if (OidIsValid(oid))
@@ -247,6 +249,7 @@ rb_restore_login_rearm(RbRestoreLogin *login)
 		set_password(login);
 	}
 	xact_end();
+	RESUME_INTERRUPTS();
 }
 
 bool

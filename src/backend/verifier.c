@@ -5,10 +5,10 @@
  * parameters), commits, runs src/core's verification outside any transaction
  * (streaming the object back, and for the deeper levels pg_restore --list and a
  * restore into a scratch database through the server's own client programs on
- * the unix socket), then records the outcome in the catalog and, when a caller
- * waits, in its DSM segment.  src/core never raises an ERROR; an ERROR here
- * (the catalog) ends the worker, and the waiting caller then reports that no
- * result came back.
+ * the unix socket, logged in as the unprivileged restore role: restore_role.h),
+ * then records the outcome in the catalog and, when a caller waits, in its DSM
+ * segment.  src/core never raises an ERROR; an ERROR here (the catalog) ends
+ * the worker, and the waiting caller then reports that no result came back.
  */
 #include "postgres.h"
 
@@ -216,7 +216,8 @@ explain_login_failure(const char *role, rb_error *err)
 {
 	char		who[NAMEDATALEN + 16];
 
-	snprintf(who, sizeof(who), "for user \"%s\"", role);
+	/* "... authentication failed for user "r"", "no pg_hba.conf entry for ..., user "r", ..." */
+	snprintf(who, sizeof(who), "user \"%s\"", role);
 	if (strstr(err->msg, who) == NULL ||
 		(strstr(err->msg, "authentication failed") == NULL && strstr(err->msg, "no pg_hba.conf entry") == NULL))
 		return;
