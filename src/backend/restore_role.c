@@ -353,6 +353,11 @@ rb_restore_login_close(RbRestoreLogin *login)
 			lock_role(login->role, oid);
 		login->armed = false;
 	}
+	xact_end();
+	/* only once the role is locked is committed: the next run alters it at once */
+	xact_begin();
+	advisory("pg_advisory_unlock");
+	xact_end();
 	if (login->secret != NULL)
 	{
 		pfree(login->secret);
@@ -360,8 +365,6 @@ rb_restore_login_close(RbRestoreLogin *login)
 		login->secret = NULL;
 		login->valid_until = NULL;
 	}
-	advisory("pg_advisory_unlock");
-	xact_end();
 	login->locked = false;
 	RESUME_INTERRUPTS();
 }

@@ -114,6 +114,10 @@ is(superusers(), '', 'before: no role but the bootstrap superuser is a superuser
 
 my $id = RippleTest::Cluster::backup_now($node, 'evil');
 is(RippleTest::Cluster::wait_backup($node, $id), 'succeeded', 'backup of the attacker database succeeded');
+my $meta = slurp_file(substr(RippleTest::Cluster::backup_row($node, $id)->{location}, length('file://'))
+	  . '.metadata.json');
+like($meta, qr/"public\.t_rls": 25\b/, 'the metadata counts all 25 rows of the FORCE RLS table');
+like($meta, qr/"public\.t_hash": 10\b/, 'and the 10 rows of the table using pgcrypto');
 my $log_offset = -s $node->logfile;
 
 my ($ret, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id, 'restore')");
@@ -121,6 +125,7 @@ is($out, 'verified', 'restore verify of the attacker database: verified (no fals
 is($node->safe_psql('postgres',
 		"SELECT verify_status || '|' || coalesce(verify_error, '<NULL>') FROM ripple_backup.backups WHERE id = $id"),
 	'verified|<NULL>', 'catalog: verified, no verify_error');
+unlike($err, qr/NOTICE/, 'no notice of a failed verification');
 
 # --- nothing escalated ------------------------------------------------------------------
 for my $v (@vectors) {
