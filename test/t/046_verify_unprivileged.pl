@@ -242,6 +242,38 @@ like($node->safe_psql('postgres', "SELECT verify_error FROM ripple_backup.backup
 	qr/Peer authentication failed for user "ripple_backup_restore".*pg_hba\.conf/s,
 	'verify_error says why and points at pg_hba.conf');
 set_hba('trust');
+
+# --- a verifier terminated during the restore still locks the role -----------------------------
+$node->safe_psql('postgres', 'CREATE DATABASE slow OWNER mallory');
+# refreshed at restore: 30 s when run by the restore role, time enough to terminate the verifier
+$node->safe_psql('slow', q{SET ROLE mallory;
+CREATE FUNCTION public.nap() RETURNS int LANGUAGE plpgsql AS
+	$$BEGIN IF current_user = 'ripple_backup_restore' THEN PERFORM pg_catalog.pg_sleep(30); END IF; RETURN 1; END$$;
+CREATE MATERIALIZED VIEW public.mv_slow AS SELECT public.nap() AS x;
+});
+my $slow = RippleTest::Cluster::backup_now($node, 'slow');
+is(RippleTest::Cluster::wait_backup($node, $slow), 'succeeded', 'backup of a database whose restore takes 30 s');
+my ($bg_out, $bg_err) = ('', '');
+my $bg = IPC::Run::start(
+	[ 'psql', '-X', '-At', '-d', $node->connstr('postgres'), '-c', "SELECT ripple_backup_verify($slow, 'restore')" ],
+	'>', \$bg_out, '2>', \$bg_err);
+is(RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE usename = 'ripple_backup_restore'"
+		  . " AND query LIKE '%REFRESH MATERIALIZED VIEW%'", 't', 60),
+	't', 'the restore role is refreshing the slow materialized view');
+is($node->safe_psql('postgres', "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ripple_backup_restore'"),
+	't', 'meanwhile the restore role may log in');
+$node->safe_psql('postgres',
+	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'ripple_backup verifier'");
+$bg->finish;
+is(RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ripple_backup verifier'", '0', 30),
+	'0', 'the verifier is gone');
+is($node->safe_psql('postgres',
+		"SELECT rolcanlogin, rolpassword IS NULL FROM pg_authid WHERE rolname = 'ripple_backup_restore'"),
+	'f|t', 'a verifier terminated mid-restore left the restore role NOLOGIN without a password');
+@left = glob($node->data_dir . '/base/pgsql_tmp/pgsql_tmp_ripple_backup_restore*');
+is(scalar(@left), 0, 'and no password file');
 is(superusers(), '', 'at the end: still no superuser but the bootstrap one');
 
 $node->stop;
