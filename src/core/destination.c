@@ -190,13 +190,38 @@ rb_destination_url_for(const rb_destination *d, const char *key)
 	return r;
 }
 
+/* 0 when nothing is stored at key; RB_ERR_EXISTS, or the error of the look, otherwise. */
+static int
+check_absent(rb_destination *d, const char *key, rb_error *err)
+{
+	uint64_t	size;
+	int64_t		mtime;
+	rb_error	e;
+	char	   *url;
+
+	rb_error_clear(&e);
+	if (d->ops->head(d, key, &size, &mtime, &e) < 0)
+	{
+		if (e.code == RB_ERR_NOT_FOUND)
+			return 0;
+		*err = e;
+		return -1;
+	}
+	url = rb_destination_url_for(d, key);
+	rb_error_set(err, RB_ERR_EXISTS,
+				 "object %s already exists (%llu bytes); nothing was written: a backup never replaces an existing object",
+				 url, (unsigned long long) size);
+	free(url);
+	return -1;
+}
+
 rb_dest_writer *
 rb_destination_writer_open(rb_destination *d, const char *key, rb_error *err)
 {
 	rb_dest_writer *w;
 	void	   *impl;
 
-	if (check_key(key, err) < 0)
+	if (check_key(key, err) < 0 || check_absent(d, key, err) < 0)
 		return NULL;
 	impl = d->ops->writer_open(d, key, err);
 	if (impl == NULL)
@@ -256,6 +281,15 @@ rb_destination_put_small(rb_destination *d, const char *key, const void *data, s
 	if (check_key(key, err) < 0)
 		return -1;
 	return d->ops->put_small(d, key, data, len, err);
+}
+
+int
+rb_destination_create_small(rb_destination *d, const char *key, const void *data, size_t len,
+							rb_error *err)
+{
+	if (check_key(key, err) < 0 || check_absent(d, key, err) < 0)
+		return -1;
+	return d->ops->create_small(d, key, data, len, err);
 }
 
 int
