@@ -197,7 +197,6 @@ check_absent(rb_destination *d, const char *key, rb_error *err)
 	uint64_t	size;
 	int64_t		mtime;
 	rb_error	e;
-	char	   *url;
 
 	rb_error_clear(&e);
 	if (d->ops->head(d, key, &size, &mtime, &e) < 0)
@@ -207,12 +206,9 @@ check_absent(rb_destination *d, const char *key, rb_error *err)
 		*err = e;
 		return -1;
 	}
-	url = rb_destination_url_for(d, key);
-	rb_error_set(err, RB_ERR_EXISTS,
-				 "object %s already exists (%llu bytes); nothing was written: a backup never replaces an existing object",
-				 url, (unsigned long long) size);
-	free(url);
-	return -1;
+	return rb_error_set(err, RB_ERR_EXISTS,
+						"an object already exists at this key (%llu bytes); nothing was written: a backup never replaces an existing object",
+						(unsigned long long) size);
 }
 
 rb_dest_writer *
