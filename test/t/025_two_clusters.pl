@@ -147,10 +147,11 @@ sub check_twins {
 		ok(defined $meta->{host_name} && $meta->{host_name} ne '', "$kind: $name: metadata: host name");
 	}
 	isnt(incarnation($primary) // 'a', incarnation($standby) // 'a', "$kind: the two incarnations differ");
+	return $id;
 }
 
 # --- S3 --------------------------------------------------------------------------
-check_twins('s3', 1000);
+my $twin_id = check_twins('s3', 1000);
 is(value($standby, 'SELECT timeline FROM ripple_backup.incarnation'), '2',
 	'the promoted standby renewed its incarnation for timeline 2');
 
@@ -240,6 +241,16 @@ my $cli = "$ENV{RIPPLE_SRC}/src/cli/ripple-backup";
 		'list --json: the incarnation of each backup');
 	my ($one) = grep { defined $_->{timeline} } @$list;
 	ok(defined $one, 'list --json: the timeline of each backup');
+
+	# the id both servers used names two backups: the CLI must not pick one
+	($out, $err) = ('', '');
+	{
+		local %ENV = %env;
+		IPC::Run::run([ $cli, 'info', $twin_id // 0 ], '<', \undef, '>', \$out, '2>', \$err);
+	}
+	is($? >> 8, 2, "info $twin_id (an id of both servers) exits 2");
+	like($err, qr/backup id \d+ is ambiguous: it exists for several systems or server incarnations/,
+		'... calling the id ambiguous');
 }
 
 $standby->stop;
