@@ -458,7 +458,7 @@ my $s3meta;
 	my $l = decode_json($out);
 	is_deeply([ map { $_->{backup_id} } @$l ], [$id_s3], 's3: list shows the backup in the bucket');
 	$s3meta = $l->[0];
-	like($s3meta->{url}, qr{^s3://test/cli/backups/\d+/app/}, 's3: url');
+	like($s3meta->{url}, qr{^s3://test/cli/backups/\d+/0000000000000001/app/}, 's3: url');
 	is($s3meta->{rows}, $total_rows, 's3: rows');
 
 	# a config file in the extension's terms, with the credentials file
