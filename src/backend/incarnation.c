@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "incarnation.h"
+#include "rb_crypto.h"
 #include "shmem.h"
 
 void
@@ -20,19 +21,13 @@ rb_incarnation_refresh(void)
 
 	if (!rb_catalog_incarnation(tli, sysid, id))
 	{
-		uint8		raw[(RB_INCARNATION_LEN - 1) / 2];
-		static const char hex[] = "0123456789abcdef";
+		unsigned char raw[(RB_INCARNATION_LEN - 1) / 2];
 
 		if (!pg_strong_random(raw, sizeof(raw)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("ripple_backup: could not generate a random server incarnation id")));
-		for (size_t i = 0; i < sizeof(raw); i++)
-		{
-			id[2 * i] = hex[raw[i] >> 4];
-			id[2 * i + 1] = hex[raw[i] & 0x0f];
-		}
-		id[RB_INCARNATION_LEN - 1] = '\0';
+		rb_hex_encode(raw, sizeof(raw), id);
 		rb_catalog_store_incarnation(id, tli, sysid);
 		ereport(LOG,
 				(errmsg("ripple_backup: server incarnation %s for timeline %u of system " UINT64_FORMAT,

@@ -570,18 +570,6 @@ put_single(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 	return rc;
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * The ETag S3 gives the object the parts make: the MD5 of the parts' binary
  * MD5s, then "-<parts>".  "" when a part's ETag is not an MD5 (SSE-KMS).
@@ -601,20 +589,8 @@ multipart_etag(const rb_s3_upload *w, char *out, size_t outsize)
 		return;
 	for (int i = 0; i < w->parts_done; i++)
 	{
-		const char *t = w->etags[i];
-
-		if (t == NULL || strlen(t) != RB_MD5_LEN * 2)
-			goto done;
-		for (int j = 0; j < RB_MD5_LEN; j++)
-		{
-			int			hi = hexval(t[2 * j]);
-			int			lo = hexval(t[2 * j + 1]);
-
-			if (hi < 0 || lo < 0)
-				goto done;
-			md5[j] = (unsigned char) (hi * 16 + lo);
-		}
-		if (rb_digest_update(d, md5, RB_MD5_LEN, &e) < 0)
+		if (w->etags[i] == NULL || !rb_hex_decode(w->etags[i], md5, RB_MD5_LEN) ||
+			rb_digest_update(d, md5, RB_MD5_LEN, &e) < 0)
 			goto done;
 	}
 	if (rb_digest_final(d, md5, &e) == 0)

@@ -89,6 +89,22 @@ fake_contains(const char *text, size_t len, const char *needle)
 	return false;
 }
 
+/* Reads more bytes into *buf (grown as needed); false at EOF or error. */
+static inline bool
+fake_read_more(int c, char **buf, size_t *cap, size_t *len)
+{
+	ssize_t		n;
+
+	if (*len + 1 >= *cap)
+		*buf = realloc(*buf, *cap *= 2);
+	n = read(c, *buf + *len, *cap - *len - 1);
+	if (n <= 0)
+		return false;
+	*len += (size_t) n;
+	(*buf)[*len] = '\0';
+	return true;
+}
+
 /* Reads one request (headers and a Content-Length body); false at EOF or error. */
 static inline bool
 fake_read_request(int c, char **head, unsigned char **body, size_t *body_len)
@@ -100,22 +116,14 @@ fake_read_request(int c, char **head, unsigned char **body, size_t *body_len)
 	long		clen = 0;
 	size_t		hlen;
 
-	for (;;)
+	while (end == NULL)
 	{
-		ssize_t		n;
-
-		if (len + 1 >= cap)
-			buf = realloc(buf, cap *= 2);
-		n = read(c, buf + len, cap - len - 1);
-		if (n <= 0)
+		if (!fake_read_more(c, &buf, &cap, &len))
 		{
 			free(buf);
 			return false;
 		}
-		len += (size_t) n;
-		buf[len] = '\0';
-		if ((end = strstr(buf, "\r\n\r\n")) != NULL)
-			break;
+		end = strstr(buf, "\r\n\r\n");
 	}
 	hlen = (size_t) (end - buf) + 4;
 	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
@@ -123,17 +131,11 @@ fake_read_request(int c, char **head, unsigned char **body, size_t *body_len)
 			clen = strtol(p + 15, NULL, 10);
 	while (len < hlen + (size_t) clen)
 	{
-		ssize_t		n;
-
-		if (len + 1 >= cap)
-			buf = realloc(buf, cap *= 2);
-		n = read(c, buf + len, cap - len - 1);
-		if (n <= 0)
+		if (!fake_read_more(c, &buf, &cap, &len))
 		{
 			free(buf);
 			return false;
 		}
-		len += (size_t) n;
 	}
 	*body_len = (size_t) clen;
 	*body = malloc(*body_len + 1);

@@ -88,10 +88,14 @@ make_client_at(const char *endpoint, size_t part_size, int in_flight)
 	rb_s3_options opt;
 	rb_error	err;
 	rb_s3_client *c;
+	rb_retry_policy quick = rb_retry_policy_default();
 
 	rb_error_clear(&err);
 	assert_int_equal(rb_aws_credentials_set(&cred, "AKIDEXAMPLE", "secret", NULL, NULL, &err), 0);
 	memset(&opt, 0, sizeof(opt));
+	quick.base_delay_s = 0.01;
+	quick.max_delay_s = 0.02;
+	opt.retry = &quick;
 	opt.endpoint = endpoint;
 	opt.uri_style = RB_S3_URI_PATH;
 	opt.bucket = "b";
@@ -214,6 +218,49 @@ test_multipart_complete_refused_is_aborted(void **state)
 	fake_s3_stop(f);
 }
 
+/* The answer to the completion is lost, its retry refused: the object there is ours. */
+static void
+test_multipart_retry_finds_own_object(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = make_client_at(f->endpoint, 1024, 1);
+	rb_s3_upload *w;
+	rb_s3_upload_result res;
+	rb_error	err;
+	unsigned char data[2500];
+	unsigned char md5s[3 * 16];
+	unsigned char whole[16];
+	char		hex[33];
+	char		expect[64];
+	const size_t sizes[] = {1024, 1024, 452};
+
+	memset(data, 'z', sizeof(data));
+	rb_error_clear(&err);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rb_md5(data, sizes[i], md5s + 16 * i, &err), 0);
+	assert_int_equal(rb_md5(md5s, sizeof(md5s), whole, &err), 0);
+	rb_hex_encode(whole, 16, hex);
+	snprintf(expect, sizeof(expect), "%s-3", hex);
+
+	fake_s3_answer(f, 200, NULL,
+				   "<InitiateMultipartUploadResult><UploadId>UP2</UploadId></InitiateMultipartUploadResult>");
+	for (int i = 0; i < 3; i++)
+		fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+	fake_s3_answer(f, 503, NULL, "<Error><Code>SlowDown</Code><Message>x</Message></Error>");
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	fake_s3_answer_head(f, 200, expect, 2500);
+	w = rb_s3_upload_begin_if_absent(c, "k", NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(rb_s3_upload_write(w, data, sizeof(data), &err), 0);
+	if (rb_s3_upload_finish(w, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(res.etag, expect);
+	assert_int_equal(f->nreq, 7);
+	assert_string_equal(f->req[6].line, "HEAD /b/k HTTP/1.1");
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
 int
 main(void)
 {
@@ -225,6 +272,7 @@ main(void)
 		cmocka_unit_test(test_begin_refuses_bad_keys),
 		cmocka_unit_test(test_single_put_if_absent_refused),
 		cmocka_unit_test(test_multipart_complete_refused_is_aborted),
+		cmocka_unit_test(test_multipart_retry_finds_own_object),
 	};
 
 	return cmocka_run_group_tests_name("s3_upload", tests, NULL, NULL);
