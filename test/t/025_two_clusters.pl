@@ -213,6 +213,39 @@ $standby->safe_psql('postgres', "ALTER SYSTEM RESET ripple_backup.destination");
 $standby->reload;
 occupied_key('s3');
 
+# --- what the S3 test server does with If-None-Match: * ------------------------------------
+# s3rver 5.0.0 honours If-None-Match on GET and HEAD only: a conditional PutObject or
+# CompleteMultipartUpload over an existing key replaces it (AWS S3 answers 412).  So
+# against it the HEAD before a write is the check that keeps an object (above).
+{
+	my $s3tool = "$ENV{RIPPLE_SRC}/build/tools/s3tool";
+	my @base = ($s3tool, '--endpoint', $s3->endpoint, '--bucket', 'test', '--path-style',
+		'--part-size', '5K', '--max-attempts', '1');
+	my %env = (%ENV, $s3->env);
+	my $run = sub {
+		my ($args, $in) = @_;
+		my ($out, $err) = ('', '');
+		local %ENV = %env;
+		IPC::Run::run([ @base, @$args ], '<', \($in // ''), '>', \$out, '2>', \$err);
+		return ($? >> 8, $err);
+	};
+	my $f1 = "$work/inm1";
+	my $f2 = "$work/inm2";
+	open my $fh, '>', $f1 or die; print $fh "first\n"; close $fh;
+	open $fh, '>', $f2 or die; print $fh "second\n"; close $fh;
+	my ($rc, $err) = $run->([ 'put', 'inm/k', $f1 ]);
+	is($rc, 0, 's3rver: a first object') or diag $err;
+	($rc, $err) = $run->([ '--if-absent', 'put', 'inm/k', $f2 ]);
+	is($rc, 0, 's3rver ignores If-None-Match: * on PutObject (no 412)') or diag $err;
+	$s3->fetch_object('inm/k', "$work/inm.got");
+	is(sha_of("$work/inm.got"), Digest::SHA->new(256)->add("second\n")->hexdigest,
+		'... and replaces the object');
+	($rc, $err) = $run->([ '--if-absent', 'upload', 'inm/k' ], 'x' x 12000);
+	is($rc, 0, 's3rver ignores If-None-Match: * on CompleteMultipartUpload (no 412)') or diag $err;
+	$s3->fetch_object('inm/k', "$work/inm.got");
+	is(-s "$work/inm.got", 12000, '... and replaces the object');
+}
+
 # --- ripple-backup list shows the incarnation ---------------------------------------------
 my $cli = "$ENV{RIPPLE_SRC}/src/cli/ripple-backup";
 {
