@@ -190,7 +190,12 @@ rb_destination_url_for(const rb_destination *d, const char *key)
 	return r;
 }
 
-/* 0 when nothing is stored at key; RB_ERR_EXISTS, or the error of the look, otherwise. */
+/*
+ * 0 when nothing is stored at key; RB_ERR_EXISTS, or the error of the look,
+ * otherwise.  A look the server refuses (403: credentials that may write but not
+ * read, or a bad signature that the write reports in full) is no answer: the
+ * write that creates the object is conditional anyway.
+ */
 static int
 check_absent(rb_destination *d, const char *key, rb_error *err)
 {
@@ -203,6 +208,13 @@ check_absent(rb_destination *d, const char *key, rb_error *err)
 	{
 		if (e.code == RB_ERR_NOT_FOUND)
 			return 0;
+		if (e.code == RB_ERR_AUTH && d->kind == RB_DEST_S3)
+		{
+			rb_log(d->hooks, RB_LOG_WARNING,
+				   "could not check that no object exists at the key (%s); relying on the conditional write",
+				   e.msg);
+			return 0;
+		}
 		*err = e;
 		return -1;
 	}

@@ -423,15 +423,26 @@ test_s3_head_before_write(void **state)
 	assert_string_equal(f->req[2].line, "PUT /b/pre/1/inc/db/y.dump.zst HTTP/1.1");
 	assert_true(f->req[2].if_none_match);
 
+	/* a HEAD the server refuses (write-only credentials) is no answer: the conditional write decides */
+	fake_s3_answer_head(f, 403, NULL, 0);
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	w = rb_destination_writer_open(d, "1/inc/db/z.dump.zst", &err);
+	assert_non_null(w);
+	assert_int_equal(rb_dest_writer_write(w, "data", 4, &err), 0);
+	assert_int_equal(rb_dest_writer_commit(w, &err), -1);
+	assert_int_equal(err.code, RB_ERR_EXISTS);
+	assert_int_equal(f->nreq, 5);
+	assert_true(f->req[4].if_none_match);
+
 	/* create_small: the same; put_small replaces without a condition */
 	fake_s3_answer_head(f, 200, "0123456789abcdef0123456789abcdef", 2);
 	assert_int_equal(rb_destination_create_small(d, "1/inc/db/y.dump.zst.metadata.json", "{}", 2, &err), -1);
 	assert_int_equal(err.code, RB_ERR_EXISTS);
-	assert_int_equal(f->nreq, 4);
+	assert_int_equal(f->nreq, 6);
 	fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
 	assert_int_equal(rb_destination_put_small(d, "1/inc/db/y.dump.zst.metadata.json", "{}", 2, &err), 0);
-	assert_int_equal(f->nreq, 5);
-	assert_false(f->req[4].if_none_match);
+	assert_int_equal(f->nreq, 7);
+	assert_false(f->req[6].if_none_match);
 
 	rb_destination_close(d);
 	fake_s3_stop(f);
