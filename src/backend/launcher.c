@@ -10,7 +10,10 @@
  *      become 'failed' with "interrupted by server restart";
  *   3. finished runners: persist their result (status, size, checksum,
  *      location, per-table row counts from their DSM segment);
- *   4. start runners asked for through shared memory by ripple_backup_wait();
+ *   4. start runners asked for through shared memory by ripple_backup_wait(),
+ *      unless the transaction that asked has rolled back meanwhile, and stop a
+ *      running one whose requester rolled back (its result is discarded and
+ *      whatever it stored deleted, so a rolled-back call leaves nothing behind);
  *   5. claim the oldest queued rows, up to max_workers runners at once.
  * SIGTERM ends it at the next check (die); runners are separate workers and
  * record their own cancellation.
@@ -37,6 +40,7 @@
 #include "utils/wait_event.h"
 
 #include "catalog.h"
+#include "discard.h"
 #include "drill.h"			/* restore drills (helper I) */
 #include "guc.h"
 #include "launcher.h"
@@ -49,6 +53,7 @@
 #define RB_LAUNCHER_BUSY_NAPTIME_MS 250 /* while something waits on another transaction */
 
 static BackgroundWorkerHandle *handles[RB_MAX_RUNNERS];
+static bool stop_sent[RB_MAX_RUNNERS];	/* terminated: its requester rolled back */
 
 void
 rb_launcher_register(void)
@@ -112,11 +117,24 @@ slot_release(int i)
 	rb_shared->slots[i].backup_id = 0;
 	rb_shared->slots[i].pid = 0;
 	LWLockRelease(rb_shared->lock);
+	stop_sent[i] = false;
 	if (handles[i])
 	{
 		pfree(handles[i]);
 		handles[i] = NULL;
 	}
+}
+
+/*
+ * True when the transaction that handed a request over through shared memory
+ * (or one of its subtransactions, the row's xmin) has ended without committing:
+ * its catalog row is gone, so nothing may be started or stored for it.
+ */
+static bool
+requester_rolled_back(TransactionId xid)
+{
+	return TransactionIdIsValid(xid) &&
+		!TransactionIdIsInProgress(xid) && !TransactionIdDidCommit(xid);
 }
 
 /* Ids of every slot in use (palloc'd); returns the count. */
@@ -263,6 +281,33 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 }
 
 /*
+ * A result whose requester rolled back: no row will ever describe it, so
+ * whatever the run stored (object, metadata) is deleted, and the log says so.
+ */
+static void
+discard_result(const RbRunnerSlot *copy)
+{
+	char		err[RB_TEXT_LEN];
+
+	if (!rb_discard_stored_backup(copy->backup_id, copy->location, copy->object_key,
+								  err, sizeof(err)))
+		ereport(WARNING,
+				(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back; its stored object could not be deleted",
+						(long long) copy->backup_id),
+				 errdetail("%s", err),
+				 errhint("Delete \"%s\" and its \".metadata.json\" by hand; no catalog row refers to them.",
+						 copy->location)));
+	else if (copy->succeeded)
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back; its stored object and metadata were deleted",
+						(long long) copy->backup_id)));
+	else
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back; nothing is left in the destination",
+						(long long) copy->backup_id)));
+}
+
+/*
  * Persists finished runners' results.  Slots to free (and DSM segments to unpin)
  * are returned so the caller frees them only after the transaction commits.
  * Sets *pending when a result waits for its requester's transaction.
@@ -296,9 +341,7 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 			}
 			if (!TransactionIdDidCommit(copy->requester_xid))
 			{
-				ereport(LOG,
-						(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back",
-								(long long) copy->backup_id)));
+				discard_result(copy);
 				if (copy->counts_handle)
 					to_unpin[(*nunpin)++] = copy->counts_handle;
 				to_free[nfree++] = i;
@@ -329,12 +372,24 @@ start_requested(bool *pending)
 	for (int i = 0; i < RB_MAX_RUNNERS; i++)
 	{
 		bool		requested;
+		TransactionId xid;
+		int64		id;
 
 		LWLockAcquire(rb_shared->lock, LW_SHARED);
 		requested = rb_shared->slots[i].state == RB_SLOT_REQUESTED;
+		xid = rb_shared->slots[i].requester_xid;
+		id = rb_shared->slots[i].backup_id;
 		LWLockRelease(rb_shared->lock);
 		if (!requested)
 			continue;
+		if (requester_rolled_back(xid))
+		{
+			ereport(LOG,
+					(errmsg("ripple_backup: backup %lld is not started: the transaction that queued it rolled back",
+							(long long) id)));
+			slot_release(i);
+			continue;
+		}
 		if (start_runner(i))
 		{
 			LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
@@ -344,6 +399,40 @@ start_requested(bool *pending)
 		}
 		else
 			*pending = true;
+	}
+}
+
+/*
+ * Stops runners whose requester rolled back (their result would be discarded
+ * anyway; stopping them early saves the dump and the upload).  Sets *pending
+ * while a requester is still in progress, so its end is noticed soon.
+ */
+static void
+stop_abandoned_runners(bool *pending)
+{
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+	{
+		TransactionId xid;
+		int64		id;
+		bool		assigned;
+
+		LWLockAcquire(rb_shared->lock, LW_SHARED);
+		assigned = rb_shared->slots[i].state == RB_SLOT_ASSIGNED;
+		xid = rb_shared->slots[i].requester_xid;
+		id = rb_shared->slots[i].backup_id;
+		LWLockRelease(rb_shared->lock);
+		if (!assigned || !TransactionIdIsValid(xid) || handles[i] == NULL || stop_sent[i])
+			continue;
+		if (TransactionIdIsInProgress(xid))
+			*pending = true;
+		else if (!TransactionIdDidCommit(xid))
+		{
+			ereport(LOG,
+					(errmsg("ripple_backup: stopping the runner of backup %lld: the transaction that queued it rolled back",
+							(long long) id)));
+			TerminateBackgroundWorker(handles[i]);
+			stop_sent[i] = true;
+		}
 	}
 }
 
@@ -432,6 +521,7 @@ launcher_iteration(bool *ext_ready)
 		*ext_ready = true;
 	}
 
+	stop_abandoned_runners(&pending);
 	detect_dead_runners();
 	nfree = persist_finished(to_free, to_unpin, &nunpin, &pending);
 	start_requested(&pending);
