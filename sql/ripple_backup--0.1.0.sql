@@ -76,7 +76,18 @@ CREATE FUNCTION @extschema@.ripple_backup_wait(backup_id bigint,
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) IS 'wait for a backup to finish; returns succeeded or failed';
 
--- Per-table row counts of one backup (of the latest succeeded one when NULL).
+-- Whether the calling role (SET ROLE included, not the owner a SECURITY DEFINER
+-- function runs as) may connect to a database or owns it; the second raises 42501
+-- when not.  ripple_backup_now() makes the same check in C.
+CREATE FUNCTION ripple_backup.caller_may_connect(dbname name) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ripple_backup_caller_may_connect'
+	LANGUAGE C STABLE STRICT;
+CREATE FUNCTION ripple_backup.require_caller_may_connect(dbname name) RETURNS void
+	AS 'MODULE_PATHNAME', 'ripple_backup_require_caller_may_connect'
+	LANGUAGE C STABLE STRICT;
+
+-- Per-table row counts of one backup (of the latest succeeded one the calling role
+-- may see when NULL): only of databases the calling role may connect to or owns.
 CREATE FUNCTION @extschema@.ripple_backup_stats(backup_id bigint DEFAULT NULL)
 	RETURNS TABLE (schema_name name, table_name name, row_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -85,21 +96,26 @@ AS $$
 DECLARE
 	wanted bigint := backup_id;
 	st text;
+	db name;
 BEGIN
 	IF wanted IS NULL THEN
 		SELECT b.id INTO wanted FROM ripple_backup.backups b
-		 WHERE b.status = 'succeeded' ORDER BY b.finished_at DESC, b.id DESC LIMIT 1;
+		 WHERE b.status = 'succeeded' AND ripple_backup.caller_may_connect(b.dbname)
+		 ORDER BY b.finished_at DESC, b.id DESC LIMIT 1;
 		IF wanted IS NULL THEN
 			RAISE EXCEPTION 'no backup has succeeded yet'
 				USING ERRCODE = 'no_data_found',
+					  DETAIL = 'Only backups of databases the calling role may connect to are considered.',
 					  HINT = 'Take one with SELECT ripple_backup_now().';
 		END IF;
 	ELSE
-		SELECT b.status INTO st FROM ripple_backup.backups b WHERE b.id = wanted;
+		SELECT b.status, b.dbname INTO st, db FROM ripple_backup.backups b WHERE b.id = wanted;
 		IF st IS NULL THEN
 			RAISE EXCEPTION 'backup % does not exist', wanted
 				USING ERRCODE = 'undefined_object';
-		ELSIF st <> 'succeeded' THEN
+		END IF;
+		PERFORM ripple_backup.require_caller_may_connect(db);
+		IF st <> 'succeeded' THEN
 			RAISE EXCEPTION 'backup % has no row counts', wanted
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  DETAIL = format('Its status is %s; row counts are recorded when a backup succeeds.', st);
@@ -130,6 +146,10 @@ COMMENT ON VIEW ripple_backup.progress IS 'running backups: bytes read from pg_d
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_now(name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_stats(bigint) FROM PUBLIC;
+-- the running backups' databases and pids: granted like the catalog (README)
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_progress() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.caller_may_connect(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.require_caller_may_connect(name) FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA ripple_backup FROM PUBLIC;
 
 -- ==== cron schedules (helper E: src/backend/schedule_sql.c) ==========================
