@@ -199,7 +199,8 @@ REVOKE ALL ON FUNCTION @extschema@.ripple_backup_verify(bigint, text, interval, 
 -- until the earliest next_run; the functions below wake it when the jobs change.
 CREATE TABLE ripple_backup.jobs (
 	jobid			bigserial PRIMARY KEY,
-	job_name		text NOT NULL UNIQUE,
+	job_name		text NOT NULL UNIQUE
+					CONSTRAINT jobs_job_name_length CHECK (octet_length(job_name) BETWEEN 1 AND 63),
 	schedule		text NOT NULL,
 	timezone		text NOT NULL DEFAULT 'UTC',
 	dbname			name NOT NULL,
@@ -293,6 +294,12 @@ DECLARE
 BEGIN
 	IF job_name IS NULL THEN
 		RAISE EXCEPTION 'job name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	ELSIF job_name = '' THEN
+		RAISE EXCEPTION 'job name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	ELSIF octet_length(job_name) > 63 THEN
+		-- like an identifier; the name is also the label of the job's backups
+		RAISE EXCEPTION 'job name is too long' USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = format('A job name has at most 63 bytes; this one has %s.', octet_length(job_name));
 	END IF;
 	next := ripple_backup.job_next_run(schedule, timezone, dbname);
 	INSERT INTO ripple_backup.jobs AS j (job_name, schedule, timezone, dbname, next_run)

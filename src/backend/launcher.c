@@ -23,6 +23,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -92,7 +93,16 @@ slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, Transac
 	strlcpy(slot->dbname, row->dbname, sizeof(slot->dbname));
 	strlcpy(slot->backup_type, row->backup_type, sizeof(slot->backup_type));
 	slot->has_label = row->label != NULL;
-	strlcpy(slot->label, row->label ? row->label : "", sizeof(slot->label));
+	if (row->label != NULL)
+	{
+		/* cut on a character boundary: the label goes into the metadata as is */
+		int			len = pg_mbcliplen(row->label, strlen(row->label), sizeof(slot->label) - 1);
+
+		memcpy(slot->label, row->label, len);
+		slot->label[len] = '\0';
+	}
+	else
+		slot->label[0] = '\0';
 	slot->queued_at = row->queued_at;
 	slot->started_at = GetCurrentTimestamp();
 	slot->requester_xid = xid;

@@ -268,6 +268,16 @@ ripple_backup_now(PG_FUNCTION_ARGS)
 	id = rb_catalog_insert_queued(dbname, label,
 								  GetUserNameFromId(calling_role(), false));
 	rb_wake_launcher_at_commit();
+
+	/*
+	 * Queued all the same: a launcher that is restarting picks it up.  But one
+	 * that could never be registered (too few max_worker_processes) never will.
+	 */
+	if (!rb_launcher_running())
+		ereport(WARNING,
+				(errmsg("no ripple_backup launcher is running"),
+				 errdetail("Backup %lld is queued; it starts only when a launcher runs.", (long long) id),
+				 errhint("If the server log says \"too many background workers\", raise max_worker_processes and restart the server.")));
 	PG_RETURN_INT64(id);
 }
 
