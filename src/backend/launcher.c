@@ -375,22 +375,30 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 	return nfree;
 }
 
+/* Whether slot i is in state; if so, its requester's xid and its backup id. */
+static bool
+slot_in_state(int i, RbSlotState state, TransactionId *xid, int64 *id)
+{
+	bool		match;
+
+	LWLockAcquire(rb_shared->lock, LW_SHARED);
+	match = rb_shared->slots[i].state == state;
+	*xid = rb_shared->slots[i].requester_xid;
+	*id = rb_shared->slots[i].backup_id;
+	LWLockRelease(rb_shared->lock);
+	return match;
+}
+
 /* Starts runners that waiting backends asked for. */
 static void
 start_requested(bool *pending)
 {
 	for (int i = 0; i < RB_MAX_RUNNERS; i++)
 	{
-		bool		requested;
 		TransactionId xid;
 		int64		id;
 
-		LWLockAcquire(rb_shared->lock, LW_SHARED);
-		requested = rb_shared->slots[i].state == RB_SLOT_REQUESTED;
-		xid = rb_shared->slots[i].requester_xid;
-		id = rb_shared->slots[i].backup_id;
-		LWLockRelease(rb_shared->lock);
-		if (!requested)
+		if (!slot_in_state(i, RB_SLOT_REQUESTED, &xid, &id))
 			continue;
 		if (requester_rolled_back(xid))
 		{
@@ -424,14 +432,9 @@ stop_abandoned_runners(bool *pending)
 	{
 		TransactionId xid;
 		int64		id;
-		bool		assigned;
 
-		LWLockAcquire(rb_shared->lock, LW_SHARED);
-		assigned = rb_shared->slots[i].state == RB_SLOT_ASSIGNED;
-		xid = rb_shared->slots[i].requester_xid;
-		id = rb_shared->slots[i].backup_id;
-		LWLockRelease(rb_shared->lock);
-		if (!assigned || !TransactionIdIsValid(xid) || handles[i] == NULL || stop_sent[i])
+		if (!slot_in_state(i, RB_SLOT_ASSIGNED, &xid, &id) ||
+			!TransactionIdIsValid(xid) || handles[i] == NULL || stop_sent[i])
 			continue;
 		if (TransactionIdIsInProgress(xid))
 			*pending = true;

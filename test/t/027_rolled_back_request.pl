@@ -53,14 +53,27 @@ sub next_id {
 		"SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM ripple_backup.backups_id_seq");
 }
 
-# Polls the server log from $offset for $re; true when it appears within $secs.
+# Polls the server log (of $on, default $node) from $offset for $re; true when it
+# appears within 30 s.
 sub log_has {
-	my ($offset, $re, $secs) = @_;
-	for (1 .. ($secs // 30) * 10) {
-		return 1 if slurp_file($node->logfile, $offset) =~ $re;
+	my ($offset, $re, $on) = @_;
+	$on //= $node;
+	for (1 .. 300) {
+		return 1 if slurp_file($on->logfile, $offset) =~ $re;
 		select(undef, undef, undef, 0.1);
 	}
 	return 0;
+}
+
+# Runs BEGIN; SELECT ripple_backup_wait(ripple_backup_now('app')); $end; on $on
+# (default $node); returns psql's exit code, stdout and stderr.
+sub wait_in_transaction {
+	my ($end, $on) = @_;
+	return ($on // $node)->psql('postgres', qq{
+		BEGIN;
+		SELECT ripple_backup_wait(ripple_backup_now('app'), '2 minutes');
+		$end;
+	});
 }
 
 sub nothing_left {
@@ -115,11 +128,7 @@ nothing_left('a request rolled back while its runner ran');
 # --- 3. the result is stored, then the transaction rolls back: it is deleted -----------
 $offset = -s $node->logfile;
 $id = next_id();
-($ret, $out, $err) = $node->psql('postgres', qq{
-	BEGIN;
-	SELECT ripple_backup_wait(ripple_backup_now('app'), '2 minutes');
-	ROLLBACK;
-});
+($ret, $out, $err) = wait_in_transaction('ROLLBACK');
 is($ret, 0, 'BEGIN; wait; ROLLBACK runs') or diag $err;
 like($out, qr/^succeeded$/m, 'the wait inside the transaction saw the backup succeed');
 ok(log_has($offset, qr/backup $id of database "app" succeeded/), 'the runner stored it');
@@ -128,11 +137,7 @@ ok(log_has($offset, qr/backup $id is not recorded: the transaction that queued i
 nothing_left('a stored result whose request rolled back');
 
 # --- and a committed request still works ----------------------------------------------
-($ret, $out, $err) = $node->psql('postgres', qq{
-	BEGIN;
-	SELECT ripple_backup_wait(ripple_backup_now('app'), '2 minutes');
-	COMMIT;
-});
+($ret, $out, $err) = wait_in_transaction('COMMIT');
 is($ret, 0, 'BEGIN; wait; COMMIT runs') or diag $err;
 like($out, qr/^succeeded$/m, 'the committed request succeeded');
 is($node->safe_psql('postgres', "SELECT string_agg(status, ',') FROM ripple_backup.backups"),
@@ -146,22 +151,11 @@ my $s3 = RippleTest::S3Server->new(bucket => 'backups');
 my $s3node = RippleTest::Cluster->new_node('rolled_back_s3', s3 => $s3, prefix => 'rb');
 RippleTest::Cluster::create_app_db($s3node, 'app', 1000);
 $offset = -s $s3node->logfile;
-($ret, $out, $err) = $s3node->psql('postgres', qq{
-	BEGIN;
-	SELECT ripple_backup_wait(ripple_backup_now('app'), '2 minutes');
-	ROLLBACK;
-});
+($ret, $out, $err) = wait_in_transaction('ROLLBACK', $s3node);
 is($ret, 0, 's3: BEGIN; wait; ROLLBACK runs') or diag $err;
 like($out, qr/^succeeded$/m, 's3: the wait inside the transaction saw the backup succeed');
-my $deleted = 0;
-for (1 .. 300) {
-	if (slurp_file($s3node->logfile, $offset) =~ /is not recorded: the transaction that queued it rolled back; its stored object and metadata were deleted/) {
-		$deleted = 1;
-		last;
-	}
-	select(undef, undef, undef, 0.1);
-}
-ok($deleted, 's3: the log says the stored object and metadata were deleted');
+ok(log_has($offset, qr/is not recorded: the transaction that queued it rolled back; its stored object and metadata were deleted/, $s3node),
+	's3: the log says the stored object and metadata were deleted');
 is_deeply([ $s3->list_keys('rb/') ], [], 's3: nothing is left in the bucket');
 is($s3node->safe_psql('postgres', 'SELECT count(*) FROM ripple_backup.backups'), '0',
 	's3: nothing in the catalog');
