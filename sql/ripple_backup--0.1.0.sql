@@ -261,7 +261,8 @@ CREATE FUNCTION ripple_backup.wake_launcher_at_commit() RETURNS void
 	LANGUAGE C VOLATILE;
 
 -- Checks a job's settings (22023 for a bad schedule or zone, 3D000 for an unknown
--- database) and returns its next fire time after now.
+-- database, 42501 for a database the calling role may not connect to) and returns
+-- its next fire time after now.
 CREATE FUNCTION ripple_backup.job_next_run(schedule text, timezone text, dbname name)
 	RETURNS timestamptz
 	LANGUAGE plpgsql STABLE
@@ -277,6 +278,7 @@ BEGIN
 			USING ERRCODE = 'invalid_catalog_name',
 				  HINT = 'A job backs up an existing database of this server.';
 	END IF;
+	PERFORM ripple_backup.require_caller_may_connect(dbname);
 	RETURN @extschema@.ripple_backup_next_run(schedule, pg_catalog.now(), timezone);
 END
 $$;
@@ -291,6 +293,7 @@ AS $$
 DECLARE
 	next timestamptz;
 	id bigint;
+	old_db name;
 BEGIN
 	IF job_name IS NULL THEN
 		RAISE EXCEPTION 'job name must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -302,6 +305,12 @@ BEGIN
 			DETAIL = format('A job name has at most 63 bytes; this one has %s.', octet_length(job_name));
 	END IF;
 	next := ripple_backup.job_next_run(schedule, timezone, dbname);
+	-- replacing a job is acting on the database it backed up, too
+	SELECT x.dbname INTO old_db FROM ripple_backup.jobs x
+	 WHERE x.job_name = ripple_backup_schedule.job_name;
+	IF FOUND THEN
+		PERFORM ripple_backup.require_caller_may_connect(old_db);
+	END IF;
 	INSERT INTO ripple_backup.jobs AS j (job_name, schedule, timezone, dbname, next_run)
 		VALUES (job_name, schedule, timezone, dbname, next)
 		ON CONFLICT ON CONSTRAINT jobs_job_name_key DO UPDATE
@@ -321,11 +330,15 @@ CREATE FUNCTION @extschema@.ripple_backup_unschedule(job_name text)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	db name;
 BEGIN
-	DELETE FROM ripple_backup.jobs j WHERE j.job_name = ripple_backup_unschedule.job_name;
+	DELETE FROM ripple_backup.jobs j WHERE j.job_name = ripple_backup_unschedule.job_name
+		RETURNING j.dbname INTO db;
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
+	PERFORM ripple_backup.require_caller_may_connect(db);	-- an error undoes the delete
 	PERFORM ripple_backup.wake_launcher_at_commit();
 	RETURN true;
 END
@@ -349,6 +362,7 @@ BEGIN
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'The jobs are listed in ripple_backup.jobs.';
 	END IF;
+	PERFORM ripple_backup.require_caller_may_connect(j.dbname);
 	j.schedule := coalesce(ripple_backup_alter_job.schedule, j.schedule);
 	j.timezone := coalesce(ripple_backup_alter_job.timezone, j.timezone);
 	j.dbname := coalesce(ripple_backup_alter_job.dbname, j.dbname);

@@ -3,6 +3,7 @@
 #   - ripple_backup_now(dbname) and ripple_backup_stats(id) act only on databases the
 #     calling role may CONNECT to (or owns): ERROR 42501 otherwise, nothing queued;
 #   - ripple_backup_stats() without an id shows the latest backup the role may see;
+#   - the job functions create, change and drop only jobs of such databases;
 #   - the progress view needs EXECUTE on ripple_backup_progress() (the README grants it);
 #   - an S3 credentials file readable by group or others is refused: the backup fails
 #     with a clear error and nothing is stored; at mode 0600 the same file works.
@@ -96,6 +97,34 @@ $node->safe_psql('postgres', q{
 ($ret, $out, $err) = as_role('nobody_special', 'SELECT count(*) FROM ripple_backup.progress');
 isnt($ret, 0, 'without EXECUTE on ripple_backup_progress() the progress view is refused');
 like($err, qr/permission denied for function ripple_backup_progress/, '... permission denied');
+
+# --- jobs of a database the role may not connect to --------------------------------------
+$node->safe_psql('postgres', q{
+	GRANT EXECUTE ON FUNCTION ripple_backup_schedule(text, text, name, text),
+	                          ripple_backup_alter_job(text, text, text, boolean, name),
+	                          ripple_backup_unschedule(text) TO backup_operator;
+	SELECT ripple_backup_schedule('secret-nightly', '0 3 * * *', 'secret');
+});
+my @job_attempts = (
+	[ "SELECT ripple_backup_schedule('op-secret', '0 3 * * *', 'secret')", 'create a job of "secret"' ],
+	[ "SELECT ripple_backup_alter_job('secret-nightly', active => false)", 'change the job of "secret"' ],
+	[ "SELECT ripple_backup_schedule('secret-nightly', '0 3 * * *', 'app')", 'replace the job of "secret" by one of "app"' ],
+	[ "SELECT ripple_backup_alter_job('secret-nightly', dbname => 'app')", 'move the job of "secret" to "app"' ],
+	[ "SELECT ripple_backup_unschedule('secret-nightly')", 'drop the job of "secret"' ],
+);
+for my $a (@job_attempts) {
+	($ret, $out, $err) = as_role('backup_operator', $a->[0]);
+	isnt($ret, 0, "backup_operator cannot $a->[1]");
+	like($err, qr/ERROR:\s+42501: permission denied for database "secret"/, '... ERROR 42501');
+}
+is($node->safe_psql('postgres',
+	"SELECT dbname || ' ' || active FROM ripple_backup.jobs WHERE job_name = 'secret-nightly'"),
+	'secret true', 'the job of "secret" is unchanged');
+is($node->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.jobs WHERE job_name = 'op-secret'"),
+	'0', 'no job of "secret" was created');
+($ret, $out, $err) = as_role('backup_operator',
+	"SELECT ripple_backup_schedule('op-app', '0 3 * * *', 'app') > 0; SELECT ripple_backup_unschedule('op-app')");
+is($ret, 0, 'backup_operator creates and drops a job of "app"') or diag $err;
 
 # --- a credentials file readable by others is refused ------------------------------------
 my $cred = $node->basedir . '/aws_credentials';
