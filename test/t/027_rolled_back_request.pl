@@ -107,15 +107,24 @@ sleep 2;    # a runner started by mistake would have finished a 1000-row dump by
 nothing_left('a request rolled back before it started');
 
 # --- 2. the runner is running when the transaction rolls back: it is stopped -----------
+# The request is handed over by a wait that times out inside a savepoint, so the
+# transaction stays open while its runner waits on the lock; then it rolls back.
 my $bg = $node->background_psql('app', on_error_stop => 1);
 $bg->query_safe('BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;');
 $offset = -s $node->logfile;
-$id = next_id();
-($ret, $out, $err) = $node->psql('postgres',
-	"SELECT ripple_backup_wait(ripple_backup_now('app'), '3 s')");
-isnt($ret, 0, 'a wait that times out while pg_dump waits on a lock errors');
-like($err, qr/timed out waiting for backup $id/, '... with the timeout message');
-ok(log_has($offset, qr/backup $id of database "app" started/), 'its runner had started');
+my $req = $node->background_psql('postgres', on_error_stop => 0);
+$req->query_safe('BEGIN');
+$id = $req->query_safe("SELECT ripple_backup_now('app')");
+$req->query_safe('SAVEPOINT before_wait');
+$req->query("SELECT ripple_backup_wait($id, '0 s')");
+like($req->{stderr}, qr/timed out waiting for backup $id/, 'a wait inside the transaction times out');
+$req->{stderr} = '';
+$req->query_safe('ROLLBACK TO SAVEPOINT before_wait');
+is(RippleTest::Cluster::poll_value($node, 'app',
+	"SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = 'app' AND wait_event_type = 'Lock' AND application_name = 'ripple_backup $id'",
+	't', 60), 't', "the runner of backup $id started, its pg_dump waits on the lock");
+$req->query_safe('ROLLBACK');
+$req->quit;
 ok(log_has($offset, qr/stopping the runner of backup $id: the transaction that queued it rolled back/),
 	'the log says the runner is stopped because the request rolled back');
 ok(log_has($offset, qr/backup $id is not recorded: the transaction that queued it rolled back/),
