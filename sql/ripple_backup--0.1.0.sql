@@ -78,7 +78,8 @@ COMMENT ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) IS 'wait fo
 
 -- Whether the calling role (SET ROLE included, not the owner a SECURITY DEFINER
 -- function runs as) may connect to a database or owns it; the second raises 42501
--- when not.  ripple_backup_now() makes the same check in C.
+-- when not (for ripple_backup_stats and the job functions; ripple_backup_now()
+-- makes the same check in C).
 CREATE FUNCTION ripple_backup.caller_may_connect(dbname name) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'ripple_backup_caller_may_connect'
 	LANGUAGE C STABLE STRICT;

@@ -2,8 +2,9 @@
  * sql_functions.c — the SQL interface that acts: ripple_backup_now() queues a
  * backup (and wakes the launcher when the transaction commits),
  * ripple_backup_wait() waits for one, the check the install script runs, and
- * the database-access check that ripple_backup_now() and ripple_backup_stats()
- * share: a role acts on a database only when it may connect to it or owns it.
+ * the database-access check that ripple_backup_now(), ripple_backup_stats() and
+ * the job functions share: a role acts on a database only when it may connect
+ * to it or owns it.
  * The progress view is in progress.c; ripple_backup_stats() is SQL.
  */
 #include "postgres.h"
@@ -219,7 +220,7 @@ ripple_backup_caller_may_connect(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(caller_may_connect(NameStr(*PG_GETARG_NAME(0))));
 }
 
-/* ripple_backup.require_caller_may_connect(dbname): for ripple_backup_stats(). */
+/* ripple_backup.require_caller_may_connect(dbname): for _stats() and the job functions. */
 Datum
 ripple_backup_require_caller_may_connect(PG_FUNCTION_ARGS)
 {
