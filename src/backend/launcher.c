@@ -375,9 +375,9 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 	return nfree;
 }
 
-/* Whether slot i is in state; if so, its requester's xid and its backup id. */
+/* Whether slot i is in state; if so, its requester's xid, backup id and runner pid. */
 static bool
-slot_in_state(int i, RbSlotState state, TransactionId *xid, int64 *id)
+slot_in_state(int i, RbSlotState state, TransactionId *xid, int64 *id, pid_t *pid)
 {
 	bool		match;
 
@@ -385,6 +385,7 @@ slot_in_state(int i, RbSlotState state, TransactionId *xid, int64 *id)
 	match = rb_shared->slots[i].state == state;
 	*xid = rb_shared->slots[i].requester_xid;
 	*id = rb_shared->slots[i].backup_id;
+	*pid = rb_shared->slots[i].pid;
 	LWLockRelease(rb_shared->lock);
 	return match;
 }
@@ -397,8 +398,9 @@ start_requested(bool *pending)
 	{
 		TransactionId xid;
 		int64		id;
+		pid_t		pid;
 
-		if (!slot_in_state(i, RB_SLOT_REQUESTED, &xid, &id))
+		if (!slot_in_state(i, RB_SLOT_REQUESTED, &xid, &id, &pid))
 			continue;
 		if (requester_rolled_back(xid))
 		{
@@ -432,18 +434,29 @@ stop_abandoned_runners(bool *pending)
 	{
 		TransactionId xid;
 		int64		id;
+		pid_t		pid;
 
-		if (!slot_in_state(i, RB_SLOT_ASSIGNED, &xid, &id) ||
-			!TransactionIdIsValid(xid) || handles[i] == NULL || stop_sent[i])
+		if (!slot_in_state(i, RB_SLOT_ASSIGNED, &xid, &id, &pid) ||
+			!TransactionIdIsValid(xid) || stop_sent[i])
 			continue;
 		if (TransactionIdIsInProgress(xid))
 			*pending = true;
-		else if (!TransactionIdDidCommit(xid))
+		else if (!TransactionIdDidCommit(xid) && (handles[i] != NULL || pid != 0))
 		{
 			ereport(LOG,
 					(errmsg("ripple_backup: stopping the runner of backup %lld: the transaction that queued it rolled back",
 							(long long) id)));
-			TerminateBackgroundWorker(handles[i]);
+			if (handles[i] != NULL)
+				TerminateBackgroundWorker(handles[i]);
+			else
+			{
+				/*
+				 * Started by a launcher that exited since (handles do not outlive
+				 * it).  While the slot is assigned its pid is a live runner's: a
+				 * runner marks its slot finished before it exits.
+				 */
+				(void) kill(pid, SIGTERM);
+			}
 			stop_sent[i] = true;
 		}
 	}

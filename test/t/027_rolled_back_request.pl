@@ -3,7 +3,7 @@
 # request to the launcher through shared memory so that one statement can wait.
 # When that transaction rolls back (a wait that timed out, an explicit ROLLBACK):
 #   - a request the launcher has not started yet is never started;
-#   - a runner already running is stopped;
+#   - a runner already running is stopped (also by a launcher that restarted since);
 #   - a result already stored (object and metadata) is deleted again;
 # and in every case nothing is left in the destination, nothing in the catalog,
 # `ripple-backup list` shows nothing, and the server log says why.  The last case
@@ -109,30 +109,49 @@ nothing_left('a request rolled back before it started');
 # --- 2. the runner is running when the transaction rolls back: it is stopped -----------
 # The request is handed over by a wait that times out inside a savepoint, so the
 # transaction stays open while its runner waits on the lock; then it rolls back.
-my $bg = $node->background_psql('app', on_error_stop => 1);
-$bg->query_safe('BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;');
-$offset = -s $node->logfile;
-my $req = $node->background_psql('postgres', on_error_stop => 0);
-$req->query_safe('BEGIN');
-$id = $req->query_safe("SELECT ripple_backup_now('app')");
-$req->query_safe('SAVEPOINT before_wait');
-$req->query("SELECT ripple_backup_wait($id, '0 s')");
-like($req->{stderr}, qr/timed out waiting for backup $id/, 'a wait inside the transaction times out');
-$req->{stderr} = '';
-$req->query_safe('ROLLBACK TO SAVEPOINT before_wait');
-is(RippleTest::Cluster::poll_value($node, 'app',
-	"SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = 'app' AND wait_event_type = 'Lock' AND application_name = 'ripple_backup $id'",
-	't', 60), 't', "the runner of backup $id started, its pg_dump waits on the lock");
-$req->query_safe('ROLLBACK');
-$req->quit;
-ok(log_has($offset, qr/stopping the runner of backup $id: the transaction that queued it rolled back/),
-	'the log says the runner is stopped because the request rolled back');
-ok(log_has($offset, qr/backup $id is not recorded: the transaction that queued it rolled back/),
-	'the log says the result is not recorded');
-$bg->query_safe('ROLLBACK');
-$bg->quit;
-sleep 2;    # a runner left running would store the object now that the lock is gone
-nothing_left('a request rolled back while its runner ran');
+# With $restart_launcher, the launcher that started the runner is terminated first
+# (its successor has no handle on the runner and stops it by its pid).
+sub runner_stopped_on_rollback {
+	my ($what, $restart_launcher) = @_;
+	my $bg = $node->background_psql('app', on_error_stop => 1);
+	$bg->query_safe('BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;');
+	my $offset = -s $node->logfile;
+	my $req = $node->background_psql('postgres', on_error_stop => 0);
+	$req->query_safe('BEGIN');
+	my $id = $req->query_safe("SELECT ripple_backup_now('app')");
+	$req->query_safe('SAVEPOINT before_wait');
+	$req->query("SELECT ripple_backup_wait($id, '0 s')");
+	like($req->{stderr}, qr/timed out waiting for backup $id/, "$what: a wait inside the transaction times out");
+	$req->{stderr} = '';
+	$req->query_safe('ROLLBACK TO SAVEPOINT before_wait');
+	is(RippleTest::Cluster::poll_value($node, 'app',
+		"SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = 'app' AND wait_event_type = 'Lock' AND application_name = 'ripple_backup $id'",
+		't', 60), 't', "$what: the runner of backup $id started, its pg_dump waits on the lock");
+	if ($restart_launcher) {
+		my $sql = "SELECT pid FROM pg_stat_activity WHERE backend_type = 'ripple_backup launcher'";
+		my $old = $node->safe_psql('postgres', $sql);
+		$node->safe_psql('postgres', "SELECT pg_terminate_backend($old)");
+		my $new = '';
+		for (1 .. 600) {
+			$new = $node->safe_psql('postgres', $sql);
+			last if $new ne '' && $new ne $old;
+			select(undef, undef, undef, 0.1);
+		}
+		isnt($new, $old, "$what: a new launcher runs (pid $new, was $old)");
+	}
+	$req->query_safe('ROLLBACK');
+	$req->quit;
+	ok(log_has($offset, qr/stopping the runner of backup $id: the transaction that queued it rolled back/),
+		"$what: the log says the runner is stopped because the request rolled back");
+	ok(log_has($offset, qr/backup $id is not recorded: the transaction that queued it rolled back/),
+		"$what: the log says the result is not recorded");
+	$bg->query_safe('ROLLBACK');
+	$bg->quit;
+	sleep 2;    # a runner left running would store the object now that the lock is gone
+	nothing_left($what);
+}
+runner_stopped_on_rollback('a request rolled back while its runner ran', 0);
+runner_stopped_on_rollback('the same after a launcher restart', 1);
 
 # --- 3. the result is stored, then the transaction rolls back: it is deleted -----------
 $offset = -s $node->logfile;
