@@ -410,15 +410,22 @@ start_requested(bool *pending)
 			slot_release(i);
 			continue;
 		}
-		if (start_runner(i))
+		/*
+		 * Assigned before the runner is registered: a runner that starts at once
+		 * and finds its slot not yet assigned exits without a result, and the
+		 * backup would fail as "exited without recording a result".
+		 */
+		LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+		rb_shared->slots[i].state = RB_SLOT_ASSIGNED;
+		rb_shared->slots[i].started_at = GetCurrentTimestamp();
+		LWLockRelease(rb_shared->lock);
+		if (!start_runner(i))
 		{
 			LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
-			rb_shared->slots[i].state = RB_SLOT_ASSIGNED;
-			rb_shared->slots[i].started_at = GetCurrentTimestamp();
+			rb_shared->slots[i].state = RB_SLOT_REQUESTED;
 			LWLockRelease(rb_shared->lock);
-		}
-		else
 			*pending = true;
+		}
 	}
 }
 
