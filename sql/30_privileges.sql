@@ -1,4 +1,5 @@
--- 30_privileges: a role without grants cannot act; the README's grants suffice.
+-- 30_privileges: a role without grants cannot act; the README's grants suffice;
+-- PUBLIC may execute only the functions listed below as harmless.
 CREATE ROLE regress_ripple_nobody;
 CREATE ROLE regress_ripple_operator;
 
@@ -6,6 +7,7 @@ SET ROLE regress_ripple_nobody;
 SELECT ripple_backup_now();
 SELECT ripple_backup_wait(1);
 SELECT * FROM ripple_backup_stats();
+SELECT count(*) FROM ripple_backup_progress();
 SELECT count(*) FROM ripple_backup.backups;
 RESET ROLE;
 
@@ -13,7 +15,8 @@ GRANT USAGE ON SCHEMA ripple_backup TO regress_ripple_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA ripple_backup TO regress_ripple_operator;
 GRANT EXECUTE ON FUNCTION ripple_backup_now(name, text),
                           ripple_backup_wait(bigint, interval),
-                          ripple_backup_stats(bigint) TO regress_ripple_operator;
+                          ripple_backup_stats(bigint),
+                          ripple_backup_progress() TO regress_ripple_operator;
 
 SET ROLE regress_ripple_operator;
 SELECT ripple_backup_now(label => 'by the operator') AS id \gset
@@ -28,6 +31,21 @@ RESET ROLE;
 REVOKE ALL ON ALL TABLES IN SCHEMA ripple_backup FROM regress_ripple_operator;
 REVOKE ALL ON SCHEMA ripple_backup FROM regress_ripple_operator;
 REVOKE ALL ON FUNCTION ripple_backup_now(name, text), ripple_backup_wait(bigint, interval),
-                       ripple_backup_stats(bigint) FROM regress_ripple_operator;
+                       ripple_backup_stats(bigint), ripple_backup_progress()
+                  FROM regress_ripple_operator;
 DROP ROLE regress_ripple_nobody;
 DROP ROLE regress_ripple_operator;
+
+-- Every function of the extension and whether PUBLIC may execute it.  A function
+-- that acts, or shows what runs, is revoked; only pure computations stay public:
+-- ripple_backup_next_run() (a cron schedule's next fire time).  A new function
+-- appears here and must be decided on.
+SELECT p.oid::regprocedure::text AS function,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_execute
+  FROM pg_catalog.pg_depend d
+  JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+ WHERE d.classid = 'pg_catalog.pg_proc'::regclass
+   AND d.refclassid = 'pg_catalog.pg_extension'::regclass
+   AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'ripple_backup')
+   AND d.deptype = 'e'
+ ORDER BY p.oid::regprocedure::text COLLATE "C";

@@ -76,7 +76,19 @@ CREATE FUNCTION @extschema@.ripple_backup_wait(backup_id bigint,
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) IS 'wait for a backup to finish; returns succeeded or failed';
 
--- Per-table row counts of one backup (of the latest succeeded one when NULL).
+-- Whether the calling role (SET ROLE included, not the owner a SECURITY DEFINER
+-- function runs as) may connect to a database or owns it; the second raises 42501
+-- when not (for ripple_backup_stats and the job functions; ripple_backup_now()
+-- makes the same check in C).
+CREATE FUNCTION ripple_backup.caller_may_connect(dbname name) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ripple_backup_caller_may_connect'
+	LANGUAGE C STABLE STRICT;
+CREATE FUNCTION ripple_backup.require_caller_may_connect(dbname name) RETURNS void
+	AS 'MODULE_PATHNAME', 'ripple_backup_require_caller_may_connect'
+	LANGUAGE C STABLE STRICT;
+
+-- Per-table row counts of one backup (of the latest succeeded one the calling role
+-- may see when NULL): only of databases the calling role may connect to or owns.
 CREATE FUNCTION @extschema@.ripple_backup_stats(backup_id bigint DEFAULT NULL)
 	RETURNS TABLE (schema_name name, table_name name, row_count bigint)
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -85,21 +97,26 @@ AS $$
 DECLARE
 	wanted bigint := backup_id;
 	st text;
+	db name;
 BEGIN
 	IF wanted IS NULL THEN
 		SELECT b.id INTO wanted FROM ripple_backup.backups b
-		 WHERE b.status = 'succeeded' ORDER BY b.finished_at DESC, b.id DESC LIMIT 1;
+		 WHERE b.status = 'succeeded' AND ripple_backup.caller_may_connect(b.dbname)
+		 ORDER BY b.finished_at DESC, b.id DESC LIMIT 1;
 		IF wanted IS NULL THEN
 			RAISE EXCEPTION 'no backup has succeeded yet'
 				USING ERRCODE = 'no_data_found',
+					  DETAIL = 'Only backups of databases the calling role may connect to are considered.',
 					  HINT = 'Take one with SELECT ripple_backup_now().';
 		END IF;
 	ELSE
-		SELECT b.status INTO st FROM ripple_backup.backups b WHERE b.id = wanted;
+		SELECT b.status, b.dbname INTO st, db FROM ripple_backup.backups b WHERE b.id = wanted;
 		IF st IS NULL THEN
 			RAISE EXCEPTION 'backup % does not exist', wanted
 				USING ERRCODE = 'undefined_object';
-		ELSIF st <> 'succeeded' THEN
+		END IF;
+		PERFORM ripple_backup.require_caller_may_connect(db);
+		IF st <> 'succeeded' THEN
 			RAISE EXCEPTION 'backup % has no row counts', wanted
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  DETAIL = format('Its status is %s; row counts are recorded when a backup succeeds.', st);
@@ -130,6 +147,10 @@ COMMENT ON VIEW ripple_backup.progress IS 'running backups: bytes read from pg_d
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_now(name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_stats(bigint) FROM PUBLIC;
+-- the running backups' databases and pids: granted like the catalog (README)
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_progress() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.caller_may_connect(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.require_caller_may_connect(name) FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA ripple_backup FROM PUBLIC;
 
 -- ==== cron schedules (helper E: src/backend/schedule_sql.c) ==========================
@@ -181,7 +202,8 @@ REVOKE ALL ON FUNCTION @extschema@.ripple_backup_verify(bigint, text, interval, 
 -- until the earliest next_run; the functions below wake it when the jobs change.
 CREATE TABLE ripple_backup.jobs (
 	jobid			bigserial PRIMARY KEY,
-	job_name		text NOT NULL UNIQUE,
+	job_name		text NOT NULL UNIQUE
+					CONSTRAINT jobs_job_name_length CHECK (octet_length(job_name) BETWEEN 1 AND 63),
 	schedule		text NOT NULL,
 	timezone		text NOT NULL DEFAULT 'UTC',
 	dbname			name NOT NULL,
@@ -242,7 +264,8 @@ CREATE FUNCTION ripple_backup.wake_launcher_at_commit() RETURNS void
 	LANGUAGE C VOLATILE;
 
 -- Checks a job's settings (22023 for a bad schedule or zone, 3D000 for an unknown
--- database) and returns its next fire time after now.
+-- database, 42501 for a database the calling role may not connect to) and returns
+-- its next fire time after now.
 CREATE FUNCTION ripple_backup.job_next_run(schedule text, timezone text, dbname name)
 	RETURNS timestamptz
 	LANGUAGE plpgsql STABLE
@@ -258,6 +281,7 @@ BEGIN
 			USING ERRCODE = 'invalid_catalog_name',
 				  HINT = 'A job backs up an existing database of this server.';
 	END IF;
+	PERFORM ripple_backup.require_caller_may_connect(dbname);
 	RETURN @extschema@.ripple_backup_next_run(schedule, pg_catalog.now(), timezone);
 END
 $$;
@@ -272,11 +296,24 @@ AS $$
 DECLARE
 	next timestamptz;
 	id bigint;
+	old_db name;
 BEGIN
 	IF job_name IS NULL THEN
 		RAISE EXCEPTION 'job name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	ELSIF job_name = '' THEN
+		RAISE EXCEPTION 'job name must not be empty' USING ERRCODE = 'invalid_parameter_value';
+	ELSIF octet_length(job_name) > 63 THEN
+		-- like an identifier; the name is also the label of the job's backups
+		RAISE EXCEPTION 'job name is too long' USING ERRCODE = 'invalid_parameter_value',
+			DETAIL = format('A job name has at most 63 bytes; this one has %s.', octet_length(job_name));
 	END IF;
 	next := ripple_backup.job_next_run(schedule, timezone, dbname);
+	-- replacing a job is acting on the database it backed up, too
+	SELECT x.dbname INTO old_db FROM ripple_backup.jobs x
+	 WHERE x.job_name = ripple_backup_schedule.job_name;
+	IF FOUND THEN
+		PERFORM ripple_backup.require_caller_may_connect(old_db);
+	END IF;
 	INSERT INTO ripple_backup.jobs AS j (job_name, schedule, timezone, dbname, next_run)
 		VALUES (job_name, schedule, timezone, dbname, next)
 		ON CONFLICT ON CONSTRAINT jobs_job_name_key DO UPDATE
@@ -296,11 +333,15 @@ CREATE FUNCTION @extschema@.ripple_backup_unschedule(job_name text)
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	db name;
 BEGIN
-	DELETE FROM ripple_backup.jobs j WHERE j.job_name = ripple_backup_unschedule.job_name;
+	DELETE FROM ripple_backup.jobs j WHERE j.job_name = ripple_backup_unschedule.job_name
+		RETURNING j.dbname INTO db;
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
+	PERFORM ripple_backup.require_caller_may_connect(db);	-- an error undoes the delete
 	PERFORM ripple_backup.wake_launcher_at_commit();
 	RETURN true;
 END
@@ -324,6 +365,7 @@ BEGIN
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'The jobs are listed in ripple_backup.jobs.';
 	END IF;
+	PERFORM ripple_backup.require_caller_may_connect(j.dbname);
 	j.schedule := coalesce(ripple_backup_alter_job.schedule, j.schedule);
 	j.timezone := coalesce(ripple_backup_alter_job.timezone, j.timezone);
 	j.dbname := coalesce(ripple_backup_alter_job.dbname, j.dbname);

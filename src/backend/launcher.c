@@ -10,7 +10,10 @@
  *      become 'failed' with "interrupted by server restart";
  *   3. finished runners: persist their result (status, size, checksum,
  *      location, per-table row counts from their DSM segment);
- *   4. start runners asked for through shared memory by ripple_backup_wait();
+ *   4. start runners asked for through shared memory by ripple_backup_wait(),
+ *      unless the transaction that asked has rolled back meanwhile, and stop a
+ *      running one whose requester rolled back (its result is discarded and
+ *      whatever it stored deleted, so a rolled-back call leaves nothing behind);
  *   5. claim the oldest queued rows, up to max_workers runners at once.
  * SIGTERM ends it at the next check (die); runners are separate workers and
  * record their own cancellation.
@@ -20,6 +23,7 @@
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -37,6 +41,7 @@
 #include "utils/wait_event.h"
 
 #include "catalog.h"
+#include "discard.h"
 #include "drill.h"			/* restore drills (helper I) */
 #include "guc.h"
 #include "incarnation.h"
@@ -50,6 +55,7 @@
 #define RB_LAUNCHER_BUSY_NAPTIME_MS 250 /* while something waits on another transaction */
 
 static BackgroundWorkerHandle *handles[RB_MAX_RUNNERS];
+static bool stop_sent[RB_MAX_RUNNERS];	/* terminated: its requester rolled back */
 
 void
 rb_launcher_register(void)
@@ -88,7 +94,16 @@ slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, Transac
 	strlcpy(slot->dbname, row->dbname, sizeof(slot->dbname));
 	strlcpy(slot->backup_type, row->backup_type, sizeof(slot->backup_type));
 	slot->has_label = row->label != NULL;
-	strlcpy(slot->label, row->label ? row->label : "", sizeof(slot->label));
+	if (row->label != NULL)
+	{
+		/* cut on a character boundary: the label goes into the metadata as is */
+		int			len = pg_mbcliplen(row->label, strlen(row->label), sizeof(slot->label) - 1);
+
+		memcpy(slot->label, row->label, len);
+		slot->label[len] = '\0';
+	}
+	else
+		slot->label[0] = '\0';
 	slot->queued_at = row->queued_at;
 	slot->started_at = GetCurrentTimestamp();
 	slot->requester_xid = xid;
@@ -115,11 +130,24 @@ slot_release(int i)
 	rb_shared->slots[i].backup_id = 0;
 	rb_shared->slots[i].pid = 0;
 	LWLockRelease(rb_shared->lock);
+	stop_sent[i] = false;
 	if (handles[i])
 	{
 		pfree(handles[i]);
 		handles[i] = NULL;
 	}
+}
+
+/*
+ * True when the transaction that handed a request over through shared memory
+ * (or one of its subtransactions, the row's xmin) has ended without committing:
+ * its catalog row is gone, so nothing may be started or stored for it.
+ */
+static bool
+requester_rolled_back(TransactionId xid)
+{
+	return TransactionIdIsValid(xid) &&
+		!TransactionIdIsInProgress(xid) && !TransactionIdDidCommit(xid);
 }
 
 /* Ids of every slot in use (palloc'd); returns the count. */
@@ -266,6 +294,33 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 }
 
 /*
+ * A result whose requester rolled back: no row will ever describe it, so
+ * whatever the run stored (object, metadata) is deleted, and the log says so.
+ */
+static void
+discard_result(const RbRunnerSlot *copy)
+{
+	char		err[RB_TEXT_LEN];
+
+	if (!rb_discard_stored_backup(copy->backup_id, copy->location, copy->object_key,
+								  err, sizeof(err)))
+		ereport(WARNING,
+				(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back; its stored object could not be deleted",
+						(long long) copy->backup_id),
+				 errdetail("%s", err),
+				 errhint("Delete \"%s\" and its \".metadata.json\" by hand; no catalog row refers to them.",
+						 copy->location)));
+	else if (copy->succeeded)
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back; its stored object and metadata were deleted",
+						(long long) copy->backup_id)));
+	else
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back; nothing is left in the destination",
+						(long long) copy->backup_id)));
+}
+
+/*
  * Persists finished runners' results.  Slots to free (and DSM segments to unpin)
  * are returned so the caller frees them only after the transaction commits.
  * Sets *pending when a result waits for its requester's transaction.
@@ -299,9 +354,7 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 			}
 			if (!TransactionIdDidCommit(copy->requester_xid))
 			{
-				ereport(LOG,
-						(errmsg("ripple_backup: backup %lld is not recorded: the transaction that queued it rolled back",
-								(long long) copy->backup_id)));
+				discard_result(copy);
 				if (copy->counts_handle)
 					to_unpin[(*nunpin)++] = copy->counts_handle;
 				to_free[nfree++] = i;
@@ -325,28 +378,97 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 	return nfree;
 }
 
+/* Whether slot i is in state; if so, its requester's xid, backup id and runner pid. */
+static bool
+slot_in_state(int i, RbSlotState state, TransactionId *xid, int64 *id, pid_t *pid)
+{
+	bool		match;
+
+	LWLockAcquire(rb_shared->lock, LW_SHARED);
+	match = rb_shared->slots[i].state == state;
+	*xid = rb_shared->slots[i].requester_xid;
+	*id = rb_shared->slots[i].backup_id;
+	*pid = rb_shared->slots[i].pid;
+	LWLockRelease(rb_shared->lock);
+	return match;
+}
+
 /* Starts runners that waiting backends asked for. */
 static void
 start_requested(bool *pending)
 {
 	for (int i = 0; i < RB_MAX_RUNNERS; i++)
 	{
-		bool		requested;
+		TransactionId xid;
+		int64		id;
+		pid_t		pid;
 
-		LWLockAcquire(rb_shared->lock, LW_SHARED);
-		requested = rb_shared->slots[i].state == RB_SLOT_REQUESTED;
-		LWLockRelease(rb_shared->lock);
-		if (!requested)
+		if (!slot_in_state(i, RB_SLOT_REQUESTED, &xid, &id, &pid))
 			continue;
-		if (start_runner(i))
+		if (requester_rolled_back(xid))
+		{
+			ereport(LOG,
+					(errmsg("ripple_backup: backup %lld is not started: the transaction that queued it rolled back",
+							(long long) id)));
+			slot_release(i);
+			continue;
+		}
+		/*
+		 * Assigned before the runner is registered: a runner that starts at once
+		 * and finds its slot not yet assigned exits without a result, and the
+		 * backup would fail as "exited without recording a result".
+		 */
+		LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+		rb_shared->slots[i].state = RB_SLOT_ASSIGNED;
+		rb_shared->slots[i].started_at = GetCurrentTimestamp();
+		LWLockRelease(rb_shared->lock);
+		if (!start_runner(i))
 		{
 			LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
-			rb_shared->slots[i].state = RB_SLOT_ASSIGNED;
-			rb_shared->slots[i].started_at = GetCurrentTimestamp();
+			rb_shared->slots[i].state = RB_SLOT_REQUESTED;
 			LWLockRelease(rb_shared->lock);
-		}
-		else
 			*pending = true;
+		}
+	}
+}
+
+/*
+ * Stops runners whose requester rolled back (their result would be discarded
+ * anyway; stopping them early saves the dump and the upload).  Sets *pending
+ * while a requester is still in progress, so its end is noticed soon.
+ */
+static void
+stop_abandoned_runners(bool *pending)
+{
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+	{
+		TransactionId xid;
+		int64		id;
+		pid_t		pid;
+
+		if (!slot_in_state(i, RB_SLOT_ASSIGNED, &xid, &id, &pid) ||
+			!TransactionIdIsValid(xid) || stop_sent[i])
+			continue;
+		if (TransactionIdIsInProgress(xid))
+			*pending = true;
+		else if (!TransactionIdDidCommit(xid) && (handles[i] != NULL || pid != 0))
+		{
+			ereport(LOG,
+					(errmsg("ripple_backup: stopping the runner of backup %lld: the transaction that queued it rolled back",
+							(long long) id)));
+			if (handles[i] != NULL)
+				TerminateBackgroundWorker(handles[i]);
+			else
+			{
+				/*
+				 * Started by a launcher that exited since (handles do not outlive
+				 * it).  While the slot is assigned its pid is a live runner's: a
+				 * runner marks its slot finished before it exits.
+				 */
+				(void) kill(pid, SIGTERM);
+			}
+			stop_sent[i] = true;
+		}
 	}
 }
 
@@ -437,6 +559,7 @@ launcher_iteration(bool *ext_ready)
 	/* the incarnation new backups carry: drawn anew after a promotion */
 	rb_incarnation_refresh();
 
+	stop_abandoned_runners(&pending);
 	detect_dead_runners();
 	nfree = persist_finished(to_free, to_unpin, &nunpin, &pending);
 	start_requested(&pending);

@@ -258,6 +258,11 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	url = rb_destination_url_for(dest, key);
 	strlcpy(out->object_key, key, sizeof(out->object_key));
 	strlcpy(out->location, url, sizeof(out->location));
+	/* published before anything is stored: a discarded run's objects can be found */
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	strlcpy(slot->object_key, key, sizeof(slot->object_key));
+	strlcpy(slot->location, url, sizeof(slot->location));
+	LWLockRelease(rb_shared->lock);
 
 	snprintf(appname, sizeof(appname), "PGAPPNAME=ripple_backup %lld", (long long) slot->backup_id);
 	env[0] = appname;

@@ -80,3 +80,16 @@ rb_wake_launcher(void)
 		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
 	LWLockRelease(rb_shared->lock);
 }
+
+bool
+rb_launcher_running(void)
+{
+	bool		running;
+
+	if (rb_shared == NULL)
+		return false;
+	LWLockAcquire(rb_shared->lock, LW_SHARED);
+	running = rb_shared->launcher_pid != 0;
+	LWLockRelease(rb_shared->lock);
+	return running;
+}

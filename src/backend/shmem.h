@@ -120,4 +120,7 @@ extern void rb_require_preload(void);
 /* Sets the launcher's latch, if a launcher is running. */
 extern void rb_wake_launcher(void);
 
+/* True when a launcher has attached to shared memory and not exited since. */
+extern bool rb_launcher_running(void);
+
 #endif							/* RB_SHMEM_H */

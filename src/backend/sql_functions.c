@@ -1,7 +1,10 @@
 /*
  * sql_functions.c — the SQL interface that acts: ripple_backup_now() queues a
  * backup (and wakes the launcher when the transaction commits),
- * ripple_backup_wait() waits for one, and the check the install script runs.
+ * ripple_backup_wait() waits for one, the check the install script runs, and
+ * the database-access check that ripple_backup_now(), ripple_backup_stats() and
+ * the job functions share: a role acts on a database only when it may connect
+ * to it or owns it.
  * The progress view is in progress.c; ripple_backup_stats() is SQL.
  */
 #include "postgres.h"
@@ -15,6 +18,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/latch.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -29,6 +33,8 @@
 PG_FUNCTION_INFO_V1(ripple_backup_now);
 PG_FUNCTION_INFO_V1(ripple_backup_wait);
 PG_FUNCTION_INFO_V1(ripple_backup_assert_catalog_database);
+PG_FUNCTION_INFO_V1(ripple_backup_caller_may_connect);
+PG_FUNCTION_INFO_V1(ripple_backup_require_caller_may_connect);
 
 /* How often ripple_backup_wait() looks at the catalog. */
 #define RB_WAIT_POLL_MS 100
@@ -169,6 +175,59 @@ check_target_database(const char *dbname)
 				 errdetail("pg_dump cannot connect to it.")));
 }
 
+/*
+ * The calling role: the session's current role (SET ROLE included), not the
+ * owner these SECURITY DEFINER functions run as.  requested_by records the same.
+ */
+static Oid
+calling_role(void)
+{
+	return GetOuterUserId();
+}
+
+/* True when the calling role may connect to dbname or owns it. */
+static bool
+caller_may_connect(const char *dbname)
+{
+	Oid			roleid = calling_role();
+	Oid			dboid = get_database_oid(dbname, true);
+
+	if (!OidIsValid(dboid))
+		return superuser_arg(roleid);	/* a dropped database: superusers only */
+	return pg_database_aclcheck(dboid, roleid, ACL_CONNECT) == ACLCHECK_OK ||
+		pg_database_ownercheck(dboid, roleid);
+}
+
+/* Errors (42501) unless the calling role may connect to dbname or owns it. */
+static void
+require_caller_may_connect(const char *dbname)
+{
+	if (caller_may_connect(dbname))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for database \"%s\"", dbname),
+			 errdetail("Role \"%s\" may not connect to database \"%s\" and does not own it; a role backs up, and reads the backups of, only the databases it may connect to.",
+					   GetUserNameFromId(calling_role(), false), dbname),
+			 errhint("GRANT CONNECT ON DATABASE %s to the role, or act as a role that may connect to it.",
+					 quote_identifier(dbname))));
+}
+
+/* ripple_backup.caller_may_connect(dbname): for ripple_backup_stats(). */
+Datum
+ripple_backup_caller_may_connect(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(caller_may_connect(NameStr(*PG_GETARG_NAME(0))));
+}
+
+/* ripple_backup.require_caller_may_connect(dbname): for _stats() and the job functions. */
+Datum
+ripple_backup_require_caller_may_connect(PG_FUNCTION_ARGS)
+{
+	require_caller_may_connect(NameStr(*PG_GETARG_NAME(0)));
+	PG_RETURN_VOID();
+}
+
 Datum
 ripple_backup_now(PG_FUNCTION_ARGS)
 {
@@ -200,6 +259,7 @@ ripple_backup_now(PG_FUNCTION_ARGS)
 					 errdetail("A label has at most %d bytes.", RB_LABEL_LEN - 1)));
 	}
 	check_target_database(dbname);
+	require_caller_may_connect(dbname);
 	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -207,8 +267,18 @@ ripple_backup_now(PG_FUNCTION_ARGS)
 				 errhint("Set ripple_backup.destination to s3://bucket/prefix or file:///directory in postgresql.conf and reload.")));
 
 	id = rb_catalog_insert_queued(dbname, label,
-								  GetUserNameFromId(GetOuterUserId(), false));
+								  GetUserNameFromId(calling_role(), false));
 	rb_wake_launcher_at_commit();
+
+	/*
+	 * Queued all the same: a launcher that is restarting picks it up.  But one
+	 * that could never be registered (too few max_worker_processes) never will.
+	 */
+	if (!rb_launcher_running())
+		ereport(WARNING,
+				(errmsg("no ripple_backup launcher is running"),
+				 errdetail("Backup %lld is queued; it starts only when a launcher runs.", (long long) id),
+				 errhint("If the server log says \"too many background workers\", raise max_worker_processes and restart the server.")));
 	PG_RETURN_INT64(id);
 }
 

@@ -85,7 +85,7 @@ trim(char *s)
 
 /* Reads the whole file into buf.  -1 with err when it cannot be opened or read. */
 static int
-read_file(const char *path, rb_buf *buf, const rb_hooks *hooks, rb_error *err)
+read_file(const char *path, rb_buf *buf, rb_error *err)
 {
 	FILE	   *f = fopen(path, "r");
 	struct stat st;
@@ -107,10 +107,32 @@ read_file(const char *path, rb_buf *buf, const rb_hooks *hooks, rb_error *err)
 			return rb_error_set(err, RB_ERR_IO,
 								"credentials file \"%s\" is a directory", path);
 		}
-		if ((st.st_mode & (S_IRGRP | S_IROTH)) != 0)
-			rb_log(hooks, RB_LOG_WARNING,
-				   "credentials file \"%s\" is readable by other users (mode %04o); chmod 600 it",
-				   path, (unsigned) (st.st_mode & 07777));
+		/*
+		 * Refused, like libpq's .pgpass but strictly: a secret that another user
+		 * could read, or that another user could replace, is no secret.
+		 */
+		if (st.st_uid != geteuid())
+		{
+			fclose(f);
+			return rb_error_set(err, RB_ERR_AUTH,
+								"credentials file \"%s\" is owned by uid %u, not by the user this runs as (uid %u); chown it",
+								path, (unsigned) st.st_uid, (unsigned) geteuid());
+		}
+		if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		{
+			fclose(f);
+			return rb_error_set(err, RB_ERR_AUTH,
+								"credentials file \"%s\" has group or world access (mode %04o); chmod 600 it",
+								path, (unsigned) (st.st_mode & 07777));
+		}
+	}
+	else
+	{
+		int			e = errno;
+
+		fclose(f);
+		return rb_error_set(err, RB_ERR_IO, "could not stat credentials file \"%s\": %s",
+							path, strerror(e));
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 	{
@@ -224,14 +246,13 @@ parse_copy(const rb_buf *text, const char *want, const char *path,
 }
 
 static int
-load_file(const char *path, const char *profile, rb_aws_credentials *out,
-		  const rb_hooks *hooks, rb_error *err)
+load_file(const char *path, const char *profile, rb_aws_credentials *out, rb_error *err)
 {
 	rb_buf		text = RB_BUF_INIT;
 	char		alt[300];
 	int			found;
 
-	if (read_file(path, &text, hooks, err) != 0)
+	if (read_file(path, &text, err) != 0)
 	{
 		rb_buf_free_secure(&text);
 		return -1;
@@ -276,6 +297,8 @@ rb_aws_credentials_load(const char *credentials_file, const char *profile,
 {
 	bool		profile_given = !is_blank(profile);
 	const char *prof = profile;
+
+	(void) hooks;				/* nothing to log: a doubtful file is refused, not warned about */
 	char		path[4096];
 
 	rb_aws_credentials_clear(out);
@@ -288,7 +311,7 @@ rb_aws_credentials_load(const char *credentials_file, const char *profile,
 
 	/* 1. an explicit file */
 	if (!is_blank(credentials_file))
-		return load_file(credentials_file, prof, out, hooks, err);
+		return load_file(credentials_file, prof, out, err);
 
 	/* 2. the environment, unless a profile was named */
 	if (!profile_given)
@@ -357,6 +380,6 @@ rb_aws_credentials_load(const char *credentials_file, const char *profile,
 								"no AWS credentials found: no credentials file given, AWS_ACCESS_KEY_ID is not set and \"%s\" does not exist",
 								path);
 		}
-		return load_file(path, prof, out, hooks, err);
+		return load_file(path, prof, out, err);
 	}
 }

@@ -35,10 +35,12 @@ typedef struct rb_aws_credentials
 
 /*
  * Finds credentials as described above.  credentials_file: NULL or "" = not given.
- * profile: NULL or "" = $AWS_PROFILE or "default".  hooks (may be NULL) receives a
- * warning when a credentials file is readable by other users.  Returns 0 and fills
- * *out, or -1 with err: RB_ERR_AUTH when no credentials are found or a profile or
- * key is missing, RB_ERR_IO when a file exists but cannot be read, RB_ERR_INVALID
+ * profile: NULL or "" = $AWS_PROFILE or "default".  hooks may be NULL (nothing is
+ * logged today).  A credentials file is refused unless it is owned by the effective
+ * user (the server's user in the server) and gives no access to group or others
+ * (mode 0600 or stricter).  Returns 0 and fills *out, or -1 with err: RB_ERR_AUTH
+ * when no credentials are found, a profile or key is missing, or a file's owner or
+ * mode is refused; RB_ERR_IO when a file exists but cannot be read; RB_ERR_INVALID
  * when a value is too long.
  */
 int			rb_aws_credentials_load(const char *credentials_file, const char *profile,

@@ -3,7 +3,8 @@
  * (src/core/aws_credentials.c): profiles in a credentials file, comments and
  * whitespace, [profile x] sections, the environment fallback, $AWS_PROFILE,
  * $AWS_SHARED_CREDENTIALS_FILE and ~/.aws/credentials, error texts that name the
- * file and profile but never a secret, and the permission warning.
+ * file and profile but never a secret, and the refusal of a credentials file
+ * that another user could read or that another user owns.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -296,27 +297,86 @@ capture_log(void *arg, rb_log_level level, const char *line)
 	snprintf(lc->last, sizeof(lc->last), "%s", line);
 }
 
+/*
+ * A credentials file with any group or world access, or owned by another user,
+ * is refused (the lookup fails with the file and its mode named, never a secret);
+ * the same file at mode 0600 works.  The explicit file and the shared-file
+ * fallback ($AWS_SHARED_CREDENTIALS_FILE) are checked alike.
+ */
 static void
-test_permission_warning(void **state)
+test_permission_refused(void **state)
 {
 	log_capture lc = {0, ""};
 	rb_hooks	hooks = {capture_log, NULL, &lc};
 	rb_aws_credentials c;
 	rb_error	err;
 	char		want[700];
+	static const mode_t refused[] = {0644, 0640, 0604, 0620, 0602, 0610};
 
 	(void) state;
 	clear_env();
 	assert_int_equal(rb_aws_credentials_load(credfile, NULL, &c, &hooks, &err), 0);
 	assert_int_equal(lc.nwarnings, 0);
-	chmod(credfile, 0644);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		chmod(credfile, refused[i]);
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(rb_aws_credentials_load(credfile, NULL, &c, &hooks, &err), -1);
+		assert_int_equal(err.code, RB_ERR_AUTH);
+		snprintf(want, sizeof(want),
+				 "credentials file \"%s\" has group or world access (mode %04o); chmod 600 it",
+				 credfile, (unsigned) refused[i]);
+		assert_string_equal(err.msg, want);
+		assert_no_secret(&err);
+		assert_string_equal(c.secret_access_key, "");
+	}
+	/* the shared-file fallback is the same loader */
+	setenv("AWS_SHARED_CREDENTIALS_FILE", credfile, 1);
+	assert_int_equal(rb_aws_credentials_load(NULL, NULL, &c, &hooks, &err), -1);
+	assert_non_null(strstr(err.msg, "has group or world access"));
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+
+	chmod(credfile, 0600);
 	assert_int_equal(rb_aws_credentials_load(credfile, NULL, &c, &hooks, &err), 0);
-	assert_int_equal(lc.nwarnings, 1);
-	snprintf(want, sizeof(want), "credentials file \"%s\" is readable by other users", credfile);
-	assert_non_null(strstr(lc.last, want));
-	assert_null(strstr(lc.last, SECRET1));
+	assert_string_equal(c.access_key_id, "AKIADEFAULT");
+	chmod(credfile, 0400);
+	assert_int_equal(rb_aws_credentials_load(credfile, NULL, &c, &hooks, &err), 0);
 	chmod(credfile, 0600);
 	rb_aws_credentials_clear(&c);
+}
+
+/*
+ * A credentials file owned by another user is refused, even at mode 0600.  As
+ * root the test makes one (chown to nobody); otherwise a root-owned file that
+ * every user can read (/etc/passwd) stands in, refused for its owner first.
+ */
+static void
+test_owner_refused(void **state)
+{
+	rb_aws_credentials c;
+	rb_error	err;
+	char		path[600];
+	char		want[800];
+	const char *file = path;
+
+	(void) state;
+	clear_env();
+	if (geteuid() == 0)
+	{
+		snprintf(path, sizeof(path), "%s/foreign", tmpdir);
+		write_file(path, cred_text, 0600);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+	}
+	else
+		file = "/etc/passwd";
+	assert_int_equal(rb_aws_credentials_load(file, NULL, &c, NULL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_AUTH);
+	snprintf(want, sizeof(want),
+			 "credentials file \"%s\" is owned by uid %u, not by the user this runs as (uid %u); chown it",
+			 file, geteuid() == 0 ? 65534u : 0u, (unsigned) geteuid());
+	assert_string_equal(err.msg, want);
+	if (geteuid() == 0)
+		unlink(path);
 }
 
 static void
@@ -350,7 +410,8 @@ main(void)
 		cmocka_unit_test(test_too_long_value),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_shared_file_fallback),
-		cmocka_unit_test(test_permission_warning),
+		cmocka_unit_test(test_permission_refused),
+		cmocka_unit_test(test_owner_refused),
 		cmocka_unit_test(test_set),
 	};
 
