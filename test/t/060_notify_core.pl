@@ -132,6 +132,53 @@ like($err, qr/attempt 1 of 2 failed: .*retrying in/, 'the first failure is logge
 like($err, qr/\(attempt 2 of 2\)/, 'the final error counts the attempts');
 $mail->stop;
 
+# --- a server that refuses a recipient: 5xx is final, 4xx is retried ----------------------
+# A minimal SMTP dialogue that answers RCPT TO with the given reply and counts connections.
+sub fake_smtp {
+	my ($rcpt_reply) = @_;
+	my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 5,
+		ReuseAddr => 1, Proto => 'tcp') or die "listen: $!";
+	my $port = $srv->sockport;
+	my $count = "$tmp/fake_smtp_$port.count";
+	write_file($count, '', 0644);
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		while (my $c = $srv->accept) {
+			open my $fh, '>>', $count; print $fh "x\n"; close $fh;
+			$c->autoflush(1);
+			print $c "220 fake ESMTP\r\n";
+			while (my $l = <$c>) {
+				if ($l =~ /^RCPT/i) { print $c "$rcpt_reply\r\n" }
+				elsif ($l =~ /^QUIT/i) { print $c "221 bye\r\n"; last }
+				else { print $c "250 ok\r\n" }
+			}
+			close $c;
+		}
+		exit 0;
+	}
+	close $srv;
+	return ($port, $pid, $count);
+}
+sub connections { open my $fh, '<', $_[0] or die; my @l = <$fh>; return scalar @l; }
+
+my ($fport, $fpid, $fcount) = fake_smtp('550 5.1.1 no such user here');
+($rc, $out, $err) = notify('mail', '--url', "smtp://127.0.0.1:$fport", '--tls', 'none', @to, @event,
+	'--attempts', '3', '--base-delay', '0.1');
+is($rc, 1, 'a refused recipient fails');
+like($err, qr/the SMTP server refused the message: .*550.* \(reply code 550\)/, 'the error gives the reply code');
+is(connections($fcount), 1, 'a 5xx reply is not retried');
+kill 'KILL', $fpid;
+waitpid($fpid, 0);
+($fport, $fpid, $fcount) = fake_smtp('451 4.3.0 try again later');
+($rc, $out, $err) = notify('mail', '--url', "smtp://127.0.0.1:$fport", '--tls', 'none', @to, @event,
+	'--attempts', '2', '--base-delay', '0.1');
+is($rc, 1, 'a recipient refused for now fails in the end');
+like($err, qr/\(attempt 2 of 2\): the SMTP server refused the message: .*\(reply code 451\)/,
+	'after the retries');
+is(connections($fcount), 2, 'a 4xx reply is retried');
+kill 'KILL', $fpid;
+waitpid($fpid, 0);
+
 # --- credentials ------------------------------------------------------------------------
 my $authmail = RippleTest::MailServer->new(user => 'ripple', password => 'Corr3ct-horse');
 my $cred = "$tmp/smtp_credentials";
@@ -230,6 +277,49 @@ is($r[0]{headers}{'x-ripple-signature'}, 'sha256=' . hmac_sha256_hex($r[0]{body}
 	'X-Ripple-Signature is the HMAC-SHA256 of the body with the secret (line end stripped)');
 isnt($r[0]{headers}{'x-ripple-signature'}, 'sha256=' . hmac_sha256_hex($r[0]{body}, 'other'),
 	'and another secret would not verify');
+
+# the body matches the schema documented in docs/notifications.md (keys and types)
+my $doc = do { local $/; open my $fh, '<', "$ENV{RIPPLE_SRC}/docs/notifications.md" or die; <$fh> };
+my ($schema_text) = $doc =~ /<!-- webhook-schema-begin -->\s*```json\n(.*?)```\s*<!-- webhook-schema-end -->/s;
+my $schema = $json->decode($schema_text);
+sub json_type {
+	my ($v) = @_;
+	return 'null' unless defined $v;
+	return 'array' if ref $v eq 'ARRAY';
+	return 'object' if ref $v eq 'HASH';
+	my $flags = B::svref_2object(\$v)->FLAGS;
+	return 'string' if $flags & B::SVp_POK() && !($flags & (B::SVp_IOK() | B::SVp_NOK()));
+	return $v == int($v) && $flags & B::SVp_IOK() ? 'integer' : 'number';
+}
+require B;
+sub check_schema {
+	my ($b, $what) = @_;
+	is_deeply([ sort keys %$b ], [ sort @{ $schema->{required} } ], "$what: exactly the documented keys");
+	is_deeply([ sort keys %$b ], [ sort keys %{ $schema->{properties} } ], "$what: every key is described");
+	my @bad;
+	for my $k (sort keys %$b) {
+		my $p = $schema->{properties}{$k} // {};
+		my $got = json_type($b->{$k});
+		my @want = ref $p->{type} ? @{ $p->{type} } : defined $p->{type} ? ($p->{type}) : ('string');
+		push @want, 'integer' if grep { $_ eq 'number' } @want;
+		push @bad, "$k is $got, not " . join('|', @want) unless grep { $_ eq $got } @want;
+	}
+	for my $t (@{ ref $b->{largest_tables} eq 'ARRAY' ? $b->{largest_tables} : [] }) {
+		push @bad, 'largest_tables item' unless json_type($t->{name}) eq 'string'
+		  && json_type($t->{rows}) eq 'integer' && keys %$t == 2;
+	}
+	is_deeply(\@bad, [], "$what: every value has the documented type");
+	ok((grep { $_ eq $b->{event} } @{ $schema->{properties}{event}{enum} }), "$what: a documented event name");
+}
+check_schema($body, 'failure body');
+($rc, $out, $err) = notify('webhook', '--url', "$base/hooks/json-success", @event, '--event', 'drill.succeeded');
+is($rc, 0, 'success webhook delivered') or diag $err;
+@r = received();
+my $sbody = eval { $json->decode($r[0]{body}) } // {};
+check_schema($sbody, 'drill success body');
+is($sbody->{size_bytes}, 5872025, 'a known size is a number');
+is($sbody->{largest_tables}[0]{name}, 'public.pgbench_accounts', 'largest tables listed');
+ok($sbody->{restore_seconds} > 41 && $sbody->{restore_seconds} < 42, 'restore time of the drill');
 
 # unsigned without a secret; a secret file others can read is refused
 ($rc, $out, $err) = notify('webhook', '--url', "$base/hooks/plain", @event);
