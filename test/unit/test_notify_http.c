@@ -10,49 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <netinet/in.h>
-#include <unistd.h>
 #include <cmocka.h>
 
+#include "notify_test_util.h"
+
 #include "notify_http.h"
-
-static char dir[] = "/tmp/test_notify_http_XXXXXX";
-
-static int
-setup(void **state)
-{
-	(void) state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	char		cmd[128];
-
-	(void) state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *
-write_file(const char *name, const char *text, mode_t mode)
-{
-	static char path[256];
-	FILE	   *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(chmod(path, mode), 0);
-	return path;
-}
 
 static void
 test_signature(void **state)
@@ -131,22 +94,6 @@ test_heartbeat_url(void **state)
 	assert_int_equal(rb_heartbeat_signal_parse("stop", &sig, &err), -1);
 }
 
-static int
-closed_port(void)
-{
-	int			fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a;
-	socklen_t	len = sizeof(a);
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static void
 no_secret_in_log(void *arg, rb_log_level level, const char *line)
 {
@@ -199,5 +146,5 @@ main(void)
 		cmocka_unit_test(test_post_refused),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }
