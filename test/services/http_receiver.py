@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """http_receiver.py — a small HTTP server for the notification tests: it stands in
 for a webhook receiver (Slack, Mattermost, a GitHub-style endpoint) and for a
 healthchecks.io-style heartbeat service.

@@ -44,6 +44,8 @@ sub write_file {
 }
 
 my @event = ('--host', 'testhost', '--db', 'app');
+# Debian's python3 (with python3-aiosmtpd), not another one first in PATH
+my $python = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
 
 # --- e-mail: success and failure through plain SMTP (tls none) ----------------------
 my $mail = RippleTest::MailServer->new;
@@ -230,11 +232,57 @@ like($err, qr/the SMTP server's TLS certificate could not be verified: SSL certi
 	'the error says the certificate was not verified');
 $tlsmail->stop;
 
+# --- a server that offers STARTTLS: the default mode encrypts before AUTH and DATA ------------
+sub wait_port {
+	my ($p) = @_;
+	for (1 .. 100) {
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $p, Proto => 'tcp');
+		if ($s) { close $s; return 1; }
+		usleep(100_000);
+	}
+	return 0;
+}
+sub read_jsonl {
+	my ($path) = @_;
+	open my $fh, '<', $path or die "$path: $!";
+	my @all = map { $json->decode($_) } grep { /\S/ } <$fh>;
+	close $fh;
+	return @all;
+}
+my $sport = RippleTest::S3Server::free_port();
+my $slog = "$tmp/starttls.jsonl";
+write_file($slog, '', 0644);
+my $starttls = IPC::Run::start([ $python, "$ENV{RIPPLE_SRC}/test/services/smtp_starttls.py",
+	'--port', $sport, '--cert', $crt, '--key', $key, '--log', $slog,
+	'--user', 'ripple', '--password', 'Corr3ct-horse' ], '<', \undef, '>', "$tmp/starttls.out", '2>&1');
+ok(wait_port($sport), 'the STARTTLS server is up');
+write_file($cred, "user = ripple\npassword = Corr3ct-horse\n");
+($rc, $out, $err) = notify('mail', '--url', "smtp://127.0.0.1:$sport", '--ca-file', $crt,
+	'--credentials-file', $cred, @to, @event, '--event', 'backup.succeeded');
+is($rc, 0, 'default tls (starttls) with a server that offers STARTTLS sends') or diag $err;
+my @s = read_jsonl($slog);
+is(scalar @s, 1, 'the server accepted one message');
+ok($s[0]{tls}, 'the session was encrypted (STARTTLS) before the message');
+ok($s[0]{authenticated}, 'and authenticated (AUTH is offered only over TLS there)');
+is($s[0]{mail_from}, 'backup@example.com', 'envelope sender');
+is_deeply([ sort @{ $s[0]{rcpt_tos} } ], [ 'dba@example.com', 'oncall@example.com' ], 'envelope recipients');
+like($s[0]{content}, qr/^Subject: \[ripple_backup\] succeeded: backup of "app" on testhost\r?$/m,
+	'the message as sent');
+write_file($cred, "user = ripple\npassword = Wr0ng-battery\n");
+($rc, $out, $err) = notify('mail', '--url', "smtp://127.0.0.1:$sport", '--ca-file', $crt,
+	'--credentials-file', $cred, @to, @event);
+like($err, qr/the SMTP server refused the credentials \(reply code 535\)/, 'wrong credentials over STARTTLS: 535');
+unlike($err, qr/Wr0ng-battery/, 'without the password');
+($rc, $out, $err) = notify('mail', '--url', "smtp://127.0.0.1:$sport", @to, @event, '--attempts', '1');
+like($err, qr/TLS certificate could not be verified/, 'STARTTLS verifies the certificate too');
+is(scalar(read_jsonl($slog)), 1, 'nothing more was accepted');
+$starttls->kill_kill;
+
 # --- the HTTP receiver -----------------------------------------------------------------------
 my $port = RippleTest::S3Server::free_port();
 my $rlog = "$tmp/receiver.jsonl";
 write_file($rlog, '', 0644);
-my $receiver = IPC::Run::start([ 'python3', "$ENV{RIPPLE_SRC}/test/services/http_receiver.py",
+my $receiver = IPC::Run::start([ $python, "$ENV{RIPPLE_SRC}/test/services/http_receiver.py",
 	'--port', $port, '--log', $rlog ], '<', \undef, '>', "$tmp/receiver.out", '2>&1');
 for (1 .. 100) {
 	last if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
