@@ -38,7 +38,8 @@ rb_notify_read_secret_file(const char *path, const char *what, rb_buf *out, rb_e
 
 	if (path == NULL || path[0] == '\0')
 		return rb_error_set(err, RB_ERR_INVALID, "no %s was given", what);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO put in the file's place must not hang the caller */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 	{
 		int			e = errno;
@@ -209,7 +210,7 @@ int
 rb_notify_curl_run(void *curl, const rb_hooks *hooks, bool *cancelled)
 {
 	CURLM	   *m = curl_multi_init();
-	CURLcode	result = CURLE_OK;
+	CURLcode	result = CURLE_GOT_NOTHING;	/* unless libcurl reports the end */
 	int			running = 1;
 	bool		done = false;
 

@@ -439,5 +439,21 @@ like($err, qr/\(attempt 2 of 2\): no answer within 1000 ms/, 'after both attempt
 cmp_ok($t, '<', 2 * 3 + 1, "two attempts stay bounded (${\ sprintf('%.2f', $t)} s)");
 received();
 
+# cancellation (SIGTERM, as a worker's shutdown) ends a transfer that waits, at once
+{
+	my ($cout, $cerr) = ('', '');
+	my $t0 = time;
+	my $h = IPC::Run::start([ $tool, 'webhook', '--url', "$base/hang/cancel", @event,
+		'--timeout-ms', '20000' ], '<', \undef, '>', \$cout, '2>', \$cerr);
+	usleep(500_000);
+	$h->signal('TERM');
+	$h->finish;
+	my $elapsed = time - $t0;
+	is($h->result, 1, 'a cancelled webhook fails');
+	like($cerr, qr/webhook to http:\/\/127\.0\.0\.1:$port: cancelled/, 'the error says cancelled');
+	cmp_ok($elapsed, '<', 2, "it stopped soon after the signal (${\ sprintf('%.2f', $elapsed)} s), not after the 20 s timeout");
+}
+received();
+
 $receiver->kill_kill;
 done_testing();

@@ -56,6 +56,17 @@ test_secret_file(void **state)
 	assert_null(strstr(err.msg, "s3cr3t"));
 	rb_buf_free_secure(&s);
 
+	/* a FIFO in the file's place is refused at once, not waited on */
+	{
+		char		fifo[256];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo", scratch_dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(rb_webhook_secret_load(fifo, &s, &err), -1);
+		assert_non_null(strstr(err.msg, "is not a regular file"));
+		rb_buf_free_secure(&s);
+	}
+
 	p = write_file("empty", " \n", 0600);
 	assert_int_equal(rb_webhook_secret_load(p, &s, &err), -1);
 	assert_int_equal(err.code, RB_ERR_INVALID);
