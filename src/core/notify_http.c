@@ -122,15 +122,11 @@ http_result(CURL *h, http_request *r, CURLcode rc, const char *errbuf, int timeo
 	return -1;
 }
 
-#define SETOPT(opt, val) \
-	do { if (curl_easy_setopt(h, opt, val) != CURLE_OK) { \
-		rb_error_set(err, RB_ERR_INTERNAL, "libcurl refused option %s", #opt); goto done; } } while (0)
-
 static int
 http_attempt(void *arg, rb_error *err)
 {
 	http_request *r = arg;
-	int			timeout_ms = r->d && r->d->timeout_ms > 0 ? r->d->timeout_ms : RB_NOTIFY_DEFAULT_TIMEOUT_MS;
+	int			timeout_ms = rb_notify_timeout_ms(r->d);
 	CURL	   *h = curl_easy_init();
 	struct curl_slist *headers = NULL;
 	char		errbuf[CURL_ERROR_SIZE] = "";
@@ -166,25 +162,19 @@ http_attempt(void *arg, rb_error *err)
 			goto done;
 		}
 		headers = n;
-		SETOPT(CURLOPT_POST, 1L);
-		SETOPT(CURLOPT_POSTFIELDS, r->body ? r->body : "");
-		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) r->len);
-		SETOPT(CURLOPT_HTTPHEADER, headers);
+		RB_NOTIFY_SETOPT(h, CURLOPT_POST, 1L);
+		RB_NOTIFY_SETOPT(h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+		RB_NOTIFY_SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) r->len);
+		RB_NOTIFY_SETOPT(h, CURLOPT_HTTPHEADER, headers);
 	}
 	else
-		SETOPT(CURLOPT_HTTPGET, 1L);
-	SETOPT(CURLOPT_URL, r->url);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(CURLOPT_TIMEOUT_MS, (long) timeout_ms);
-	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) timeout_ms);
-	SETOPT(CURLOPT_USERAGENT, "ripple_backup");
-	SETOPT(CURLOPT_WRITEFUNCTION, write_cb);
-	SETOPT(CURLOPT_WRITEDATA, (void *) r);
-	if (r->d && r->d->ca_file && r->d->ca_file[0])
-		SETOPT(CURLOPT_CAINFO, r->d->ca_file);
+		RB_NOTIFY_SETOPT(h, CURLOPT_HTTPGET, 1L);
+	if (rb_notify_curl_setup(h, r->url, "http,https", r->d, errbuf, err) != 0)
+		goto done;
+	RB_NOTIFY_SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	RB_NOTIFY_SETOPT(h, CURLOPT_USERAGENT, "ripple_backup");
+	RB_NOTIFY_SETOPT(h, CURLOPT_WRITEFUNCTION, write_cb);
+	RB_NOTIFY_SETOPT(h, CURLOPT_WRITEDATA, (void *) r);
 
 	res = (CURLcode) rb_notify_curl_run(h, r->hooks, &cancelled);
 	if (cancelled)

@@ -401,16 +401,12 @@ smtp_result(CURL *h, CURLcode rc, const char *errbuf, int timeout_ms, rb_error *
 	}
 }
 
-#define SETOPT(opt, val) \
-	do { if (curl_easy_setopt(h, opt, val) != CURLE_OK) { \
-		rb_error_set(err, RB_ERR_INTERNAL, "libcurl refused option %s", #opt); goto done; } } while (0)
-
 static int
 smtp_attempt_once(void *arg, rb_error *err)
 {
 	smtp_attempt *a = arg;
 	const rb_smtp_options *opt = a->opt;
-	int			timeout_ms = a->d && a->d->timeout_ms > 0 ? a->d->timeout_ms : RB_NOTIFY_DEFAULT_TIMEOUT_MS;
+	int			timeout_ms = rb_notify_timeout_ms(a->d);
 	CURL	   *h = curl_easy_init();
 	struct curl_slist *rcpt = NULL;
 	char		errbuf[CURL_ERROR_SIZE] = "";
@@ -437,26 +433,20 @@ smtp_attempt_once(void *arg, rb_error *err)
 		}
 		rcpt = n;
 	}
-	SETOPT(CURLOPT_URL, opt->url);
-	SETOPT(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(CURLOPT_TIMEOUT_MS, (long) timeout_ms);
-	SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long) timeout_ms);
-	SETOPT(CURLOPT_USE_SSL, (long) (opt->tls == RB_SMTP_TLS_NONE ? CURLUSESSL_NONE : CURLUSESSL_ALL));
-	if (a->d && a->d->ca_file && a->d->ca_file[0])
-		SETOPT(CURLOPT_CAINFO, a->d->ca_file);
+	if (rb_notify_curl_setup(h, opt->url, "smtp,smtps", a->d, errbuf, err) != 0)
+		goto done;
+	RB_NOTIFY_SETOPT(h, CURLOPT_USE_SSL, (long) (opt->tls == RB_SMTP_TLS_NONE ? CURLUSESSL_NONE : CURLUSESSL_ALL));
 	if (opt->credentials != NULL)
 	{
-		SETOPT(CURLOPT_USERNAME, opt->credentials->user);
-		SETOPT(CURLOPT_PASSWORD, opt->credentials->password);
+		RB_NOTIFY_SETOPT(h, CURLOPT_USERNAME, opt->credentials->user);
+		RB_NOTIFY_SETOPT(h, CURLOPT_PASSWORD, opt->credentials->password);
 	}
-	SETOPT(CURLOPT_MAIL_FROM, from);
-	SETOPT(CURLOPT_MAIL_RCPT, rcpt);
-	SETOPT(CURLOPT_UPLOAD, 1L);
-	SETOPT(CURLOPT_READFUNCTION, read_cb);
-	SETOPT(CURLOPT_READDATA, (void *) a);
-	SETOPT(CURLOPT_INFILESIZE_LARGE, (curl_off_t) a->len);
+	RB_NOTIFY_SETOPT(h, CURLOPT_MAIL_FROM, from);
+	RB_NOTIFY_SETOPT(h, CURLOPT_MAIL_RCPT, rcpt);
+	RB_NOTIFY_SETOPT(h, CURLOPT_UPLOAD, 1L);
+	RB_NOTIFY_SETOPT(h, CURLOPT_READFUNCTION, read_cb);
+	RB_NOTIFY_SETOPT(h, CURLOPT_READDATA, (void *) a);
+	RB_NOTIFY_SETOPT(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t) a->len);
 
 	res = (CURLcode) rb_notify_curl_run(h, a->hooks, &cancelled);
 	if (cancelled)

@@ -264,3 +264,30 @@ rb_notify_connect_error(void *curl, const char *fallback)
 		return strerror((int) os_errno);
 	return fallback;
 }
+
+int
+rb_notify_timeout_ms(const rb_notify_delivery *d)
+{
+	return d && d->timeout_ms > 0 ? d->timeout_ms : RB_NOTIFY_DEFAULT_TIMEOUT_MS;
+}
+
+int
+rb_notify_curl_setup(void *curl, const char *url, const char *protocols,
+					 const rb_notify_delivery *d, char *errbuf, rb_error *err)
+{
+	long		timeout_ms = (long) rb_notify_timeout_ms(d);
+
+	errbuf[0] = '\0';
+	RB_NOTIFY_SETOPT(curl, CURLOPT_URL, url);
+	RB_NOTIFY_SETOPT(curl, CURLOPT_PROTOCOLS_STR, protocols);
+	RB_NOTIFY_SETOPT(curl, CURLOPT_NOSIGNAL, 1L);
+	RB_NOTIFY_SETOPT(curl, CURLOPT_ERRORBUFFER, errbuf);
+	RB_NOTIFY_SETOPT(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	RB_NOTIFY_SETOPT(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	if (d && d->ca_file && d->ca_file[0])
+		RB_NOTIFY_SETOPT(curl, CURLOPT_CAINFO, d->ca_file);
+	return 0;
+
+done:
+	return -1;
+}

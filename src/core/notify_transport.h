@@ -79,6 +79,32 @@ int			rb_notify_with_retry(const rb_notify_delivery *d, const char *what,
  */
 int			rb_notify_curl_run(void *curl, const rb_hooks *hooks, bool *cancelled);
 
+/* The timeout of one attempt: d->timeout_ms, or the default when d is NULL or 0. */
+int			rb_notify_timeout_ms(const rb_notify_delivery *d);
+
+/*
+ * Sets what every notification transfer shares on a libcurl easy handle: the URL,
+ * the protocols allowed ("smtp,smtps", "http,https"), no signals, errbuf
+ * (CURL_ERROR_SIZE bytes) for libcurl's message, the attempt's timeout for the
+ * connection and for the whole transfer, and the CA file.  -1 with
+ * RB_ERR_INTERNAL naming the option libcurl refused.
+ */
+int			rb_notify_curl_setup(void *curl, const char *url, const char *protocols,
+								 const rb_notify_delivery *d, char *errbuf, rb_error *err);
+
+/*
+ * curl_easy_setopt(h, opt, val) for the senders' own options; on refusal fills err
+ * and jumps to the caller's `done` label.
+ */
+#define RB_NOTIFY_SETOPT(h, opt, val) \
+	do { \
+		if (curl_easy_setopt((h), opt, val) != CURLE_OK) \
+		{ \
+			rb_error_set(err, RB_ERR_INTERNAL, "libcurl refused option %s", #opt); \
+			goto done; \
+		} \
+	} while (0)
+
 /*
  * Why a connection failed, in words: the system's reason when libcurl kept one
  * ("Connection refused"), else fallback (libcurl's message).  Static storage.
