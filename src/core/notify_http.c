@@ -188,9 +188,8 @@ done:
 	return rc;
 }
 
-/* Checks that url is http(s) with a host.  -1 with RB_ERR_INVALID (no URL in it). */
-static int
-check_http_url(const char *url, const char *what, rb_error *err)
+int
+rb_http_url_check(const char *url, const char *what, rb_error *err)
 {
 	CURLU	   *u = curl_url();
 	char	   *scheme = NULL;
@@ -243,7 +242,7 @@ rb_webhook_post(const char *url, const char *body, size_t len,
 	http_request r;
 	char		sig[RB_WEBHOOK_SIGNATURE_SIZE];
 
-	if (check_http_url(url, "webhook", err) != 0)
+	if (rb_http_url_check(url, "webhook", err) != 0)
 		return -1;
 	memset(&r, 0, sizeof(r));
 	if (secret_len > 0)
@@ -301,7 +300,7 @@ rb_heartbeat_url(const char *url, rb_heartbeat_signal sig, rb_buf *out, rb_error
 	rb_buf		p = RB_BUF_INIT;
 	int			rc = 0;
 
-	if (check_http_url(url, "heartbeat", err) != 0)
+	if (rb_http_url_check(url, "heartbeat", err) != 0)
 		return -1;
 	if (sig == RB_HEARTBEAT_SUCCESS)
 	{

@@ -54,6 +54,12 @@ int			rb_webhook_post(const char *url, const char *body, size_t len,
 							const void *secret, size_t secret_len,
 							const rb_notify_delivery *d, const rb_hooks *hooks, rb_error *err);
 
+/*
+ * Checks that url is http:// or https:// with a host; what names it in the error
+ * ("webhook", "heartbeat").  -1 with RB_ERR_INVALID (the URL itself is not quoted).
+ */
+int			rb_http_url_check(const char *url, const char *what, rb_error *err);
+
 typedef enum rb_heartbeat_signal
 {
 	RB_HEARTBEAT_START,			/* GET <url>/start */

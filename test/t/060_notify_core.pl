@@ -382,6 +382,23 @@ unlike($err, qr/s3cr3t/, 'and not the secret');
 is(scalar(received()), 0, 'nothing was sent');
 chmod 0600, $secret;
 
+# notify_on filters what goes out (the server passes its setting the same way)
+($rc, $out, $err) = notify('webhook', '--url', "$base/hooks/filtered", @event, '--event', 'backup.succeeded',
+	'--notify-on', 'failure');
+is($out, "not sent (notify_on = failure)\n", 'notify_on=failure keeps a success back');
+($rc, $out, $err) = notify('webhook', '--url', "$base/hooks/filtered", @event, '--event', 'rpo.recovered',
+	'--notify-on', 'failure');
+is($out, "sent\n", 'notify_on=failure sends the recovery that ends a breach') or diag $err;
+($rc, $out, $err) = notify('webhook', '--url', "$base/hooks/filtered", @event, '--event', 'backup.failed',
+	'--notify-on', 'never');
+is($out, "not sent (notify_on = never)\n", 'notify_on=never sends nothing');
+($rc, $out, $err) = notify('webhook', '--url', "$base/hooks/filtered", @event, '--event', 'notify.test',
+	'--notify-on', 'never');
+is($out, "sent\n", 'a test message goes out whatever notify_on says') or diag $err;
+@r = received();
+is_deeply([ map { $json->decode($_->{body})->{event} } @r ], [ 'rpo.recovered', 'notify.test' ],
+	'the receiver got exactly the events let through');
+
 # Slack / Mattermost
 ($rc, $out, $err) = notify('webhook', '--url', "$base/hooks/slack", '--format', 'slack', @event);
 is($rc, 0, 'Slack webhook delivered') or diag $err;

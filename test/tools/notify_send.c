@@ -7,6 +7,7 @@
  *   notify_send mail --url smtp://HOST:PORT [--tls starttls|none] [--ca-file F]
  *               [--credentials-file F] --from ADDR --to LIST [event] [delivery]
  *   notify_send webhook --url URL [--format json|slack] [--secret-file F] [event] [delivery]
+ * mail and webhook go through notify_channel.h, as the server sends them.
  *   notify_send heartbeat --url URL --signal start|success|fail [--error TEXT] [delivery]
  *
  * event:    --event NAME (backup.succeeded, backup.failed, ...; default
@@ -15,6 +16,8 @@
  *           --hint TEXT --timestamp UNIX; the other facts (size, rows, tables, times)
  *           are a fixed sample so that every rendering has something to show.
  * delivery: --timeout-ms N (default 10000) --attempts N (default 3) --base-delay S
+ *           --notify-on failure|always|never (mail, webhook: prints "not sent" and
+ *           exits 0 when the event is filtered out)
  * -v prints debug log lines.  Log lines go to stderr.
  * Exits 0 when sent (or rendered), 1 with the error on stderr, 2 for usage.
  */
@@ -26,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "notify_channel.h"
 #include "notify_event.h"
 #include "notify_http.h"
 #include "notify_smtp.h"
@@ -71,7 +75,7 @@ usage(void)
 			"       notify_send heartbeat --url URL --signal start|success|fail [--error TEXT] [options]\n"
 			"options: --event NAME --db NAME --host NAME --backup-id ID --label L --location URL\n"
 			"         --error TEXT --detail TEXT --hint TEXT --timestamp UNIX\n"
-			"         --timeout-ms N --attempts N --base-delay S -v\n");
+			"         --timeout-ms N --attempts N --base-delay S --notify-on WHEN -v\n");
 	exit(2);
 }
 
@@ -89,7 +93,7 @@ main(int argc, char **argv)
 	{
 		O_URL = 256, O_TLS, O_CA, O_CRED, O_FROM, O_TO, O_FORMAT, O_SECRET, O_SIGNAL,
 		O_EVENT, O_DB, O_HOST, O_ID, O_LABEL, O_LOCATION, O_ERROR, O_DETAIL, O_HINT,
-		O_TIMESTAMP, O_TIMEOUT, O_ATTEMPTS, O_BASE_DELAY
+		O_TIMESTAMP, O_TIMEOUT, O_ATTEMPTS, O_BASE_DELAY, O_NOTIFY_ON
 	};
 	static const struct option longopts[] = {
 		{"url", required_argument, NULL, O_URL}, {"tls", required_argument, NULL, O_TLS},
@@ -109,6 +113,7 @@ main(int argc, char **argv)
 		{"timeout-ms", required_argument, NULL, O_TIMEOUT},
 		{"attempts", required_argument, NULL, O_ATTEMPTS},
 		{"base-delay", required_argument, NULL, O_BASE_DELAY},
+		{"notify-on", required_argument, NULL, O_NOTIFY_ON},
 		{NULL, 0, NULL, 0}
 	};
 	static const rb_notify_table sample_tables[] = {
@@ -121,6 +126,8 @@ main(int argc, char **argv)
 	rb_hooks	hooks = {log_line, cancel_requested, NULL};
 	rb_retry_policy policy = rb_notify_retry_policy();
 	rb_notify_delivery d = {0, &policy, NULL};
+	rb_notify_settings settings;
+	const char *notify_on = NULL;
 	rb_notify_event ev;
 	rb_notify_kind kind;
 	rb_error	err;
@@ -131,6 +138,7 @@ main(int argc, char **argv)
 				rc = 0;
 
 	rb_error_clear(&err);
+	memset(&settings, 0, sizeof(settings));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (argc < 2)
@@ -171,12 +179,12 @@ main(int argc, char **argv)
 			case O_TIMEOUT: d.timeout_ms = atoi(optarg); break;
 			case O_ATTEMPTS: policy.max_attempts = atoi(optarg); break;
 			case O_BASE_DELAY: policy.base_delay_s = atof(optarg); break;
+			case O_NOTIFY_ON: notify_on = optarg; break;
 			default: usage();
 		}
 	}
 	if (optind != argc && strcmp(cmd, "render") != 0)
 		usage();
-	d.ca_file = ca_file;
 
 	/* the event: its kind and a fixed sample of the facts a run would report */
 	if (rb_notify_kind_parse(event, &kind, &err) != 0)
@@ -210,10 +218,33 @@ main(int argc, char **argv)
 			ev.restore_s = 41.5;
 	}
 
-	if (strcmp(cmd, "render") == 0 || strcmp(cmd, "mail") == 0)
+	d.ca_file = ca_file;		/* the heartbeat's; the e-mail's is smtp_ca_file */
+	settings.smtp_url = settings.webhook_url = url;
+	settings.smtp_tls = tls;
+	settings.smtp_ca_file = ca_file;
+	settings.smtp_credentials_file = cred_file;
+	settings.mail_from = from;
+	settings.mail_to = to;
+	settings.webhook_secret_file = secret_file;
+	settings.webhook_format = format;
+	settings.timeout_ms = d.timeout_ms;
+	settings.retry = &policy;
+	if ((strcmp(cmd, "mail") == 0 || strcmp(cmd, "webhook") == 0) && notify_on != NULL)
 	{
-		rb_address_list rcpt = {NULL, 0};
-		const char *what = strcmp(cmd, "render") == 0 ? (optind < argc ? argv[optind] : "mail") : "mail";
+		rb_notify_on on;
+
+		if (rb_notify_on_parse(notify_on, &on, &err) != 0)
+			return fail(&err);
+		if (!rb_notify_wanted(on, kind))
+		{
+			printf("not sent (notify_on = %s)\n", notify_on);
+			return 0;
+		}
+	}
+
+	if (strcmp(cmd, "render") == 0)
+	{
+		const char *what = optind < argc ? argv[optind] : "mail";
 
 		if (strcmp(what, "json") == 0)
 			rb_notify_render_json(&ev, &out);
@@ -221,6 +252,7 @@ main(int argc, char **argv)
 			rb_notify_render_slack(&ev, &out);
 		else if (strcmp(what, "mail") == 0)
 		{
+			rb_address_list rcpt = {NULL, 0};
 			rb_mail_envelope env = {from ? from : "ripple_backup@localhost", NULL, 0, -1, NULL};
 
 			if (rb_address_list_parse(to ? to : "dba@localhost", &rcpt, &err) != 0)
@@ -229,53 +261,26 @@ main(int argc, char **argv)
 			env.nto = rcpt.n;
 			if (rb_notify_render_mail(&ev, &env, &out, &err) != 0)
 				rc = fail(&err);
+			rb_address_list_free(&rcpt);
 		}
 		else
 			usage();
-		if (rc == 0 && strcmp(cmd, "render") == 0)
+		if (rc == 0)
 			fwrite(out.data, 1, out.len, stdout);
-		else if (rc == 0)
-		{
-			rb_smtp_credentials cred;
-			rb_smtp_options opt = {url, RB_SMTP_TLS_STARTTLS, NULL, from,
-			(const char *const *) rcpt.addr, rcpt.n};
-
-			if (rb_smtp_tls_parse(tls, &opt.tls, &err) != 0)
-				rc = fail(&err);
-			else if (cred_file != NULL && rb_smtp_credentials_load(cred_file, &cred, &err) != 0)
-				rc = fail(&err);
-			else
-			{
-				if (cred_file != NULL)
-					opt.credentials = &cred;
-				if (rb_smtp_send(&opt, &d, out.data, out.len, &hooks, &err) != 0)
-					rc = fail(&err);
-				else
-					printf("sent\n");
-				if (cred_file != NULL)
-					rb_smtp_credentials_clear(&cred);
-			}
-		}
-		rb_address_list_free(&rcpt);
 	}
-	else if (strcmp(cmd, "webhook") == 0)
+	else if (strcmp(cmd, "mail") == 0)
 	{
-		rb_buf		secret = RB_BUF_INIT;
-
-		if (strcmp(format, "slack") == 0)
-			rb_notify_render_slack(&ev, &out);
-		else if (strcmp(format, "json") == 0)
-			rb_notify_render_json(&ev, &out);
-		else
-			usage();
-		if (secret_file != NULL && rb_webhook_secret_load(secret_file, &secret, &err) != 0)
-			rc = fail(&err);
-		else if (rb_webhook_post(url, out.data, out.len, secret.data, secret.len, &d,
-								 &hooks, &err) != 0)
+		if (rb_notify_send_email(&settings, &ev, &hooks, &err) != 0)
 			rc = fail(&err);
 		else
 			printf("sent\n");
-		rb_buf_free_secure(&secret);
+	}
+	else if (strcmp(cmd, "webhook") == 0)
+	{
+		if (rb_notify_send_webhook(&settings, &ev, &hooks, &err) != 0)
+			rc = fail(&err);
+		else
+			printf("sent\n");
 	}
 	else if (strcmp(cmd, "heartbeat") == 0)
 	{
