@@ -849,6 +849,8 @@ rb_notify_render_mail(const rb_notify_event *ev, const rb_mail_envelope *env,
 	append_header(out, "Message-ID", rb_buf_str(&v), 0);
 	rb_buf_reset(&v);
 
+	/* RFC 3834: no vacation responder should answer a machine */
+	append_header(out, "Auto-Submitted", "auto-generated", 0);
 	append_header(out, "MIME-Version", "1.0", 0);
 	append_header(out, "Content-Type", "text/plain; charset=UTF-8", 0);
 

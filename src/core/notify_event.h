@@ -105,7 +105,8 @@ typedef struct rb_mail_envelope
 /*
  * The whole e-mail, headers and body, with CRLF line ends, as an SMTP DATA payload:
  * Date (RFC 5322, UTC), From, To, Subject (RFC 2047 encoded-words when it is not
- * ASCII), Message-ID, MIME-Version 1.0, Content-Type text/plain; charset=UTF-8,
+ * ASCII), Message-ID, Auto-Submitted: auto-generated (RFC 3834, so no vacation
+ * responder answers), MIME-Version 1.0, Content-Type text/plain; charset=UTF-8,
  * Content-Transfer-Encoding 8bit (an ASCII body) or quoted-printable (any other),
  * X-Ripple-Event.  Every header value has CR and LF replaced by spaces; long ASCII
  * headers are folded at spaces.  Returns -1 with RB_ERR_INVALID when from or to is

@@ -64,6 +64,7 @@ like($msg->{headers}{date}, qr/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar
 like($msg->{headers}{'message-id'}, qr/^<ripple_backup\.\d+\.[0-9a-f]{16}\@example\.com>$/,
 	'Message-ID header, in the sender\'s domain');
 is($msg->{headers}{'mime-version'}, '1.0', 'MIME-Version header');
+is($msg->{headers}{'auto-submitted'}, 'auto-generated', 'Auto-Submitted header (no vacation replies)');
 like($msg->{headers}{'content-type'}, qr{^text/plain; charset=UTF-8$}i, 'Content-Type text/plain UTF-8');
 is($msg->{headers}{'content-transfer-encoding'}, '8bit', 'an ASCII body is sent 8bit');
 is($msg->{headers}{'x-ripple-event'}, 'backup.succeeded', 'X-Ripple-Event header');

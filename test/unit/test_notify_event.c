@@ -325,6 +325,9 @@ test_mail_ascii(void **state)
 	assert_int_equal(strlen(v), 26 + 16 + strlen("@example.com>"));
 	assert_string_equal(v + 26 + 16, "@example.com>");
 	free(v);
+	v = header_value(h, "Auto-Submitted");
+	assert_string_equal(v, "auto-generated");
+	free(v);
 	v = header_value(h, "MIME-Version");
 	assert_string_equal(v, "1.0");
 	free(v);
@@ -520,7 +523,8 @@ test_header_injection(void **state)
 			   *v;
 	const char *p;
 	static const char *const allowed[] = {
-		"Date:", "From:", "To:", "Subject:", "Message-ID:", "MIME-Version:", "Content-Type:",
+		"Date:", "From:", "To:", "Subject:", "Message-ID:", "Auto-Submitted:", "MIME-Version:",
+		"Content-Type:",
 		"Content-Transfer-Encoding:", "X-Ripple-Event:", NULL
 	};
 
