@@ -732,14 +732,20 @@ append_header(rb_buf *out, const char *name, const char *value, int encode)
 			rb_buf_append_str(out, p);
 			break;
 		}
-		/* the last space that keeps the line within the width, else the next one */
+		/*
+		 * The last space that keeps the line within the width, else the next one;
+		 * only a space after a non-space, so no line is whitespace alone.
+		 */
 		for (const char *s = p + 1; s < p + rest && (size_t) (s - p) + col <= MAIL_WIDTH; s++)
 		{
-			if (*s == ' ')
+			if (*s == ' ' && s[-1] != ' ')
 				brk = s;
 		}
-		if (brk == NULL)
-			brk = strchr(p + 1, ' ');
+		for (const char *s = p + 1; brk == NULL && *s; s++)
+		{
+			if (*s == ' ' && s[-1] != ' ')
+				brk = s;
+		}
 		if (brk == NULL)
 		{
 			rb_buf_append_str(out, p);

@@ -587,6 +587,45 @@ test_long_ascii_subject_folds(void **state)
 	rb_buf_free(&m);
 }
 
+/* Folding never leaves a header line of whitespace alone, whatever the spaces. */
+static void
+test_fold_spaces(void **state)
+{
+	rb_notify_event ev;
+	const char *to[] = {"a@example.com"};
+	rb_mail_envelope env = {"b@example.com", to, 1, T_DATE, NULL};
+	rb_buf		m = RB_BUF_INIT;
+	rb_error	err;
+	char	   *h,
+			   *v;
+	char		db[200];
+
+	(void) state;
+	success_event(&ev);
+	/* a run of spaces across the fold column, then a word longer than a line */
+	memset(db, 0, sizeof(db));
+	memset(db, 'a', 20);
+	memset(db + 20, ' ', 20);
+	memset(db + 40, 'b', 90);
+	ev.dbname = db;
+	assert_int_equal(rb_notify_render_mail(&ev, &env, &m, &err), 0);
+	h = header_block(rb_buf_str(&m));
+	for (const char *p = h; *p; p = strstr(p, "\r\n") + 2)
+	{
+		const char *e = strstr(p, "\r\n");
+		const char *q = p;
+
+		while (q < e && (*q == ' ' || *q == '\t'))
+			q++;
+		assert_true(q < e);
+	}
+	v = header_value(h, "Subject");
+	assert_non_null(strstr(v, db));	/* unfolded, the name is intact */
+	free(v);
+	free(h);
+	rb_buf_free(&m);
+}
+
 static void
 test_json(void **state)
 {
@@ -722,6 +761,7 @@ main(void)
 		cmocka_unit_test(test_quoted_printable),
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_long_ascii_subject_folds),
+		cmocka_unit_test(test_fold_spaces),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_slack),
 		cmocka_unit_test(test_test_event),
