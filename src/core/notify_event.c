@@ -3,7 +3,7 @@
  * (headers and a wrapped plain-text body), webhook JSON and Slack/Mattermost text
  * (see notify_event.h).
  *
- * Every value goes through clean_value() before it is rendered: invalid UTF-8
+ * Every value goes through rb_text_clean() before it is rendered: invalid UTF-8
  * becomes U+FFFD (the e-mail says charset=UTF-8 and JSON must be UTF-8), and control
  * characters become spaces (in headers all of them, CR and LF included, which is
  * what makes header injection impossible; in body text LF is kept as a line break).
@@ -19,13 +19,11 @@
 #include <openssl/rand.h>
 
 #include "json.h"
+#include "mail_text.h"
 #include "rb_crypto.h"
 
-#define MAIL_WIDTH		78		/* body and header line width (RFC 5322's advice) */
+#define MAIL_WIDTH		78		/* body line width (RFC 5322's advice) */
 #define LABEL_WIDTH		16		/* "Largest tables: " */
-#define QP_WIDTH		76		/* RFC 2045's limit for quoted-printable lines */
-#define B_CHUNK_BYTES	39		/* raw bytes per encoded-word: 52 base64 characters,
-								 * 64 with =?UTF-8?B??=, under RFC 2047's 75 */
 
 /* --- kinds --------------------------------------------------------------------- */
 
@@ -94,87 +92,6 @@ static int
 known_num(double v)
 {
 	return isfinite(v) && v >= 0;
-}
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 when invalid. */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t		len;
-	unsigned char lo = 0x80,
-				hi = 0xBF;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	}
-	else
-		return 0;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-	{
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	}
-	return len;
-}
-
-typedef enum clean_mode
-{
-	CLEAN_HEADER,				/* every control character (CR, LF, TAB...) -> space */
-	CLEAN_TEXT					/* LF kept, CR dropped, other controls -> space */
-} clean_mode;
-
-/* Appends s with invalid UTF-8 replaced by U+FFFD and control characters handled. */
-static void
-clean_value(rb_buf *out, const char *s, clean_mode mode)
-{
-	const unsigned char *p = (const unsigned char *) (s ? s : "");
-	size_t		n = strlen((const char *) p);
-
-	while (n > 0)
-	{
-		size_t		len = utf8_seq_len(p, n);
-
-		if (len == 0)
-		{
-			rb_buf_append_str(out, "\xEF\xBF\xBD");
-			p++;
-			n--;
-			continue;
-		}
-		if (len == 1 && (*p < 0x20 || *p == 0x7F))
-		{
-			if (mode == CLEAN_TEXT && *p == '\n')
-				rb_buf_append_char(out, '\n');
-			else if (!(mode == CLEAN_TEXT && *p == '\r'))
-				rb_buf_append_char(out, ' ');
-		}
-		else
-			rb_buf_append(out, p, len);
-		p += len;
-		n -= len;
-	}
-	if (out->data == NULL)
-		rb_buf_append_str(out, "");
 }
 
 /* "2026-12-03 08:43:52 UTC" (text) or RFC 3339 "2026-12-03T08:43:52Z" (json) */
@@ -280,12 +197,12 @@ fact(facts *f, const char *label)
 	return b;
 }
 
-/* A fact from a string: names on one line (CLEAN_HEADER), messages keep their lines. */
+/* A fact from a string: names on one line (RB_TEXT_ONE_LINE), messages keep their lines. */
 static void
-fact_str(facts *f, const char *label, const char *value, clean_mode mode)
+fact_str(facts *f, const char *label, const char *value, rb_text_mode mode)
 {
 	if (known(value))
-		clean_value(fact(f, label), value, mode);
+		rb_text_clean(fact(f, label), value, mode);
 }
 
 static void
@@ -295,11 +212,11 @@ collect_facts(const rb_notify_event *ev, facts *f)
 				b[64];
 
 	f->n = 0;
-	fact_str(f, "Database:", ev->dbname, CLEAN_HEADER);
-	fact_str(f, "Host:", ev->host, CLEAN_HEADER);
-	fact_str(f, "Backup id:", ev->backup_id, CLEAN_HEADER);
-	fact_str(f, "Label:", ev->label, CLEAN_HEADER);
-	fact_str(f, "Status:", ev->status, CLEAN_HEADER);
+	fact_str(f, "Database:", ev->dbname, RB_TEXT_ONE_LINE);
+	fact_str(f, "Host:", ev->host, RB_TEXT_ONE_LINE);
+	fact_str(f, "Backup id:", ev->backup_id, RB_TEXT_ONE_LINE);
+	fact_str(f, "Label:", ev->label, RB_TEXT_ONE_LINE);
+	fact_str(f, "Status:", ev->status, RB_TEXT_ONE_LINE);
 	if (ev->started_at >= 0)
 	{
 		fmt_time_text(ev->started_at, a, sizeof(a));
@@ -343,12 +260,12 @@ collect_facts(const rb_notify_event *ev, facts *f)
 			fmt_count(ev->largest_tables[i].rows, a, sizeof(a));
 			if (i > 0)
 				rb_buf_append_str(v, ", ");
-			clean_value(v, ev->largest_tables[i].name, CLEAN_HEADER);
+			rb_text_clean(v, ev->largest_tables[i].name, RB_TEXT_ONE_LINE);
 			rb_buf_appendf(v, " (%s row%s)", a, ev->largest_tables[i].rows == 1 ? "" : "s");
 		}
 	}
-	fact_str(f, "Location:", ev->location, CLEAN_HEADER);
-	fact_str(f, "Verification:", ev->verification, CLEAN_HEADER);
+	fact_str(f, "Location:", ev->location, RB_TEXT_ONE_LINE);
+	fact_str(f, "Verification:", ev->verification, RB_TEXT_ONE_LINE);
 	if (known_num(ev->restore_s))
 	{
 		fmt_duration(ev->restore_s, a, sizeof(a));
@@ -374,9 +291,9 @@ collect_facts(const rb_notify_event *ev, facts *f)
 			rb_buf_appendf(v, "%s%s ago", ev->last_success_at >= 0 ? ", " : "", b);
 		}
 	}
-	fact_str(f, "Error:", ev->error, CLEAN_TEXT);
-	fact_str(f, "Detail:", ev->detail, CLEAN_TEXT);
-	fact_str(f, "Hint:", ev->hint, CLEAN_TEXT);
+	fact_str(f, "Error:", ev->error, RB_TEXT_LINES);
+	fact_str(f, "Detail:", ev->detail, RB_TEXT_LINES);
+	fact_str(f, "Hint:", ev->hint, RB_TEXT_LINES);
 }
 
 static void
@@ -421,13 +338,13 @@ rb_notify_render_summary(const rb_notify_event *ev, rb_buf *out)
 	if (known(ev->dbname))
 	{
 		rb_buf_append_str(out, " of \"");
-		clean_value(out, ev->dbname, CLEAN_HEADER);
+		rb_text_clean(out, ev->dbname, RB_TEXT_ONE_LINE);
 		rb_buf_append_char(out, '"');
 	}
 	if (known(ev->host))
 	{
 		rb_buf_append_str(out, ev->kind == RB_NOTIFY_TEST ? " from " : " on ");
-		clean_value(out, ev->host, CLEAN_HEADER);
+		rb_text_clean(out, ev->host, RB_TEXT_ONE_LINE);
 	}
 }
 
@@ -442,7 +359,7 @@ render_intro(const rb_notify_event *ev, rb_buf *out)
 	if (known(ev->dbname))
 	{
 		rb_buf_append_str(&db, "database \"");
-		clean_value(&db, ev->dbname, CLEAN_HEADER);
+		rb_text_clean(&db, ev->dbname, RB_TEXT_ONE_LINE);
 		rb_buf_append_str(&db, "\"");
 	}
 	else
@@ -450,7 +367,7 @@ render_intro(const rb_notify_event *ev, rb_buf *out)
 	if (known(ev->host))
 	{
 		rb_buf_append_str(&on, " on ");
-		clean_value(&on, ev->host, CLEAN_HEADER);
+		rb_text_clean(&on, ev->host, RB_TEXT_ONE_LINE);
 	}
 	d = rb_buf_str(&db);
 	switch (ev->kind)
@@ -513,251 +430,12 @@ rb_notify_render_text(const rb_notify_event *ev, rb_buf *out)
 	if (known(ev->host))
 	{
 		rb_buf_append_str(out, " on ");
-		clean_value(out, ev->host, CLEAN_HEADER);
+		rb_text_clean(out, ev->host, RB_TEXT_ONE_LINE);
 	}
 	rb_buf_append_char(out, '\n');
-}
-
-/* --- wrapping and MIME encodings ------------------------------------------------------- */
-
-static void
-append_spaces(rb_buf *out, int n)
-{
-	for (int i = 0; i < n; i++)
-		rb_buf_append_char(out, ' ');
-}
-
-/* Bytes of the UTF-8 character at p (1 for an invalid byte, never past the NUL). */
-static size_t
-char_len(const unsigned char *p)
-{
-	size_t		n = 1;
-
-	while (n < 4 && (p[n] & 0xC0) == 0x80)
-		n++;
-	return n;
-}
-
-void
-rb_text_wrap(rb_buf *out, const char *text, int width, int first_used, int indent)
-{
-	const unsigned char *p = (const unsigned char *) (text ? text : "");
-	int			col = first_used;
-	int			line_start = first_used;	/* col where this line's text began */
-
-	if (indent >= width)
-		indent = 0;
-	if (width < 1)
-		width = 1;
-	while (*p)
-	{
-		const unsigned char *w;
-		int			wcols = 0;
-
-		if (*p == '\n')
-		{
-			rb_buf_append_char(out, '\n');
-			append_spaces(out, indent);
-			col = line_start = indent;
-			p++;
-			continue;
-		}
-		if (*p == ' ' || *p == '\r')
-		{
-			p++;
-			continue;
-		}
-		/* one word: up to a space or a line end */
-		for (w = p; *w && *w != ' ' && *w != '\n' && *w != '\r'; w += char_len(w))
-			wcols++;
-		if (col > line_start && col + 1 + wcols > width)
-		{
-			rb_buf_append_char(out, '\n');
-			append_spaces(out, indent);
-			col = line_start = indent;
-		}
-		if (col > line_start)
-		{
-			rb_buf_append_char(out, ' ');
-			col++;
-		}
-		/* a word longer than a line is cut at code-point boundaries */
-		while (p < w)
-		{
-			size_t		n = char_len(p);
-
-			if (col >= width && col > line_start)
-			{
-				rb_buf_append_char(out, '\n');
-				append_spaces(out, indent);
-				col = line_start = indent;
-			}
-			rb_buf_append(out, p, n);
-			p += n;
-			col++;
-		}
-	}
-	rb_buf_append_char(out, '\n');
-}
-
-void
-rb_mime_encode_header_words(rb_buf *out, const char *value)
-{
-	const unsigned char *p = (const unsigned char *) value;
-	size_t		n = strlen(value);
-	int			first = 1;
-
-	while (n > 0)
-	{
-		size_t		take = 0;
-		char		b64[RB_BASE64_SIZE(B_CHUNK_BYTES + 4)];
-
-		/* whole characters only: a word must not end inside a UTF-8 sequence */
-		while (take < n)
-		{
-			size_t		c = char_len(p + take);
-
-			if (take + c > n)
-				c = n - take;
-			if (take + c > B_CHUNK_BYTES && take > 0)
-				break;
-			take += c;
-		}
-		rb_base64_encode(p, take, b64);
-		if (!first)
-			rb_buf_append_str(out, "\r\n ");
-		rb_buf_appendf(out, "=?UTF-8?B?%s?=", b64);
-		first = 0;
-		p += take;
-		n -= take;
-	}
-}
-
-void
-rb_mime_quoted_printable(rb_buf *out, const char *text, size_t len)
-{
-	const unsigned char *p = (const unsigned char *) text;
-	const unsigned char *end = p + len;
-
-	while (p < end)
-	{
-		const unsigned char *eol = memchr(p, '\n', (size_t) (end - p));
-		const unsigned char *stop = eol ? eol : end;
-		int			col = 0;
-
-		/* a CR before the LF is part of the line end, not of the line */
-		if (stop > p && stop[-1] == '\r')
-			stop--;
-		for (const unsigned char *c = p; c < stop; c++)
-		{
-			char		tok[4];
-			int			last = (c + 1 == stop);
-
-			if (*c == '=' || *c >= 0x7F || (*c < 0x20 && *c != '\t') ||
-				(last && (*c == ' ' || *c == '\t')))
-				snprintf(tok, sizeof(tok), "=%02X", *c);
-			else
-			{
-				tok[0] = (char) *c;
-				tok[1] = '\0';
-			}
-			/* keep room for the soft break "=" within 76 columns */
-			if (col + (int) strlen(tok) > QP_WIDTH - 1 && !(last && col + (int) strlen(tok) <= QP_WIDTH))
-			{
-				rb_buf_append_str(out, "=\r\n");
-				col = 0;
-			}
-			rb_buf_append_str(out, tok);
-			col += (int) strlen(tok);
-		}
-		rb_buf_append_str(out, "\r\n");
-		p = eol ? eol + 1 : end;
-	}
-}
-
-void
-rb_mail_date(int64_t t, char out[40])
-{
-	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t		tt = (time_t) t;
-	struct tm	tm;
-
-	if (gmtime_r(&tt, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-			 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* --- the e-mail ------------------------------------------------------------------------ */
-
-static int
-is_ascii(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		if (*p >= 0x80)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Appends "Name: value" + CRLF, value already cleaned (no CR, LF or control
- * character).  An ASCII value longer than a line is folded at spaces; any other
- * value is encoded as RFC 2047 words when encode is set.
- */
-static void
-append_header(rb_buf *out, const char *name, const char *value, int encode)
-{
-	size_t		col = strlen(name) + 2;
-	const char *p = value;
-
-	rb_buf_appendf(out, "%s: ", name);
-	if (encode && !is_ascii(value))
-	{
-		rb_mime_encode_header_words(out, value);
-		rb_buf_append_str(out, "\r\n");
-		return;
-	}
-	while (*p)
-	{
-		size_t		rest = strlen(p);
-		const char *brk = NULL;
-
-		if (col + rest <= MAIL_WIDTH)
-		{
-			rb_buf_append_str(out, p);
-			break;
-		}
-		/*
-		 * The last space that keeps the line within the width, else the next one;
-		 * only a space after a non-space, so no line is whitespace alone.
-		 */
-		for (const char *s = p + 1; s < p + rest && (size_t) (s - p) + col <= MAIL_WIDTH; s++)
-		{
-			if (*s == ' ' && s[-1] != ' ')
-				brk = s;
-		}
-		for (const char *s = p + 1; brk == NULL && *s; s++)
-		{
-			if (*s == ' ' && s[-1] != ' ')
-				brk = s;
-		}
-		if (brk == NULL)
-		{
-			rb_buf_append_str(out, p);
-			break;
-		}
-		rb_buf_append(out, p, (size_t) (brk - p));
-		rb_buf_append_str(out, "\r\n");
-		p = brk;				/* the space starts the continuation line */
-		col = 0;
-	}
-	rb_buf_append_str(out, "\r\n");
-}
 
 /* The domain of the address in a From value ("Name <a@example.com>" -> example.com). */
 static void
@@ -830,41 +508,41 @@ rb_notify_render_mail(const rb_notify_event *ev, const rb_mail_envelope *env,
 	}
 
 	rb_mail_date(date, datestr);
-	append_header(out, "Date", datestr, 0);
+	rb_mail_append_header(out, "Date", datestr, false);
 
-	clean_value(&v, env->from, CLEAN_HEADER);
-	append_header(out, "From", rb_buf_str(&v), 0);
+	rb_text_clean(&v, env->from, RB_TEXT_ONE_LINE);
+	rb_mail_append_header(out, "From", rb_buf_str(&v), false);
 	rb_buf_reset(&v);
 	for (size_t i = 0; i < env->nto; i++)
 	{
 		if (i > 0)
 			rb_buf_append_str(&v, ", ");
-		clean_value(&v, env->to[i], CLEAN_HEADER);
+		rb_text_clean(&v, env->to[i], RB_TEXT_ONE_LINE);
 	}
-	append_header(out, "To", rb_buf_str(&v), 0);
+	rb_mail_append_header(out, "To", rb_buf_str(&v), false);
 	rb_buf_reset(&v);
 
 	rb_notify_render_summary(ev, &v);
-	append_header(out, "Subject", rb_buf_str(&v), 1);
+	rb_mail_append_header(out, "Subject", rb_buf_str(&v), true);
 	rb_buf_reset(&v);
 
 	if (known(env->message_id))
-		clean_value(&v, env->message_id, CLEAN_HEADER);
+		rb_text_clean(&v, env->message_id, RB_TEXT_ONE_LINE);
 	else
 		make_message_id(ev, env, date, &v);
-	append_header(out, "Message-ID", rb_buf_str(&v), 0);
+	rb_mail_append_header(out, "Message-ID", rb_buf_str(&v), false);
 	rb_buf_reset(&v);
 
 	/* RFC 3834: no vacation responder should answer a machine */
-	append_header(out, "Auto-Submitted", "auto-generated", 0);
-	append_header(out, "MIME-Version", "1.0", 0);
-	append_header(out, "Content-Type", "text/plain; charset=UTF-8", 0);
+	rb_mail_append_header(out, "Auto-Submitted", "auto-generated", false);
+	rb_mail_append_header(out, "MIME-Version", "1.0", false);
+	rb_mail_append_header(out, "Content-Type", "text/plain; charset=UTF-8", false);
 
 	rb_notify_render_text(ev, &body);
-	if (is_ascii(rb_buf_str(&body)))
+	if (rb_text_is_ascii(rb_buf_str(&body)))
 	{
-		append_header(out, "Content-Transfer-Encoding", "8bit", 0);
-		append_header(out, "X-Ripple-Event", rb_notify_kind_name(ev->kind), 0);
+		rb_mail_append_header(out, "Content-Transfer-Encoding", "8bit", false);
+		rb_mail_append_header(out, "X-Ripple-Event", rb_notify_kind_name(ev->kind), false);
 		rb_buf_append_str(out, "\r\n");
 		/* LF -> CRLF */
 		for (const char *p = rb_buf_str(&body); *p; p++)
@@ -877,8 +555,8 @@ rb_notify_render_mail(const rb_notify_event *ev, const rb_mail_envelope *env,
 	}
 	else
 	{
-		append_header(out, "Content-Transfer-Encoding", "quoted-printable", 0);
-		append_header(out, "X-Ripple-Event", rb_notify_kind_name(ev->kind), 0);
+		rb_mail_append_header(out, "Content-Transfer-Encoding", "quoted-printable", false);
+		rb_mail_append_header(out, "X-Ripple-Event", rb_notify_kind_name(ev->kind), false);
 		rb_buf_append_str(out, "\r\n");
 		rb_mime_quoted_printable(out, rb_buf_str(&body), body.len);
 	}
@@ -900,7 +578,7 @@ json_str(rb_buf *out, const char *key, const char *value)
 		rb_buf_append_str(out, "null");
 		return;
 	}
-	clean_value(&v, value, CLEAN_TEXT);
+	rb_text_clean(&v, value, RB_TEXT_LINES);
 	rb_json_append_string(out, rb_buf_str(&v));
 	rb_buf_free(&v);
 }
@@ -965,7 +643,7 @@ rb_notify_render_json(const rb_notify_event *ev, rb_buf *out)
 	{
 		rb_buf		name = RB_BUF_INIT;
 
-		clean_value(&name, ev->largest_tables[i].name, CLEAN_HEADER);
+		rb_text_clean(&name, ev->largest_tables[i].name, RB_TEXT_ONE_LINE);
 		rb_buf_append_str(out, i > 0 ? ",{\"name\":" : "{\"name\":");
 		rb_json_append_string(out, rb_buf_str(&name));
 		rb_buf_appendf(out, ",\"rows\":%lld}", (long long) ev->largest_tables[i].rows);

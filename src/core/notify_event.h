@@ -121,28 +121,4 @@ void		rb_notify_render_json(const rb_notify_event *ev, rb_buf *out);
 /* Slack's and Mattermost's incoming-webhook body: {"text": "..."} with &, <, > escaped. */
 void		rb_notify_render_slack(const rb_notify_event *ev, rb_buf *out);
 
-/* --- the text helpers behind the renderings (exported for the unit tests) ------------ */
-
-/*
- * Appends text wrapped at width columns (one column per UTF-8 code point): breaks at
- * the last space that fits, else inside a word at a code-point boundary.  The first
- * line has first_used columns taken already (a label); every further line starts
- * with indent spaces.  Existing newlines are kept (and indented); CR is dropped.
- * Lines end with LF.
- */
-void		rb_text_wrap(rb_buf *out, const char *text, int width, int first_used, int indent);
-
-/* RFC 2047 B encoding of an unstructured header value, folded (CRLF SP) between words. */
-void		rb_mime_encode_header_words(rb_buf *out, const char *value);
-
-/*
- * Quoted-printable (RFC 2045) of text whose lines end with LF: output lines end with
- * CRLF, none longer than 76 characters (soft breaks "="), "=" and bytes >= 0x7F and
- * whitespace before a line end encoded.
- */
-void		rb_mime_quoted_printable(rb_buf *out, const char *text, size_t len);
-
-/* RFC 5322 date-time in UTC: "Thu, 03 Dec 2026 08:43:52 +0000". */
-void		rb_mail_date(int64_t t, char out[40]);
-
 #endif							/* RB_NOTIFY_EVENT_H */
