@@ -415,7 +415,7 @@ rb_notify_render_text(const rb_notify_event *ev, rb_buf *out)
 
 	render_intro(ev, &intro);
 	rb_text_wrap(out, rb_buf_str(&intro), MAIL_WIDTH, 0, 0);
-	rb_buf_free(&intro);
+	rb_buf_reset(&intro);
 	rb_buf_append_char(out, '\n');
 
 	collect_facts(ev, &f);
@@ -426,13 +426,16 @@ rb_notify_render_text(const rb_notify_event *ev, rb_buf *out)
 	}
 	free_facts(&f);
 
-	rb_buf_append_str(out, "\n-- \nripple_backup");
+	/* the signature separator "-- " keeps its space; the rest is wrapped like the body */
+	rb_buf_append_str(out, "\n-- \n");
+	rb_buf_append_str(&intro, "ripple_backup");
 	if (known(ev->host))
 	{
-		rb_buf_append_str(out, " on ");
-		rb_text_clean(out, ev->host, RB_TEXT_ONE_LINE);
+		rb_buf_append_str(&intro, " on ");
+		rb_text_clean(&intro, ev->host, RB_TEXT_ONE_LINE);
 	}
-	rb_buf_append_char(out, '\n');
+	rb_text_wrap(out, rb_buf_str(&intro), MAIL_WIDTH, 0, 0);
+	rb_buf_free(&intro);
 }
 
 /* --- the e-mail ------------------------------------------------------------------------ */

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "mail_text.h"
 #include "notify_event.h"
+#include "retry.h"
 
 #define T_DATE 1796287432		/* Thu, 03 Dec 2026 08:43:52 UTC */
 
@@ -748,6 +749,139 @@ test_test_event(void **state)
 	rb_buf_free(&b);
 }
 
+/* A random string of 0..maxlen bytes, rich in what breaks mail: CR, LF, spaces, '=', UTF-8. */
+static void
+random_value(uint64_t *rng, char *out, size_t maxlen)
+{
+	static const char *const pieces[] = {
+		"\r", "\n", "\r\n", " ", "  ", "=", "\t", "a", "Bcc: x@y.z", ".", "\xC3\xA9",
+		"\xE6\x97\xA5", "\xF0\x9F\x90\x98", "\xFF", "\xC3", "\"", "<", ">", "&", "\\",
+		"word", "averyveryveryveryveryveryveryveryveryveryverylongword", "\x01", "\x7F"
+	};
+	size_t		n = 0;
+	size_t		want = (size_t) (rb_rng_next(rng) % (maxlen + 1));
+
+	while (n < want)
+	{
+		const char *p = pieces[rb_rng_next(rng) % (sizeof(pieces) / sizeof(pieces[0]))];
+		size_t		l = strlen(p);
+
+		if (n + l > maxlen)
+			break;
+		memcpy(out + n, p, l);
+		n += l;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * Whatever the values, the message has only our header lines (or folded
+ * continuations), CRLF line ends only, no line over 998 bytes (RFC 5322's limit)
+ * and no body line over 78 columns before encoding; the JSON and Slack bodies parse.
+ */
+static void
+test_random_values(void **state)
+{
+	uint64_t	rng = 20261203;
+	static const char *const ours[] = {
+		"Date: ", "From: ", "To: ", "Subject: ", "Message-ID: ", "Auto-Submitted: ",
+		"MIME-Version: ", "Content-Type: ", "Content-Transfer-Encoding: ", "X-Ripple-Event: ", NULL
+	};
+
+	(void) state;
+	for (int iter = 0; iter < 1000; iter++)
+	{
+		char		db[200], host[200], error[400], detail[400], from[120], to1[120], label[100];
+		const char *to[] = {to1, "dba@example.com"};
+		rb_mail_envelope env = {from, to, 2, T_DATE, NULL};
+		rb_notify_event ev;
+		rb_buf		m = RB_BUF_INIT,
+					text = RB_BUF_INIT,
+					j = RB_BUF_INIT;
+		rb_error	err;
+		rb_json    *doc;
+		const char *body;
+		int			headers = 0;
+
+		random_value(&rng, db, 63);
+		random_value(&rng, host, 150);
+		random_value(&rng, error, 300);
+		random_value(&rng, detail, 300);
+		random_value(&rng, from, 100);
+		random_value(&rng, to1, 100);
+		random_value(&rng, label, 80);
+		strcat(from, "x@example.com");	/* never empty */
+		strcat(to1, "y@example.com");
+		success_event(&ev);
+		ev.kind = (rb_notify_kind) (rb_rng_next(&rng) % (RB_NOTIFY_TEST + 1));
+		ev.dbname = db;
+		ev.host = host;
+		ev.error = error;
+		ev.detail = detail;
+		ev.label = label;
+
+		assert_int_equal(rb_notify_render_mail(&ev, &env, &m, &err), 0);
+		body = strstr(rb_buf_str(&m), "\r\n\r\n");
+		assert_non_null(body);
+		for (const char *p = rb_buf_str(&m); *p;)
+		{
+			const char *e = strstr(p, "\r\n");
+
+			assert_non_null(e);
+			assert_true(e - p <= 998);
+			for (const char *c = p; c < e; c++)
+				assert_true(*c != '\r' && *c != '\n');
+			if (p < body + 2)
+			{
+				int			ok = (*p == ' ' || *p == '\t');
+
+				for (int i = 0; !ok && ours[i]; i++)
+				{
+					if (strncmp(p, ours[i], strlen(ours[i])) == 0)
+					{
+						ok = 1;
+						headers++;
+					}
+				}
+				if (!ok)
+					fail_msg("iteration %d: unexpected header line: %.60s", iter, p);
+				/* a folded line is never whitespace alone */
+				{
+					const char *q = p;
+
+					while (q < e && (*q == ' ' || *q == '\t'))
+						q++;
+					assert_true(q < e);
+				}
+			}
+			p = e + 2;
+			if (p == body + 2)
+				p += 2;			/* the empty line that ends the headers */
+		}
+		assert_int_equal(headers, 10);
+
+		rb_notify_render_text(&ev, &text);
+		assert_lines_within(rb_buf_str(&text), "\n", 78);
+
+		rb_notify_render_json(&ev, &j);
+		doc = rb_json_parse(rb_buf_str(&j), j.len, &err);
+		if (doc == NULL)
+			fail_msg("iteration %d: JSON does not parse: %s", iter, err.msg);
+		assert_string_equal(rb_json_get_string(doc, "event"), rb_notify_kind_name(ev.kind));
+		rb_json_free(doc);
+		rb_buf_reset(&j);
+		rb_notify_render_slack(&ev, &j);
+		doc = rb_json_parse(rb_buf_str(&j), j.len, &err);
+		assert_non_null(doc);
+		assert_non_null(rb_json_get_string(doc, "text"));
+		rb_json_free(doc);
+
+		rb_buf_free(&m);
+		rb_buf_free(&text);
+		rb_buf_free(&j);
+	}
+}
+
 int
 main(void)
 {
@@ -766,6 +900,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_slack),
 		cmocka_unit_test(test_test_event),
+		cmocka_unit_test(test_random_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
