@@ -28,19 +28,26 @@ static const rb_notify_table tables[] = {
 	{"public.pgbench_branches", 1},
 };
 
+/* What both sample events share: who, which backup, where. */
 static void
-failure_event(rb_notify_event *ev)
+sample_event(rb_notify_event *ev, rb_notify_kind kind, const char *status)
 {
-	rb_notify_event_init(ev, RB_NOTIFY_BACKUP_FAILED);
+	rb_notify_event_init(ev, kind);
 	ev->timestamp = T_DATE;
 	ev->host = "db1.example.com";
 	ev->dbname = "app";
 	ev->backup_id = "20261203T084352Z-app-1a2b";
 	ev->label = "nightly";
-	ev->status = "failed";
+	ev->status = status;
+	ev->location = "s3://backups/app/20261203T084352Z-app-1a2b.dump";
+}
+
+static void
+failure_event(rb_notify_event *ev)
+{
+	sample_event(ev, RB_NOTIFY_BACKUP_FAILED, "failed");
 	ev->started_at = T_DATE - 75;
 	ev->duration_s = 75.4;
-	ev->location = "s3://backups/app/20261203T084352Z-app-1a2b.dump";
 	ev->error = "pg_dump failed: could not connect to the server";
 	ev->detail = "connection to server on socket \"/var/run/postgresql/.s.PGSQL.5432\" failed: "
 		"FATAL:  the database system is shutting down, and this detail is long enough to wrap "
@@ -53,13 +60,7 @@ failure_event(rb_notify_event *ev)
 static void
 success_event(rb_notify_event *ev)
 {
-	rb_notify_event_init(ev, RB_NOTIFY_BACKUP_SUCCEEDED);
-	ev->timestamp = T_DATE;
-	ev->host = "db1.example.com";
-	ev->dbname = "app";
-	ev->backup_id = "20261203T084352Z-app-1a2b";
-	ev->label = "nightly";
-	ev->status = "succeeded";
+	sample_event(ev, RB_NOTIFY_BACKUP_SUCCEEDED, "succeeded");
 	ev->started_at = T_DATE - 12;
 	ev->duration_s = 12.3;
 	ev->size_bytes = 5872025;
@@ -68,7 +69,6 @@ success_event(rb_notify_event *ev)
 	ev->tables_total = 4;
 	ev->largest_tables = tables;
 	ev->nlargest_tables = 3;
-	ev->location = "s3://backups/app/20261203T084352Z-app-1a2b.dump";
 	ev->verification = "verified";
 }
 
