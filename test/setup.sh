@@ -15,7 +15,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev
   libcmocka-dev valgrind clang libclang-rt-14-dev
   libipc-run-perl libtest-simple-perl
-  awscli python3 curl ca-certificates zstd time procps bc
+  awscli python3 python3-aiosmtpd curl ca-certificates openssl zstd time procps bc
 )
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
