@@ -1,0 +1,78 @@
+# 049_verify_concurrency.pl — two restore verifies of the same backup at once do
+# not disturb each other: each restores into a scratch database of its own
+# (ripple_backup_verify_<id>_<verifier pid>), neither drops the other's, both
+# return verified, the catalog row says verified at restore level, and no scratch
+# database or temporary file is left when both are done.
+use strict;
+use warnings;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use RippleTest::Cluster;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $dir = PostgreSQL::Test::Utils::tempdir('backups');
+my $node = RippleTest::Cluster->new_node('concurrent', destination => "file://$dir",
+	conf => "ripple_backup.verify_after_backup = off\nripple_backup.drill_schedule = ''\n");
+
+# big enough that a restore takes a few seconds
+$node->safe_psql('postgres', 'CREATE DATABASE bench');
+$node->command_ok([ 'pgbench', '-i', '-q', '-s', '5', '-d', $node->connstr('bench') ],
+	'pgbench -i -s 5');
+my $id = RippleTest::Cluster::backup_now($node, 'bench');
+is(RippleTest::Cluster::wait_backup($node, $id), 'succeeded', 'backup succeeded');
+
+my $scratch_sql = "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database"
+  . " WHERE datname LIKE 'ripple\\_backup\\_verify\\_%'";
+
+# Starts SELECT ripple_backup_verify($id, 'restore') in a psql of its own.
+sub start_verify {
+	my ($out, $err) = (\my $o, \my $e);
+	$$out = '';
+	$$err = '';
+	my $h = IPC::Run::start(
+		[ $node->installed_command('psql'), '-XAtq', '-d', $node->connstr('postgres'),
+		  '-c', "SELECT ripple_backup_verify($id, 'restore', timeout => '5 minutes')" ],
+		'>', $out, '2>', $err);
+	return { h => $h, out => $out, err => $err };
+}
+
+# Waits until $n scratch databases exist, each with a pg_restore connected to it.
+sub wait_restoring {
+	my ($n) = @_;
+	my $sql = "SELECT count(DISTINCT datname) FROM pg_stat_activity"
+	  . " WHERE datname LIKE 'ripple\\_backup\\_verify\\_%'";
+	return RippleTest::Cluster::poll_value($node, 'postgres', $sql, $n, 120);
+}
+
+my $log_offset = -s $node->logfile;
+my $first = start_verify();
+is(wait_restoring(1), '1', 'the first verify is restoring');
+my $second = start_verify();
+is(wait_restoring(2), '2', 'the second verify restores beside the first, into a database of its own');
+my $both = $node->safe_psql('postgres', $scratch_sql);
+like($both, qr/^ripple_backup_verify_${id}_\d+,ripple_backup_verify_${id}_\d+$/,
+	"two scratch databases, named after the backup and the verifier ($both)");
+
+$first->{h}->finish;
+$second->{h}->finish;
+chomp(${ $_->{out} }) for $first, $second;
+is(${ $first->{out} }, 'verified', 'the first verify: verified');
+is(${ $first->{err} }, '', 'the first verify: no notice or error');
+is(${ $second->{out} }, 'verified', 'the second verify: verified');
+is(${ $second->{err} }, '', 'the second verify: no notice or error');
+is($node->safe_psql('postgres',
+		"SELECT verify_status || '/' || verify_level || '/' || (restore_seconds > 0)::text"
+		  . " || '/' || coalesce(verify_error, '-') FROM ripple_backup.backups WHERE id = $id"),
+	'verified/restore/true/-', 'catalog: verified at restore level, restore time, no error');
+my $log = slurp_file($node->logfile, $log_offset);
+my @verified = $log =~ /backup $id verified at level restore/g;
+is(scalar(@verified), 2, 'the log shows two verified restores');
+unlike($log, qr/verification of backup $id at level restore failed/, 'and no failed one');
+is($node->safe_psql('postgres', $scratch_sql), '', 'no scratch database left');
+my @tmp = glob($node->data_dir . '/base/pgsql_tmp/*');
+is(scalar(@tmp), 0, 'no temporary file left in base/pgsql_tmp');
+
+$node->stop;
+done_testing();
