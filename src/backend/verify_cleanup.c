@@ -52,12 +52,14 @@ rb_verify_temp_prefix(char *buf, size_t len)
 static int
 owner_pid(const char *name, const char *prefix, bool pid_last)
 {
-	const char *p = name + strlen(prefix);
+	size_t		plen = strlen(prefix);
+	const char *p;
 	const char *digits;
 	long		pid;
 
-	if (strncmp(name, prefix, strlen(prefix)) != 0)
+	if (strncmp(name, prefix, plen) != 0)
 		return 0;
+	p = name + plen;
 	if (pid_last)
 	{
 		/* the backup id, then "_" */

@@ -185,7 +185,9 @@ ripple_backup_verify(PG_FUNCTION_ARGS)
 
 	if (!stopped)
 	{
+		/* its scratch database and temporary files are gone when this returns */
 		TerminateBackgroundWorker(handle);
+		(void) WaitForBackgroundWorkerShutdown(handle);
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("verification of backup %lld did not finish within the timeout", (long long) id),

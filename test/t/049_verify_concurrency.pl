@@ -2,7 +2,8 @@
 # not disturb each other: each restores into a scratch database of its own
 # (ripple_backup_verify_<id>_<verifier pid>), neither drops the other's, both
 # return verified, the catalog row says verified at restore level, and no scratch
-# database or temporary file is left when both are done.
+# database or temporary file is left when both are done.  The same for a restore
+# drill that overlaps a manual verify.
 use strict;
 use warnings;
 use IPC::Run;
@@ -16,10 +17,16 @@ my $dir = PostgreSQL::Test::Utils::tempdir('backups');
 my $node = RippleTest::Cluster->new_node('concurrent', destination => "file://$dir",
 	conf => "ripple_backup.verify_after_backup = off\nripple_backup.drill_schedule = ''\n");
 
-# big enough that a restore takes a few seconds
+# a restore takes at least 5 s: pgbench data, and a CHECK that sleeps 5 ms a row
 $node->safe_psql('postgres', 'CREATE DATABASE bench');
 $node->command_ok([ 'pgbench', '-i', '-q', '-s', '5', '-d', $node->connstr('bench') ],
 	'pgbench -i -s 5');
+$node->safe_psql('bench', q{
+	CREATE FUNCTION public.slow_ok(int) RETURNS boolean LANGUAGE sql
+	  AS 'SELECT pg_catalog.pg_sleep(0.005) IS NOT NULL';
+	CREATE TABLE public.slow (x int CHECK (public.slow_ok(x)));
+	INSERT INTO public.slow SELECT g FROM generate_series(1, 1000) g;
+});
 my $id = RippleTest::Cluster::backup_now($node, 'bench');
 is(RippleTest::Cluster::wait_backup($node, $id), 'succeeded', 'backup succeeded');
 
@@ -40,10 +47,17 @@ sub start_verify {
 
 # Waits until $n scratch databases exist, each with a pg_restore connected to it.
 sub wait_restoring {
-	my ($n) = @_;
+	my ($n, $timeout) = @_;
 	my $sql = "SELECT count(DISTINCT datname) FROM pg_stat_activity"
 	  . " WHERE datname LIKE 'ripple\\_backup\\_verify\\_%'";
-	return RippleTest::Cluster::poll_value($node, 'postgres', $sql, $n, 120);
+	return RippleTest::Cluster::poll_value($node, 'postgres', $sql, $n, $timeout // 60);
+}
+
+# The number of "backup <id> verified at level restore" lines in the log since $offset.
+sub verified_in_log {
+	my ($offset) = @_;
+	my @lines = slurp_file($node->logfile, $offset) =~ /backup $id verified at level restore/g;
+	return scalar(@lines);
 }
 
 my $log_offset = -s $node->logfile;
@@ -66,13 +80,37 @@ is($node->safe_psql('postgres',
 		"SELECT verify_status || '/' || verify_level || '/' || (restore_seconds > 0)::text"
 		  . " || '/' || coalesce(verify_error, '-') FROM ripple_backup.backups WHERE id = $id"),
 	'verified/restore/true/-', 'catalog: verified at restore level, restore time, no error');
-my $log = slurp_file($node->logfile, $log_offset);
-my @verified = $log =~ /backup $id verified at level restore/g;
-is(scalar(@verified), 2, 'the log shows two verified restores');
-unlike($log, qr/verification of backup $id at level restore failed/, 'and no failed one');
+is(verified_in_log($log_offset), 2, 'the log shows two verified restores');
+unlike(slurp_file($node->logfile, $log_offset), qr/verification of backup $id at level restore failed/,
+	'and no failed one');
 is($node->safe_psql('postgres', $scratch_sql), '', 'no scratch database left');
 my @tmp = glob($node->data_dir . '/base/pgsql_tmp/*');
 is(scalar(@tmp), 0, 'no temporary file left in base/pgsql_tmp');
+
+# --- a restore drill overlapping a manual verify ----------------------------------------
+$log_offset = -s $node->logfile;
+$node->safe_psql('postgres', "ALTER SYSTEM SET ripple_backup.drill_schedule = '* * * * *'");
+$node->reload;
+is(wait_restoring(1, 90), '1', 'a restore drill is restoring (it fires within a minute)');
+$node->safe_psql('postgres', "ALTER SYSTEM SET ripple_backup.drill_schedule = ''");
+$node->reload;
+ok($node->log_contains("restore drill of backup $id started", $log_offset), 'the log says the drill started');
+my $manual = start_verify();
+is(wait_restoring(2), '2', 'a manual verify restores beside the drill, into a database of its own');
+$manual->{h}->finish;
+chomp ${ $manual->{out} };
+is(${ $manual->{out} }, 'verified', 'the manual verify during the drill: verified');
+is(${ $manual->{err} }, '', 'the manual verify during the drill: no notice or error');
+for (1 .. 600) {
+	last if verified_in_log($log_offset) >= 2;
+	usleep(100_000);
+}
+is(verified_in_log($log_offset), 2, 'the log shows both verified: the drill and the manual verify');
+unlike(slurp_file($node->logfile, $log_offset), qr/verification of backup $id at level restore failed/,
+	'and no failed one');
+is($node->safe_psql('postgres', $scratch_sql), '', 'no scratch database left after the drill');
+@tmp = glob($node->data_dir . '/base/pgsql_tmp/*');
+is(scalar(@tmp), 0, 'no temporary file left after the drill');
 
 $node->stop;
 done_testing();

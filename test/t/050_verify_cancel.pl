@@ -103,8 +103,8 @@ check_restoring('timeout');
 $v->{h}->finish;
 like(${ $v->{err} }, qr/verification of backup $id did not finish within the timeout/,
 	'timeout: the caller gets the timeout error');
+is(leftovers(), 'dbs= files=', 'timeout: when the call returns, no scratch database, no temporary file');
 is(wait_no_verifier(), '0', 'timeout: the verifier exited');
-is(leftovers(), 'dbs= files=', 'timeout: no scratch database, no temporary file');
 
 # After a restart during a restore: the launcher runs and has removed the leftovers.
 sub check_restarted {
