@@ -21,12 +21,7 @@ my $node = RippleTest::Cluster->new_node('concurrent', destination => "file://$d
 $node->safe_psql('postgres', 'CREATE DATABASE bench');
 $node->command_ok([ 'pgbench', '-i', '-q', '-s', '5', '-d', $node->connstr('bench') ],
 	'pgbench -i -s 5');
-$node->safe_psql('bench', q{
-	CREATE FUNCTION public.slow_ok(int) RETURNS boolean LANGUAGE sql
-	  AS 'SELECT pg_catalog.pg_sleep(0.005) IS NOT NULL';
-	CREATE TABLE public.slow (x int CHECK (public.slow_ok(x)));
-	INSERT INTO public.slow SELECT g FROM generate_series(1, 1000) g;
-});
+RippleTest::Cluster::create_slow_table($node, 'bench', 1000);
 my $id = RippleTest::Cluster::backup_now($node, 'bench');
 is(RippleTest::Cluster::wait_backup($node, $id), 'succeeded', 'backup succeeded');
 

@@ -25,12 +25,7 @@ my $node = RippleTest::Cluster->new_node('cancel', destination => "file://$dir",
 
 # restoring 3000 rows takes at least 15 s
 $node->safe_psql('postgres', 'CREATE DATABASE slow');
-$node->safe_psql('slow', q{
-	CREATE FUNCTION public.slow_ok(int) RETURNS boolean LANGUAGE sql
-	  AS 'SELECT pg_catalog.pg_sleep(0.005) IS NOT NULL';
-	CREATE TABLE public.t (x int CHECK (public.slow_ok(x)));
-	INSERT INTO public.t SELECT g FROM generate_series(1, 3000) g;
-});
+RippleTest::Cluster::create_slow_table($node, 'slow', 3000);
 my $id = RippleTest::Cluster::backup_now($node, 'slow');
 is(RippleTest::Cluster::wait_backup($node, $id), 'succeeded', 'backup succeeded');
 
