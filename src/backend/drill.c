@@ -124,6 +124,7 @@ start_drill(void)
 	memset(&args, 0, sizeof(args));
 	args.backup_id = id;
 	args.level = RB_VERIFY_RESTORE;
+	/* no caller waits (timeout_ms 0): the restore role's per-run password lasts a day */
 	if (!rb_verifier_start(&args, 0, NULL))
 		ereport(LOG,
 				(errmsg("ripple_backup: could not start the restore drill of backup %lld (no free worker slot)",

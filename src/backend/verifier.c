@@ -5,10 +5,10 @@
  * parameters), commits, runs src/core's verification outside any transaction
  * (streaming the object back, and for the deeper levels pg_restore --list and a
  * restore into a scratch database through the server's own client programs on
- * the unix socket), then records the outcome in the catalog and, when a caller
- * waits, in its DSM segment.  src/core never raises an ERROR; an ERROR here
- * (the catalog) ends the worker, and the waiting caller then reports that no
- * result came back.
+ * the unix socket, logged in as the unprivileged restore role: restore_role.h),
+ * then records the outcome in the catalog and, when a caller waits, in its DSM
+ * segment.  src/core never raises an ERROR; an ERROR here (the catalog) ends
+ * the worker, and the waiting caller then reports that no result came back.
  */
 #include "postgres.h"
 
@@ -37,6 +37,7 @@
 #include "core_hooks.h"
 #include "destination.h"
 #include "guc.h"
+#include "restore_role.h"
 #include "verifier.h"
 #include "verify.h"
 #include "verify_cleanup.h"
@@ -54,6 +55,7 @@ rb_verifier_define_gucs(void)
 							 "A verifier worker streams the object back and compares its SHA-256 and size with the catalog and the metadata.",
 							 &rb_guc_verify_after_backup, true,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
+	rb_restore_role_define_gucs();
 }
 
 bool
@@ -197,6 +199,38 @@ record_outcome(int64 id, rb_verify_level level, bool verified, double restore_se
 	CommitTransactionCommand();
 }
 
+/* rb_verify_pg.before_count: the restore role's password and settings again */
+static int
+rearm_login(void *arg, rb_error *err)
+{
+	(void) err;
+	rb_restore_login_rearm((RbRestoreLogin *) arg);
+	return 0;
+}
+
+/*
+ * When the restore role could not log in (pg_hba.conf: peer or ident on the
+ * unix socket, or no line for it), says what to change.
+ */
+static void
+explain_login_failure(const char *role, rb_error *err)
+{
+	char		who[NAMEDATALEN + 16];
+
+	/* "... authentication failed for user "r"", "no pg_hba.conf entry for ..., user "r", ..." */
+	snprintf(who, sizeof(who), "user \"%s\"", role);
+	if (strstr(err->msg, who) == NULL ||
+		(strstr(err->msg, "authentication failed") == NULL && strstr(err->msg, "no pg_hba.conf entry") == NULL))
+		return;
+	ereport(LOG,
+			(errmsg("ripple_backup: the restore role \"%s\" could not log in", role),
+			 errhint("Add \"local all %s scram-sha-256\" to pg_hba.conf before the other \"local\" lines and reload; see \"Restore verification\" in docs/configuration.md.",
+					 role)));
+	snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+			 "; pg_hba.conf must let role \"%s\" log in with a password over the unix socket"
+			 " (\"local all %s scram-sha-256\" before the other local lines)", role, role);
+}
+
 /* The destination URL a backup was stored in: its location without "/<object_key>". */
 static char *
 destination_of(const VerifyRow *row)
@@ -231,10 +265,13 @@ rb_verifier_main(Datum main_arg)
 	char		tempprefix[64];
 	char		scratch[NAMEDATALEN];
 	char		appname[64];
-	const char *env[2];
+	char		passfile_env[MAXPGPATH + 16];
+	const char *env[3];
+	RbRestoreLogin login;
 	bool		verified = false;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	memset(&login, 0, sizeof(login));
 	my_backup_id = args.backup_id;
 	rb_core_hooks_init(&hooks, &hook_ctx, "verify of backup %lld", (long long) my_backup_id);
 
@@ -332,8 +369,26 @@ rb_verifier_main(Datum main_arg)
 
 		if (args.level != RB_VERIFY_CHECKSUM && sock == NULL)
 			rb_error_set(&err, RB_ERR_INVALID, "the server listens on no unix socket (unix_socket_directories is empty); pg_restore cannot connect");
+		else if (args.level == RB_VERIFY_RESTORE &&
+				 !rb_restore_login_open(tempdir, args.timeout_ms, &login, err.msg, sizeof(err.msg)))
+			err.code = RB_ERR_INVALID;
 		else
+		{
+			if (args.level == RB_VERIFY_RESTORE)
+			{
+				/* restore and count as the unprivileged role; its password in a file */
+				pg.restore_user = login.role;
+				pg.before_count = rearm_login;
+				pg.before_count_arg = &login;
+				snprintf(passfile_env, sizeof(passfile_env), "PGPASSFILE=%s", login.passfile);
+				env[1] = passfile_env;
+				env[2] = NULL;
+			}
 			verified = rb_verify_run(&req, &res, &hooks, &err) == 0;
+			rb_restore_login_close(&login);
+			if (!verified && args.level == RB_VERIFY_RESTORE)
+				explain_login_failure(login.role, &err);
+		}
 		rb_destination_close(dest);
 	}
 	if (!verified && got_sigterm && err.code == RB_ERR_CANCELLED)
@@ -341,6 +396,10 @@ rb_verifier_main(Datum main_arg)
 
 	record_outcome(args.backup_id, (rb_verify_level) args.level, verified, res.restore_seconds,
 				   err.msg[0] ? err.msg : "verification failed");
+	if (res.note[0] != '\0')
+		ereport(LOG,
+				(errmsg("ripple_backup: verify of backup %lld: %s", (long long) args.backup_id, res.note),
+				 errdetail("The verify restore runs as an unprivileged role; objects only a superuser may create are not restored.")));
 	if (verified)
 		ereport(LOG,
 				(errmsg("ripple_backup: backup %lld verified at level %s (%.1f s%s)",

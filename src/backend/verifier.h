@@ -34,6 +34,7 @@ typedef struct RbVerifyArgs
 	int64		backup_id;
 	int32		level;			/* rb_verify_level */
 	bool		force;
+	int64		timeout_ms;		/* the caller's timeout; 0 = none (a drill) */
 	dsm_handle	outcome;		/* RbVerifyOutcome segment; 0 = nobody waits */
 } RbVerifyArgs;
 

@@ -146,6 +146,7 @@ ripple_backup_verify(PG_FUNCTION_ARGS)
 	args.backup_id = id;
 	args.level = (int32) level;
 	args.force = force;
+	args.timeout_ms = timeout_ms;
 	args.outcome = dsm_segment_handle(seg);
 	if (!rb_verifier_start(&args, MyProcPid, &handle))
 		ereport(ERROR,

@@ -34,6 +34,7 @@ enum
 	OPT_WORK_DIR,
 	OPT_PG_BINDIR,
 	OPT_MAINTENANCE_DB,
+	OPT_ROLE,
 	OPT_HELP,
 	OPT_VERBOSE = 'v',
 	OPT_QUIET = 'q',
@@ -69,6 +70,7 @@ static const struct option long_options[] = {
 	{"work-dir", required_argument, NULL, OPT_WORK_DIR},
 	{"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
 	{"maintenance-db", required_argument, NULL, OPT_MAINTENANCE_DB},
+	{"role", required_argument, NULL, OPT_ROLE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
@@ -99,7 +101,7 @@ static const int fetch_options[] = {OPT_OUTPUT, OPT_FORCE, 0};
 static const int verify_options[] = {OPT_ARCHIVE, OPT_WORK_DIR, OPT_PG_BINDIR, 0};
 static const int restore_options[] = {
 	OPT_DBNAME, OPT_CREATE, OPT_JOBS, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_NO_OWNER,
-	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_WORK_DIR, OPT_PG_BINDIR, 0
+	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, 0
 };
 
 static const struct
@@ -373,6 +375,15 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 				args->username = optarg;
 				rc = 0;
 				break;
+			case OPT_ROLE:
+				if (optarg[0] == '\0')
+					rc = usage_error(args->command_name, "%s", "--role must not be empty");
+				else
+				{
+					args->role = optarg;
+					rc = 0;
+				}
+				break;
 			case OPT_NO_OWNER:
 				args->no_owner = true;
 				rc = 0;
@@ -536,7 +547,8 @@ static const char help_verify[] =
 static const char help_restore[] =
 "ripple-backup restore: download a backup, check it, restore it with pg_restore\n"
 "into database NAME, then count the rows of every table the metadata lists and\n"
-"compare; prints the time taken.  Exits 4 when a count differs.\n"
+"compare; prints the time taken.  Exits 4 when a count differs.  The extension's\n"
+"own tables (schema ripple_backup) are restored but not compared.\n"
 "\n"
 "Usage:\n"
 "  ripple-backup restore ID|KEY|latest --dbname NAME [--create] [--jobs N]\n"
@@ -550,6 +562,13 @@ static const char help_restore[] =
 "  -p, --port PORT            server port (else PGPORT)\n"
 "  -U, --username NAME        user name (else PGUSER); the password comes from\n"
 "                             PGPASSWORD or ~/.pgpass, never from the command line\n"
+"  --role ROLE                restore and count as ROLE (pg_restore --role, SET ROLE);\n"
+"                             with --create, ROLE owns the new database.  The dump's\n"
+"                             code (CHECK constraints, index expressions, triggers,\n"
+"                             materialized views) runs as this role, else as the\n"
+"                             user, and can RESET ROLE to the user: restore a dump you\n"
+"                             do not trust connected as a user without superuser\n"
+"                             rights (its future owner, or a member of it with --role)\n"
 "  -O, --no-owner             do not restore object ownership (pg_restore -O)\n"
 "  -x, --no-privileges        do not restore privileges (pg_restore -x)\n"
 "  --maintenance-db NAME      database to connect to for --create (default postgres)\n"

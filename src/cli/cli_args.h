@@ -54,6 +54,7 @@ typedef struct cli_args
 	const char *host;
 	const char *port;
 	const char *username;
+	const char *role;			/* --role: pg_restore --role, SET ROLE for the counts */
 	bool		no_owner;
 	bool		no_privileges;
 	const char *maintenance_db;

@@ -3,8 +3,9 @@
  * its metadata while decompressing it into a temporary archive in the work
  * directory (pg_restore --jobs needs a seekable file), optionally create the
  * target database, run pg_restore, then count the rows of every table the
- * metadata lists and compare.  Prints the time each step took.  The temporary
- * archive is removed whatever happens.
+ * metadata lists and compare.  With --role, the restore and the counts run as
+ * that role (the dump's code runs as whoever restores).  Prints the time each
+ * step took.  The temporary archive is removed whatever happens.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,8 +19,10 @@
 #include "cli_pgtools.h"
 #include "cli_progress.h"
 #include "cli_report.h"
+#include "cli_restore_argv.h"
 #include "cli_rowcount.h"
 #include "cli_tempfile.h"
+#include "verify.h"
 
 static int
 create_database(cli_ctx *ctx, const char *psql, const cli_conn *conn, rb_error *err)
@@ -27,7 +30,7 @@ create_database(cli_ctx *ctx, const char *psql, const cli_conn *conn, rb_error *
 	const cli_args *args = ctx->args;
 	cli_argv	argv = {0};
 	char	   *conninfo = cli_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
-	char	   *ident = cli_quote_ident(args->dbname);
+	char	   *sql = cli_create_database_sql(args->dbname, args->role);
 	int			rc;
 
 	cli_argv_add(&argv, psql);
@@ -39,13 +42,13 @@ create_database(cli_ctx *ctx, const char *psql, const cli_conn *conn, rb_error *
 	cli_conn_add_args(conn, &argv);
 	cli_argv_addf(&argv, "--dbname=%s", conninfo);
 	cli_argv_add(&argv, "-c");
-	cli_argv_addf(&argv, "CREATE DATABASE %s TEMPLATE template0", ident);
+	cli_argv_add(&argv, sql);
 	rc = cli_run_program(&argv, NULL, "create db", NULL, &ctx->hooks, err);
 	if (rc != 0)
 		rb_error_prefix(err, "could not create database \"%s\": ", args->dbname);
 	cli_argv_free(&argv);
 	free(conninfo);
-	free(ident);
+	free(sql);
 	return rc;
 }
 
@@ -66,10 +69,42 @@ quote_literal(const char *text)
 	return b.data;
 }
 
+/* 't' when role (an SQL expression) names a superuser, else 'f' */
+static void
+append_is_superuser(rb_buf *sql, const char *role)
+{
+	rb_buf_appendf(sql,
+				   " || '|' || coalesce((SELECT CASE WHEN rolsuper THEN 't' ELSE 'f' END"
+				   " FROM pg_catalog.pg_roles WHERE rolname = %s), 'f')", role);
+}
+
 /*
- * Before a long download: can we reach the server, and is the target as --create
- * expects (absent with --create, present without)?  Returns CLI_EXIT_OK or an exit
- * code after printing the problem.
+ * Warns when the dump's code would run with superuser rights: the restore runs as
+ * a superuser, or connects as one (SET ROLE does not confine code in a superuser's
+ * session: it can RESET ROLE).
+ */
+static void
+warn_superuser(const char *user, bool user_super, const char *role, bool role_super)
+{
+	if (user_super && role == NULL)
+		cli_warning("the restore runs as superuser \"%s\": the dump's code (CHECK constraints, index expressions, triggers, materialized views) runs with superuser rights",
+					user);
+	else if (user_super)
+		cli_warning("the restore connects as superuser \"%s\": the dump's code runs as \"%s\" after SET ROLE, but can return to the superuser with RESET ROLE",
+					user, role);
+	else if (role_super)
+		cli_warning("the restore runs as superuser \"%s\" (--role): the dump's code (CHECK constraints, index expressions, triggers, materialized views) runs with superuser rights",
+					role);
+	else
+		return;
+	cli_hint("For a dump you do not trust, connect (--username) as a role without superuser rights: the database's future owner, or a login role that is a member of it, with --role.");
+}
+
+/*
+ * Before a long download: can we reach the server, is the target as --create
+ * expects (absent with --create, present without), and does --role name a role
+ * the user may SET ROLE to?  Warns when the dump's code would run with superuser
+ * rights.  Returns CLI_EXIT_OK or an exit code after printing the problem.
  */
 static int
 preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
@@ -77,10 +112,17 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 	const cli_args *args = ctx->args;
 	cli_argv	argv = {0};
 	rb_buf		out = RB_BUF_INIT;
+	rb_buf		sql = RB_BUF_INIT;
 	rb_error	err;
 	char	   *conninfo = cli_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
 	char	   *lit = quote_literal(args->dbname);
+	char	   *role_lit = args->role ? quote_literal(args->role) : NULL;
+	char		membership[16] = "",
+				user_super[2] = "",
+				role_super[2] = "";
+	const char *user = "";
 	int			rc = CLI_EXIT_OK;
+	int			nfields;
 	bool		exists;
 
 	rb_error_clear(&err);
@@ -92,7 +134,24 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 	cli_conn_add_args(conn, &argv);
 	cli_argv_addf(&argv, "--dbname=%s", conninfo);
 	cli_argv_add(&argv, "-c");
-	cli_argv_addf(&argv, "SELECT count(*) FROM pg_catalog.pg_database WHERE datname = %s", lit);
+
+	/*
+	 * One line: "<target exists>|<member of --role, or missing>|<user is
+	 * superuser>|<--role is superuser>|<user>", the user name last (it may hold a
+	 * '|').
+	 */
+	rb_buf_appendf(&sql, "SELECT (SELECT count(*) FROM pg_catalog.pg_database WHERE datname = %s)", lit);
+	if (role_lit)
+		rb_buf_appendf(&sql,
+					   " || '|' || coalesce((SELECT CASE WHEN pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER')"
+					   " THEN 'member' ELSE 'not-member' END FROM pg_catalog.pg_roles r WHERE r.rolname = %s),"
+					   " 'missing')", role_lit);
+	else
+		rb_buf_append_str(&sql, " || '|member'");
+	append_is_superuser(&sql, "session_user");
+	append_is_superuser(&sql, role_lit ? role_lit : "NULL");
+	rb_buf_append_str(&sql, " || '|' || session_user");
+	cli_argv_add(&argv, rb_buf_str(&sql));
 	if (cli_run_program(&argv, NULL, "connect", &out, &ctx->hooks, &err) != 0)
 	{
 		rb_error_prefix(&err, "could not connect to the target server: ");
@@ -103,7 +162,26 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	exists = (atoi(rb_buf_str(&out)) > 0);
+	nfields = 0;
+	exists = false;
+	if (out.len > 0)
+	{
+		char	   *line = out.data;
+		char	   *nl = strchr(line, '\n');
+		int			skip = 0;
+
+		if (nl)
+			*nl = '\0';
+		nfields = sscanf(line, "%*d|%15[^|]|%1[^|]|%1[^|]|%n", membership, user_super, role_super, &skip);
+		user = skip > 0 ? line + skip : "";
+		exists = (atoi(line) > 0);
+	}
+	if (nfields < 3)
+	{
+		cli_error("unexpected answer from the target server: \"%s\"", rb_buf_str(&out));
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
 	if (args->create && exists)
 	{
 		cli_error("database \"%s\" already exists", args->dbname);
@@ -116,11 +194,28 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 		cli_hint("Add --create to create it.");
 		rc = CLI_EXIT_ERROR;
 	}
+	else if (strcmp(membership, "missing") == 0)
+	{
+		cli_error("role \"%s\" does not exist", args->role);
+		cli_hint("A database's backup holds no roles: create the role first (CREATE ROLE ... NOLOGIN), or from the globals kept with pg_dumpall --globals-only.");
+		rc = CLI_EXIT_ERROR;
+	}
+	else if (strcmp(membership, "member") != 0)
+	{
+		cli_error("user \"%s\" may not SET ROLE to \"%s\"", user, args->role);
+		cli_hint("Connect as a user that is a member of the role (GRANT \"%s\" TO ...).", args->role);
+		rc = CLI_EXIT_ERROR;
+	}
+	else
+		warn_superuser(user, strcmp(user_super, "t") == 0, args->role,
+					   strcmp(role_super, "t") == 0);
 out:
 	cli_argv_free(&argv);
 	rb_buf_free(&out);
+	rb_buf_free(&sql);
 	free(conninfo);
 	free(lit);
+	free(role_lit);
 	return rc;
 }
 
@@ -128,26 +223,12 @@ static int
 run_pg_restore(cli_ctx *ctx, const char *pg_restore, const cli_conn *conn, const char *file,
 			   rb_error *err)
 {
-	const cli_args *args = ctx->args;
 	cli_argv	argv = {0};
-	char	   *conninfo = cli_conninfo_dbname(args->dbname);
 	int			rc;
 
-	cli_argv_add(&argv, pg_restore);
-	cli_argv_add(&argv, "--no-password");
-	cli_argv_addf(&argv, "--jobs=%d", args->jobs);
-	if (args->no_owner)
-		cli_argv_add(&argv, "--no-owner");
-	if (args->no_privileges)
-		cli_argv_add(&argv, "--no-privileges");
-	if (args->verbose)
-		cli_argv_add(&argv, "--verbose");
-	cli_conn_add_args(conn, &argv);
-	cli_argv_addf(&argv, "--dbname=%s", conninfo);
-	cli_argv_add(&argv, file);
+	cli_pg_restore_argv(&argv, pg_restore, ctx->args, conn, file);
 	rc = cli_run_program(&argv, NULL, "pg_restore", NULL, &ctx->hooks, err);
 	cli_argv_free(&argv);
-	free(conninfo);
 	return rc;
 }
 
@@ -256,14 +337,19 @@ cli_cmd_restore(cli_ctx *ctx)
 	{
 		double		t = cli_now();
 
-		if (cli_check_row_counts(psql, &conn, args->dbname, &b->meta.table_counts, &ctx->hooks,
-								 &counts, &err) != 0)
+		if (cli_check_row_counts(psql, &conn, args->role, args->dbname, &b->meta.table_counts,
+								 &ctx->hooks, &counts, &err) != 0)
 		{
 			rc = cli_fail(&err);
 			goto out;
 		}
 		t_count = cli_now() - t;
 	}
+	if (counts.skipped > 0)
+		cli_info("%zu table%s of extension %s (schema %s) restored but not compared (%" PRId64 " rows at backup time): "
+				 "CREATE EXTENSION in the target adds rows of its own (the nightly job) that the dump leaves out",
+				 counts.skipped, counts.skipped == 1 ? "" : "s", RB_VERIFY_EXTENSION_NAME,
+				 RB_VERIFY_EXTENSION_NAME, counts.rows_skipped);
 	cli_format_duration(cli_now() - t0, s1, sizeof(s1));
 	if (counts.mismatched > 0 || counts.missing > 0)
 	{

@@ -19,6 +19,7 @@
 #include "rb_buf.h"
 #include "rb_crypto.h"
 #include "verify.h"
+#include "verify_toc.h"
 
 static const char *const level_names[] = {"checksum", "archive", "restore"};
 
@@ -171,8 +172,9 @@ argv_free(argv_list *a)
 	a->n = 0;
 }
 
+/* program's path, then the connection options (as user, when not NULL) */
 static void
-argv_program(argv_list *a, const rb_verify_pg *pg, const char *program)
+argv_program_as(argv_list *a, const rb_verify_pg *pg, const char *program, const char *user)
 {
 	char		path[4096];
 	char		port[16];
@@ -190,11 +192,18 @@ argv_program(argv_list *a, const rb_verify_pg *pg, const char *program)
 		argv_add(a, "-p");
 		argv_add(a, port);
 	}
-	if (pg->user)
+	if (user)
 	{
 		argv_add(a, "-U");
-		argv_add(a, pg->user);
+		argv_add(a, user);
 	}
+}
+
+/* as pg->user, the server's own role */
+static void
+argv_program(argv_list *a, const rb_verify_pg *pg, const char *program)
+{
+	argv_program_as(a, pg, program, pg->user);
 }
 
 /* Runs the program, collecting stdout into out (may be NULL); 0 when it exited 0. */
@@ -615,138 +624,12 @@ pg_restore_list(const rb_verify_pg *pg, const char *file, const char *url,
 
 /* ---- restore ---------------------------------------------------------------- */
 
-/* pg_dump's TOC descriptions of more than one word (the rest are one word) */
-static const char *const multiword_descs[] = {
-	"MATERIALIZED VIEW DATA", "MATERIALIZED VIEW", "TABLE DATA", "TABLE ATTACH",
-	"SEQUENCE SET", "SEQUENCE OWNED BY", "FK CONSTRAINT", "CHECK CONSTRAINT",
-	"DEFAULT ACL", "FOREIGN TABLE", "FOREIGN DATA WRAPPER", "USER MAPPING",
-	"LARGE OBJECT", "ROW SECURITY", "EVENT TRIGGER", "INDEX ATTACH",
-	"OPERATOR CLASS", "OPERATOR FAMILY", "ACCESS METHOD", "SHELL TYPE",
-	"PROCEDURAL LANGUAGE", "DATABASE PROPERTIES", "PUBLICATION TABLES IN SCHEMA",
-	"PUBLICATION TABLE", "TEXT SEARCH CONFIGURATION", "TEXT SEARCH DICTIONARY",
-	"TEXT SEARCH PARSER", "TEXT SEARCH TEMPLATE", "POLICY", NULL
-};
-
-/* s (of length len) starts with word w followed by a space or its end */
-static bool
-starts_with_word(const char *s, size_t len, const char *w)
-{
-	size_t		wl = strlen(w);
-
-	return len >= wl && strncmp(s, w, wl) == 0 && (len == wl || s[wl] == ' ');
-}
-
-/*
- * Whether a `pg_restore --list` line belongs to the extension itself (so a
- * backup of the catalog database restores into a scratch database, where the
- * extension refuses to exist): the entry "EXTENSION - <ext>", its COMMENT and
- * ACL entries, "SCHEMA - <ext>" and every entry whose namespace is <ext>.
- */
-static bool
-toc_line_is_extension(const char *line, size_t len, const char *ext)
-{
-	const char *end = line + len;
-	const char *semi = memchr(line, ';', len);
-	const char *q;
-	const char *desc;
-	const char *ns;
-	size_t		desc_len = 0;
-	size_t		rest;
-
-	if (len == 0 || *line == ';' || semi == NULL)
-		return false;
-	q = semi + 1;
-	for (int words = 0; words < 2 && q < end; words++)
-	{
-		while (q < end && *q == ' ')
-			q++;
-		while (q < end && *q != ' ')
-			q++;
-	}
-	while (q < end && *q == ' ')
-		q++;
-	desc = q;
-	rest = (size_t) (end - desc);
-	for (int i = 0; multiword_descs[i]; i++)
-	{
-		if (starts_with_word(desc, rest, multiword_descs[i]))
-		{
-			desc_len = strlen(multiword_descs[i]);
-			break;
-		}
-	}
-	if (desc_len == 0)
-	{
-		while (desc_len < rest && desc[desc_len] != ' ')
-			desc_len++;
-	}
-	ns = desc + desc_len;
-	while (ns < end && *ns == ' ')
-		ns++;
-	/* "<DESC> <namespace> <name...>" */
-	if (starts_with_word(ns, (size_t) (end - ns), ext))
-		return true;
-	if (starts_with_word(ns, (size_t) (end - ns), "-"))
-	{
-		const char *name = ns + 1;
-		size_t		nlen;
-		bool		is_ext = desc_len == 9 && strncmp(desc, "EXTENSION", 9) == 0;
-		bool		is_schema = desc_len == 6 && strncmp(desc, "SCHEMA", 6) == 0;
-
-		while (name < end && *name == ' ')
-			name++;
-		nlen = (size_t) (end - name);
-		if ((is_ext || is_schema) && starts_with_word(name, nlen, ext))
-			return true;
-		if ((desc_len == 7 && strncmp(desc, "COMMENT", 7) == 0) ||
-			(desc_len == 3 && strncmp(desc, "ACL", 3) == 0))
-		{
-			/* "COMMENT - EXTENSION <ext>", "ACL - SCHEMA <ext> <owner>" */
-			if ((starts_with_word(name, nlen, "EXTENSION") && nlen > 10 &&
-				 starts_with_word(name + 10, nlen - 10, ext)) ||
-				(starts_with_word(name, nlen, "SCHEMA") && nlen > 7 &&
-				 starts_with_word(name + 7, nlen - 7, ext)))
-				return true;
-		}
-	}
-	return false;
-}
-
-char *
-rb_verify_filter_toc(const char *listing, const char *ext, int *dropped)
-{
-	rb_buf		b = RB_BUF_INIT;
-	const char *p = listing;
-
-	*dropped = 0;
-	rb_buf_append_str(&b, "");
-	while (*p)
-	{
-		const char *eol = strchr(p, '\n');
-		size_t		len = eol ? (size_t) (eol - p) : strlen(p);
-
-		if (toc_line_is_extension(p, len, ext))
-			(*dropped)++;
-		else
-		{
-			rb_buf_append(&b, p, len);
-			rb_buf_append_char(&b, '\n');
-		}
-		if (eol == NULL)
-			break;
-		p = eol + 1;
-	}
-	return b.data;
-}
-
-/* Writes the TOC without the extension's own entries to a new file <archive>.list. */
+/* Writes text to a new file <base><suffix> (mode 0600); returns its path (malloc'd). */
 static char *
-write_filtered_list(const char *file, const char *listing, const rb_hooks *hooks, rb_error *err)
+write_side_file(const char *base, const char *suffix, const char *text, rb_error *err)
 {
-	size_t		len = strlen(file) + sizeof(".list");
+	size_t		len = strlen(base) + strlen(suffix) + 1;
 	char	   *path = malloc(len);
-	char	   *text;
-	int			dropped;
 	int			fd;
 
 	if (path == NULL)
@@ -754,8 +637,7 @@ write_filtered_list(const char *file, const char *listing, const rb_hooks *hooks
 		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	snprintf(path, len, "%s.list", file);
-	text = rb_verify_filter_toc(listing, RB_VERIFY_EXTENSION_NAME, &dropped);
+	snprintf(path, len, "%s%s", base, suffix);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0600);
 	if (fd < 0 || write_all(fd, text, strlen(text)) != 0)
 	{
@@ -765,15 +647,10 @@ write_filtered_list(const char *file, const char *listing, const rb_hooks *hooks
 			close(fd);
 			unlink(path);
 		}
-		free(text);
 		free(path);
 		return NULL;
 	}
 	close(fd);
-	free(text);
-	if (dropped > 0)
-		rb_log(hooks, RB_LOG_INFO, "the restore skips %d entries of extension %s", dropped,
-			   RB_VERIFY_EXTENSION_NAME);
 	return path;
 }
 
@@ -829,6 +706,16 @@ run_program_steady(const argv_list *a, const rb_verify_pg *pg, const char *name,
 	return run_program(a, pg, name, NULL, &s.hooks, err);
 }
 
+static void
+remove_side_file(char *path)
+{
+	if (path != NULL)
+	{
+		unlink(path);
+		free(path);
+	}
+}
+
 static int
 drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_error *err)
 {
@@ -846,50 +733,207 @@ drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_e
 	return rc;
 }
 
-/* Counts every table of the metadata in db with one psql call and compares. */
+/* The role that restores and counts: restore_user, else user. */
+static const char *
+restore_role(const rb_verify_pg *pg)
+{
+	return pg->restore_user ? pg->restore_user : pg->user;
+}
+
+/* psql as user in conn: no psqlrc, quiet, stop at the first error */
+static void
+argv_psql(argv_list *a, const rb_verify_pg *pg, const char *user, const char *conn)
+{
+	argv_program_as(a, pg, "psql", user);
+	argv_add(a, "-X");
+	argv_add(a, "-q");
+	argv_add(a, "-v");
+	argv_add(a, "ON_ERROR_STOP=1");
+	argv_add(a, "-d");
+	argv_add(a, conn);
+}
+
+/* pg_restore of the entries in list_file, connected as the restore role. */
 static int
-count_and_compare(const rb_verify_pg *pg, const char *db, const rb_table_counts *tc,
-				  rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
+restore_entries(const rb_verify_pg *pg, const char *db, const char *conn, const char *list_file,
+				const char *file, const rb_hooks *hooks, rb_error *err)
 {
 	argv_list	a = {{0}, 0};
+	int			rc;
+
+	argv_program_as(&a, pg, "pg_restore", restore_role(pg));
+	argv_add(&a, "--no-owner");
+	argv_add(&a, "--no-privileges");
+	argv_add(&a, "--exit-on-error");
+	argv_add(&a, "-L");
+	argv_add(&a, list_file);
+	argv_add(&a, "-d");
+	argv_add(&a, conn);
+	argv_add(&a, file);
+	rc = run_program(&a, pg, "pg_restore", NULL, hooks, err);
+	if (rc != 0)
+	{
+		rb_error_prefix(err, "restore into the scratch database \"%s\" failed: ", db);
+		if (err->code == RB_ERR_CHILD)
+			err->code = RB_ERR_INTEGRITY;
+	}
+	argv_free(&a);
+	return rc;
+}
+
+/*
+ * After the extensions, as superuser: the restore role (the scratch database's
+ * owner, so a member of pg_database_owner there) may fill the extensions'
+ * configuration tables and sequences, as pg_dump dumps their rows, and use
+ * their foreign-data wrappers.  Reads the catalog only.
+ */
+static const char extension_grants[] =
+"DO $rb$\n"
+"DECLARE r record;\n"
+"BEGIN\n"
+"  FOR r IN SELECT c.oid::pg_catalog.regclass::pg_catalog.text AS name, c.relkind\n"
+"             FROM pg_catalog.pg_extension e\n"
+"             CROSS JOIN LATERAL pg_catalog.unnest(e.extconfig) AS x(oid)\n"
+"             JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.oid LOOP\n"
+"    EXECUTE 'GRANT ALL ON ' OPERATOR(pg_catalog.||)\n"
+"            CASE WHEN r.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END\n"
+"            OPERATOR(pg_catalog.||) r.name OPERATOR(pg_catalog.||) ' TO pg_database_owner';\n"
+"  END LOOP;\n"
+"  FOR r IN SELECT pg_catalog.quote_ident(w.fdwname) AS name FROM pg_catalog.pg_foreign_data_wrapper w LOOP\n"
+"    EXECUTE 'GRANT USAGE ON FOREIGN DATA WRAPPER ' OPERATOR(pg_catalog.||) r.name\n"
+"            OPERATOR(pg_catalog.||) ' TO pg_database_owner';\n"
+"  END LOOP;\n"
+"END\n"
+"$rb$;\n";
+
+/*
+ * The archive's schemas (owned by the restore role) and extensions, created by
+ * the server's own role (pg->user) in the new scratch database before the
+ * restore role first connects to it, from statements rebuilt from their names
+ * (rb_verify_server_sql): an extension's script is code the DBA installed; the
+ * dump's text is never run as superuser, and nothing of the backup exists yet.
+ */
+static int
+create_schemas_and_extensions(const rb_verify_pg *pg, const char *db, const char *conn,
+							  const char *list_file, const char *file, const rb_hooks *hooks,
+							  rb_error *err)
+{
+	argv_list	a = {{0}, 0};
+	rb_buf		dump_sql = RB_BUF_INIT;
 	rb_buf		sql = RB_BUF_INIT;
-	rb_buf		out = RB_BUF_INIT;
-	char	   *conn = conninfo_dbname(db);
-	int64_t    *found;
+	char		path[4096];
+	char	   *stmts = NULL;
+	int			schemas;
+	int			extensions;
 	int			rc = -1;
 
-	if (tc->n == 0)
+	snprintf(path, sizeof(path), "%s/pg_restore", pg->bindir);
+	argv_add(&a, path);
+	argv_add(&a, "--no-owner");
+	argv_add(&a, "-f");
+	argv_add(&a, "-");
+	argv_add(&a, "-L");
+	argv_add(&a, list_file);
+	argv_add(&a, file);
+	if (run_program(&a, pg, "pg_restore", &dump_sql, hooks, err) != 0)
 	{
-		free(conn);
-		return 0;
+		rb_error_prefix(err, "could not read the archive's schemas and extensions: ");
+		goto done;
 	}
-	found = calloc(tc->n, sizeof(int64_t));
+	stmts = rb_verify_server_sql(rb_buf_str(&dump_sql), restore_role(pg), &schemas, &extensions, err);
+	if (stmts == NULL)
+		goto done;
+	rb_buf_appendf(&sql, "SET search_path = pg_catalog, pg_temp;\n%s%s", stmts,
+				   extensions > 0 ? extension_grants : "");
+	argv_free(&a);
+	argv_psql(&a, pg, pg->user, conn);
+	argv_add(&a, "-c");
+	argv_add(&a, rb_buf_str(&sql));
+	rc = run_program(&a, pg, "psql", NULL, hooks, err);
+	if (rc != 0)
+	{
+		rb_error_prefix(err, "could not create the archive's schemas and extensions in the scratch database \"%s\": ", db);
+		if (err->code == RB_ERR_CHILD)
+			err->code = RB_ERR_INTEGRITY;
+	}
+done:
+	free(stmts);
+	rb_buf_free(&dump_sql);
+	rb_buf_free(&sql);
+	argv_free(&a);
+	return rc;
+}
+
+/*
+ * The counting script: one statement per table (any number of tables; psql
+ * reads it from a file), as the restore role, with row security off.  The role
+ * owns every restored table, so it may drop FORCE ROW LEVEL SECURITY first and
+ * then count every row without any role attribute such as BYPASSRLS.  FROM ONLY:
+ * pg_dump writes the rows of each table without those of its inheritance
+ * children, and the metadata counts them so.
+ */
+static char *
+count_script(const rb_table_counts *tc, size_t *counted)
+{
+	rb_buf		sql = RB_BUF_INIT;
+
+	*counted = 0;
+	rb_buf_append_str(&sql,
+					  "SET search_path = pg_catalog, pg_temp;\n"
+					  "SELECT pg_catalog.format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', c.oid::pg_catalog.regclass)"
+					  " FROM pg_catalog.pg_class c"
+					  " WHERE c.relforcerowsecurity AND c.relowner OPERATOR(pg_catalog.=)"
+					  " (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)"
+					  " \\gexec\n"
+					  "SET row_security = off;\n");
 	for (size_t i = 0; i < tc->n; i++)
 	{
 		char	   *s;
 		char	   *t;
 
-		found[i] = -1;
-		/* the extension's own catalog is not restored (see rb_verify_filter_toc) */
+		/* the extension's own catalog is not restored (see verify_toc.h) */
 		if (strcmp(tc->items[i].schema, RB_VERIFY_EXTENSION_NAME) == 0)
 			continue;
 		s = rb_verify_quote_ident(tc->items[i].schema);
 		t = rb_verify_quote_ident(tc->items[i].table);
-		rb_buf_appendf(&sql, "%sSELECT %zu, count(*) FROM %s.%s", sql.len ? " UNION ALL " : "", i, s, t);
+		rb_buf_appendf(&sql, "SELECT %zu, pg_catalog.count(*) FROM ONLY %s.%s;\n", i, s, t);
 		free(s);
 		free(t);
+		(*counted)++;
 	}
-	if (sql.len == 0)
+	return sql.data;
+}
+
+/* Counts every table of the metadata in db (see count_script) and compares. */
+static int
+count_and_compare(const rb_verify_pg *pg, const char *db, const char *conn, const char *file,
+				  const rb_table_counts *tc, rb_verify_result *res, const rb_hooks *hooks,
+				  rb_error *err)
+{
+	argv_list	a = {{0}, 0};
+	rb_buf		out = RB_BUF_INIT;
+	char	   *script;
+	char	   *script_file = NULL;
+	int64_t    *found;
+	size_t		counted;
+	int			rc = -1;
+
+	if (tc->n == 0)
+		return 0;
+	found = calloc(tc->n, sizeof(int64_t));
+	if (found == NULL)
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < tc->n; i++)
+		found[i] = -1;
+	script = count_script(tc, &counted);
+	if (counted == 0)
 		goto compare;
-	argv_program(&a, pg, "psql");
-	argv_add(&a, "-X");
+	if ((script_file = write_side_file(file, ".count.sql", script, err)) == NULL)
+		goto done;
+	argv_psql(&a, pg, restore_role(pg), conn);
 	argv_add(&a, "-At");
-	argv_add(&a, "-v");
-	argv_add(&a, "ON_ERROR_STOP=1");
-	argv_add(&a, "-d");
-	argv_add(&a, conn);
-	argv_add(&a, "-c");
-	argv_add(&a, rb_buf_str(&sql));
+	argv_add(&a, "-f");
+	argv_add(&a, script_file);
 	if (run_program(&a, pg, "psql", &out, hooks, err) != 0)
 	{
 		rb_error_prefix(err, "could not count the restored rows in database \"%s\": ", db);
@@ -928,77 +972,96 @@ compare:
 	}
 	rc = 0;
 done:
+	remove_side_file(script_file);
+	free(script);
 	free(found);
-	free(conn);
-	rb_buf_free(&sql);
 	rb_buf_free(&out);
 	argv_free(&a);
 	return rc;
 }
 
+/*
+ * The restore: the server's own role creates the scratch database, owned by
+ * the restore role, and in it the archive's schemas (owned by the restore role)
+ * and extensions; then the restore role restores everything else, in the
+ * archive's order, and counts.  No object of the backup but its schemas and
+ * extensions (rebuilt from their names) is created, and none of its code runs,
+ * as a superuser.
+ */
 static int
 restore_and_count(const rb_verify_request *req, const char *file, const char *listing,
 				  rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
 {
 	const rb_verify_pg *pg = req->pg;
+	const char *db = req->scratch_db;
 	argv_list	a = {{0}, 0};
-	char	   *conn = conninfo_dbname(req->scratch_db);
-	char	   *list_file;
+	char	   *conn = conninfo_dbname(db);
+	rb_verify_toc_plan plan;
+	char	   *server_file = NULL;
+	char	   *rest_file = NULL;
+	char	   *server_list = NULL;
 	double		t0;
 	int			rc = -1;
 	rb_error	derr;
+
+	rb_verify_toc_plan_make(listing, RB_VERIFY_EXTENSION_NAME, &plan);
 
 	/*
 	 * A database of this name left by an interrupted run goes first (the
 	 * caller's names are unique per run: never another run's database).
 	 */
-	if (drop_scratch(pg, req->scratch_db, hooks, err) != 0)
+	if (drop_scratch(pg, db, hooks, err) != 0)
 	{
-		rb_error_prefix(err, "could not drop the scratch database \"%s\": ", req->scratch_db);
-		free(conn);
-		return -1;
+		rb_error_prefix(err, "could not drop the scratch database \"%s\": ", db);
+		goto out;
 	}
-	list_file = write_filtered_list(file, listing, hooks, err);
-	if (list_file == NULL)
+	if (plan.n_schemas + plan.n_extensions > 0)
 	{
-		free(conn);
-		return -1;
+		/* every schema before any extension: an extension needs its schema */
+		size_t		len = strlen(plan.schemas) + strlen(plan.extensions) + 1;
+
+		server_list = malloc(len);
+		if (server_list == NULL)
+		{
+			rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(server_list, len, "%s%s", plan.schemas, plan.extensions);
+		if ((server_file = write_side_file(file, ".server.list", server_list, err)) == NULL)
+			goto out;
 	}
+	if ((rest_file = write_side_file(file, ".list", plan.rest, err)) == NULL)
+		goto out;
+	if (plan.own_entries > 0)
+		rb_log(hooks, RB_LOG_INFO, "the restore skips %d entries of extension %s", plan.own_entries,
+			   RB_VERIFY_EXTENSION_NAME);
+	if (plan.event_triggers > 0)
+		snprintf(res->note, sizeof(res->note),
+				 "the restore left out %d event trigger%s (only a superuser may create one)",
+				 plan.event_triggers, plan.event_triggers == 1 ? "" : "s");
+
 	t0 = now_seconds();
 	argv_program(&a, pg, "createdb");
 	argv_add(&a, "--maintenance-db");
 	argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
 	argv_add(&a, "--template");
 	argv_add(&a, "template0");
-	argv_add(&a, req->scratch_db);
+	argv_add(&a, "--owner");
+	argv_add(&a, restore_role(pg));
+	argv_add(&a, db);
 	if (run_program_steady(&a, pg, "createdb", hooks, err) != 0)
 	{
-		rb_error_prefix(err, "could not create the scratch database \"%s\": ", req->scratch_db);
-		argv_free(&a);
-		unlink(list_file);
-		free(list_file);
-		free(conn);
-		return -1;
+		rb_error_prefix(err, "could not create the scratch database \"%s\": ", db);
+		goto out;
 	}
-	argv_free(&a);
-
-	argv_program(&a, pg, "pg_restore");
-	argv_add(&a, "--no-owner");
-	argv_add(&a, "--exit-on-error");
-	argv_add(&a, "-L");
-	argv_add(&a, list_file);
-	argv_add(&a, "-d");
-	argv_add(&a, conn);
-	argv_add(&a, file);
-	if (run_program(&a, pg, "pg_restore", NULL, hooks, err) != 0)
-	{
-		rb_error_prefix(err, "restore into the scratch database \"%s\" failed: ", req->scratch_db);
-		if (err->code == RB_ERR_CHILD)
-			err->code = RB_ERR_INTEGRITY;
+	if ((server_file != NULL &&
+		 create_schemas_and_extensions(pg, db, conn, server_file, file, hooks, err) != 0) ||
+		restore_entries(pg, db, conn, rest_file, file, hooks, err) != 0)
 		goto drop;
-	}
 	res->restore_seconds = now_seconds() - t0;
-	rc = count_and_compare(pg, req->scratch_db, &res->meta.table_counts, res, hooks, err);
+	if (pg->before_count != NULL && pg->before_count(pg->before_count_arg, err) != 0)
+		goto drop;
+	rc = count_and_compare(pg, db, conn, file, &res->meta.table_counts, res, hooks, err);
 
 drop:
 	/*
@@ -1006,20 +1069,22 @@ drop:
 	 * (DROP DATABASE waits for every backend to absorb a barrier) while it waits.
 	 */
 	rb_error_clear(&derr);
-	if (drop_scratch(pg, req->scratch_db, hooks, &derr) != 0)
+	if (drop_scratch(pg, db, hooks, &derr) != 0)
 	{
-		rb_log(hooks, RB_LOG_WARNING, "could not drop the scratch database \"%s\": %s",
-			   req->scratch_db, derr.msg);
+		rb_log(hooks, RB_LOG_WARNING, "could not drop the scratch database \"%s\": %s", db, derr.msg);
 		if (rc == 0)
 		{
 			*err = derr;
-			rb_error_prefix(err, "could not drop the scratch database \"%s\": ", req->scratch_db);
+			rb_error_prefix(err, "could not drop the scratch database \"%s\": ", db);
 			rc = -1;
 		}
 	}
+out:
 	argv_free(&a);
-	unlink(list_file);
-	free(list_file);
+	remove_side_file(server_file);
+	remove_side_file(rest_file);
+	free(server_list);
+	rb_verify_toc_plan_free(&plan);
 	free(conn);
 	return rc;
 }

@@ -9,7 +9,11 @@
  *             the metadata's tables;
  *   restore   also restore it into a scratch database, count the rows of every
  *             table the metadata names, compare, drop the scratch database, and
- *             measure how long the restore took.
+ *             measure how long the restore took.  The restore and the counting
+ *             connect as an unprivileged restore role that owns the scratch
+ *             database; only the creation of the database, of the archive's
+ *             schemas and extensions (from statements rebuilt from their names)
+ *             and the drop use the server's own role (see verify_toc.h).
  * A restore does not proceed from an object whose checksum fails unless forced.
  * Used by the extension's verifier worker; plain C (no postgres.h).
  */
@@ -46,6 +50,7 @@ typedef struct rb_verify_result
 	size_t		tables_checked; /* tables counted after the restore */
 	double		restore_seconds;	/* createdb + pg_restore wall time; < 0 = no restore */
 	double		seconds;		/* whole verification */
+	char		note[256];		/* what the restore left out, e.g. event triggers; "" = nothing */
 	rb_backup_metadata meta;	/* the metadata object as read; free with rb_verify_result_free */
 } rb_verify_result;
 
@@ -58,8 +63,18 @@ typedef struct rb_verify_pg
 	const char *bindir;			/* directory of pg_restore, psql, createdb, dropdb */
 	const char *host;			/* unix socket directory (or host) */
 	int			port;
-	const char *user;			/* a role allowed to create databases */
+	const char *user;			/* a role allowed to create databases and extensions */
+	const char *restore_user;	/* restores and counts; NULL = user.  Its password, if
+								 * one is needed, comes through env (PGPASSFILE) */
 	const char *const *env;		/* extra "NAME=value" for the children; may be NULL */
+
+	/*
+	 * Called after the restore and before the count when not NULL: the
+	 * restored code ran as restore_user and may have changed that role (its
+	 * password, its settings); the caller puts it right.  0 = go on.
+	 */
+	int			(*before_count) (void *arg, rb_error *err);
+	void	   *before_count_arg;
 	const char *maintenance_db; /* where createdb/dropdb connect; NULL = "postgres" */
 } rb_verify_pg;
 
@@ -108,14 +123,5 @@ int			rb_verify_count_table_data(const char *listing, int *entries);
 
 /* The extension's name and schema: its own objects are not restored by a verify. */
 #define RB_VERIFY_EXTENSION_NAME "ripple_backup"
-
-/*
- * `pg_restore --list` output without the entries of extension ext (the entry
- * "EXTENSION - ext", its COMMENT/ACL, "SCHEMA - ext" and every entry in schema
- * ext), for `pg_restore -L`: a backup of the catalog database restores into a
- * scratch database, where the extension refuses to be created.  *dropped = the
- * lines left out.  malloc'd.
- */
-char	   *rb_verify_filter_toc(const char *listing, const char *ext, int *dropped);
 
 #endif							/* RB_VERIFY_H */

@@ -1,9 +1,10 @@
-# 049_verify_concurrency.pl — two restore verifies of the same backup at once do
-# not disturb each other: each restores into a scratch database of its own
-# (ripple_backup_verify_<id>_<verifier pid>), neither drops the other's, both
-# return verified, the catalog row says verified at restore level, and no scratch
-# database or temporary file is left when both are done.  The same for a restore
-# drill that overlaps a manual verify.
+# 049_verify_concurrency.pl — two restore verifies of the same backup started at
+# once do not disturb each other: each restores into a scratch database of its own
+# (ripple_backup_verify_<id>_<verifier pid>; restores also run one at a time, so the
+# second waits for the first), neither drops the other's, both return verified,
+# the catalog row says verified at restore level, and no scratch database or
+# temporary file is left when both are done.  The same for a restore drill that
+# overlaps a manual verify.
 use strict;
 use warnings;
 use IPC::Run;
@@ -55,14 +56,28 @@ sub verified_in_log {
 	return scalar(@lines);
 }
 
+# Waits until $n restore verifies of the backup logged their outcome since $offset;
+# returns the scratch database names seen meanwhile ("a,b").
+sub watch_until_done {
+	my ($offset, $n) = @_;
+	my %seen;
+	for (1 .. 1800) {
+		$seen{$_} = 1 for grep { $_ ne '' } split /,/, $node->safe_psql('postgres', $scratch_sql);
+		my @done = slurp_file($node->logfile, $offset) =~
+		  /backup $id verified at level restore|verification of backup $id at level restore failed/g;
+		last if @done >= $n;
+		usleep(100_000);
+	}
+	return join(',', sort keys %seen);
+}
+
 my $log_offset = -s $node->logfile;
 my $first = start_verify();
 is(wait_restoring(1), '1', 'the first verify is restoring');
 my $second = start_verify();
-is(wait_restoring(2), '2', 'the second verify restores beside the first, into a database of its own');
-my $both = $node->safe_psql('postgres', $scratch_sql);
-like($both, qr/^ripple_backup_verify_${id}_\d+,ripple_backup_verify_${id}_\d+$/,
-	"two scratch databases, named after the backup and the verifier ($both)");
+my $names = watch_until_done($log_offset, 2);
+like($names, qr/^ripple_backup_verify_${id}_\d+,ripple_backup_verify_${id}_\d+$/,
+	"each verify restored into a scratch database of its own, named after the backup and the verifier ($names)");
 
 $first->{h}->finish;
 $second->{h}->finish;
@@ -91,15 +106,13 @@ $node->safe_psql('postgres', "ALTER SYSTEM SET ripple_backup.drill_schedule = ''
 $node->reload;
 ok($node->log_contains("restore drill of backup $id started", $log_offset), 'the log says the drill started');
 my $manual = start_verify();
-is(wait_restoring(2), '2', 'a manual verify restores beside the drill, into a database of its own');
+$names = watch_until_done($log_offset, 2);
+like($names, qr/^ripple_backup_verify_${id}_\d+,ripple_backup_verify_${id}_\d+$/,
+	"the drill and the manual verify restored into scratch databases of their own ($names)");
 $manual->{h}->finish;
 chomp ${ $manual->{out} };
 is(${ $manual->{out} }, 'verified', 'the manual verify during the drill: verified');
 is(${ $manual->{err} }, '', 'the manual verify during the drill: no notice or error');
-for (1 .. 600) {
-	last if verified_in_log($log_offset) >= 2;
-	usleep(100_000);
-}
 is(verified_in_log($log_offset), 2, 'the log shows both verified: the drill and the manual verify');
 unlike(slurp_file($node->logfile, $log_offset), qr/verification of backup $id at level restore failed/,
 	'and no failed one');

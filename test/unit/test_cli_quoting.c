@@ -3,7 +3,7 @@
  * pg_restore and shows to people (src/cli/cli_pgtools.c, cli_rowcount.c,
  * cli_archive_check.c, cli_format.c, compiled in): identifiers always quoted with
  * "" doubled, database names passed as a quoted conninfo, the count statement of odd
- * table names, the parsing of psql's marked output (a failed table leaves a gap, not
+ * table names (FROM ONLY), the parsing of psql's marked output (a failed table leaves a gap, not
  * a shift), the comparison of per-table counts, sizes and durations.
  */
 #include <setjmp.h>
@@ -48,10 +48,10 @@ test_count_statement(void **state)
 {
 	char	   *s = cli_count_statement("my.schema", "a \"b\" c");
 
-	assert_string_equal(s, "SELECT count(*) FROM \"my.schema\".\"a \"\"b\"\" c\"");
+	assert_string_equal(s, "SELECT count(*) FROM ONLY \"my.schema\".\"a \"\"b\"\" c\"");
 	free(s);
 	s = cli_count_statement("public", "Ünï cödé");
-	assert_string_equal(s, "SELECT count(*) FROM \"public\".\"Ünï cödé\"");
+	assert_string_equal(s, "SELECT count(*) FROM ONLY \"public\".\"Ünï cödé\"");
 	free(s);
 }
 

@@ -1,9 +1,11 @@
 /*
- * test_verify.c — unit tests of src/core/verify.c: level names, identifier
- * quoting, counting TABLE DATA entries in pg_restore --list output, and the
- * checksum level against a file:// destination in a temporary directory (a good
- * object, one flipped byte, a short object, a missing and a disagreeing metadata
- * object).
+ * test_verify.c — unit tests of src/core/verify.c and verify_toc.c: level
+ * names, identifier quoting, counting TABLE DATA entries in pg_restore --list
+ * output, the split of a table of contents for an unprivileged restore, the
+ * CREATE SCHEMA and CREATE EXTENSION statements rebuilt from a dump's names,
+ * and the checksum level against a file:// destination in a temporary directory
+ * (a good object, one flipped byte, a short object, a missing and a disagreeing
+ * metadata object).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include "rb_buf.h"
 #include "rb_crypto.h"
 #include "verify.h"
+#include "verify_toc.h"
 
 static void
 test_levels(void **state)
@@ -77,6 +80,105 @@ test_count_table_data(void **state)
 	/* a table named "TABLE DATA x" in a TABLE entry is no data entry */
 	assert_int_equal(rb_verify_count_table_data("1; 1259 1 TABLE public TABLE DATA x postgres", &entries), 0);
 	assert_int_equal(entries, 1);
+}
+
+/* ---- the table of contents of an unprivileged restore ------------------------ */
+
+static void
+test_toc_plan(void **state)
+{
+	const char *listing =
+		";\n; Archive created at 2026-11-26 04:00:00 UTC\n;\n"
+		"5; 2615 16385 SCHEMA - ext mallory\n"
+		"6; 2615 16386 SCHEMA - ripple_backup postgres\n"
+		"2; 3079 16387 EXTENSION - pgcrypto \n"
+		"3400; 0 0 COMMENT - EXTENSION pgcrypto \n"
+		"3; 3079 16388 EXTENSION - ripple_backup \n"
+		"3401; 0 0 COMMENT - EXTENSION ripple_backup \n"
+		"215; 1259 16390 TABLE public accounts mallory\n"
+		"216; 1259 16391 TABLE ripple_backup backups postgres\n"
+		"217; 1255 16392 FUNCTION public et_fn() mallory\n"
+		"3340; 0 16390 TABLE DATA public accounts mallory\n"
+		"3341; 0 16391 TABLE DATA ripple_backup backups postgres\n"
+		"3450; 3466 16500 EVENT TRIGGER - et postgres\n"
+		"3451; 0 0 COMMENT - EVENT TRIGGER et postgres\n"
+		"3452; 0 0 COMMENT - SCHEMA ext mallory\n"
+		"3453; 1259 16393 TABLE public event_log mallory";	/* no newline at the end */
+	rb_verify_toc_plan plan;
+
+	(void) state;
+	rb_verify_toc_plan_make(listing, "ripple_backup", &plan);
+	assert_string_equal(plan.schemas, "5; 2615 16385 SCHEMA - ext mallory\n");
+	assert_int_equal(plan.n_schemas, 1);
+	assert_string_equal(plan.extensions, "2; 3079 16387 EXTENSION - pgcrypto \n");
+	assert_int_equal(plan.n_extensions, 1);
+	assert_string_equal(plan.rest,
+						"215; 1259 16390 TABLE public accounts mallory\n"
+						"217; 1255 16392 FUNCTION public et_fn() mallory\n"
+						"3340; 0 16390 TABLE DATA public accounts mallory\n"
+						"3452; 0 0 COMMENT - SCHEMA ext mallory\n"
+						"3453; 1259 16393 TABLE public event_log mallory\n");
+	assert_int_equal(plan.n_rest, 5);
+	assert_int_equal(plan.own_entries, 5);
+	assert_int_equal(plan.event_triggers, 1);
+	assert_int_equal(plan.extension_comments, 1);
+	rb_verify_toc_plan_free(&plan);
+
+	rb_verify_toc_plan_make("", "ripple_backup", &plan);
+	assert_string_equal(plan.schemas, "");
+	assert_string_equal(plan.extensions, "");
+	assert_string_equal(plan.rest, "");
+	assert_int_equal(plan.n_rest, 0);
+	rb_verify_toc_plan_free(&plan);
+}
+
+static void
+test_server_sql(void **state)
+{
+	const char *dump =
+		"--\n-- PostgreSQL database dump\n--\n"
+		"SET statement_timeout = 0;\n"
+		"CREATE SCHEMA ext;\n"
+		"CREATE SCHEMA \"My \"\"odd\"\" schema\";\n"
+		"CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext;\n"
+		"COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';\n"
+		"CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA \"My \"\"odd\"\" schema\";\n"
+		"CREATE EXTENSION IF NOT EXISTS plpgsql WITH SCHEMA pg_catalog;";
+	rb_error	err;
+	char	   *sql;
+	int			ns;
+	int			ne;
+
+	(void) state;
+	rb_error_clear(&err);
+	sql = rb_verify_server_sql(dump, "ripple_backup_restore", &ns, &ne, &err);
+	assert_non_null(sql);
+	assert_int_equal(ns, 2);
+	assert_int_equal(ne, 3);
+	assert_string_equal(sql,
+						"CREATE SCHEMA IF NOT EXISTS \"ext\" AUTHORIZATION \"ripple_backup_restore\";\n"
+						"CREATE SCHEMA IF NOT EXISTS \"My \"\"odd\"\" schema\" AUTHORIZATION \"ripple_backup_restore\";\n"
+						"CREATE EXTENSION IF NOT EXISTS \"pgcrypto\" WITH SCHEMA \"ext\";\n"
+						"CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA \"My \"\"odd\"\" schema\";\n"
+						"CREATE EXTENSION IF NOT EXISTS \"plpgsql\" WITH SCHEMA \"pg_catalog\";\n");
+	free(sql);
+
+	sql = rb_verify_server_sql("SET x = 1;\n", "r", &ns, &ne, &err);
+	assert_string_equal(sql, "");
+	assert_int_equal(ns + ne, 0);
+	free(sql);
+
+	/* anything but the names is refused, never passed on */
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS a WITH SCHEMA b; DROP ROLE x;\n", "r", &ns, &ne, &err));
+	assert_int_equal(err.code, RB_ERR_INTEGRITY);
+	assert_string_equal(err.msg, "unexpected statement in the archive's schema and extension entries: "
+						"CREATE EXTENSION IF NOT EXISTS a WITH SCHEMA b; DROP ROLE x;");
+	assert_null(rb_verify_server_sql("CREATE SCHEMA a AUTHORIZATION postgres;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE SCHEMA a; GRANT ALL ON SCHEMA a TO PUBLIC;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION a;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS \"a WITH SCHEMA b;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS A WITH SCHEMA b;\n", "r", &ns, &ne, &err));
+	assert_null(rb_verify_server_sql("CREATE EXTENSION IF NOT EXISTS \"\" WITH SCHEMA b;\n", "r", &ns, &ne, &err));
 }
 
 /* ---- checksum level on a file:// destination -------------------------------- */
@@ -278,6 +380,8 @@ main(void)
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_quote_ident),
 		cmocka_unit_test(test_count_table_data),
+		cmocka_unit_test(test_toc_plan),
+		cmocka_unit_test(test_server_sql),
 		cmocka_unit_test_setup_teardown(test_checksum_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_problems, setup, teardown),
