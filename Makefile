@@ -58,6 +58,10 @@ all: $(CORE_LIB) $(CLI_BIN) unit-tests
 
 $(shlib): $(CORE_LIB)
 
+# PGXS tracks no header dependencies: a changed header (a shared-memory struct,
+# a worker's argument block) must rebuild every backend object that may use it.
+$(OBJS): $(wildcard src/backend/*.h src/core/*.h)
+
 # --- src/core as a static library (plain and AddressSanitizer builds) ------------
 $(BUILD)/core/%.o: src/core/%.c $(wildcard src/core/*.h)
 	@mkdir -p $(dir $@)

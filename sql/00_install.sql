@@ -11,6 +11,8 @@ SELECT config_table FROM (
  ORDER BY config_table::text;
 \d ripple_backup.backups
 \d ripple_backup.backup_tables
+-- the server incarnation in every object key: not dumped, filled by the launcher
+\d ripple_backup.incarnation
 
 -- functions: in the extension's schema, those that act are security definer
 SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer

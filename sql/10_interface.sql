@@ -11,8 +11,8 @@ SELECT ripple_backup_wait(ripple_backup_now(label => 'regress one')) AS status;
 -- the launcher records it as that statement commits
 SELECT dbname, backup_type, label, status, error,
        size_bytes > 0 AS has_size, sha256 ~ '^[0-9a-f]{64}$' AS has_sha256,
-       location LIKE 'file:///%/' || system_identifier || '/postgres/%.dump.zst' AS location_ok,
-       object_key LIKE system_identifier || '/postgres/%-' || id || '.dump.zst' AS key_ok,
+       location LIKE 'file:///%/' || system_identifier || '/' || incarnation || '/postgres/%.dump.zst' AS location_ok,
+       object_key LIKE system_identifier || '/' || incarnation || '/postgres/%-' || id || '.dump.zst' AS key_ok,
        compression, queued_at <= started_at AND started_at <= finished_at AS times_ordered,
        requested_by = current_user AS requested_by_me
   FROM ripple_backup.backups;

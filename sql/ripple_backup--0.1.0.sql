@@ -439,3 +439,28 @@ REVOKE ALL ON ripple_backup.jobs, ripple_backup.job_runs FROM PUBLIC;
 -- The product's default: a nightly backup of the catalog database at 02:00 UTC.
 SELECT @extschema@.ripple_backup_schedule('nightly', '0 2 * * *', pg_catalog.current_database(), 'UTC');
 -- ==== end of scheduled jobs ==============================================================
+
+-- ==== server incarnation (src/backend/incarnation.c) ======================================
+-- Servers that share a system identifier (a promoted standby and its old primary, clones
+-- of one base backup) keep apart by the incarnation in every object key:
+-- <prefix>/<system identifier>/<incarnation>/<dbname>/<second>-<id>.dump.zst.  The launcher
+-- draws a random id the first time it runs as a primary on a timeline (so a promoted
+-- standby draws its own) and is the only writer of this one-row table.  Not dumped: a
+-- logical restore elsewhere is another server and draws its own.
+CREATE TABLE ripple_backup.incarnation (
+	singleton				boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	incarnation_id			text NOT NULL CHECK (incarnation_id ~ '^[0-9a-f]{16}$'),
+	timeline				integer NOT NULL CHECK (timeline > 0),
+	system_identifier		numeric(20, 0) NOT NULL,
+	previous_incarnation_id	text,
+	began_at				timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ripple_backup.incarnation IS
+	'the incarnation id this server''s backups carry (drawn for each timeline the server runs on as a primary)';
+
+ALTER TABLE ripple_backup.backups
+	ADD COLUMN incarnation text,
+	ADD COLUMN timeline integer;
+COMMENT ON COLUMN ripple_backup.backups.incarnation IS 'incarnation id of the server that took the backup (in its object key)';
+REVOKE ALL ON ripple_backup.incarnation FROM PUBLIC;
+-- ==== end of server incarnation ===========================================================

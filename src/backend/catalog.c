@@ -209,10 +209,11 @@ bool
 rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 						 const RbCountsHeader *counts)
 {
-	Oid			argtypes[14] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID, INT8OID, INT4OID};
-	Datum		values[14];
-	char		nulls[14];
+	Oid			argtypes[16] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID, INT8OID, INT4OID,
+	TEXTOID, INT4OID};
+	Datum		values[16];
+	char		nulls[16];
 	char		sysid[32];
 	bool		ok = slot->succeeded;
 	bool		updated;
@@ -234,6 +235,12 @@ rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 	values[11] = CStringGetTextDatum(sysid);
 	values[12] = Int64GetDatum((int64) pg_atomic_read_u64((pg_atomic_uint64 *) &slot->bytes_read));
 	values[13] = Int32GetDatum((int32) slot->pid);
+	values[14] = CStringGetTextDatum(slot->incarnation);
+	values[15] = Int32GetDatum((int32) slot->timeline);
+	if (slot->incarnation[0] == '\0')
+		nulls[14] = 'n';
+	if (slot->timeline == 0)
+		nulls[15] = 'n';
 	if (slot->started_at == 0)
 		nulls[2] = 'n';
 	if (ok)
@@ -255,9 +262,10 @@ rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 							   "       location = $7, object_key = $8, compression = $9,"
 							   "       error = $10, duration = pg_catalog.make_interval(secs => $11),"
 							   "       system_identifier = $12::numeric,"
-							   "       uncompressed_bytes = $13, pid = $14"
+							   "       uncompressed_bytes = $13, pid = $14,"
+							   "       incarnation = $15, timeline = $16"
 							   " WHERE id = $1 AND status IN ('queued', 'running')",
-							   14, argtypes, values, nulls, false, 0);
+							   16, argtypes, values, nulls, false, 0);
 	spi_check(rc, SPI_OK_UPDATE, "recording a backup result");
 	updated = SPI_processed > 0;
 
@@ -292,6 +300,63 @@ rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 	}
 	SPI_finish();
 	return updated;
+}
+
+bool
+rb_catalog_incarnation(uint32 timeline, uint64 system_identifier, char *id)
+{
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+	Datum		values[2];
+	char		sysid[32];
+	bool		isnull;
+	bool		found;
+	int			rc;
+
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, system_identifier);
+	values[0] = Int32GetDatum((int32) timeline);
+	values[1] = CStringGetTextDatum(sysid);
+	spi_begin();
+	rc = SPI_execute_with_args("SELECT incarnation_id FROM ripple_backup.incarnation"
+							   " WHERE timeline = $1 AND system_identifier = $2::numeric",
+							   2, argtypes, values, NULL, true, 1);
+	spi_check(rc, SPI_OK_SELECT, "reading the server incarnation");
+	found = SPI_processed > 0;
+	if (found)
+	{
+		char	   *s = get_text(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		strlcpy(id, s ? s : "", RB_INCARNATION_LEN);
+		found = s != NULL;
+	}
+	SPI_finish();
+	return found;
+}
+
+void
+rb_catalog_store_incarnation(const char *id, uint32 timeline, uint64 system_identifier)
+{
+	Oid			argtypes[3] = {TEXTOID, INT4OID, TEXTOID};
+	Datum		values[3];
+	char		sysid[32];
+	int			rc;
+
+	snprintf(sysid, sizeof(sysid), UINT64_FORMAT, system_identifier);
+	values[0] = CStringGetTextDatum(id);
+	values[1] = Int32GetDatum((int32) timeline);
+	values[2] = CStringGetTextDatum(sysid);
+	spi_begin();
+	rc = SPI_execute_with_args("INSERT INTO ripple_backup.incarnation AS i"
+							   "       (incarnation_id, timeline, system_identifier)"
+							   " VALUES ($1, $2, $3::numeric)"
+							   " ON CONFLICT (singleton) DO UPDATE"
+							   "   SET incarnation_id = EXCLUDED.incarnation_id,"
+							   "       timeline = EXCLUDED.timeline,"
+							   "       system_identifier = EXCLUDED.system_identifier,"
+							   "       previous_incarnation_id = i.incarnation_id,"
+							   "       began_at = pg_catalog.now()",
+							   3, argtypes, values, NULL, false, 0);
+	spi_check(rc, SPI_OK_INSERT, "storing the server incarnation");
+	SPI_finish();
 }
 
 int64

@@ -60,6 +60,17 @@ extern bool rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_ide
 extern int64 rb_catalog_insert_queued(const char *dbname, const char *label,
 									  const char *requested_by);
 
+/*
+ * The server incarnation stored for this timeline and system identifier, into
+ * id (RB_INCARNATION_LEN bytes); false when none is (never drawn, or drawn on
+ * another timeline or system: a promoted standby's copy of its primary's).
+ */
+extern bool rb_catalog_incarnation(uint32 timeline, uint64 system_identifier, char *id);
+
+/* Stores a new incarnation, replacing the one before (kept as previous_incarnation_id). */
+extern void rb_catalog_store_incarnation(const char *id, uint32 timeline,
+										 uint64 system_identifier);
+
 /* Reads one row; returns false when it does not exist. */
 extern bool rb_catalog_get_backup(int64 id, RbBackupRow *row);
 

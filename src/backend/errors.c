@@ -38,6 +38,8 @@ rb_errcode(rb_error_code code)
 			return ERRCODE_CANNOT_CONNECT_NOW;
 		case RB_ERR_CHILD:
 			return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
+		case RB_ERR_EXISTS:
+			return ERRCODE_DUPLICATE_FILE;
 		case RB_ERR_INTERNAL:
 			break;
 	}

@@ -39,6 +39,7 @@
 #include "catalog.h"
 #include "drill.h"			/* restore drills (helper I) */
 #include "guc.h"
+#include "incarnation.h"
 #include "launcher.h"
 #include "runner.h"
 #include "scheduler.h"		/* scheduled jobs (helper G) */
@@ -103,6 +104,8 @@ slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, Transac
 	slot->sha256[0] = slot->compression[0] = '\0';
 	slot->location[0] = slot->object_key[0] = slot->error[0] = '\0';
 	slot->counts_handle = 0;
+	slot->incarnation[0] = '\0';
+	slot->timeline = 0;
 }
 
 static void
@@ -432,6 +435,8 @@ launcher_iteration(bool *ext_ready)
 					(errmsg("ripple_backup: %d backup(s) left running were marked failed: interrupted by server restart", n)));
 		*ext_ready = true;
 	}
+	/* the incarnation new backups carry: drawn anew after a promotion */
+	rb_incarnation_refresh();
 
 	detect_dead_runners();
 	nfree = persist_finished(to_free, to_unpin, &nunpin, &pending);

@@ -14,8 +14,10 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "access/xact.h"
 #include "access/xlog.h"
@@ -29,6 +31,7 @@
 #include "storage/pmsignal.h"
 #include "storage/procsignal.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -39,6 +42,7 @@
 #include "destination.h"
 #include "errors.h"
 #include "guc.h"
+#include "incarnation.h"
 #include "metadata.h"
 #include "runner.h"
 #include "shmem.h"
@@ -194,6 +198,8 @@ typedef struct RunOutcome
 	double		duration;
 	char		sha256[65];
 	dsm_handle	counts;
+	char		incarnation[RB_INCARNATION_LEN];
+	uint32		timeline;
 } RunOutcome;
 
 /*
@@ -217,11 +223,21 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	char	   *url = NULL;
 	char	   *socket_dir = socket_directory();
 	char		appname[64];
+	char		host[HOST_NAME_MAX + 1];
 	const char *env[2];
 	int			rc;
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
 	rb_guc_destination_options(&opt);
+
+	/* the key names this server's incarnation: no other server writes there */
+	if (!rb_incarnation_current(out->incarnation, &out->timeline))
+	{
+		rb_error_set(&out->err, RB_ERR_INTERNAL,
+					 "the server incarnation for timeline %u is not recorded yet; the launcher records it before it starts a backup",
+					 GetWALInsertionTimeLine());
+		return;
+	}
 
 	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')
 	{
@@ -238,7 +254,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	if (dest == NULL)
 		return;
 
-	key = rb_backup_object_key(sysid, dbname, started, slot->backup_id, kind);
+	key = rb_backup_object_key(sysid, out->incarnation, dbname, started, slot->backup_id, kind);
 	url = rb_destination_url_for(dest, key);
 	strlcpy(out->object_key, key, sizeof(out->object_key));
 	strlcpy(out->location, url, sizeof(out->location));
@@ -278,6 +294,14 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 		strlcpy(m.timestamp, ts, sizeof(m.timestamp));
 		rb_metadata_set_str(&m.dbname, dbname);
 		m.system_identifier = sysid;
+		m.timeline = out->timeline;
+		rb_metadata_set_str(&m.incarnation, out->incarnation);
+		if (gethostname(host, sizeof(host)) == 0)
+		{
+			host[sizeof(host) - 1] = '\0';
+			rb_metadata_set_str(&m.host_name, host);
+		}
+		rb_metadata_set_str(&m.cluster_name, cluster_name && cluster_name[0] ? cluster_name : NULL);
 		rb_metadata_set_str(&m.backup_type, slot->backup_type);
 		rb_metadata_set_str(&m.label, slot->has_label ? slot->label : NULL);
 		m.size_bytes = result.size_bytes;
@@ -396,6 +420,8 @@ rb_runner_main(Datum main_arg)
 	strlcpy(slot->compression, rb_compression_name(rb_guc_compression), sizeof(slot->compression));
 	strlcpy(slot->location, out->location, sizeof(slot->location));
 	strlcpy(slot->object_key, out->object_key, sizeof(slot->object_key));
+	strlcpy(slot->incarnation, out->incarnation, sizeof(slot->incarnation));
+	slot->timeline = out->timeline;
 	if (out->succeeded)
 		slot->error[0] = '\0';
 	else if (got_sigterm && out->err.code == RB_ERR_CANCELLED)

@@ -26,6 +26,7 @@
 
 #define RB_LABEL_LEN 1024
 #define RB_TEXT_LEN 1024
+#define RB_INCARNATION_LEN 17	/* 16 hex digits and a NUL (see incarnation.h) */
 
 typedef enum RbSlotState
 {
@@ -89,6 +90,8 @@ typedef struct RbRunnerSlot
 	char		object_key[RB_TEXT_LEN];
 	char		error[RB_TEXT_LEN];
 	dsm_handle	counts_handle;	/* pinned segment with RbCountsHeader, or 0 */
+	char		incarnation[RB_INCARNATION_LEN];	/* the key's incarnation ("" = none yet) */
+	uint32		timeline;
 } RbRunnerSlot;
 
 typedef struct RbShared
@@ -96,6 +99,9 @@ typedef struct RbShared
 	LWLock	   *lock;
 	pid_t		launcher_pid;
 	int			launcher_procno;	/* pgprocno of the launcher, or -1 */
+	/* the server incarnation backups carry, set by the launcher (incarnation.h) */
+	char		incarnation[RB_INCARNATION_LEN];
+	uint32		incarnation_timeline;
 	RbRunnerSlot slots[RB_MAX_RUNNERS];
 } RbShared;
 

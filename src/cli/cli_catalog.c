@@ -139,9 +139,9 @@ cmp_backup_newest(const void *a, const void *b)
 	const cli_backup *x = a;
 	const cli_backup *y = b;
 	cli_backup_ref rx = {x->key, x->meta.backup_id, x->meta.system_identifier,
-	x->meta.dbname, x->meta.timestamp};
+	x->meta.dbname, x->meta.timestamp, x->meta.incarnation};
 	cli_backup_ref ry = {y->key, y->meta.backup_id, y->meta.system_identifier,
-	y->meta.dbname, y->meta.timestamp};
+	y->meta.dbname, y->meta.timestamp, y->meta.incarnation};
 
 	return cli_backup_ref_cmp_newest(&rx, &ry);
 }
@@ -211,6 +211,7 @@ cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat, rb_
 			cat->refs[i].system_identifier = cat->items[i].meta.system_identifier;
 			cat->refs[i].dbname = cat->items[i].meta.dbname;
 			cat->refs[i].timestamp = cat->items[i].meta.timestamp;
+			cat->refs[i].incarnation = cat->items[i].meta.incarnation;
 		}
 	}
 	return 0;

@@ -19,6 +19,16 @@ cli_json_backup(rb_buf *out, const cli_backup *b, const char *url, bool with_tab
 	rb_buf_append_str(out, ", \"dbname\": ");
 	cli_json_string(out, m->dbname);
 	rb_buf_appendf(out, ", \"system_identifier\": \"%" PRIu64 "\"", m->system_identifier);
+	if (m->timeline > 0)
+		rb_buf_appendf(out, ", \"timeline\": %" PRIu32, m->timeline);
+	else
+		rb_buf_append_str(out, ", \"timeline\": null");
+	rb_buf_append_str(out, ", \"incarnation\": ");
+	cli_json_string(out, m->incarnation);
+	rb_buf_append_str(out, ", \"host_name\": ");
+	cli_json_string(out, m->host_name);
+	rb_buf_append_str(out, ", \"cluster_name\": ");
+	cli_json_string(out, m->cluster_name);
 	rb_buf_appendf(out, ", \"size_bytes\": %" PRIu64, m->size_bytes);
 	rb_buf_appendf(out, ", \"tables\": %zu, \"rows\": %" PRId64,
 				   m->table_counts.n, rb_table_counts_total(&m->table_counts));

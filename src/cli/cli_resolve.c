@@ -202,9 +202,10 @@ cli_resolve(const cli_backup_ref *refs, size_t n, const cli_selector *sel,
 		return best;
 	}
 
-	/* by id */
+	/* by id: the same id on two systems, or on two incarnations of one, is two backups */
 	{
 		uint64_t	first_sys = 0;
+		const char *first_inc = NULL;
 		bool		have_sys = false;
 		bool		several = false;
 
@@ -215,9 +216,11 @@ cli_resolve(const cli_backup_ref *refs, size_t n, const cli_selector *sel,
 			if (!have_sys)
 			{
 				first_sys = refs[i].system_identifier;
+				first_inc = refs[i].incarnation;
 				have_sys = true;
 			}
-			else if (first_sys != refs[i].system_identifier)
+			else if (first_sys != refs[i].system_identifier ||
+					 cmp_str(first_inc ? first_inc : "", refs[i].incarnation ? refs[i].incarnation : "") != 0)
 				several = true;
 			if (best < 0 || cli_backup_ref_cmp_newest(&refs[i], &refs[best]) < 0)
 				best = (long) i;
@@ -234,7 +237,7 @@ cli_resolve(const cli_backup_ref *refs, size_t n, const cli_selector *sel,
 		if (several)
 		{
 			rb_error_set(err, RB_ERR_INVALID,
-						 "backup id %" PRId64 " is ambiguous: it " HINT_SYSTEM " several systems in %s",
+						 "backup id %" PRId64 " is ambiguous: it " HINT_SYSTEM " several systems or server incarnations in %s",
 						 sel->id, dest_url ? dest_url : "the destination");
 			return -1;
 		}

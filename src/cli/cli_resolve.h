@@ -23,6 +23,7 @@ typedef struct cli_backup_ref
 	uint64_t	system_identifier;
 	const char *dbname;
 	const char *timestamp;		/* ISO 8601 UTC: sorts as text */
+	const char *incarnation;	/* server incarnation; NULL = unknown (older metadata) */
 } cli_backup_ref;
 
 typedef enum cli_selector_kind
@@ -68,7 +69,9 @@ bool		cli_filter_match(const cli_filter *f, const cli_backup_ref *ref);
  *   RB_ERR_NOT_FOUND  no backup of database "x" in URL / no backup with id 7 in URL /
  *                     no backups in URL / no backup object "k" in URL
  *   RB_ERR_INVALID    several databases with "latest" and no --db; an id that
- *                     several systems share and no --system-id
+ *                     several systems, or several incarnations of one system (a
+ *                     promoted standby and its old primary), share and no
+ *                     --system-id that tells them apart
  */
 long		cli_resolve(const cli_backup_ref *refs, size_t n, const cli_selector *sel,
 						const cli_filter *filter, const char *dest_url, rb_error *err);

@@ -48,6 +48,14 @@ cli_cmd_info(cli_ctx *ctx)
 		printf("database:           %s\n", m->dbname ? m->dbname : "");
 		printf("time:               %s UTC\n", buf);
 		printf("system identifier:  %" PRIu64 "\n", m->system_identifier);
+		printf("incarnation:        %s\n", m->incarnation ? m->incarnation : "-");
+		if (m->timeline > 0)
+			printf("timeline:           %" PRIu32 "\n", m->timeline);
+		else
+			printf("timeline:           -\n");
+		printf("host:               %s%s%s%s\n", m->host_name ? m->host_name : "-",
+			   m->cluster_name ? " (cluster \"" : "", m->cluster_name ? m->cluster_name : "",
+			   m->cluster_name ? "\")" : "");
 		printf("type:               %s\n", m->backup_type ? m->backup_type : "");
 		printf("label:              %s\n", m->label ? m->label : "");
 		cli_format_bytes(m->size_bytes, buf, sizeof(buf));

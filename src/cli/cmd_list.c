@@ -1,6 +1,8 @@
 /*
  * cmd_list.c — "ripple-backup list": the backups in the destination, newest
- * first, as a table or as a JSON array.
+ * first, as a table or as a JSON array.  The INCARNATION column tells apart the
+ * servers that share a system identifier (a promoted standby, a clone); a backup
+ * written before incarnations were recorded shows "-".
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,21 +51,25 @@ cli_cmd_list(cli_ctx *ctx)
 	}
 	else
 	{
-		static const bool right_short[] = {false, false, true, true, true, true, false};
-		static const bool right_long[] = {false, false, true, true, true, true, false, false, false};
+		static const bool right_short[] = {false, false, true, true, true, true, false, false};
+		static const bool right_long[] = {false, false, true, true, true, true, false, false,
+		false, true, false, false};
 		cli_table	t;
 
-		cli_table_init(&t, args->long_format ? 9 : 7, args->long_format ? right_long : right_short);
+		cli_table_init(&t, args->long_format ? 12 : 8, args->long_format ? right_long : right_short);
 		cli_table_add(&t, "TIME (UTC)");
 		cli_table_add(&t, "DATABASE");
 		cli_table_add(&t, "SIZE");
 		cli_table_add(&t, "TABLES");
 		cli_table_add(&t, "ROWS");
 		cli_table_add(&t, "ID");
+		cli_table_add(&t, "INCARNATION");
 		cli_table_add(&t, "LABEL");
 		if (args->long_format)
 		{
 			cli_table_add(&t, "SYSTEM");
+			cli_table_add(&t, "TIMELINE");
+			cli_table_add(&t, "HOST");
 			cli_table_add(&t, "KEY");
 		}
 		for (size_t i = 0; i < cat.n; i++)
@@ -81,10 +87,16 @@ cli_cmd_list(cli_ctx *ctx)
 			cli_table_addf(&t, "%zu", m->table_counts.n);
 			cli_table_addf(&t, "%" PRId64, rb_table_counts_total(&m->table_counts));
 			cli_table_addf(&t, "%" PRId64, m->backup_id);
+			cli_table_add(&t, m->incarnation ? m->incarnation : "-");
 			cli_table_add(&t, m->label ? m->label : "");
 			if (args->long_format)
 			{
 				cli_table_addf(&t, "%" PRIu64, m->system_identifier);
+				if (m->timeline > 0)
+					cli_table_addf(&t, "%" PRIu32, m->timeline);
+				else
+					cli_table_add(&t, "-");
+				cli_table_add(&t, m->host_name ? m->host_name : "-");
 				cli_table_add(&t, cat.items[i].key);
 			}
 			shown++;

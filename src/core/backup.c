@@ -298,7 +298,7 @@ rb_backup_write_metadata(rb_destination *dest, const char *object_key,
 	int			rc;
 
 	rb_backup_metadata_to_json(m, &json);
-	rc = rb_destination_put_small(dest, key, json.data, json.len, err);
+	rc = rb_destination_create_small(dest, key, json.data, json.len, err);
 	if (rc < 0)
 	{
 		char	   *u = rb_destination_url_for(dest, key);
@@ -311,9 +311,23 @@ rb_backup_write_metadata(rb_destination *dest, const char *object_key,
 	return rc;
 }
 
+/* One path segment: bytes outside [A-Za-z0-9._-] (and a leading dot) percent-encoded. */
+static void
+append_segment(rb_buf *k, const char *seg)
+{
+	for (const unsigned char *s = (const unsigned char *) seg; *s; s++)
+	{
+		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+			*s == '_' || *s == '-' || (*s == '.' && s != (const unsigned char *) seg))
+			rb_buf_append_char(k, (char) *s);
+		else
+			rb_buf_appendf(k, "%%%02X", *s);
+	}
+}
+
 char *
-rb_backup_object_key(uint64_t system_identifier, const char *dbname, time_t when,
-					 int64_t backup_id, rb_compress_kind kind)
+rb_backup_object_key(uint64_t system_identifier, const char *incarnation, const char *dbname,
+					 time_t when, int64_t backup_id, rb_compress_kind kind)
 {
 	rb_buf		k = RB_BUF_INIT;
 	struct tm	tm;
@@ -322,14 +336,9 @@ rb_backup_object_key(uint64_t system_identifier, const char *dbname, time_t when
 	gmtime_r(&when, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 	rb_buf_appendf(&k, "%" PRIu64 "/", system_identifier);
-	for (const unsigned char *s = (const unsigned char *) dbname; *s; s++)
-	{
-		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-			*s == '_' || *s == '-' || (*s == '.' && s != (const unsigned char *) dbname))
-			rb_buf_append_char(&k, (char) *s);
-		else
-			rb_buf_appendf(&k, "%%%02X", *s);
-	}
+	append_segment(&k, incarnation && incarnation[0] ? incarnation : "-");
+	rb_buf_append_char(&k, '/');
+	append_segment(&k, dbname);
 	rb_buf_appendf(&k, "/%s-%" PRId64 ".dump%s", ts, backup_id, rb_compress_suffix(kind));
 	return k.data;
 }

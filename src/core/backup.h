@@ -80,7 +80,10 @@ int			rb_backup_run(const rb_backup_params *params, rb_backup_result *result,
 						  const rb_hooks *hooks, rb_error *err);
 void		rb_backup_result_free(rb_backup_result *result);
 
-/* Writes m as JSON at object_key + ".metadata.json" (put_small). */
+/*
+ * Writes m as JSON at object_key + ".metadata.json" (create_small: RB_ERR_EXISTS
+ * when a metadata object is already there).
+ */
 int			rb_backup_write_metadata(rb_destination *dest, const char *object_key,
 									 const rb_backup_metadata *m, rb_error *err);
 /* object_key + ".metadata.json", malloc'd. */
@@ -88,11 +91,15 @@ char	   *rb_backup_metadata_key(const char *object_key);
 
 /*
  * Builds the relative object key
- *   <system identifier>/<dbname>/<YYYYMMDDTHHMMSSZ>-<backup id>.dump<.zst|.gz|>
- * (the destination adds its prefix).  Bytes of dbname outside [A-Za-z0-9._-] are
- * percent-encoded so the key keeps exactly three levels.  Returns a malloc'd string.
+ *   <system identifier>/<incarnation>/<dbname>/<YYYYMMDDTHHMMSSZ>-<backup id>.dump<.zst|.gz|>
+ * (the destination adds its prefix).  The incarnation tells apart servers that
+ * share a system identifier (a promoted standby, a clone; see metadata.h).  Bytes
+ * of incarnation and dbname outside [A-Za-z0-9._-] are percent-encoded so the key
+ * keeps exactly four levels (an empty incarnation is written "-").  Returns a
+ * malloc'd string.
  */
-char	   *rb_backup_object_key(uint64_t system_identifier, const char *dbname, time_t when,
-								 int64_t backup_id, rb_compress_kind kind);
+char	   *rb_backup_object_key(uint64_t system_identifier, const char *incarnation,
+								 const char *dbname, time_t when, int64_t backup_id,
+								 rb_compress_kind kind);
 
 #endif							/* RB_BACKUP_H */

@@ -4,7 +4,13 @@
  * (".<name>.tmp-<pid>"), fsynced, renamed into place and the directory fsynced, so
  * a reader sees either nothing or the whole object; abort unlinks the temporary
  * file.  Missing directories are created (mode 0700); files are 0600.
+ *
+ * A new object (the writer, create_small) never replaces a file: the rename is
+ * renameat2(RENAME_NOREPLACE), or link() + unlink() on a file system that cannot
+ * (EINVAL); a name already taken fails with RB_ERR_EXISTS and the temporary
+ * file is removed.  put_small replaces (rename).
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "destination_impl.h"
@@ -24,7 +31,34 @@ typedef struct file_writer
 	char	   *tmp_path;
 	char	   *dir;
 	int			failed;
+	bool		exclusive;		/* never replace an existing file */
 } file_writer;
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+
+int
+rb_dest_file_rename_noreplace(const char *from, const char *to, bool use_link)
+{
+#ifdef SYS_renameat2
+	if (!use_link)
+	{
+		if (syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+			return 0;
+		/* EINVAL: this file system cannot; ENOSYS: neither can this kernel */
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
+	}
+#else
+	(void) use_link;
+#endif
+	/* link() never replaces either: EEXIST when the name is taken */
+	if (link(from, to) < 0)
+		return -1;
+	(void) unlink(from);
+	return 0;
+}
 
 static char *
 join(const char *dir, const char *key)
@@ -120,8 +154,8 @@ free_writer(file_writer *w)
 	free(w);
 }
 
-static void *
-file_writer_open(rb_destination *d, const char *key, rb_error *err)
+static file_writer *
+writer_open(rb_destination *d, const char *key, bool exclusive, rb_error *err)
 {
 	file_writer *w = calloc(1, sizeof(*w));
 	const char *base;
@@ -130,6 +164,7 @@ file_writer_open(rb_destination *d, const char *key, rb_error *err)
 	if (w == NULL)
 		abort();
 	w->fd = -1;
+	w->exclusive = exclusive;
 	w->final_path = join(d->location, key);
 	w->dir = dirname_of(w->final_path);
 	base = strrchr(w->final_path, '/') + 1;
@@ -151,6 +186,12 @@ file_writer_open(rb_destination *d, const char *key, rb_error *err)
 fail:
 	free_writer(w);
 	return NULL;
+}
+
+static void *
+file_writer_open(rb_destination *d, const char *key, rb_error *err)
+{
+	return writer_open(d, key, true, err);
 }
 
 static int
@@ -215,10 +256,16 @@ file_writer_commit(void *arg, rb_error *err)
 		return -1;
 	}
 	w->fd = -1;
-	if (rename(w->tmp_path, w->final_path) < 0)
+	if (w->exclusive ? rb_dest_file_rename_noreplace(w->tmp_path, w->final_path, false) < 0
+		: rename(w->tmp_path, w->final_path) < 0)
 	{
-		rb_error_set(err, RB_ERR_IO, "could not rename \"%s\" to \"%s\": %s", w->tmp_path,
-					 w->final_path, strerror(errno));
+		if (errno == EEXIST)
+			rb_error_set(err, RB_ERR_EXISTS,
+						 "file \"%s\" already exists: another writer stored it first; nothing was overwritten",
+						 w->final_path);
+		else
+			rb_error_set(err, RB_ERR_IO, "could not rename \"%s\" to \"%s\": %s", w->tmp_path,
+						 w->final_path, strerror(errno));
 		file_writer_abort(w);
 		return -1;
 	}
@@ -232,9 +279,10 @@ file_writer_commit(void *arg, rb_error *err)
 }
 
 static int
-file_put_small(rb_destination *d, const char *key, const void *data, size_t len, rb_error *err)
+put_one(rb_destination *d, const char *key, const void *data, size_t len, bool exclusive,
+		rb_error *err)
 {
-	void	   *w = file_writer_open(d, key, err);
+	file_writer *w = writer_open(d, key, exclusive, err);
 
 	if (w == NULL)
 		return -1;
@@ -244,6 +292,18 @@ file_put_small(rb_destination *d, const char *key, const void *data, size_t len,
 		return -1;
 	}
 	return file_writer_commit(w, err);
+}
+
+static int
+file_put_small(rb_destination *d, const char *key, const void *data, size_t len, rb_error *err)
+{
+	return put_one(d, key, data, len, false, err);
+}
+
+static int
+file_create_small(rb_destination *d, const char *key, const void *data, size_t len, rb_error *err)
+{
+	return put_one(d, key, data, len, true, err);
 }
 
 static int
@@ -455,7 +515,7 @@ file_close(rb_destination *d)
 
 static const rb_dest_ops file_ops = {
 	file_writer_open, file_writer_write, file_writer_commit, file_writer_abort, NULL,
-	file_put_small, file_get, file_head, file_list, file_delete, file_close
+	file_put_small, file_get, file_head, file_list, file_delete, file_close, file_create_small
 };
 
 int

@@ -2,6 +2,8 @@
  * dest_s3.c — the s3:// destination on the S3 client (s3_client.h, s3_upload.h):
  * keys are prefixed with the URL's prefix; large objects go through the streaming
  * multipart upload, which is aborted on failure so no partial object remains.
+ * New objects (the writer, create_small) are conditional writes (If-None-Match: *)
+ * after destination.c's HEAD.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +31,7 @@ static void *
 s3_writer_open(rb_destination *d, const char *key, rb_error *err)
 {
 	char	   *k = full_key(d, key);
-	rb_s3_upload *w = rb_s3_upload_begin(d->impl, k, NULL, err);
+	rb_s3_upload *w = rb_s3_upload_begin_if_absent(d->impl, k, NULL, err);
 
 	free(k);
 	return w;
@@ -60,16 +62,29 @@ s3_writer_abort(void *w)
 }
 
 static int
-s3_put_small(rb_destination *d, const char *key, const void *data, size_t len, rb_error *err)
+put_one(rb_destination *d, const char *key, const void *data, size_t len, bool if_absent,
+		rb_error *err)
 {
 	char	   *k = full_key(d, key);
 	size_t		kl = strlen(k);
-	int			rc = rb_s3_put_object(d->impl, k, data, len,
-									  kl > 5 && strcmp(k + kl - 5, ".json") == 0 ? "application/json" : NULL,
-									  err);
+	const char *ctype = kl > 5 && strcmp(k + kl - 5, ".json") == 0 ? "application/json" : NULL;
+	int			rc = if_absent ? rb_s3_put_object_if_absent(d->impl, k, data, len, ctype, err)
+		: rb_s3_put_object(d->impl, k, data, len, ctype, err);
 
 	free(k);
 	return rc;
+}
+
+static int
+s3_put_small(rb_destination *d, const char *key, const void *data, size_t len, rb_error *err)
+{
+	return put_one(d, key, data, len, false, err);
+}
+
+static int
+s3_create_small(rb_destination *d, const char *key, const void *data, size_t len, rb_error *err)
+{
+	return put_one(d, key, data, len, true, err);
 }
 
 static int
@@ -170,7 +185,7 @@ s3_close(rb_destination *d)
 
 static const rb_dest_ops s3_ops = {
 	s3_writer_open, s3_writer_write, s3_writer_commit, s3_writer_abort, s3_writer_pump,
-	s3_put_small, s3_get, s3_head, s3_list, s3_delete, s3_close
+	s3_put_small, s3_get, s3_head, s3_list, s3_delete, s3_close, s3_create_small
 };
 
 int

@@ -190,13 +190,46 @@ rb_destination_url_for(const rb_destination *d, const char *key)
 	return r;
 }
 
+/*
+ * 0 when nothing is stored at key; RB_ERR_EXISTS, or the error of the look,
+ * otherwise.  A look the server refuses (403: credentials that may write but not
+ * read, or a bad signature that the write reports in full) is no answer: the
+ * write that creates the object is conditional anyway.
+ */
+static int
+check_absent(rb_destination *d, const char *key, rb_error *err)
+{
+	uint64_t	size;
+	int64_t		mtime;
+	rb_error	e;
+
+	rb_error_clear(&e);
+	if (d->ops->head(d, key, &size, &mtime, &e) < 0)
+	{
+		if (e.code == RB_ERR_NOT_FOUND)
+			return 0;
+		if (e.code == RB_ERR_AUTH && d->kind == RB_DEST_S3)
+		{
+			rb_log(d->hooks, RB_LOG_WARNING,
+				   "could not check that no object exists at the key (%s); relying on the conditional write",
+				   e.msg);
+			return 0;
+		}
+		*err = e;
+		return -1;
+	}
+	return rb_error_set(err, RB_ERR_EXISTS,
+						"an object already exists at this key (%llu bytes); nothing was written: a backup never replaces an existing object",
+						(unsigned long long) size);
+}
+
 rb_dest_writer *
 rb_destination_writer_open(rb_destination *d, const char *key, rb_error *err)
 {
 	rb_dest_writer *w;
 	void	   *impl;
 
-	if (check_key(key, err) < 0)
+	if (check_key(key, err) < 0 || check_absent(d, key, err) < 0)
 		return NULL;
 	impl = d->ops->writer_open(d, key, err);
 	if (impl == NULL)
@@ -256,6 +289,15 @@ rb_destination_put_small(rb_destination *d, const char *key, const void *data, s
 	if (check_key(key, err) < 0)
 		return -1;
 	return d->ops->put_small(d, key, data, len, err);
+}
+
+int
+rb_destination_create_small(rb_destination *d, const char *key, const void *data, size_t len,
+							rb_error *err)
+{
+	if (check_key(key, err) < 0 || check_absent(d, key, err) < 0)
+		return -1;
+	return d->ops->create_small(d, key, data, len, err);
 }
 
 int

@@ -2,11 +2,20 @@
  * destination.h — where backups are stored, chosen by URL: "s3://bucket/prefix"
  * (through the S3 client) or "file:///absolute/path" (a local directory).
  *
- * Keys are relative to the destination's prefix ("1234/db/20261126T040000Z-7.dump.zst");
- * rb_destination_url_for turns one into the full URL shown to users.  A large object
- * is written through a streaming writer that either commits (the object appears
- * whole, at once) or aborts (nothing remains: the multipart upload is aborted, the
- * temporary file unlinked).  Small objects (metadata JSON) go in with put_small.
+ * Keys are relative to the destination's prefix
+ * ("1234/5f0c2a9e7b1d4c36/db/20261126T040000Z-7.dump.zst"); rb_destination_url_for
+ * turns one into the full URL shown to users.  A large object is written through a
+ * streaming writer that either commits (the object appears whole, at once) or
+ * aborts (nothing remains: the multipart upload is aborted, the temporary file
+ * unlinked).  Small objects (metadata JSON) go in with create_small or put_small.
+ *
+ * Backups never overwrite: the writer and create_small refuse a key that is
+ * taken (RB_ERR_EXISTS, "object URL already exists; ..."), checked before
+ * anything is written (HEAD, stat) and again by the write that makes the object
+ * appear (S3: If-None-Match: * on PutObject / CompleteMultipartUpload; file://:
+ * renameat2(RENAME_NOREPLACE), or link() + unlink()).  On an S3 server that
+ * ignores If-None-Match (s3rver), two writers racing between the HEAD and the
+ * write cannot be told apart: the HEAD is the only check there.
  */
 #ifndef RB_DESTINATION_H
 #define RB_DESTINATION_H
@@ -66,10 +75,13 @@ const char *rb_destination_url(const rb_destination *d);
 char	   *rb_destination_url_for(const rb_destination *d, const char *key);
 
 /*
- * Streaming writer for one object.  write() pushes bytes (uploads parts as they
- * fill); commit() makes the object visible and frees the writer whatever the
- * result; abort() removes every trace and frees the writer.  Matches rb_write_fn
- * through rb_dest_writer_write_cb.
+ * Streaming writer for one new object.  open fails with RB_ERR_EXISTS when an
+ * object exists at the key (nothing written).  write() pushes bytes (uploads
+ * parts as they fill); commit() makes the object visible and frees the writer
+ * whatever the result (RB_ERR_EXISTS, with the temporary file removed or the
+ * multipart upload aborted, when another writer stored the key first); abort()
+ * removes every trace and frees the writer.  Matches rb_write_fn through
+ * rb_dest_writer_write_cb.
  */
 rb_dest_writer *rb_destination_writer_open(rb_destination *d, const char *key, rb_error *err);
 int			rb_dest_writer_write(rb_dest_writer *w, const void *data, size_t len, rb_error *err);
@@ -87,6 +99,10 @@ void		rb_dest_writer_abort(rb_dest_writer *w);
 /* Stores a small object in one request (replaces an existing one). */
 int			rb_destination_put_small(rb_destination *d, const char *key, const void *data,
 									 size_t len, rb_error *err);
+
+/* Stores a new small object; RB_ERR_EXISTS (nothing written) when the key is taken. */
+int			rb_destination_create_small(rb_destination *d, const char *key, const void *data,
+										size_t len, rb_error *err);
 
 /*
  * Reads an object (or length bytes from offset; length 0 = to the end) into out.

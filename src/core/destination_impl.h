@@ -26,6 +26,9 @@ typedef struct rb_dest_ops
 						 rb_error *err);
 	int			(*del) (rb_destination *d, const char *key, rb_error *err);
 	void		(*close) (rb_destination *d);
+	/* put_small that never replaces an object: RB_ERR_EXISTS when the key is taken */
+	int			(*create_small) (rb_destination *d, const char *key, const void *data,
+								 size_t len, rb_error *err);
 } rb_dest_ops;
 
 struct rb_destination
@@ -38,6 +41,20 @@ struct rb_destination
 	const rb_hooks *hooks;
 	void	   *impl;
 };
+
+/*
+ * writer_open's writer never replaces an object either: its commit fails with
+ * RB_ERR_EXISTS when an object appeared at the key meanwhile (file: a rename
+ * that does not replace; s3: If-None-Match: * on the write that creates the
+ * object).  destination.c checks with head() before opening it.
+ */
+
+/*
+ * file: renames from to `to` unless `to` exists (renameat2 RENAME_NOREPLACE; where
+ * the file system cannot, link() + unlink(), or only that when use_link).  0, or
+ * -1 with errno (EEXIST when `to` exists).  Exposed for unit tests.
+ */
+int			rb_dest_file_rename_noreplace(const char *from, const char *to, bool use_link);
 
 /* Set up d->impl and d->ops; return 0 or -1 with err. */
 int			rb_dest_file_init(rb_destination *d, const rb_destination_options *opt, rb_error *err);

@@ -21,6 +21,9 @@ void
 rb_backup_metadata_free(rb_backup_metadata *m)
 {
 	free(m->dbname);
+	free(m->incarnation);
+	free(m->host_name);
+	free(m->cluster_name);
 	free(m->backup_type);
 	free(m->label);
 	free(m->compression);
@@ -76,6 +79,13 @@ rb_backup_metadata_to_json(const rb_backup_metadata *m, rb_buf *out)
 	member_str(out, "timestamp", m->timestamp, false);
 	member_str(out, "dbname", m->dbname, false);
 	member_str(out, "system_identifier", sysid, false);
+	if (m->timeline > 0)
+		rb_buf_appendf(out, "  \"timeline\": %" PRIu32 ",\n", m->timeline);
+	else
+		rb_buf_append_str(out, "  \"timeline\": null,\n");
+	member_str(out, "incarnation", m->incarnation, false);
+	member_str(out, "host_name", m->host_name, false);
+	member_str(out, "cluster_name", m->cluster_name, false);
 	member_str(out, "backup_type", m->backup_type, false);
 	member_str(out, "label", m->label, false);
 	rb_buf_appendf(out, "  \"size_bytes\": %" PRIu64 ",\n", m->size_bytes);
@@ -200,6 +210,16 @@ rb_backup_metadata_from_json(const char *json, size_t len, rb_backup_metadata *m
 	}
 	/* optional */
 	(void) rb_json_get_uint64(doc, "uncompressed_bytes", &m->uncompressed_bytes);
+	v = rb_json_get(doc, "timeline");
+	if (v != NULL && v->type != RB_JSON_NULL)
+	{
+		if (rb_json_get_int64(doc, "timeline", &i64) < 0 || i64 < 1 || i64 > UINT32_MAX)
+		{
+			missing(err, "timeline");
+			goto done;
+		}
+		m->timeline = (uint32_t) i64;
+	}
 
 	if (get_str(doc, "dbname", &m->dbname, false, err) < 0 ||
 		get_str(doc, "backup_type", &m->backup_type, false, err) < 0 ||
@@ -208,7 +228,10 @@ rb_backup_metadata_from_json(const char *json, size_t len, rb_backup_metadata *m
 		get_str(doc, "pg_dump_format", &m->pg_dump_format, false, err) < 0 ||
 		get_str(doc, "server_version", &m->server_version, true, err) < 0 ||
 		get_str(doc, "extension_version", &m->extension_version, true, err) < 0 ||
-		get_str(doc, "object_key", &m->object_key, true, err) < 0)
+		get_str(doc, "object_key", &m->object_key, true, err) < 0 ||
+		get_str(doc, "incarnation", &m->incarnation, true, err) < 0 ||
+		get_str(doc, "host_name", &m->host_name, true, err) < 0 ||
+		get_str(doc, "cluster_name", &m->cluster_name, true, err) < 0)
 		goto done;
 
 	v = rb_json_get(doc, "table_counts");

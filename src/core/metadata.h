@@ -5,12 +5,21 @@
  *
  * JSON shape (format_version 1):
  *   {"format_version": 1, "backup_id": 7, "timestamp": "2026-11-26T04:00:00Z",
- *    "dbname": "app", "system_identifier": "7312...", "backup_type": "manual",
+ *    "dbname": "app", "system_identifier": "7312...", "timeline": 2,
+ *    "incarnation": "5f0c2a9e7b1d4c36", "host_name": "db2", "cluster_name": "main",
+ *    "backup_type": "manual",
  *    "label": null, "size_bytes": 1234, "sha256": "<64 hex>", "compression": "zstd",
  *    "pg_dump_format": "custom", "server_version": "15.20", "extension_version": "1.0",
  *    "duration_seconds": 1.25, "uncompressed_bytes": 5678, "object_key": "...",
  *    "table_counts": {"public.t": 10, ...}}
  * system_identifier is a string: it does not fit in a JSON number's exact range.
+ *
+ * Servers that share a system identifier (a promoted standby and its old primary,
+ * clones of one base backup) are told apart by the incarnation: a random id the
+ * server draws when it first runs as a primary on a timeline (the object key
+ * carries it too), with the timeline, the host name and cluster_name beside it
+ * for people.  These four are optional when reading (documents written before
+ * them have none: 0 / NULL) and null when unknown.
  */
 #ifndef RB_METADATA_H
 #define RB_METADATA_H
@@ -32,6 +41,10 @@ typedef struct rb_backup_metadata
 	char		timestamp[32];	/* ISO 8601 UTC, "2026-11-26T04:00:00Z" */
 	char	   *dbname;			/* every char * below is malloc'd and owned */
 	uint64_t	system_identifier;
+	uint32_t	timeline;		/* 0 = unknown */
+	char	   *incarnation;	/* server incarnation id; NULL = unknown */
+	char	   *host_name;		/* NULL = unknown */
+	char	   *cluster_name;	/* the cluster_name setting; NULL = unset */
 	char	   *backup_type;	/* "manual" | "scheduled" */
 	char	   *label;			/* NULL = JSON null */
 	uint64_t	size_bytes;		/* stored (compressed) bytes */

@@ -222,6 +222,35 @@ rb_hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+int
+rb_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool
+rb_hex_decode(const char *hex, unsigned char *out, size_t len)
+{
+	if (strlen(hex) != 2 * len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		int			hi = rb_hex_digit(hex[2 * i]);
+		int			lo = rb_hex_digit(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char) (hi * 16 + lo);
+	}
+	return true;
+}
+
 size_t
 rb_base64_encode(const unsigned char *in, size_t len, char *out)
 {

@@ -78,6 +78,10 @@ int			rb_md5_hex(const void *data, size_t len, char out[RB_MD5_HEX_SIZE],
 
 /* Lowercase hex of len bytes into out (2 * len + 1 bytes, NUL-terminated). */
 void		rb_hex_encode(const unsigned char *in, size_t len, char *out);
+/* Value of one hex digit (either case), or -1. */
+int			rb_hex_digit(char c);
+/* Exactly 2 * len hex digits (either case) into len bytes; false when hex is not that. */
+bool		rb_hex_decode(const char *hex, unsigned char *out, size_t len);
 /* Standard base64 with padding into out (RB_BASE64_SIZE(len) bytes); returns strlen. */
 size_t		rb_base64_encode(const unsigned char *in, size_t len, char *out);
 /* Compares len bytes in time that does not depend on where they differ. */

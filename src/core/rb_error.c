@@ -62,6 +62,7 @@ rb_error_code_name(rb_error_code code)
 		case RB_ERR_CANCELLED: return "cancelled";
 		case RB_ERR_CIRCUIT_OPEN: return "circuit open";
 		case RB_ERR_CHILD: return "child process";
+		case RB_ERR_EXISTS: return "already exists";
 	}
 	return "unknown";
 }

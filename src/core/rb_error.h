@@ -32,7 +32,8 @@ typedef enum rb_error_code
 	RB_ERR_INTEGRITY,			/* checksum, ETag or size mismatch; corrupt data */
 	RB_ERR_CANCELLED,			/* the caller's cancel callback said stop */
 	RB_ERR_CIRCUIT_OPEN,		/* the circuit breaker refuses requests for now */
-	RB_ERR_CHILD				/* a child process (pg_dump, pg_restore) failed */
+	RB_ERR_CHILD,				/* a child process (pg_dump, pg_restore) failed */
+	RB_ERR_EXISTS				/* an object already exists where a new one would go */
 } rb_error_code;
 
 typedef struct rb_error

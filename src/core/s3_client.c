@@ -229,9 +229,62 @@ check_key(rb_s3_client *c, const char *op, const char *key, rb_error *err)
 	return 0;
 }
 
+/* --- conditional writes ------------------------------------------------------------ */
+
+bool
+rb_s3_error_is_conflict(const rb_error *e)
+{
+	return e->http_status == 412 || strcmp(e->remote_code, "PreconditionFailed") == 0 ||
+		strcmp(e->remote_code, "ConditionalRequestConflict") == 0;
+}
+
 int
-rb_s3_put_object(rb_s3_client *c, const char *key, const void *data, size_t len,
-				 const char *content_type, rb_error *err)
+rb_s3_conditional_write_refused(rb_s3_client *c, const rb_s3_xfer *x, const char *expect_etag,
+								rb_error *err)
+{
+	int			status = x->err.http_status;
+	char		code[sizeof(x->err.remote_code)];
+
+	snprintf(code, sizeof(code), "%s", x->err.remote_code);
+	/*
+	 * When an earlier attempt of this very request was sent, its answer may have
+	 * been lost after the server stored the object: then the object at the key
+	 * is ours, and its ETag says so.
+	 */
+	if (x->attempt > 1 && expect_etag != NULL && expect_etag[0] != '\0')
+	{
+		rb_s3_object_info *info = malloc(sizeof(*info));
+		rb_error	herr;
+		bool		ours;
+
+		if (info == NULL)
+			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		rb_error_clear(&herr);
+		ours = rb_s3_head_object(c, x->key, info, &herr) == 0 && strcasecmp(info->etag, expect_etag) == 0;
+		free(info);
+		if (ours)
+		{
+			rb_log(c->hooks, RB_LOG_INFO,
+				   "s3: %s: the object at the key is the one an earlier attempt stored", x->what_log);
+			if (err)
+				rb_error_clear(err);
+			return 0;
+		}
+	}
+	rb_error_set(err, RB_ERR_EXISTS,
+				 "%s: an object already exists at this key (%d %s): another writer stored it first; nothing was overwritten",
+				 x->what_err, status, code[0] ? code : "PreconditionFailed");
+	if (err)
+	{
+		err->http_status = status;
+		snprintf(err->remote_code, sizeof(err->remote_code), "%s", code);
+	}
+	return -1;
+}
+
+static int
+put_object(rb_s3_client *c, const char *key, const void *data, size_t len,
+		   const char *content_type, bool if_absent, rb_error *err)
 {
 	rb_s3_xfer	x;
 	int			rc;
@@ -241,6 +294,7 @@ rb_s3_put_object(rb_s3_client *c, const char *key, const void *data, size_t len,
 	rb_s3_xfer_init(&x, c, "PUT", key, NULL);
 	snprintf(x.content_type, sizeof(x.content_type), "%s",
 			 content_type ? content_type : "application/octet-stream");
+	x.if_none_match = if_absent;
 	if (rb_s3_xfer_set_body(&x, data, len, true, err) < 0 ||
 		rb_md5_hex(data ? data : "", len, x.expect_md5_hex, err) < 0)
 	{
@@ -249,8 +303,24 @@ rb_s3_put_object(rb_s3_client *c, const char *key, const void *data, size_t len,
 		return -1;
 	}
 	rc = rb_s3_xfer_run(c, &x, err);
+	if (rc < 0 && if_absent && x.state == RB_XFER_DONE && rb_s3_error_is_conflict(&x.err))
+		rc = rb_s3_conditional_write_refused(c, &x, x.expect_md5_hex, err);
 	rb_s3_xfer_cleanup(&x);
 	return rc;
+}
+
+int
+rb_s3_put_object(rb_s3_client *c, const char *key, const void *data, size_t len,
+				 const char *content_type, rb_error *err)
+{
+	return put_object(c, key, data, len, content_type, false, err);
+}
+
+int
+rb_s3_put_object_if_absent(rb_s3_client *c, const char *key, const void *data, size_t len,
+						   const char *content_type, rb_error *err)
+{
+	return put_object(c, key, data, len, content_type, true, err);
 }
 
 int

@@ -125,6 +125,18 @@ int			rb_s3_put_object(rb_s3_client *c, const char *key, const void *data, size_
 							 const char *content_type, rb_error *err);
 
 /*
+ * The same as a conditional write that never replaces an object: the request
+ * carries If-None-Match: *, and a server that honours it (AWS S3) answers 412
+ * when the key exists: RB_ERR_EXISTS, "... an object already exists at this key
+ * (412 PreconditionFailed): another writer stored it first; nothing was
+ * overwritten".  A 412 to a retry whose object is the one the earlier attempt
+ * stored (same ETag) is a success.  A server that ignores the header (s3rver)
+ * replaces the object: HEAD the key first (the s3:// destination does).
+ */
+int			rb_s3_put_object_if_absent(rb_s3_client *c, const char *key, const void *data,
+									   size_t len, const char *content_type, rb_error *err);
+
+/*
  * GetObject: streams the body to out.  first/last: byte range, inclusive
  * (Range: bytes=first-last); first < 0 = the whole object, last < 0 = to the end.
  * A retry after part of the body was delivered resumes where it stopped (If-Match

@@ -394,7 +394,7 @@ attempt_start(rb_s3_client *c, rb_s3_xfer *x, rb_error *e)
 	rb_buf		url = RB_BUF_INIT;
 	rb_buf		line = RB_BUF_INIT;
 	rb_kv		q[RB_S3_MAX_QUERY];
-	rb_kv		h[5];
+	rb_kv		h[6];
 	size_t		nh = 0;
 	char		range[96];
 	char		ifmatch[140];
@@ -444,6 +444,9 @@ attempt_start(rb_s3_client *c, rb_s3_xfer *x, rb_error *e)
 		snprintf(ifmatch, sizeof(ifmatch), "\"%s\"", x->resume_etag);
 		h[nh++] = (rb_kv) {"If-Match", ifmatch};
 	}
+	/* signed like every header above, so the server cannot be told to drop it */
+	if (x->if_none_match)
+		h[nh++] = (rb_kv) {"If-None-Match", "*"};
 
 	memset(&req, 0, sizeof(req));
 	req.method = x->method;

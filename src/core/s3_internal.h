@@ -72,6 +72,7 @@ struct rb_s3_xfer
 	void	   *check_arg;
 	int			max_attempts;	/* 0 = the client's policy */
 	bool		ignore_cancel;	/* cleanup requests (abort) run even when cancelled */
+	bool		if_none_match;	/* If-None-Match: * (a conditional write: 412 when the key exists) */
 	char		what_log[RB_S3_MAX_KEY_LEN + 96];	/* "PUT part 3 of db/x" */
 	char		what_err[RB_S3_MAX_KEY_LEN + 352];	/* "PUT part 3 of s3://b/db/x" */
 
@@ -167,6 +168,19 @@ void		rb_s3_engine_cancel(rb_s3_client *c, rb_s3_xfer *x);
 int			rb_s3_xfer_run(rb_s3_client *c, rb_s3_xfer *x, rb_error *err);
 
 int64_t		rb_s3_monotonic_ms(void);
+
+/* --- conditional writes (s3_client.c) --- */
+
+/* True when a conditional write was refused: 412 PreconditionFailed, 409 ConditionalRequestConflict. */
+bool		rb_s3_error_is_conflict(const rb_error *e);
+
+/*
+ * x, a finished conditional write (If-None-Match: *), was refused.  Returns 0 when
+ * the object at the key is the one an earlier attempt of x stored (its ETag is
+ * expect_etag; that attempt's answer was lost), else -1 with RB_ERR_EXISTS.
+ */
+int			rb_s3_conditional_write_refused(rb_s3_client *c, const rb_s3_xfer *x,
+											const char *expect_etag, rb_error *err);
 
 /* Strips surrounding quotes of an ETag into out. */
 void		rb_s3_etag_unquote(const char *in, char *out, size_t outsize);

@@ -48,6 +48,7 @@ struct rb_s3_upload
 	int64_t		last_pump_ms;
 	size_t		buffer_bytes;
 	size_t		buffer_peak;
+	bool		if_absent;		/* If-None-Match: * on the PutObject or the completion */
 	bool		failed;
 	rb_error	err;
 };
@@ -94,8 +95,9 @@ upload_fail(rb_s3_upload *w, const rb_error *e, rb_error *err)
 	return -1;
 }
 
-rb_s3_upload *
-rb_s3_upload_begin(rb_s3_client *c, const char *key, const char *content_type, rb_error *err)
+static rb_s3_upload *
+upload_begin(rb_s3_client *c, const char *key, const char *content_type, bool if_absent,
+			 rb_error *err)
 {
 	rb_s3_upload *w;
 
@@ -122,6 +124,7 @@ rb_s3_upload_begin(rb_s3_client *c, const char *key, const char *content_type, r
 	if (w->md5 == NULL)
 		goto fail;
 	w->next_part = 1;
+	w->if_absent = if_absent;
 	return w;
 
 nomem:
@@ -135,6 +138,19 @@ fail:
 		free(w);
 	}
 	return NULL;
+}
+
+rb_s3_upload *
+rb_s3_upload_begin(rb_s3_client *c, const char *key, const char *content_type, rb_error *err)
+{
+	return upload_begin(c, key, content_type, false, err);
+}
+
+rb_s3_upload *
+rb_s3_upload_begin_if_absent(rb_s3_client *c, const char *key, const char *content_type,
+							 rb_error *err)
+{
+	return upload_begin(c, key, content_type, true, err);
 }
 
 /* Moves finished parts out of their slots; -1 when one failed. */
@@ -539,7 +555,10 @@ put_single(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 	snprintf(x.content_type, sizeof(x.content_type), "%s", w->content_type);
 	x.body = data;
 	x.body_len = len;
+	x.if_none_match = w->if_absent;
 	rc = rb_s3_xfer_run(w->c, &x, err);
+	if (rc < 0 && w->if_absent && x.state == RB_XFER_DONE && rb_s3_error_is_conflict(&x.err))
+		rc = rb_s3_conditional_write_refused(w->c, &x, x.expect_md5_hex, err);
 	if (rc == 0 && result)
 	{
 		result->size = w->total;
@@ -549,6 +568,38 @@ put_single(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 	}
 	rb_s3_xfer_cleanup(&x);
 	return rc;
+}
+
+/*
+ * The ETag S3 gives the object the parts make: the MD5 of the parts' binary
+ * MD5s, then "-<parts>".  "" when a part's ETag is not an MD5 (SSE-KMS).
+ */
+static void
+multipart_etag(const rb_s3_upload *w, char *out, size_t outsize)
+{
+	rb_digest  *d;
+	unsigned char md5[RB_MD5_LEN];
+	char		hex[RB_MD5_LEN * 2 + 1];
+	rb_error	e;
+
+	out[0] = '\0';
+	rb_error_clear(&e);
+	d = rb_digest_new(RB_DIGEST_MD5, &e);
+	if (d == NULL)
+		return;
+	for (int i = 0; i < w->parts_done; i++)
+	{
+		if (w->etags[i] == NULL || !rb_hex_decode(w->etags[i], md5, RB_MD5_LEN) ||
+			rb_digest_update(d, md5, RB_MD5_LEN, &e) < 0)
+			goto done;
+	}
+	if (rb_digest_final(d, md5, &e) == 0)
+	{
+		rb_hex_encode(md5, RB_MD5_LEN, hex);
+		snprintf(out, outsize, "%s-%d", hex, w->parts_done);
+	}
+done:
+	rb_digest_free(d);
 }
 
 static int
@@ -573,7 +624,17 @@ complete_multipart(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 	}
 	x.check = complete_check;
 	x.user = etag;
+	x.if_none_match = w->if_absent;
 	rc = rb_s3_xfer_run(w->c, &x, err);
+	if (rc < 0 && w->if_absent && x.state == RB_XFER_DONE && rb_s3_error_is_conflict(&x.err))
+	{
+		char		expect[80];
+
+		multipart_etag(w, expect, sizeof(expect));
+		rc = rb_s3_conditional_write_refused(w->c, &x, expect, err);
+		if (rc == 0)
+			snprintf(etag, sizeof(etag), "%s", expect);
+	}
 	rb_s3_xfer_cleanup(&x);
 	if (rc == 0 && result)
 	{

@@ -50,6 +50,16 @@ rb_s3_upload *rb_s3_upload_begin(rb_s3_client *c, const char *key, const char *c
 								 rb_error *err);
 
 /*
+ * The same for an upload that never replaces an object: the PutObject (stream
+ * shorter than a part) or the CompleteMultipartUpload carries If-None-Match: *,
+ * and a 412 from a server that honours it fails the upload with RB_ERR_EXISTS
+ * (the multipart upload is then aborted).  Servers that ignore the header
+ * replace the object: the caller checks with HEAD before it begins.
+ */
+rb_s3_upload *rb_s3_upload_begin_if_absent(rb_s3_client *c, const char *key,
+										   const char *content_type, rb_error *err);
+
+/*
  * Appends bytes.  Returns when they are buffered (it waits only when every part
  * buffer is uploading), or -1 with err when the upload has failed (a part's
  * attempts exhausted, cancellation, the breaker open).

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rb_crypto.h"
+
 #define XML_MAX_DEPTH		32
 #define XML_MAX_NAME		256
 #define XML_MAX_ELEMENTS	1000000
@@ -776,18 +778,6 @@ rb_s3_error_from_response(rb_error *err, int http_status, const char *body, size
 
 /* --- ListObjectsV2 --------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes EncodingType=url values in place (%XX, and '+' as space). */
 static void
 url_decode_inplace(char *s)
@@ -796,9 +786,9 @@ url_decode_inplace(char *s)
 
 	for (char *i = s; *i; i++)
 	{
-		if (*i == '%' && hexval(i[1]) >= 0 && hexval(i[2]) >= 0)
+		if (*i == '%' && rb_hex_digit(i[1]) >= 0 && rb_hex_digit(i[2]) >= 0)
 		{
-			*o++ = (char) (hexval(i[1]) * 16 + hexval(i[2]));
+			*o++ = (char) (rb_hex_digit(i[1]) * 16 + rb_hex_digit(i[2]));
 			i += 2;
 		}
 		else if (*i == '+')

@@ -121,7 +121,7 @@ is($source{'public.pgbench_accounts'}, 100000, 'pgbench_accounts has 100000 rows
 # --- file:// with zstd ---------------------------------------------------------------
 my ($rc, $f, $out, $err) = backup_run(dest => "file://$tmp/dest", id => 11);
 is($rc, 0, 'backup to file:// succeeds') or diag $err;
-like($f->{key}, qr{^7312345678901234567/src/\d{8}T\d{6}Z-11\.dump\.zst$}, 'object key has the documented shape');
+like($f->{key}, qr{^7312345678901234567/0000000000000001/src/\d{8}T\d{6}Z-11\.dump\.zst$}, 'object key has the documented shape');
 is($f->{url}, "file://$tmp/dest/$f->{key}", 'url is the full file:// URL');
 my $obj = "$tmp/dest/$f->{key}";
 ok(-f $obj, 'the object exists');

@@ -31,8 +31,9 @@ is($row->{backup_type}, 'manual', 'catalog: manual');
 is($row->{label}, 'file test', 'catalog: label');
 is($row->{compression}, 'zstd', 'catalog: zstd');
 is($row->{system_identifier}, $sysid, 'catalog: system identifier');
-like($row->{location}, qr{^file://\Q$dir\E/\Q$sysid\E/app/\d{8}T\d{6}Z-$id\.dump\.zst$},
-	'location: <prefix>/<sysid>/<db>/<timestamp>-<id>.dump.zst');
+my $incarnation = $node->safe_psql('postgres', 'SELECT incarnation_id FROM ripple_backup.incarnation');
+like($row->{location}, qr{^file://\Q$dir\E/\Q$sysid\E/\Q$incarnation\E/app/\d{8}T\d{6}Z-$id\.dump\.zst$},
+	'location: <prefix>/<sysid>/<incarnation>/<db>/<timestamp>-<id>.dump.zst');
 is($row->{object_key}, substr($row->{location}, length("file://$dir/")), 'object_key is the location under the prefix');
 
 my $path = substr($row->{location}, length('file://'));

@@ -25,8 +25,9 @@ my $id = RippleTest::Cluster::backup_now($node, 'app', 's3 test');
 is(RippleTest::Cluster::wait_backup($node, $id), 'succeeded', 'the backup to S3 succeeded');
 my $row = RippleTest::Cluster::backup_row($node, $id);
 is($row->{error}, undef, 'no error');
-like($row->{location}, qr{^s3://backups/nightly/\Q$sysid\E/app/\d{8}T\d{6}Z-$id\.dump\.zst$},
-	'location: s3://bucket/prefix/<sysid>/<db>/<timestamp>-<id>.dump.zst');
+my $incarnation = $node->safe_psql('postgres', 'SELECT incarnation_id FROM ripple_backup.incarnation');
+like($row->{location}, qr{^s3://backups/nightly/\Q$sysid\E/\Q$incarnation\E/app/\d{8}T\d{6}Z-$id\.dump\.zst$},
+	'location: s3://bucket/prefix/<sysid>/<incarnation>/<db>/<timestamp>-<id>.dump.zst');
 my $key = substr($row->{location}, length('s3://backups/'));
 
 my @keys = $s3->list_keys('nightly/');

@@ -138,11 +138,11 @@ for my $cmd (qw(list info fetch verify restore)) {
 	my ($rc, $out, $err) = cli([ 'list', @F ]);
 	is($rc, 0, 'list exits 0');
 	my @lines = split /\n/, $out;
-	like($lines[0], qr/^TIME \(UTC\)\s+DATABASE\s+SIZE\s+TABLES\s+ROWS\s+ID\s+LABEL/, 'list: header');
+	like($lines[0], qr/^TIME \(UTC\)\s+DATABASE\s+SIZE\s+TABLES\s+ROWS\s+ID\s+INCARNATION\s+LABEL/, 'list: header');
 	is(scalar(@lines), 4, 'list: three backups');
 	my @ids = map { (split /\s{2,}/)[5] } @lines[ 1 .. 3 ];
 	is_deeply(\@ids, [ $id2, $id_shop, $id1 ], 'list: newest first');
-	like($lines[1], qr/\bapp\b.*\b$total_rows\s+$id2\s*$/, 'list: rows and id of the newest');
+	like($lines[1], qr/\bapp\b.*\b$total_rows\s+$id2\s+0000000000000001\s*$/, 'list: rows, id and incarnation of the newest');
 }
 my $list;
 {
@@ -157,7 +157,9 @@ my $list;
 	is($b2->{tables}, scalar(keys %$expected), 'list --json: tables');
 	is($b2->{label}, undef, 'list --json: label (none)');
 	is($b2->{system_identifier}, $sysid, 'list --json: system identifier (a string)');
-	like($b2->{key}, qr{^\Q$sysid\E/app/\d{8}T\d{6}Z-$id2\.dump\.zst$}, 'list --json: key');
+	like($b2->{key}, qr{^\Q$sysid\E/0000000000000001/app/\d{8}T\d{6}Z-$id2\.dump\.zst$}, 'list --json: key');
+	is($b2->{incarnation}, '0000000000000001', 'list --json: incarnation');
+	is($b2->{timeline}, 1, 'list --json: timeline');
 	is($b2->{url}, "file://$dir/$b2->{key}", 'list --json: url');
 	is($b2->{size_bytes}, -s "$dir/$b2->{key}", 'list --json: size_bytes is the object size');
 }
@@ -422,8 +424,8 @@ for my $offset (0, 100, int($size / 2), $size - 1) {
 	is($rc, 0, 'info ID --system-id exits 0');
 	is(decode_json($out)->{system_identifier}, '4242', '--system-id picks that system');
 	($rc, $out, $err) = cli([ 'list', '--long', @S ]);
-	like($out, qr/^TIME.*\bSYSTEM\s+KEY$/m, 'list --long adds system and key');
-	like($out, qr/\b4242\s+4242\/shop\/\d{8}T\d{6}Z-5\.dump\.zst$/m, 'list --long shows the system and the key');
+	like($out, qr/^TIME.*\bSYSTEM\s+TIMELINE\s+HOST\s+KEY$/m, 'list --long adds system, timeline, host and key');
+	like($out, qr/\b4242\s+1\s+-\s+4242\/0000000000000001\/shop\/\d{8}T\d{6}Z-5\.dump\.zst$/m, 'list --long shows the system, timeline, host and key');
 	($rc, $out, $err) = cli([ 'list', '--json', '--system-id', $sysid, @S ]);
 	is_deeply([ map { $_->{system_identifier} } @{ decode_json($out) } ], [$sysid], 'list --system-id filters');
 	($rc, $out, $err) = cli([ 'list', '--system-id', '77', @S ]);
@@ -456,7 +458,7 @@ my $s3meta;
 	my $l = decode_json($out);
 	is_deeply([ map { $_->{backup_id} } @$l ], [$id_s3], 's3: list shows the backup in the bucket');
 	$s3meta = $l->[0];
-	like($s3meta->{url}, qr{^s3://test/cli/backups/\d+/app/}, 's3: url');
+	like($s3meta->{url}, qr{^s3://test/cli/backups/\d+/0000000000000001/app/}, 's3: url');
 	is($s3meta->{rows}, $total_rows, 's3: rows');
 
 	# a config file in the extension's terms, with the credentials file

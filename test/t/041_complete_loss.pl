@@ -80,7 +80,7 @@ sub cli {
 # step 2: find the latest backup and prove it before relying on it
 my ($rc, $out, $err) = cli('list', '--db', 'app');
 is($rc, 0, 'runbook: ripple-backup list --db app') or diag $err;
-like($out, qr/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+app\s.*\s41\s*$/m, 'runbook: the backup is listed');
+like($out, qr/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+app\s.*\s41\s+0000000000000001\s*$/m, 'runbook: the backup is listed');
 ($rc, $out, $err) = cli('info', 'latest', '--db', 'app', '--json');
 my $info = decode_json($out);
 is($info->{backup_id}, 41, 'runbook: latest is backup 41');

@@ -38,7 +38,7 @@ sub cli {
 
 my ($rc, $out, $err) = cli('list');
 is($rc, 0, 'list exits 0') or diag $err;
-like($out, qr/\bapp\b.*\s$id\s+before migration 42$/m, 'list shows the backup with its label');
+like($out, qr/\bapp\b.*\s$id\s+[0-9a-f]{16}\s+before migration 42$/m, 'list shows the backup with its label');
 
 ($rc, $out, $err) = cli('info', $id, '--json');
 is($rc, 0, 'info exits 0');

@@ -5,6 +5,7 @@
  *   backup_run --dest URL --dbname DB [--host H] [--port P] [--user U]
  *              [--pg-dump PATH] [--compression zstd|gzip|none] [--level N]
  *              [--workers N] [--key KEY] [--id N] [--sysid N] [--snapshot ID]
+ *              [--incarnation ID] [--timeline N]
  *              [--s3-endpoint URL] [--s3-region R] [--s3-uri-style path|virtual]
  *              [--s3-part-size BYTES] [--s3-small-parts] [--no-metadata]
  *              [--progress] [--slow-ms N]
@@ -15,6 +16,8 @@
  * environment.  SIGTERM/SIGINT cancel the backup.  --progress prints
  * "progress <bytes read> <bytes stored>" lines on stderr; --slow-ms sleeps that long
  * in every progress report (tests use it to catch pg_dump in the middle of a run).
+ * The key's incarnation is --incarnation (default 0000000000000001), recorded in
+ * the metadata with --timeline (default 1).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +95,8 @@ main(int argc, char **argv)
 			   *url;
 	long long	id = 1;
 	unsigned long long sysid = 1;
+	const char *incarnation = "0000000000000001";
+	unsigned long timeline = 1;
 	bool		metadata = true;
 	time_t		started = time(NULL);
 	struct sigaction sa;
@@ -130,6 +135,10 @@ main(int argc, char **argv)
 			id = atoll(v);
 		else if (OPT("--sysid"))
 			sysid = strtoull(v, NULL, 10);
+		else if (OPT("--incarnation"))
+			incarnation = v;
+		else if (OPT("--timeline"))
+			timeline = strtoul(v, NULL, 10);
 		else if (OPT("--snapshot"))
 			p.snapshot = v;
 		else if (OPT("--s3-endpoint"))
@@ -172,7 +181,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (key == NULL)
-		key = auto_key = rb_backup_object_key(sysid, p.dbname, started, id, p.compression);
+		key = auto_key = rb_backup_object_key(sysid, incarnation, p.dbname, started, id, p.compression);
 	p.dest = dest;
 	p.object_key = key;
 	if (show_progress || slow_ms > 0)
@@ -195,6 +204,8 @@ main(int argc, char **argv)
 		rb_metadata_format_time(started, m.timestamp, sizeof(m.timestamp));
 		rb_metadata_set_str(&m.dbname, p.dbname);
 		m.system_identifier = sysid;
+		m.timeline = (uint32_t) timeline;
+		rb_metadata_set_str(&m.incarnation, incarnation);
 		rb_metadata_set_str(&m.backup_type, "manual");
 		m.size_bytes = r.size_bytes;
 		memcpy(m.sha256, r.sha256, sizeof(m.sha256));

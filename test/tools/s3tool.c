@@ -18,11 +18,13 @@
  *   --low-speed-time S --insecure --ca-file F --credentials-file F --profile P
  *   --breaker-threshold N --breaker-open-ms N --breaker-file F (the breaker lives in
  *   that file, locked with flock, as the extension keeps it in shared memory)
- *   --page-size N (list) --batch (delete: always DeleteObjects) -v (log lines and
- *   request counts on stderr).
+ *   --page-size N (list) --batch (delete: always DeleteObjects) --if-absent (put,
+ *   upload: a conditional write with If-None-Match: *, exit 6 when refused) -v (log
+ *   lines and request counts on stderr).
  * Credentials: --credentials-file/--profile, else AWS_ACCESS_KEY_ID etc.
  * Exits 0 on success; otherwise prints the error on stderr and exits 1 (2 for usage,
- * 3 when the error is RB_ERR_CIRCUIT_OPEN, 4 for RB_ERR_NOT_FOUND, 5 cancelled).
+ * 3 when the error is RB_ERR_CIRCUIT_OPEN, 4 for RB_ERR_NOT_FOUND, 5 cancelled, 6 for
+ * RB_ERR_EXISTS).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +178,7 @@ fail(const rb_error *err)
 		case RB_ERR_CIRCUIT_OPEN: return 3;
 		case RB_ERR_NOT_FOUND: return 4;
 		case RB_ERR_CANCELLED: return 5;
+		case RB_ERR_EXISTS: return 6;
 		default: return 1;
 	}
 }
@@ -252,6 +255,7 @@ main(int argc, char **argv)
 	breaker_file bf;
 	int			page_size = 0;
 	bool		batch = false;
+	bool		if_absent = false;
 	rb_s3_client *c = NULL;
 	int			i;
 	int			rc = 0;
@@ -301,6 +305,7 @@ main(int argc, char **argv)
 		else if (strcmp(a, "--breaker-file") == 0) { NEEDV(); breaker_path = v; }
 		else if (strcmp(a, "--page-size") == 0) { NEEDV(); page_size = atoi(v); }
 		else if (strcmp(a, "--batch") == 0) batch = true;
+		else if (strcmp(a, "--if-absent") == 0) if_absent = true;
 		else if (strcmp(a, "-v") == 0) verbose = true;
 		else return usage();
 #undef NEEDV
@@ -351,7 +356,8 @@ main(int argc, char **argv)
 
 		if (read_file(argv[i + 1], &data, &len) < 0)
 			rc = 1;
-		else if (rb_s3_put_object(c, argv[i], data, len, NULL, &err) < 0)
+		else if ((if_absent ? rb_s3_put_object_if_absent(c, argv[i], data, len, NULL, &err)
+				  : rb_s3_put_object(c, argv[i], data, len, NULL, &err)) < 0)
 			rc = fail(&err);
 		free(data);
 	}
@@ -369,7 +375,8 @@ main(int argc, char **argv)
 	}
 	else if (strcmp(cmd, "upload") == 0 && argc - i == 1)
 	{
-		rb_s3_upload *w = rb_s3_upload_begin(c, argv[i], NULL, &err);
+		rb_s3_upload *w = if_absent ? rb_s3_upload_begin_if_absent(c, argv[i], NULL, &err)
+			: rb_s3_upload_begin(c, argv[i], NULL, &err);
 		size_t		bufsize = 1 << 20;
 		unsigned char *buf = malloc(bufsize);
 

@@ -162,7 +162,7 @@ test_success(void **state)
 		rb_backup_params p;
 		rb_backup_result r;
 		rb_error	err = {0};
-		char	   *key = rb_backup_object_key(7312345678901234567ULL, "fixture", 1795665600, 42 + k, kinds[k]);
+		char	   *key = rb_backup_object_key(7312345678901234567ULL, "5f0c2a9e7b1d4c36", "fixture", 1795665600, 42 + k, kinds[k]);
 		char		path[600],
 					sha[65];
 		rb_buf		stored = RB_BUF_INIT,
@@ -332,20 +332,27 @@ test_missing_pg_dump(void **state)
 static void
 test_object_key_and_metadata(void **state)
 {
-	char	   *key = rb_backup_object_key(7312345678901234567ULL, "app", 1795665600, 7, RB_COMPRESS_ZSTD);
+	char	   *key = rb_backup_object_key(7312345678901234567ULL, "5f0c2a9e7b1d4c36", "app", 1795665600, 7, RB_COMPRESS_ZSTD);
 	rb_destination *d;
 	rb_backup_metadata m,
 				back;
 	rb_error	err = {0};
 	rb_buf		json = RB_BUF_INIT;
 
-	assert_string_equal(key, "7312345678901234567/app/20261126T040000Z-7.dump.zst");
+	assert_string_equal(key, "7312345678901234567/5f0c2a9e7b1d4c36/app/20261126T040000Z-7.dump.zst");
 	free(key);
-	key = rb_backup_object_key(1, "../my db/ü", 0, 12, RB_COMPRESS_GZIP);
-	assert_string_equal(key, "1/%2E.%2Fmy%20db%2F%C3%BC/19700101T000000Z-12.dump.gz");
+	key = rb_backup_object_key(1, "00ff00ff00ff00ff", "../my db/ü", 0, 12, RB_COMPRESS_GZIP);
+	assert_string_equal(key, "1/00ff00ff00ff00ff/%2E.%2Fmy%20db%2F%C3%BC/19700101T000000Z-12.dump.gz");
 	free(key);
-	key = rb_backup_object_key(1, "x", 0, 1, RB_COMPRESS_NONE);
-	assert_string_equal(key, "1/x/19700101T000000Z-1.dump");
+	key = rb_backup_object_key(1, "0123456789abcdef", "x", 0, 1, RB_COMPRESS_NONE);
+	assert_string_equal(key, "1/0123456789abcdef/x/19700101T000000Z-1.dump");
+	free(key);
+	/* the incarnation is one path segment whatever it holds; none is "-" */
+	key = rb_backup_object_key(1, "a/../b", "x", 0, 1, RB_COMPRESS_NONE);
+	assert_string_equal(key, "1/a%2F..%2Fb/x/19700101T000000Z-1.dump");
+	free(key);
+	key = rb_backup_object_key(1, NULL, "x", 0, 1, RB_COMPRESS_NONE);
+	assert_string_equal(key, "1/-/x/19700101T000000Z-1.dump");
 	free(key);
 
 	d = open_dest();

@@ -18,10 +18,10 @@
 #define URL "s3://b/p"
 
 static const cli_backup_ref refs[] = {
-	{"1/app/20261124T040000Z-3.dump.zst", 3, 1, "app", "2026-11-24T04:00:00Z"},
-	{"1/app/20261126T040000Z-7.dump.zst", 7, 1, "app", "2026-11-26T04:00:00Z"},
-	{"1/shop/20261125T040000Z-5.dump.zst", 5, 1, "shop", "2026-11-25T04:00:00Z"},
-	{"2/app/20261126T050000Z-3.dump.zst", 3, 2, "app", "2026-11-26T05:00:00Z"},
+	{"1/app/20261124T040000Z-3.dump.zst", 3, 1, "app", "2026-11-24T04:00:00Z", NULL},
+	{"1/app/20261126T040000Z-7.dump.zst", 7, 1, "app", "2026-11-26T04:00:00Z", NULL},
+	{"1/shop/20261125T040000Z-5.dump.zst", 5, 1, "shop", "2026-11-25T04:00:00Z", NULL},
+	{"2/app/20261126T050000Z-3.dump.zst", 3, 2, "app", "2026-11-26T05:00:00Z", NULL},
 };
 #define NREFS (sizeof(refs) / sizeof(refs[0]))
 
@@ -86,6 +86,33 @@ test_by_id(void **state)
 }
 
 static void
+test_by_id_two_incarnations(void **state)
+{
+	/* a promoted standby and its old primary: one system, the same id, two incarnations */
+	static const cli_backup_ref twins[] = {
+		{"9/aaaaaaaaaaaaaaaa/app/20261126T040000Z-7.dump.zst", 7, 9, "app", "2026-11-26T04:00:00Z", "aaaaaaaaaaaaaaaa"},
+		{"9/bbbbbbbbbbbbbbbb/app/20261126T040000Z-7.dump.zst", 7, 9, "app", "2026-11-26T04:00:00Z", "bbbbbbbbbbbbbbbb"},
+		{"9/bbbbbbbbbbbbbbbb/app/20261127T040000Z-8.dump.zst", 8, 9, "app", "2026-11-27T04:00:00Z", "bbbbbbbbbbbbbbbb"},
+		{"9/-/app/20261101T040000Z-8.dump.zst", 8, 9, "app", "2026-11-01T04:00:00Z", NULL},
+	};
+	cli_selector sel;
+	rb_error	err;
+
+	rb_error_clear(&err);
+	assert_int_equal(cli_selector_parse("7", URL, &sel, &err), 0);
+	assert_int_equal(cli_resolve(twins, 2, &sel, NULL, URL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_INVALID);
+	assert_string_equal(err.msg, "backup id 7 is ambiguous: it exists for several systems or server incarnations in s3://b/p");
+	assert_non_null(strstr(cli_resolve_hint(&err), "KEY"));
+	/* an id on one incarnation only is not ambiguous */
+	assert_int_equal(cli_selector_parse("8", URL, &sel, &err), 0);
+	assert_int_equal(cli_resolve(twins, 3, &sel, NULL, URL, &err), 2);
+	/* one written before incarnations were recorded is another one */
+	assert_int_equal(cli_resolve(twins, 4, &sel, NULL, URL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_INVALID);
+}
+
+static void
 test_by_key(void **state)
 {
 	rb_error	err;
@@ -139,8 +166,8 @@ test_newest_first(void **state)
 
 	/* same second: the higher id first */
 	{
-		cli_backup_ref a = {"k1", 10, 1, "d", "2026-01-01T00:00:00Z"};
-		cli_backup_ref b = {"k2", 11, 1, "d", "2026-01-01T00:00:00Z"};
+		cli_backup_ref a = {"k1", 10, 1, "d", "2026-01-01T00:00:00Z", NULL};
+		cli_backup_ref b = {"k2", 11, 1, "d", "2026-01-01T00:00:00Z", NULL};
 
 		assert_true(cli_backup_ref_cmp_newest(&b, &a) < 0);
 		assert_true(cli_backup_ref_cmp_newest(&a, &b) > 0);
@@ -180,6 +207,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_latest),
 		cmocka_unit_test(test_by_id),
+		cmocka_unit_test(test_by_id_two_incarnations),
 		cmocka_unit_test(test_by_key),
 		cmocka_unit_test(test_selector_kinds),
 		cmocka_unit_test(test_newest_first),

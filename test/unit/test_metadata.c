@@ -1,6 +1,8 @@
 /*
  * test_metadata.c — unit tests of the backup metadata JSON (round trip with hostile
- * names and labels, required fields, malformed documents), of the table keys
+ * names and labels, required fields, malformed documents, the server fields —
+ * timeline, incarnation, host and cluster name — optional for documents written
+ * before them), of the table keys
  * "schema.table" and of the JSON reader/writer underneath.
  */
 #include <setjmp.h>
@@ -23,6 +25,10 @@ fill(rb_backup_metadata *m, const char *label)
 	rb_metadata_format_time(1795665600, m->timestamp, sizeof(m->timestamp));
 	rb_metadata_set_str(&m->dbname, "app \"prod\"\\db");
 	m->system_identifier = 7312345678901234567ULL;
+	m->timeline = label == NULL ? 0 : 4294967295U;
+	rb_metadata_set_str(&m->incarnation, label == NULL ? NULL : "5f0c2a9e7b1d4c36");
+	rb_metadata_set_str(&m->host_name, label == NULL ? NULL : "db-2.\"example\"");
+	rb_metadata_set_str(&m->cluster_name, label == NULL ? NULL : "main ✓");
 	rb_metadata_set_str(&m->backup_type, "manual");
 	rb_metadata_set_str(&m->label, label);
 	m->size_bytes = 1234567890123ULL;
@@ -50,6 +56,19 @@ check_equal(const rb_backup_metadata *a, const rb_backup_metadata *b)
 	assert_string_equal(a->timestamp, b->timestamp);
 	assert_string_equal(a->dbname, b->dbname);
 	assert_true(a->system_identifier == b->system_identifier);
+	assert_int_equal(a->timeline, b->timeline);
+	{
+		const char *const sa[] = {a->incarnation, a->host_name, a->cluster_name};
+		const char *const sb[] = {b->incarnation, b->host_name, b->cluster_name};
+
+		for (int i = 0; i < 3; i++)
+		{
+			if (sa[i] == NULL)
+				assert_null(sb[i]);
+			else
+				assert_string_equal(sa[i], sb[i]);
+		}
+	}
 	assert_string_equal(a->backup_type, b->backup_type);
 	if (a->label == NULL)
 		assert_null(b->label);
@@ -96,7 +115,16 @@ test_roundtrip(void **state)
 		assert_non_null(strstr(json.data, "\"\\\"odd.schema\\\".\\\"Table \\\"\\\"With\\\"\\\" Spaces\\\"\": 42"));
 		assert_non_null(strstr(json.data, "\\u0001\\u001f\\u007f"));
 		if (labels[i] == NULL)
+		{
 			assert_non_null(strstr(json.data, "\"label\": null"));
+			assert_non_null(strstr(json.data, "\"timeline\": null"));
+			assert_non_null(strstr(json.data, "\"incarnation\": null"));
+		}
+		else
+		{
+			assert_non_null(strstr(json.data, "\"timeline\": 4294967295,"));
+			assert_non_null(strstr(json.data, "\"incarnation\": \"5f0c2a9e7b1d4c36\""));
+		}
 		if (rb_backup_metadata_from_json(json.data, json.len, &back, &err) != 0)
 			fail_msg("%s\n%s", err.msg, json.data);
 		check_equal(&m, &back);
@@ -126,6 +154,11 @@ test_empty_counts_and_unicode_escapes(void **state)
 	assert_int_equal(m.table_counts.n, 0);
 	assert_null(m.label);
 	assert_null(m.object_key);
+	/* written before the server fields: they are unknown, not an error */
+	assert_int_equal(m.timeline, 0);
+	assert_null(m.incarnation);
+	assert_null(m.host_name);
+	assert_null(m.cluster_name);
 	rb_backup_metadata_free(&m);
 }
 
@@ -192,6 +225,18 @@ test_bad_documents(void **state)
 	s = strdup(json.data);
 	memcpy(strstr(s, "\"dbname\""), "\"dbnamX\"", 8);
 	expect_fail(s, "\"dbname\" is missing");
+	free(s);
+	s = replace(json.data, "\"timeline\": 4294967295", "\"timeline\": 0");
+	expect_fail(s, "\"timeline\"");
+	free(s);
+	s = replace(json.data, "\"timeline\": 4294967295", "\"timeline\": 4294967296");
+	expect_fail(s, "\"timeline\"");
+	free(s);
+	s = replace(json.data, "\"timeline\": 4294967295", "\"timeline\": \"2\"");
+	expect_fail(s, "\"timeline\"");
+	free(s);
+	s = replace(json.data, "\"incarnation\": \"5f0c2a9e7b1d4c36\"", "\"incarnation\": 5");
+	expect_fail(s, "\"incarnation\"");
 	free(s);
 	rb_buf_free(&json);
 }

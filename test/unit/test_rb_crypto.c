@@ -165,6 +165,16 @@ test_hex_and_compare(void **state)
 	assert_string_equal(out, "000fa5ff");
 	rb_hex_encode(in, 0, out);
 	assert_string_equal(out, "");
+	{
+		unsigned char back[4];
+
+		assert_true(rb_hex_decode("000fA5ff", back, 4));
+		assert_memory_equal(back, in, 4);
+		assert_false(rb_hex_decode("000fa5f", back, 4));	/* too short */
+		assert_false(rb_hex_decode("000fa5fff", back, 4));	/* too long */
+		assert_false(rb_hex_decode("000fa5fg", back, 4));	/* not hex */
+		assert_true(rb_hex_decode("", back, 0));
+	}
 	assert_true(rb_ct_equal("abcd", "abcd", 4));
 	assert_false(rb_ct_equal("abcd", "abce", 4));
 	assert_false(rb_ct_equal("xbcd", "abcd", 4));

@@ -4,6 +4,10 @@
  * s3_http.c): option checks and defaults, a caller-owned circuit breaker with its
  * lock callbacks and injected clock (open = fail fast with RB_ERR_CIRCUIT_OPEN,
  * counted as rejected), cancellation before the first attempt, and bad keys.
+ * Conditional writes run against a scripted local server (fake_s3.h): the
+ * If-None-Match: * header is sent and signed, a 412 is RB_ERR_EXISTS, a 412 to a
+ * retry whose object is our own (same ETag) succeeds, a plain PUT sends no
+ * condition.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +19,7 @@
 
 #include "aws_credentials.h"
 #include "breaker.h"
+#include "fake_s3.h"
 #include "retry.h"
 #include "s3_client.h"
 
@@ -239,6 +244,104 @@ test_bad_keys(void **state)
 	rb_s3_client_free(c);
 }
 
+/* --- conditional writes (If-None-Match: *) against a scripted server ---------------- */
+
+static rb_retry_policy quick_retry;
+
+static rb_s3_client *
+fake_client(fake_s3 *f)
+{
+	rb_s3_options opt;
+	rb_error	err;
+	rb_s3_client *c;
+
+	base_options(&opt);
+	opt.endpoint = f->endpoint;
+	opt.uri_style = RB_S3_URI_PATH;
+	quick_retry = rb_retry_policy_default();
+	quick_retry.max_attempts = 3;
+	quick_retry.base_delay_s = 0.01;
+	quick_retry.max_delay_s = 0.02;
+	opt.retry = &quick_retry;
+	rb_error_clear(&err);
+	c = rb_s3_client_new(&opt, NULL, &err);
+	assert_non_null(c);
+	return c;
+}
+
+static void
+test_put_if_absent_refused(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = fake_client(f);
+	rb_error	err;
+
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	rb_error_clear(&err);
+	assert_int_equal(rb_s3_put_object_if_absent(c, "db/k.json", "{}", 2, "application/json", &err), -1);
+	assert_int_equal(err.code, RB_ERR_EXISTS);
+	assert_int_equal(err.http_status, 412);
+	assert_string_equal(err.remote_code, "PreconditionFailed");
+	assert_string_equal(err.msg, "PUT s3://bucket/db/k.json: an object already exists at this key "
+						"(412 PreconditionFailed): another writer stored it first; nothing was overwritten");
+	assert_int_equal(f->nreq, 1);	/* a refusal is final: no retry */
+	assert_string_equal(f->req[0].line, "PUT /bucket/db/k.json HTTP/1.1");
+	assert_true(f->req[0].if_none_match);
+	assert_true(f->req[0].inm_signed);
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
+static void
+test_put_if_absent_stored(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = fake_client(f);
+	rb_error	err;
+
+	fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+	fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+	rb_error_clear(&err);
+	assert_int_equal(rb_s3_put_object_if_absent(c, "k", "abc", 3, NULL, &err), 0);
+	assert_true(f->req[0].if_none_match);
+	/* a plain PUT replaces: no condition */
+	assert_int_equal(rb_s3_put_object(c, "k", "abc", 3, NULL, &err), 0);
+	assert_int_equal(f->nreq, 2);
+	assert_false(f->req[1].if_none_match);
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
+static void
+test_put_if_absent_retry_finds_own_object(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = fake_client(f);
+	rb_error	err;
+	char		md5[33];
+
+	rb_error_clear(&err);
+	assert_int_equal(rb_md5_hex("abc", 3, md5, &err), 0);
+
+	/* the first attempt's answer is lost (500), the retry is refused: the object is ours */
+	fake_s3_answer(f, 500, NULL, "<Error><Code>InternalError</Code><Message>x</Message></Error>");
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	fake_s3_answer_head(f, 200, md5, 3);
+	assert_int_equal(rb_s3_put_object_if_absent(c, "k", "abc", 3, NULL, &err), 0);
+	assert_int_equal(f->nreq, 3);
+	assert_string_equal(f->req[2].line, "HEAD /bucket/k HTTP/1.1");
+
+	/* the same, but the object there is another one */
+	fake_s3_answer(f, 500, NULL, "<Error><Code>InternalError</Code><Message>x</Message></Error>");
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	fake_s3_answer_head(f, 200, "0123456789abcdef0123456789abcdef", 3);
+	assert_int_equal(rb_s3_put_object_if_absent(c, "k", "abc", 3, NULL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_EXISTS);
+	assert_int_equal(f->nreq, 6);
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
 int
 main(void)
 {
@@ -248,6 +351,9 @@ main(void)
 		cmocka_unit_test(test_open_breaker_fails_fast),
 		cmocka_unit_test(test_cancel_before_first_attempt),
 		cmocka_unit_test(test_bad_keys),
+		cmocka_unit_test(test_put_if_absent_refused),
+		cmocka_unit_test(test_put_if_absent_stored),
+		cmocka_unit_test(test_put_if_absent_retry_finds_own_object),
 	};
 
 	return cmocka_run_group_tests_name("s3_client", tests, setup, NULL);

@@ -4,7 +4,10 @@
  * parts, capped at 5 GiB, so that 10,000 parts hold more than 1 TiB from a 5 MiB
  * or 16 MiB start), and memory accounting: bytes written below one part stay in
  * one buffer of the part size, and an upload that never reached the server is
- * released by abort without I/O.
+ * released by abort without I/O.  Uploads that must not replace an object run
+ * against a scripted local server (fake_s3.h): the PutObject or the
+ * CompleteMultipartUpload carries a signed If-None-Match: *, a 412 fails the
+ * upload with RB_ERR_EXISTS and a multipart upload is then aborted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <cmocka.h>
 
 #include "aws_credentials.h"
+#include "fake_s3.h"
 #include "s3_client.h"
 #include "s3_upload.h"
 
@@ -78,17 +82,22 @@ test_one_tib_fits_in_10000_parts(void **state)
 }
 
 static rb_s3_client *
-make_client(size_t part_size, int in_flight)
+make_client_at(const char *endpoint, size_t part_size, int in_flight)
 {
 	rb_aws_credentials cred;
 	rb_s3_options opt;
 	rb_error	err;
 	rb_s3_client *c;
+	rb_retry_policy quick = rb_retry_policy_default();
 
 	rb_error_clear(&err);
 	assert_int_equal(rb_aws_credentials_set(&cred, "AKIDEXAMPLE", "secret", NULL, NULL, &err), 0);
 	memset(&opt, 0, sizeof(opt));
-	opt.endpoint = "http://127.0.0.1:9";	/* never contacted in these tests */
+	quick.base_delay_s = 0.01;
+	quick.max_delay_s = 0.02;
+	opt.retry = &quick;
+	opt.endpoint = endpoint;
+	opt.uri_style = RB_S3_URI_PATH;
 	opt.bucket = "b";
 	opt.credentials = &cred;
 	opt.part_size = part_size;
@@ -98,6 +107,12 @@ make_client(size_t part_size, int in_flight)
 	rb_aws_credentials_clear(&cred);
 	assert_non_null(c);
 	return c;
+}
+
+static rb_s3_client *
+make_client(size_t part_size, int in_flight)
+{
+	return make_client_at("http://127.0.0.1:9", part_size, in_flight);	/* never contacted */
 }
 
 static void
@@ -136,6 +151,116 @@ test_begin_refuses_bad_keys(void **state)
 	rb_s3_client_free(c);
 }
 
+static void
+test_single_put_if_absent_refused(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = make_client_at(f->endpoint, 64 * 1024, 2);
+	rb_s3_upload *w;
+	rb_error	err;
+
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	rb_error_clear(&err);
+	w = rb_s3_upload_begin_if_absent(c, "db/x.dump.zst", NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(rb_s3_upload_write(w, "0123456789", 10, &err), 0);
+	assert_int_equal(rb_s3_upload_finish(w, NULL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_EXISTS);
+	assert_non_null(strstr(err.msg, "PUT s3://b/db/x.dump.zst: an object already exists at this key (412 PreconditionFailed)"));
+	assert_int_equal(f->nreq, 1);
+	assert_string_equal(f->req[0].line, "PUT /b/db/x.dump.zst HTTP/1.1");
+	assert_true(f->req[0].if_none_match);
+	assert_true(f->req[0].inm_signed);
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
+static void
+test_multipart_complete_refused_is_aborted(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = make_client_at(f->endpoint, 1024, 1);
+	rb_s3_upload *w;
+	rb_error	err;
+	unsigned char data[2500];
+	int			complete = -1;
+	int			aborted = -1;
+
+	memset(data, 'y', sizeof(data));
+	fake_s3_answer(f, 200, NULL,
+				   "<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>"
+				   "<UploadId>UP1</UploadId></InitiateMultipartUploadResult>");
+	for (int i = 0; i < 3; i++)
+		fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	fake_s3_answer(f, 204, NULL, NULL);
+	rb_error_clear(&err);
+	w = rb_s3_upload_begin_if_absent(c, "k", NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(rb_s3_upload_write(w, data, sizeof(data), &err), 0);
+	assert_int_equal(rb_s3_upload_finish(w, NULL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_EXISTS);
+	assert_non_null(strstr(err.msg, "POST complete multipart upload of s3://b/k: an object already exists at this key"));
+	assert_int_equal(f->nreq, 6);
+	for (int i = 0; i < f->nreq; i++)
+	{
+		if (strcmp(f->req[i].line, "POST /b/k?uploadId=UP1 HTTP/1.1") == 0)
+			complete = i;
+		if (strcmp(f->req[i].line, "DELETE /b/k?uploadId=UP1 HTTP/1.1") == 0)
+			aborted = i;
+		/* only the completion is conditional: parts are not objects */
+		assert_true(f->req[i].if_none_match == (i == complete));
+	}
+	assert_true(complete >= 0);
+	assert_true(f->req[complete].inm_signed);
+	assert_true(aborted > complete);
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
+/* The answer to the completion is lost, its retry refused: the object there is ours. */
+static void
+test_multipart_retry_finds_own_object(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = make_client_at(f->endpoint, 1024, 1);
+	rb_s3_upload *w;
+	rb_s3_upload_result res;
+	rb_error	err;
+	unsigned char data[2500];
+	unsigned char md5s[3 * 16];
+	unsigned char whole[16];
+	char		hex[33];
+	char		expect[64];
+	const size_t sizes[] = {1024, 1024, 452};
+
+	memset(data, 'z', sizeof(data));
+	rb_error_clear(&err);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rb_md5(data, sizes[i], md5s + 16 * i, &err), 0);
+	assert_int_equal(rb_md5(md5s, sizeof(md5s), whole, &err), 0);
+	rb_hex_encode(whole, 16, hex);
+	snprintf(expect, sizeof(expect), "%s-3", hex);
+
+	fake_s3_answer(f, 200, NULL,
+				   "<InitiateMultipartUploadResult><UploadId>UP2</UploadId></InitiateMultipartUploadResult>");
+	for (int i = 0; i < 3; i++)
+		fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+	fake_s3_answer(f, 503, NULL, "<Error><Code>SlowDown</Code><Message>x</Message></Error>");
+	fake_s3_answer(f, 412, NULL, FAKE_PRECONDITION_FAILED);
+	fake_s3_answer_head(f, 200, expect, 2500);
+	w = rb_s3_upload_begin_if_absent(c, "k", NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(rb_s3_upload_write(w, data, sizeof(data), &err), 0);
+	if (rb_s3_upload_finish(w, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(res.etag, expect);
+	assert_int_equal(f->nreq, 7);
+	assert_string_equal(f->req[6].line, "HEAD /b/k HTTP/1.1");
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
 int
 main(void)
 {
@@ -145,6 +270,9 @@ main(void)
 		cmocka_unit_test(test_one_tib_fits_in_10000_parts),
 		cmocka_unit_test(test_buffer_below_one_part),
 		cmocka_unit_test(test_begin_refuses_bad_keys),
+		cmocka_unit_test(test_single_put_if_absent_refused),
+		cmocka_unit_test(test_multipart_complete_refused_is_aborted),
+		cmocka_unit_test(test_multipart_retry_finds_own_object),
 	};
 
 	return cmocka_run_group_tests_name("s3_upload", tests, NULL, NULL);
