@@ -144,7 +144,7 @@ $h->finish;
 is($$bgout, "verified\n", 'finding 3: the attacker backup verifies');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE usename = 'ripple_backup_restore'"),
 	'0', 'finding 3: no session of the restore role outlives the verify');
-$login->kill_kill;
+$login->finish;
 like($lerr, qr/password authentication failed/, 'finding 3: the password the restored code chose never let anyone log in');
 
 # --- 4. the restored code marks its scratch database IS_TEMPLATE -----------------------------
@@ -174,7 +174,7 @@ my $locker = IPC::Run::start(
 RippleTest::Cluster::poll_value($node, 'postgres',
 	"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory'"
 	  . " AND a.usename = 'mallory'", '1', 10);
-($ret, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id2, 'restore', '20 seconds')");
+($ret, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id1, 'restore', '20 seconds')");
 is($out, 'verified', 'finding 5: a restore verify does not wait for a lock any role may take') or diag($err);
 $locker->kill_kill;
 
