@@ -12,7 +12,9 @@
 #      dropped (else it stays forever, with the tenant's data, and every later verify
 #      of that backup fails);
 #   5. any role that can connect to the catalog database holds the advisory lock key
-#      of the restore verify: verifies must not wait for it.
+#      of the restore verify: verifies must not wait for it;
+#   6. the restored code empties a table and puts a view with as many rows in its
+#      place: the count must not be taken from the view.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -177,6 +179,27 @@ RippleTest::Cluster::poll_value($node, 'postgres',
 ($ret, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id1, 'restore', '20 seconds')");
 is($out, 'verified', 'finding 5: a restore verify does not wait for a lock any role may take') or diag($err);
 $locker->kill_kill;
+
+# --- 6. the restored code empties a table and puts a view of as many rows in its place --------
+$node->safe_psql('postgres', 'CREATE DATABASE evil6 OWNER mallory');
+$node->safe_psql('evil6', q{SET ROLE mallory;
+CREATE TABLE public.t (v int);
+INSERT INTO public.t VALUES (1), (2), (3);
+CREATE FUNCTION public.swap() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+	IF current_user = 'ripple_backup_restore' THEN
+		DELETE FROM public.t;
+		ALTER TABLE public.t RENAME TO t_gone;
+		CREATE VIEW public.t AS SELECT g AS v FROM pg_catalog.generate_series(1, 3) g;
+	END IF;
+	RETURN 1;
+END$$;
+CREATE MATERIALIZED VIEW public.mv_swap AS SELECT public.swap() AS x;
+});
+my $id6 = backup_of('evil6');
+$node->psql('postgres', "SELECT ripple_backup_verify($id6, 'restore')");
+like(verify_row($id6), qr/^failed\|.*table public\.t is not an ordinary table/,
+	'finding 6: a view counted in place of the emptied table is no verified backup');
 
 $node->stop;
 done_testing();
