@@ -885,13 +885,23 @@ count_script(const rb_table_counts *tc, size_t *counted)
 	{
 		char	   *s;
 		char	   *t;
+		char	   *lit;
+		rb_buf		name = RB_BUF_INIT;
 
 		/* the extension's own catalog is not restored (see verify_toc.h) */
 		if (strcmp(tc->items[i].schema, RB_VERIFY_EXTENSION_NAME) == 0)
 			continue;
 		s = rb_verify_quote_ident(tc->items[i].schema);
 		t = rb_verify_quote_ident(tc->items[i].table);
-		rb_buf_appendf(&sql, "SELECT %zu, pg_catalog.count(*) FROM ONLY %s.%s;\n", i, s, t);
+		rb_buf_appendf(&name, "%s.%s", s, t);
+		lit = quote_literal(rb_buf_str(&name));
+		/* -1 unless the name is still an ordinary table (not a view put in its place) */
+		rb_buf_appendf(&sql, "SELECT %zu, CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
+					   " THEN (SELECT pg_catalog.count(*) FROM ONLY %s) ELSE -1 END"
+					   " FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass;\n",
+					   i, rb_buf_str(&name), lit);
+		rb_buf_free(&name);
+		free(lit);
 		free(s);
 		free(t);
 		(*counted)++;
@@ -957,9 +967,14 @@ compare:
 		{
 			char	   *k = rb_table_key_format(tc->items[i].schema, tc->items[i].table);
 
-			rb_error_set(err, RB_ERR_INTEGRITY,
-						 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
-						 k, found[i], tc->items[i].rows);
+			if (found[i] < 0)
+				rb_error_set(err, RB_ERR_INTEGRITY,
+							 "after the restore, table %s is not an ordinary table (the metadata says %" PRId64 " rows)",
+							 k, tc->items[i].rows);
+			else
+				rb_error_set(err, RB_ERR_INTEGRITY,
+							 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
+							 k, found[i], tc->items[i].rows);
 			free(k);
 			goto done;
 		}
