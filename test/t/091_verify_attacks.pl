@@ -169,13 +169,16 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM pg_database WHERE datname 
 is(verify_row($id4), 'verified|<NULL>', 'finding 4: and the verify is verified');
 
 # --- 5. another role holds the advisory lock key of the restore verify ------------------------
-my ($lk_in, $lk_out, $lk_err) = ("SELECT pg_advisory_lock(8244244221035634530);\nSELECT pg_sleep(120);\n", '', '');
+# 8244244221035634530 = 0x726970706c655f62, the key the verifier took with pg_advisory_lock
+my ($lk_out, $lk_err) = ('', '');
 my $locker = IPC::Run::start(
-	[ 'psql', '-X', '-At', '-d', $node->connstr('postgres') . ' user=mallory' ],
-	'<', \$lk_in, '>', \$lk_out, '2>', \$lk_err);
-RippleTest::Cluster::poll_value($node, 'postgres',
-	"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory'"
-	  . " AND a.usename = 'mallory'", '1', 10);
+	[ 'psql', '-X', '-At', '-d', $node->connstr('postgres') . ' user=mallory',
+	  '-c', 'SELECT pg_advisory_lock(8244244221035634530)', '-c', 'SELECT pg_sleep(120)' ],
+	'>', \$lk_out, '2>', \$lk_err);
+is(RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory'"
+		  . " AND a.usename = 'mallory' AND l.granted", '1', 10),
+	'1', 'finding 5: mallory holds the advisory lock key 0x726970706c655f62 in the catalog database');
 ($ret, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id1, 'restore', '20 seconds')");
 is($out, 'verified', 'finding 5: a restore verify does not wait for a lock any role may take') or diag($err);
 $locker->kill_kill;
