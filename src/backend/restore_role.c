@@ -11,10 +11,12 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/user.h"
 #include "executor/spi.h"
 #include "common/scram-common.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -23,12 +25,37 @@
 
 #include "restore_role.h"
 
-/* pg_advisory_lock key of the restore verify ("ripple_b" in ASCII) */
+/* advisory lock key of the restore verify ("ripple_b" in ASCII) */
 #define RB_RESTORE_LOCK_KEY INT64CONST(0x726970706c655f62)
+/*
+ * Its locktag's field4: pg_advisory_lock() and friends use only 1 (a bigint key)
+ * and 2 (two integer keys), so no SQL session can take or hold this lock.
+ */
+#define RB_RESTORE_LOCK_SPACE 3
 /* how long the password stays valid when the caller gave no timeout */
 #define RB_RESTORE_DEFAULT_VALID_MS (INT64CONST(24) * 3600 * 1000)
 
 char	   *rb_guc_verify_role = NULL;
+
+static check_password_hook_type prev_check_password_hook = NULL;
+
+/*
+ * Only a superuser (the verifier) sets the restore role's password: the
+ * restored code runs as the role, and a role may set its own password, which
+ * would let whoever wrote that code log in as the role in later verifies.
+ */
+static void
+check_restore_role_password(const char *username, const char *shadow_pass, PasswordType password_type,
+							Datum validuntil_time, bool validuntil_null)
+{
+	if (rb_guc_verify_role != NULL && strcmp(username, rb_guc_verify_role) == 0 && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set the password of role \"%s\"", username),
+				 errdetail("The restore role of ripple_backup (ripple_backup.verify_role) gets a new password from the verifier for each restore verify.")));
+	if (prev_check_password_hook)
+		prev_check_password_hook(username, shadow_pass, password_type, validuntil_time, validuntil_null);
+}
 
 static bool
 check_verify_role(char **newval, void **extra, GucSource source)
@@ -56,6 +83,8 @@ rb_restore_role_define_gucs(void)
 							   "Created on first use; never a superuser, never a member of another role, and able to log in only while a restore verify runs.",
 							   &rb_guc_verify_role, "ripple_backup_restore",
 							   PGC_SIGHUP, 0, check_verify_role, NULL, NULL);
+	prev_check_password_hook = check_password_hook;
+	check_password_hook = check_restore_role_password;
 }
 
 static void
@@ -84,16 +113,35 @@ spi_utility(const char *sql)
 		elog(ERROR, "SPI_execute failed: %d", rc);
 }
 
+/* The session lock of the restore verify: taken (waiting for it) or released. */
 static void
-advisory(const char *fn)
+restore_lock(bool take)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(RB_RESTORE_LOCK_KEY)};
-	char		sql[64];
+	LOCKTAG		tag;
 
-	snprintf(sql, sizeof(sql), "SELECT pg_catalog.%s($1)", fn);
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (RB_RESTORE_LOCK_KEY >> 32),
+						 (uint32) RB_RESTORE_LOCK_KEY, RB_RESTORE_LOCK_SPACE);
+	if (take)
+		(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	else
+		(void) LockRelease(&tag, ExclusiveLock, true);
+}
+
+/*
+ * Ends every other session of the role (waiting up to 5 s each), once its
+ * NOLOGIN is committed: NOLOGIN stops new logins only.
+ */
+static void
+terminate_sessions(Oid oid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(oid)};
+
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_terminate_backend(pid, 5000) FROM pg_catalog.pg_stat_activity"
+							  " WHERE usesysid OPERATOR(pg_catalog.=) $1"
+							  "   AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed ending the sessions of the restore role");
 }
 
 /* The role's oid and whether it is a superuser; InvalidOid when it does not exist. */
@@ -271,7 +319,7 @@ rb_restore_login_open(const char *dir, int64 valid_ms, RbRestoreLogin *login, ch
 
 	/* one restore verify at a time: a second one waits here for the first */
 	xact_begin();
-	advisory("pg_advisory_lock");
+	restore_lock(true);
 	xact_end();
 	login->locked = true;
 
@@ -297,8 +345,11 @@ rb_restore_login_open(const char *dir, int64 valid_ms, RbRestoreLogin *login, ch
 		rb_restore_login_close(login);
 		return false;
 	}
-	/* what a crashed run may have left, then the attributes, forced every time */
+	/* what a crashed run may have left (its sessions too), then the attributes, forced every time */
 	lock_role(role, oid);
+	xact_end();
+	xact_begin();
+	terminate_sessions(oid);
 	if (!pg_strong_random(raw, sizeof(raw)))
 		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate a random password")));
 	hex_encode((const char *) raw, sizeof(raw), password);
@@ -352,11 +403,15 @@ rb_restore_login_close(RbRestoreLogin *login)
 		if (OidIsValid(oid) && !super)
 			lock_role(login->role, oid);
 		login->armed = false;
+		xact_end();
+		xact_begin();
+		if (OidIsValid(oid) && !super)
+			terminate_sessions(oid);
 	}
 	xact_end();
 	/* only once the role is locked is committed: the next run alters it at once */
 	xact_begin();
-	advisory("pg_advisory_unlock");
+	restore_lock(false);
 	xact_end();
 	if (login->secret != NULL)
 	{

@@ -4,15 +4,18 @@
  *
  * The role is created on first use, is never a superuser and never a member of
  * any role (or has members), and can log in only while a restore verify runs:
- * rb_restore_login_open takes a cluster-wide advisory lock (one restore verify
- * at a time: the role's password is per run), resets whatever the previous run's
- * restored code may have left on the role (its settings everywhere), forces its
- * attributes and gives it LOGIN with a random password, sent to the catalog as a
- * SCRAM secret built here (the clear password is never in SQL text) and handed
- * to the client programs in a mode-0600 password file; rb_restore_login_close
- * takes LOGIN, the password and the settings away again and releases the lock.
- * A crashed run is cleaned up by the next one (and its password expires with
- * VALID UNTIL).
+ * rb_restore_login_open takes a session lock that no SQL session can take or
+ * hold (one restore verify at a time: the role's password is per run), resets
+ * whatever the previous run's restored code may have left on the role (its
+ * settings everywhere, its sessions), forces its attributes and gives it LOGIN
+ * with a random password, sent to the catalog as a SCRAM secret built here (the
+ * clear password is never in SQL text) and handed to the client programs in a
+ * mode-0600 password file; rb_restore_login_close takes LOGIN, the password and
+ * the settings away again, ends the role's sessions and releases the lock.  Only
+ * a superuser may set the role's password (a check_password_hook): the restored
+ * code runs as the role, which could otherwise give itself a password its author
+ * knows.  A crashed run is cleaned up by the next one (and its password expires
+ * with VALID UNTIL).
  */
 #ifndef RB_RESTORE_ROLE_H
 #define RB_RESTORE_ROLE_H

@@ -24,9 +24,27 @@ cli_count_statement(const char *schema, const char *table)
 {
 	char	   *qs = cli_quote_ident(schema);
 	char	   *qt = cli_quote_ident(table);
+	rb_buf		name = RB_BUF_INIT;
+	rb_buf		lit = RB_BUF_INIT;
 	rb_buf		b = RB_BUF_INIT;
 
-	rb_buf_appendf(&b, "SELECT count(*) FROM ONLY %s.%s", qs, qt);
+	rb_buf_appendf(&name, "%s.%s", qs, qt);
+	/* the name as a literal for regclass: E'...' with ' and \ doubled */
+	rb_buf_append_str(&lit, "E'");
+	for (const char *p = rb_buf_str(&name); *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			rb_buf_append_char(&lit, *p);
+		rb_buf_append_char(&lit, *p);
+	}
+	rb_buf_append_char(&lit, '\'');
+	/* -1 (not counted) unless the name is still an ordinary table, not a view put in its place */
+	rb_buf_appendf(&b, "SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
+				   " THEN (SELECT pg_catalog.count(*) FROM ONLY %s) ELSE -1 END"
+				   " FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass",
+				   rb_buf_str(&name), rb_buf_str(&lit));
+	rb_buf_free(&name);
+	rb_buf_free(&lit);
 	free(qs);
 	free(qt);
 	return b.data;
@@ -83,7 +101,7 @@ parse_counts(const char *text, size_t first, size_t n, int64_t *found)
 			char	   *end;
 			long long	v = strtoll(p, &end, 10);
 
-			if (end == p + len)
+			if (end == p + len && v >= 0)
 				found[cur] = v;
 		}
 		p += len + (eol ? 1 : 0);

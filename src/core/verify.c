@@ -86,6 +86,23 @@ rb_verify_quote_ident(const char *name)
 	return b.data;
 }
 
+/* E'x' (' and \ doubled): a string literal whatever standard_conforming_strings says */
+static char *
+quote_literal(const char *s)
+{
+	rb_buf		b = RB_BUF_INIT;
+
+	rb_buf_append_str(&b, "E'");
+	for (const char *p = s; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			rb_buf_append_char(&b, *p);
+		rb_buf_append_char(&b, *p);
+	}
+	rb_buf_append_char(&b, '\'');
+	return b.data;
+}
+
 /* dbname='x' (' and \ escaped): a name is never taken as a connection string */
 static char *
 conninfo_dbname(const char *dbname)
@@ -716,12 +733,43 @@ remove_side_file(char *path)
 	}
 }
 
+static void argv_psql(argv_list *a, const rb_verify_pg *pg, const char *user, const char *conn);
+
+/*
+ * The scratch database dropped, as pg->user.  First its IS_TEMPLATE is cleared:
+ * the restore role owns it and may have set it, and a template cannot be dropped.
+ */
 static int
 drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_error *err)
 {
 	argv_list	a = {{0}, 0};
 	int			rc;
 
+	if (strchr(db, '$') == NULL)	/* never in a scratch name; the DO body is $rb$-quoted */
+	{
+		char	   *lit = quote_literal(db);
+		rb_buf		sql = RB_BUF_INIT;
+		char	   *conn = conninfo_dbname(pg->maintenance_db ? pg->maintenance_db : "postgres");
+		rb_error	terr;
+
+		rb_buf_appendf(&sql,
+					   "DO $rb$BEGIN\n"
+					   "  IF EXISTS (SELECT FROM pg_catalog.pg_database WHERE datistemplate"
+					   " AND datname OPERATOR(pg_catalog.=) %s) THEN\n"
+					   "    EXECUTE pg_catalog.format('ALTER DATABASE %%I IS_TEMPLATE false', %s::pg_catalog.text);\n"
+					   "  END IF;\n"
+					   "END$rb$", lit, lit);
+		argv_psql(&a, pg, pg->user, conn);
+		argv_add(&a, "-c");
+		argv_add(&a, rb_buf_str(&sql));
+		/* dropdb goes on whatever this says: its own error explains best */
+		rb_error_clear(&terr);
+		(void) run_program(&a, pg, "psql", NULL, hooks, &terr);
+		argv_free(&a);
+		rb_buf_free(&sql);
+		free(conn);
+		free(lit);
+	}
 	argv_program(&a, pg, "dropdb");
 	argv_add(&a, "--if-exists");
 	argv_add(&a, "--force");
@@ -890,13 +938,23 @@ count_script(const rb_table_counts *tc, size_t *counted)
 	{
 		char	   *s;
 		char	   *t;
+		char	   *lit;
+		rb_buf		name = RB_BUF_INIT;
 
 		/* the extension's own catalog is not restored (see verify_toc.h) */
 		if (strcmp(tc->items[i].schema, RB_VERIFY_EXTENSION_NAME) == 0)
 			continue;
 		s = rb_verify_quote_ident(tc->items[i].schema);
 		t = rb_verify_quote_ident(tc->items[i].table);
-		rb_buf_appendf(&sql, "SELECT %zu, pg_catalog.count(*) FROM ONLY %s.%s;\n", i, s, t);
+		rb_buf_appendf(&name, "%s.%s", s, t);
+		lit = quote_literal(rb_buf_str(&name));
+		/* -1 unless the name is still an ordinary table (not a view put in its place) */
+		rb_buf_appendf(&sql, "SELECT %zu, CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
+					   " THEN (SELECT pg_catalog.count(*) FROM ONLY %s) ELSE -1 END"
+					   " FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass;\n",
+					   i, rb_buf_str(&name), lit);
+		rb_buf_free(&name);
+		free(lit);
 		free(s);
 		free(t);
 		(*counted)++;
@@ -962,9 +1020,14 @@ compare:
 		{
 			char	   *k = rb_table_key_format(tc->items[i].schema, tc->items[i].table);
 
-			rb_error_set(err, RB_ERR_INTEGRITY,
-						 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
-						 k, found[i], tc->items[i].rows);
+			if (found[i] < 0)
+				rb_error_set(err, RB_ERR_INTEGRITY,
+							 "after the restore, table %s is not an ordinary table (the metadata says %" PRId64 " rows)",
+							 k, tc->items[i].rows);
+			else
+				rb_error_set(err, RB_ERR_INTEGRITY,
+							 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
+							 k, found[i], tc->items[i].rows);
 			free(k);
 			goto done;
 		}
@@ -977,6 +1040,40 @@ done:
 	free(found);
 	rb_buf_free(&out);
 	argv_free(&a);
+	return rc;
+}
+
+/*
+ * As pg->user, right after createdb: only the restore role (its owner) and
+ * superusers may connect to the scratch database, which holds a copy of another
+ * database that PUBLIC could otherwise connect to (CREATE DATABASE grants it
+ * CONNECT and TEMP); then any session that came in before the REVOKE is ended
+ * (nothing of the backup exists yet, and the restore role has not connected).
+ */
+static int
+close_scratch(const rb_verify_pg *pg, const char *db, const char *conn, const rb_hooks *hooks,
+			  rb_error *err)
+{
+	argv_list	a = {{0}, 0};
+	char	   *qdb = rb_verify_quote_ident(db);
+	rb_buf		sql = RB_BUF_INIT;
+	int			rc;
+
+	rb_buf_appendf(&sql, "REVOKE ALL ON DATABASE %s FROM PUBLIC", qdb);
+	argv_psql(&a, pg, pg->user, conn);
+	argv_add(&a, "-c");
+	argv_add(&a, rb_buf_str(&sql));
+	argv_add(&a, "-c");
+	argv_add(&a, "SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid, 5000))"
+			 " FROM pg_catalog.pg_stat_activity"
+			 " WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
+			 " AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()");
+	rc = run_program(&a, pg, "psql", NULL, hooks, err);
+	if (rc != 0)
+		rb_error_prefix(err, "could not restrict connections to the scratch database \"%s\": ", db);
+	argv_free(&a);
+	rb_buf_free(&sql);
+	free(qdb);
 	return rc;
 }
 
@@ -1054,6 +1151,8 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 		rb_error_prefix(err, "could not create the scratch database \"%s\": ", db);
 		goto out;
 	}
+	if (close_scratch(pg, db, conn, hooks, err) != 0)
+		goto drop;
 	if ((server_file != NULL &&
 		 create_schemas_and_extensions(pg, db, conn, server_file, file, hooks, err) != 0) ||
 		restore_entries(pg, db, conn, rest_file, file, hooks, err) != 0)

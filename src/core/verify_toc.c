@@ -257,9 +257,13 @@ parse_ident(const char **p)
 	return b.data;
 }
 
-/* "<prefix><ident><middle><ident>;" at the start of p (middle NULL: one name) */
+/*
+ * "<prefix><ident><middle><ident>;" at the start of p (middle NULL: one name);
+ * *end = the end of its line.  A quoted identifier may hold newlines.
+ */
 static bool
-parse_statement(const char *p, const char *prefix, const char *middle, char **first, char **second)
+parse_statement(const char *p, const char *prefix, const char *middle, char **first, char **second,
+				const char **end)
 {
 	const char *q = p + strlen(prefix);
 
@@ -275,6 +279,7 @@ parse_statement(const char *p, const char *prefix, const char *middle, char **fi
 		if ((*second = parse_ident(&q)) == NULL)
 			return false;
 	}
+	*end = q + 1;
 	return *q == ';' && (q[1] == '\n' || q[1] == '\0');
 }
 
@@ -302,10 +307,18 @@ rb_verify_server_sql(const char *dump_sql, const char *owner, int *schemas, int 
 		{
 			char	   *a = NULL;
 			char	   *b = NULL;
+			const char *stmt_end = NULL;
 			bool		ok = is_schema ?
-				parse_statement(p, create_schema, NULL, &a, &b) :
+				parse_statement(p, create_schema, NULL, &a, &b, &stmt_end) :
 				(strncmp(p, if_not_exists, sizeof(if_not_exists) - 1) == 0 &&
-				 parse_statement(p, if_not_exists, " WITH SCHEMA ", &a, &b));
+				 parse_statement(p, if_not_exists, " WITH SCHEMA ", &a, &b, &stmt_end));
+
+			/*
+			 * Go on after the statement, not after its first line: a quoted name
+			 * may hold a newline followed by text of a statement's shape.
+			 */
+			if (ok)
+				eol = *stmt_end == '\n' ? stmt_end : NULL;
 
 			if (ok)
 			{

@@ -48,10 +48,16 @@ test_count_statement(void **state)
 {
 	char	   *s = cli_count_statement("my.schema", "a \"b\" c");
 
-	assert_string_equal(s, "SELECT count(*) FROM ONLY \"my.schema\".\"a \"\"b\"\" c\"");
+	assert_string_equal(s, "SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
+						" THEN (SELECT pg_catalog.count(*) FROM ONLY \"my.schema\".\"a \"\"b\"\" c\") ELSE -1 END"
+						" FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=)"
+						" E'\"my.schema\".\"a \"\"b\"\" c\"'::pg_catalog.regclass");
 	free(s);
-	s = cli_count_statement("public", "Ünï cödé");
-	assert_string_equal(s, "SELECT count(*) FROM ONLY \"public\".\"Ünï cödé\"");
+	s = cli_count_statement("public", "it's");
+	assert_string_equal(s, "SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
+						" THEN (SELECT pg_catalog.count(*) FROM ONLY \"public\".\"it's\") ELSE -1 END"
+						" FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=)"
+						" E'\"public\".\"it''s\"'::pg_catalog.regclass");
 	free(s);
 }
 

@@ -163,6 +163,16 @@ test_server_sql(void **state)
 						"CREATE EXTENSION IF NOT EXISTS \"plpgsql\" WITH SCHEMA \"pg_catalog\";\n");
 	free(sql);
 
+	/* a quoted name holding a newline and a statement's text is one name */
+	sql = rb_verify_server_sql("CREATE SCHEMA \"x\nCREATE EXTENSION IF NOT EXISTS dblink WITH SCHEMA public;\n\";\n",
+							   "r", &ns, &ne, &err);
+	assert_non_null(sql);
+	assert_int_equal(ns, 1);
+	assert_int_equal(ne, 0);
+	assert_string_equal(sql, "CREATE SCHEMA IF NOT EXISTS \"x\nCREATE EXTENSION IF NOT EXISTS dblink WITH SCHEMA public;\n\""
+						" AUTHORIZATION \"r\";\n");
+	free(sql);
+
 	sql = rb_verify_server_sql("SET x = 1;\n", "r", &ns, &ne, &err);
 	assert_string_equal(sql, "");
 	assert_int_equal(ns + ne, 0);
