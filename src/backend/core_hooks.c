@@ -7,6 +7,7 @@
 #include "miscadmin.h"
 #include "storage/pmsignal.h"
 #include "storage/procsignal.h"
+#include "utils/timestamp.h"
 
 #include "core_hooks.h"
 
@@ -25,13 +26,22 @@ rb_core_hooks_stop_requested(void)
 static bool
 core_cancel(void *arg)
 {
+	RbCoreHookContext *ctx = (RbCoreHookContext *) arg;
+
 	if (ProcSignalBarrierPending)
 	{
 		HOLD_INTERRUPTS();
 		ProcessProcSignalBarrier();
 		RESUME_INTERRUPTS();
 	}
-	return rb_core_hooks_stop_requested();
+	if (rb_core_hooks_stop_requested())
+		return true;
+	if (ctx->deadline != 0 && GetCurrentTimestamp() >= ctx->deadline)
+	{
+		ctx->deadline_passed = true;
+		return true;
+	}
+	return false;
 }
 
 /* hooks->log: one line to the server log; a pending interrupt stays pending. */
@@ -66,7 +76,17 @@ rb_core_hooks_init(rb_hooks *hooks, RbCoreHookContext *ctx, const char *what_fmt
 	va_start(ap, what_fmt);
 	vsnprintf(ctx->what, sizeof(ctx->what), what_fmt, ap);
 	va_end(ap);
+	ctx->deadline = 0;
+	ctx->deadline_passed = false;
 	hooks->log = core_log;
 	hooks->cancel = core_cancel;
 	hooks->arg = ctx;
+}
+
+void
+rb_core_hooks_set_timeout(RbCoreHookContext *ctx, int64 timeout_ms)
+{
+	ctx->deadline = timeout_ms > 0 ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
+	ctx->deadline_passed = false;
 }

@@ -17,11 +17,16 @@
 typedef struct RbCoreHookContext
 {
 	char		what[96];		/* "backup 12", "verify of backup 12": the log prefix */
+	int64		deadline;		/* TimestampTz after which cancel says stop; 0 = none */
+	bool		deadline_passed;	/* set once cancel said stop because of it */
 } RbCoreHookContext;
 
 /* Fills hooks with the worker hooks; ctx must outlive every use of hooks. */
 extern void rb_core_hooks_init(rb_hooks *hooks, RbCoreHookContext *ctx, const char *what_fmt,...)
 			pg_attribute_printf(3, 4);
+
+/* From now on the cancel hook also says stop once timeout_ms have passed. */
+extern void rb_core_hooks_set_timeout(RbCoreHookContext *ctx, int64 timeout_ms);
 
 /* True once SIGTERM (die) arrived or the postmaster is gone: what the cancel hook says. */
 extern bool rb_core_hooks_stop_requested(void);

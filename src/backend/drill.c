@@ -23,6 +23,7 @@
 #define RB_DRILL_MIN_NAP_MS 100
 
 char	   *rb_guc_drill_schedule = NULL;
+static int	rb_guc_drill_timeout = 6 * 3600;	/* seconds */
 
 /* the launcher's plan: for which schedule text, and when */
 static char *planned_schedule = NULL;
@@ -57,6 +58,11 @@ rb_drill_define_gucs(void)
 							   NULL,
 							   &rb_guc_drill_schedule, "0 4 1 * *",
 							   PGC_SIGHUP, 0, check_drill_schedule, NULL, NULL);
+	DefineCustomIntVariable("ripple_backup.drill_timeout",
+							"Longest a restore drill may run before it is stopped and recorded as failed.",
+							"Nobody waits for a drill, so this is what ends one whose restore never finishes (a restored function that sleeps, a lock that is never granted).",
+							&rb_guc_drill_timeout, 6 * 3600, 1, INT_MAX / 1000,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 }
 
 /* Recomputes next_drill from now when the schedule text changed; false = no drills. */
@@ -124,7 +130,8 @@ start_drill(void)
 	memset(&args, 0, sizeof(args));
 	args.backup_id = id;
 	args.level = RB_VERIFY_RESTORE;
-	/* no caller waits (timeout_ms 0): the restore role's per-run password lasts a day */
+	/* no caller waits: the verifier stops itself after drill_timeout */
+	args.timeout_ms = (int64) rb_guc_drill_timeout * 1000;
 	if (!rb_verifier_start(&args, 0, NULL))
 		ereport(LOG,
 				(errmsg("ripple_backup: could not start the restore drill of backup %lld (no free worker slot)",

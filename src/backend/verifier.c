@@ -274,6 +274,8 @@ rb_verifier_main(Datum main_arg)
 	memset(&login, 0, sizeof(login));
 	my_backup_id = args.backup_id;
 	rb_core_hooks_init(&hooks, &hook_ctx, "verify of backup %lld", (long long) my_backup_id);
+	/* a drill has no waiting caller to stop it: the verifier keeps its own deadline */
+	rb_core_hooks_set_timeout(&hook_ctx, args.timeout_ms);
 
 	pqsignal(SIGTERM, verifier_sigterm);
 	pqsignal(SIGHUP, SIG_IGN);	/* settings are read once, at start */
@@ -393,6 +395,9 @@ rb_verifier_main(Datum main_arg)
 	}
 	if (!verified && got_sigterm && err.code == RB_ERR_CANCELLED)
 		strlcpy(err.msg, "verification cancelled: the verifier was terminated", sizeof(err.msg));
+	else if (!verified && hook_ctx.deadline_passed && err.code == RB_ERR_CANCELLED)
+		snprintf(err.msg, sizeof(err.msg), "verification did not finish within %lld s",
+				 (long long) (args.timeout_ms / 1000));
 
 	record_outcome(args.backup_id, (rb_verify_level) args.level, verified, res.restore_seconds,
 				   err.msg[0] ? err.msg : "verification failed");
