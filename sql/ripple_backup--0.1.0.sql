@@ -169,12 +169,12 @@ COMMENT ON FUNCTION @extschema@.ripple_backup_next_run(text, timestamptz, text) 
 -- The outcome of the latest verification of each backup.
 ALTER TABLE ripple_backup.backups
 	ADD COLUMN verify_status text NOT NULL DEFAULT 'unverified'
-		CHECK (verify_status IN ('unverified', 'verified', 'failed')),
+		CHECK (verify_status IN ('unverified', 'pending', 'verified', 'failed')),
 	ADD COLUMN verify_level text CHECK (verify_level IN ('checksum', 'archive', 'restore')),
 	ADD COLUMN verified_at timestamptz,
 	ADD COLUMN restore_seconds double precision CHECK (restore_seconds >= 0),
 	ADD COLUMN verify_error text;
-COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, verified or failed (the latest verification)';
+COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, pending (verify-after-backup queued, waiting for a worker slot), verified or failed (the latest verification)';
 COMMENT ON COLUMN ripple_backup.backups.restore_seconds IS 'wall time of the latest restore drill into a scratch database (the measured RTO)';
 
 -- Proves a backup (the latest succeeded one when NULL) in a background worker and

@@ -103,6 +103,15 @@ typedef struct RbShared
 	char		incarnation[RB_INCARNATION_LEN];
 	uint32		incarnation_timeline;
 	RbRunnerSlot slots[RB_MAX_RUNNERS];
+
+	/*
+	 * The backup the launcher could not start because no background worker slot
+	 * was free (0 = none waits): shown by ripple_backup.progress as "waiting for
+	 * a worker slot".  Set and cleared by the launcher.
+	 */
+	int64		slot_wait_backup_id;
+	char		slot_wait_dbname[NAMEDATALEN];
+	TimestampTz slot_wait_since;
 } RbShared;
 
 /* NULL unless the library was loaded through shared_preload_libraries. */
