@@ -70,8 +70,13 @@ static bool stop_sent[RB_MAX_RUNNERS];	/* terminated: its requester rolled back 
 static BackgroundWorkerHandle *verify_handles[RB_MAX_RUNNERS];
 static int64 verify_ids[RB_MAX_RUNNERS];
 
-/* Waiting for a background worker slot: since when, and the next nap. */
+/*
+ * Waiting for a background worker slot: since when, whether the wait was logged
+ * (only once it outlasts the first retry: a runner that has stored its result is
+ * still exiting for a moment, which is no wait worth a log line), the next nap.
+ */
 static bool slot_waiting = false;
+static bool slot_wait_logged = false;
 static TimestampTz slot_wait_started = 0;
 static long slot_wait_nap = RB_SLOT_WAIT_MIN_MS;
 static bool slot_short = false;	/* this iteration found no free slot */
@@ -221,8 +226,9 @@ start_runner(int i)
 
 /*
  * No background worker slot was free for what ("the runner", "the
- * verification") of backup id.  Logged when the wait starts, not at every retry;
- * a waiting runner is published for ripple_backup.progress.
+ * verification") of backup id.  Logged once when the wait outlasts its first
+ * retry, not at every retry; a waiting runner is published for
+ * ripple_backup.progress at once.
  */
 static void
 slot_wait_note(const char *what, int64 id, const char *dbname)
@@ -231,8 +237,13 @@ slot_wait_note(const char *what, int64 id, const char *dbname)
 	if (!slot_waiting)
 	{
 		slot_waiting = true;
+		slot_wait_logged = false;
 		slot_wait_started = GetCurrentTimestamp();
 		slot_wait_nap = RB_SLOT_WAIT_MIN_MS;
+	}
+	else if (!slot_wait_logged)
+	{
+		slot_wait_logged = true;
 		ereport(LOG,
 				(errmsg("ripple_backup: %s of backup %lld is waiting for a free background worker slot",
 						what, (long long) id),
@@ -280,9 +291,10 @@ slot_wait_next_nap(void)
 
 		TimestampDifference(slot_wait_started, GetCurrentTimestamp(), &secs, &usecs);
 		slot_waiting = false;
-		ereport(LOG,
-				(errmsg("ripple_backup: nothing waits for a background worker slot any more (waited %ld s)",
-						secs)));
+		if (slot_wait_logged)
+			ereport(LOG,
+					(errmsg("ripple_backup: nothing waits for a background worker slot any more (waited %ld s)",
+							secs)));
 	}
 	slot_short = slot_short_runner = false;
 	return nap;
