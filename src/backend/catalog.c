@@ -260,6 +260,21 @@ rb_catalog_verify_lost(int64 id, const char *error)
 }
 
 void
+rb_catalog_record_pending_abort(int64 backup_id, const char *bucket, const char *key,
+								const char *upload_id, const char *reason)
+{
+	Oid			argtypes[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5] = {Int64GetDatum(backup_id), CStringGetTextDatum(bucket),
+		CStringGetTextDatum(key), CStringGetTextDatum(upload_id), CStringGetTextDatum(reason)};
+
+	spi_modify("INSERT INTO ripple_backup.pending_aborts"
+			   "       (backup_id, bucket, object_key, upload_id, reason)"
+			   " VALUES ($1, $2, $3, $4, $5)"
+			   " ON CONFLICT (bucket, object_key, upload_id) DO NOTHING",
+			   5, argtypes, values, SPI_OK_INSERT, "recording a multipart upload to abort");
+}
+
+void
 rb_catalog_mark_failed(int64 id, const char *error)
 {
 	Oid			argtypes[2] = {INT8OID, TEXTOID};

@@ -69,6 +69,14 @@ extern int	rb_catalog_fetch_verify_pending(int limit, const int64 *exclude, int 
 											int64 **ids);
 extern void rb_catalog_verify_lost(int64 id, const char *error);
 
+/*
+ * Records a multipart upload that could not be aborted (bucket, key in it, upload
+ * id) in ripple_backup.pending_aborts, for a later abort; once only.
+ */
+extern void rb_catalog_record_pending_abort(int64 backup_id, const char *bucket,
+											const char *key, const char *upload_id,
+											const char *reason);
+
 /* Inserts a queued manual backup; returns its id. */
 extern int64 rb_catalog_insert_queued(const char *dbname, const char *label,
 									  const char *requested_by);

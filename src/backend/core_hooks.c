@@ -66,6 +66,7 @@ rb_core_hooks_init(rb_hooks *hooks, RbCoreHookContext *ctx, const char *what_fmt
 	va_start(ap, what_fmt);
 	vsnprintf(ctx->what, sizeof(ctx->what), what_fmt, ap);
 	va_end(ap);
+	memset(hooks, 0, sizeof(*hooks));
 	hooks->log = core_log;
 	hooks->cancel = core_cancel;
 	hooks->arg = ctx;

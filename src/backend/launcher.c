@@ -145,6 +145,8 @@ slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, Transac
 	slot->counts_handle = 0;
 	slot->incarnation[0] = '\0';
 	slot->timeline = 0;
+	slot->abandoned_bucket[0] = slot->abandoned_key[0] = '\0';
+	slot->abandoned_upload_id[0] = slot->abandoned_reason[0] = '\0';
 }
 
 static void
@@ -446,6 +448,26 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 }
 
 /*
+ * A multipart upload the runner could not abort: recorded for a later abort
+ * (the retention sweep) and logged with everything needed to abort it by hand.
+ */
+static void
+record_abandoned_upload(const RbRunnerSlot *copy)
+{
+	if (copy->abandoned_upload_id[0] == '\0')
+		return;
+	rb_catalog_record_pending_abort(copy->backup_id, copy->abandoned_bucket,
+									copy->abandoned_key, copy->abandoned_upload_id,
+									copy->abandoned_reason);
+	ereport(WARNING,
+			(errmsg("ripple_backup: backup %lld left a multipart upload that could not be aborted: bucket \"%s\", key \"%s\", upload id \"%s\"",
+					(long long) copy->backup_id, copy->abandoned_bucket, copy->abandoned_key,
+					copy->abandoned_upload_id),
+			 errdetail("%s", copy->abandoned_reason),
+			 errhint("It is recorded in ripple_backup.pending_aborts for a later abort; until then its parts use storage (they never list as an object).")));
+}
+
+/*
  * A result whose requester rolled back: no row will ever describe it, so
  * whatever the run stored (object, metadata) is deleted, and the log says so.
  */
@@ -506,6 +528,7 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 			}
 			if (!TransactionIdDidCommit(copy->requester_xid))
 			{
+				record_abandoned_upload(copy);
 				discard_result(copy);
 				if (copy->counts_handle)
 					to_unpin[(*nunpin)++] = copy->counts_handle;
@@ -521,6 +544,7 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 				counts = (RbCountsHeader *) dsm_segment_address(seg);
 			to_unpin[(*nunpin)++] = copy->counts_handle;
 		}
+		record_abandoned_upload(copy);
 		record_result(copy, counts);
 		if (seg)
 			dsm_detach(seg);

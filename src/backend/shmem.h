@@ -92,6 +92,15 @@ typedef struct RbRunnerSlot
 	dsm_handle	counts_handle;	/* pinned segment with RbCountsHeader, or 0 */
 	char		incarnation[RB_INCARNATION_LEN];	/* the key's incarnation ("" = none yet) */
 	uint32		timeline;
+
+	/*
+	 * A multipart upload the runner could not abort ("" = none): recorded by the
+	 * launcher in ripple_backup.pending_aborts for a later abort.
+	 */
+	char		abandoned_bucket[NAMEDATALEN];
+	char		abandoned_key[RB_TEXT_LEN];
+	char		abandoned_upload_id[RB_TEXT_LEN];
+	char		abandoned_reason[RB_TEXT_LEN];
 } RbRunnerSlot;
 
 typedef struct RbShared
