@@ -180,7 +180,7 @@ COMMENT ON COLUMN ripple_backup.backups.restore_seconds IS 'wall time of the lat
 -- Proves a backup (the latest succeeded one when NULL) in a background worker and
 -- waits for it: checksum (SHA-256 and size of the stored object against the catalog
 -- and its metadata), archive (also pg_restore --list), restore (also a restore into
--- ripple_backup_verify_<id>, row counts compared, then dropped).  The restore and the
+-- ripple_backup_verify_<id>_<verifier pid>, row counts compared, then dropped).  The restore and the
 -- counting run as the unprivileged role ripple_backup.verify_role (a cluster-wide
 -- role, so the verifier creates it on first use rather than this script).
 CREATE FUNCTION @extschema@.ripple_backup_verify(backup_id bigint DEFAULT NULL,

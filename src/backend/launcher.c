@@ -57,6 +57,7 @@
 #include "scheduler.h"		/* scheduled jobs (helper G) */
 #include "shmem.h"
 #include "verifier.h"		/* verify after backup (helper H) */
+#include "verify_cleanup.h"
 
 #define RB_LAUNCHER_NAPTIME_MS 10000	/* safety net: look even without a wake-up */
 #define RB_LAUNCHER_BUSY_NAPTIME_MS 250 /* while something waits on another transaction */
@@ -784,6 +785,7 @@ rb_launcher_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(rb_guc_database, NULL, 0);
 	pgstat_report_appname("ripple_backup launcher");
 	ereport(LOG, (errmsg("ripple_backup: launcher started in database \"%s\"", rb_guc_database)));
+	rb_verify_cleanup_leftovers();	/* what interrupted verifies left behind */
 
 	for (;;)
 	{

@@ -40,6 +40,7 @@
 #include "restore_role.h"
 #include "verifier.h"
 #include "verify.h"
+#include "verify_cleanup.h"
 
 bool		rb_guc_verify_after_backup = true;
 
@@ -261,6 +262,7 @@ rb_verifier_main(Datum main_arg)
 	char	   *dest_url;
 	char		bindir[MAXPGPATH];
 	char		tempdir[MAXPGPATH];
+	char		tempprefix[64];
 	char		scratch[NAMEDATALEN];
 	char		appname[64];
 	char		passfile_env[MAXPGPATH + 16];
@@ -337,10 +339,10 @@ rb_verifier_main(Datum main_arg)
 
 		strlcpy(bindir, my_exec_path, sizeof(bindir));
 		get_parent_directory(bindir);
-		/* the server's temporary-file directory: emptied at every restart */
-		snprintf(tempdir, sizeof(tempdir), "%s/base/%s", DataDir, PG_TEMP_FILES_DIR);
-		(void) MakePGDirectory(tempdir);
-		snprintf(scratch, sizeof(scratch), "ripple_backup_verify_%lld", (long long) args.backup_id);
+		/* names of this run's own (verify_cleanup.h): PostgreSQL and the launcher remove leftovers */
+		rb_verify_temp_dir(tempdir, sizeof(tempdir));
+		rb_verify_temp_prefix(tempprefix, sizeof(tempprefix));
+		rb_verify_scratch_name(scratch, sizeof(scratch), args.backup_id);
 		snprintf(appname, sizeof(appname), "PGAPPNAME=ripple_backup verify %lld", (long long) args.backup_id);
 		env[0] = appname;
 		env[1] = NULL;
@@ -361,6 +363,7 @@ rb_verifier_main(Datum main_arg)
 		req.level = (rb_verify_level) args.level;
 		req.force = args.force;
 		req.temp_dir = tempdir;
+		req.temp_prefix = tempprefix;
 		req.scratch_db = scratch;
 		req.pg = &pg;
 

@@ -2,10 +2,12 @@
  * verify_sql.c — ripple_backup_verify(backup_id, level, timeout, force): checks
  * the request in the caller's backend, starts a verifier worker (verifier.c) and
  * waits for its outcome, which comes back through a DSM segment (the catalog row
- * is updated by the worker in its own transaction).
+ * is updated by the worker in its own transaction).  On a standby it fails at
+ * once: no verifier can start there.
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -104,6 +106,13 @@ ripple_backup_verify(PG_FUNCTION_ARGS)
 
 	rb_require_preload();
 	rb_require_catalog_database("ripple_backup_verify()");
+	/* the verifier starts only once recovery has finished: never wait for it here */
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot verify a backup on a standby server"),
+				 errdetail("A verifier worker starts only after promotion, and it records its outcome in the catalog, which is read-only during recovery."),
+				 errhint("Verify the backup on the primary.")));
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -177,7 +186,9 @@ ripple_backup_verify(PG_FUNCTION_ARGS)
 
 	if (!stopped)
 	{
+		/* its scratch database and temporary files are gone when this returns */
 		TerminateBackgroundWorker(handle);
+		(void) WaitForBackgroundWorkerShutdown(handle);
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),
 				 errmsg("verification of backup %lld did not finish within the timeout", (long long) id),

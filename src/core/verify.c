@@ -654,6 +654,58 @@ write_side_file(const char *base, const char *suffix, const char *text, rb_error
 	return path;
 }
 
+/*
+ * createdb and dropdb of the scratch database run to their end after a stop
+ * request (for up to SCRATCH_GRACE_SECONDS): the server completes a CREATE or
+ * DROP DATABASE whose client was killed, so a cancelled createdb could leave a
+ * database behind and a cancelled dropdb would.  The caller's cancel hook is
+ * still polled for what it does besides answering (a backend absorbs barriers
+ * there, and DROP DATABASE waits for every backend to absorb one).
+ */
+#define SCRATCH_GRACE_SECONDS 30.0
+
+typedef struct steady_hooks
+{
+	rb_hooks	hooks;
+	const rb_hooks *inner;
+	double		stop_seen;		/* when the caller first asked to stop; 0 = not yet */
+} steady_hooks;
+
+static bool
+steady_cancel(void *arg)
+{
+	steady_hooks *s = arg;
+
+	if (!rb_cancelled(s->inner))
+		return false;
+	if (s->stop_seen == 0)
+		s->stop_seen = now_seconds();
+	return now_seconds() - s->stop_seen > SCRATCH_GRACE_SECONDS;
+}
+
+static void
+steady_log(void *arg, rb_log_level level, const char *line)
+{
+	steady_hooks *s = arg;
+
+	if (s->inner != NULL && s->inner->log != NULL)
+		s->inner->log(s->inner->arg, level, line);
+}
+
+static int
+run_program_steady(const argv_list *a, const rb_verify_pg *pg, const char *name,
+				   const rb_hooks *hooks, rb_error *err)
+{
+	steady_hooks s;
+
+	s.hooks.log = steady_log;
+	s.hooks.cancel = steady_cancel;
+	s.hooks.arg = &s;
+	s.inner = hooks;
+	s.stop_seen = 0;
+	return run_program(a, pg, name, NULL, &s.hooks, err);
+}
+
 static void
 remove_side_file(char *path)
 {
@@ -676,7 +728,7 @@ drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_e
 	argv_add(&a, "--maintenance-db");
 	argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
 	argv_add(&a, db);
-	rc = run_program(&a, pg, "dropdb", NULL, hooks, err);
+	rc = run_program_steady(&a, pg, "dropdb", hooks, err);
 	argv_free(&a);
 	return rc;
 }
@@ -953,7 +1005,11 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 	rb_error	derr;
 
 	rb_verify_toc_plan_make(listing, RB_VERIFY_EXTENSION_NAME, &plan);
-	/* a scratch database left behind by an interrupted run goes first */
+
+	/*
+	 * A database of this name left by an interrupted run goes first (the
+	 * caller's names are unique per run: never another run's database).
+	 */
 	if (drop_scratch(pg, db, hooks, err) != 0)
 	{
 		rb_error_prefix(err, "could not drop the scratch database \"%s\": ", db);
@@ -993,7 +1049,7 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 	argv_add(&a, "--owner");
 	argv_add(&a, restore_role(pg));
 	argv_add(&a, db);
-	if (run_program(&a, pg, "createdb", NULL, hooks, err) != 0)
+	if (run_program_steady(&a, pg, "createdb", hooks, err) != 0)
 	{
 		rb_error_prefix(err, "could not create the scratch database \"%s\": ", db);
 		goto out;
@@ -1064,10 +1120,16 @@ rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 
 	if (req->level != RB_VERIFY_CHECKSUM)
 	{
-		size_t		len = strlen(req->temp_dir) + 64;
+		const char *prefix = req->temp_prefix ? req->temp_prefix : "ripple_backup_verify_";
+		size_t		len = strlen(req->temp_dir) + strlen(prefix) + sizeof("/XXXXXX");
 
 		tmp = malloc(len);
-		snprintf(tmp, len, "%s/ripple_backup_verify_XXXXXX", req->temp_dir);
+		if (tmp == NULL)
+		{
+			rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+			goto done;
+		}
+		snprintf(tmp, len, "%s/%sXXXXXX", req->temp_dir, prefix);
 		fd = mkstemp(tmp);
 		if (fd < 0)
 		{

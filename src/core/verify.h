@@ -88,6 +88,8 @@ typedef struct rb_verify_request
 	rb_verify_level level;
 	bool		force;			/* restore even when the checksum fails */
 	const char *temp_dir;		/* where the decompressed archive is written (then unlinked) */
+	const char *temp_prefix;	/* its file name before mkstemp's XXXXXX (and ".list" after);
+								 * NULL = "ripple_backup_verify_" */
 	const char *scratch_db;		/* restore level: the scratch database's name */
 	const rb_verify_pg *pg;		/* archive and restore levels */
 } rb_verify_request;

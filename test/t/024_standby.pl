@@ -1,5 +1,6 @@
 # 024_standby.pl — on a standby the launcher does nothing (it is not even started)
-# until the standby is promoted; then backups work there.
+# until the standby is promoted; then backups work there.  ripple_backup_now() and
+# ripple_backup_verify() fail at once on the standby, saying why.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -24,6 +25,22 @@ is($standby->safe_psql('postgres', $launchers), '0', 'no launcher on the standby
 my ($rc, $out, $err) = $standby->psql('postgres', 'SELECT ripple_backup_now()');
 isnt($rc, 0, 'ripple_backup_now() fails on the standby');
 like($err, qr/cannot queue a backup on a standby server/, '... saying it is a standby');
+
+# a succeeded backup of the primary, replicated: verifying it on the standby fails at
+# once (a verifier worker never starts during recovery)
+my $pbackup = RippleTest::Cluster::backup_now($primary, 'postgres');
+is(RippleTest::Cluster::wait_backup($primary, $pbackup), 'succeeded', 'a backup on the primary succeeded');
+$primary->wait_for_catchup($standby);
+my $t0 = time;
+($rc, $out, $err) = $standby->psql('postgres',
+	"SELECT ripple_backup_verify($pbackup, 'checksum', timeout => '20 seconds')",
+	extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+my $took = time - $t0;
+isnt($rc, 0, 'ripple_backup_verify() fails on the standby');
+like($err, qr/ERROR:  25006: cannot verify a backup on a standby server/,
+	'... with read_only_sql_transaction, saying it is a standby');
+like($err, qr/HINT:  Verify the backup on the primary/, '... and a hint');
+ok($took < 10, "... at once, not after its timeout ($took s)");
 
 $standby->promote;
 is(RippleTest::Cluster::poll_value($standby, 'postgres', $launchers, '1'), '1',

@@ -81,7 +81,7 @@ my $restore_seconds = $v->{restore_seconds};
 is(verify($id), 'verified', 'a later checksum verify passes');
 is(vrow($id)->{restore_seconds}, $restore_seconds, 'and keeps the measured restore time');
 
-my @tmp = glob($node->data_dir . '/base/pgsql_tmp/ripple_backup_verify_*');
+my @tmp = glob($node->data_dir . '/base/pgsql_tmp/*ripple_backup_verify_*');
 is(scalar(@tmp), 0, 'no temporary archive left behind');
 
 # --- one flipped byte at several offsets ---------------------------------------------------

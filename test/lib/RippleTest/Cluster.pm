@@ -131,6 +131,18 @@ sub create_app_db {
 	return { 'public.accounts' => $rows, 'sales.Orders' => 1234, 'public.empty_one' => 0 };
 }
 
+# Creates table public.slow in $db with $rows rows whose restore takes at least 5 ms a
+# row (a CHECK constraint that sleeps), so that a test can act during a restore.
+sub create_slow_table {
+	my ($node, $db, $rows) = @_;
+	$node->safe_psql($db, qq{
+		CREATE FUNCTION public.slow_ok(int) RETURNS boolean LANGUAGE sql
+		  AS 'SELECT pg_catalog.pg_sleep(0.005) IS NOT NULL';
+		CREATE TABLE public.slow (x int CHECK (public.slow_ok(x)));
+		INSERT INTO public.slow SELECT g FROM generate_series(1, $rows) g;
+	});
+}
+
 # Row counts of the tables named in $counts ("schema.table" keys), read from $db.
 sub count_rows {
 	my ($node, $db, $counts) = @_;
