@@ -169,12 +169,12 @@ COMMENT ON FUNCTION @extschema@.ripple_backup_next_run(text, timestamptz, text) 
 -- The outcome of the latest verification of each backup.
 ALTER TABLE ripple_backup.backups
 	ADD COLUMN verify_status text NOT NULL DEFAULT 'unverified'
-		CHECK (verify_status IN ('unverified', 'verified', 'failed')),
+		CHECK (verify_status IN ('unverified', 'pending', 'verified', 'failed')),
 	ADD COLUMN verify_level text CHECK (verify_level IN ('checksum', 'archive', 'restore')),
 	ADD COLUMN verified_at timestamptz,
 	ADD COLUMN restore_seconds double precision CHECK (restore_seconds >= 0),
 	ADD COLUMN verify_error text;
-COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, verified or failed (the latest verification)';
+COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, pending (verify-after-backup queued, waiting for a worker slot), verified or failed (the latest verification)';
 COMMENT ON COLUMN ripple_backup.backups.restore_seconds IS 'wall time of the latest restore drill into a scratch database (the measured RTO)';
 
 -- Proves a backup (the latest succeeded one when NULL) in a background worker and
@@ -506,3 +506,24 @@ ALTER TABLE ripple_backup.backups
 COMMENT ON COLUMN ripple_backup.backups.incarnation IS 'incarnation id of the server that took the backup (in its object key)';
 REVOKE ALL ON ripple_backup.incarnation FROM PUBLIC;
 -- ==== end of server incarnation ===========================================================
+
+-- ==== multipart uploads left behind (src/backend/launcher.c, runner.c) ====================
+-- A failed backup aborts its multipart upload; when the abort fails too (the server
+-- cannot be reached, the circuit breaker is open, or the server refuses it: s3rver
+-- answers 405), the parts stay in the bucket without listing as an object.  The
+-- launcher records each such upload here so that a later sweep can abort it.
+CREATE TABLE ripple_backup.pending_aborts (
+	bucket			text NOT NULL,
+	object_key		text NOT NULL,
+	upload_id		text NOT NULL,
+	backup_id		bigint,
+	reason			text NOT NULL,
+	recorded_at		timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	PRIMARY KEY (bucket, object_key, upload_id)
+);
+COMMENT ON TABLE ripple_backup.pending_aborts IS
+	'multipart uploads of failed backups that could not be aborted: their parts remain until aborted';
+COMMENT ON COLUMN ripple_backup.pending_aborts.object_key IS 'key in the bucket (with the destination prefix)';
+COMMENT ON COLUMN ripple_backup.pending_aborts.reason IS 'why the abort failed';
+REVOKE ALL ON ripple_backup.pending_aborts FROM PUBLIC;
+-- ==== end of multipart uploads left behind ================================================

@@ -41,6 +41,19 @@ ids_array(const int64 *ids, int n)
 	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+/* Runs one UPDATE or INSERT with parameters, in its own SPI connection. */
+static void
+spi_modify(const char *sql, int nargs, Oid *argtypes, Datum *values, int expected,
+		   const char *what)
+{
+	int			rc;
+
+	spi_begin();
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0);
+	spi_check(rc, expected, what);
+	SPI_finish();
+}
+
 static char *
 get_text(HeapTuple tup, TupleDesc desc, int col, bool *isnull)
 {
@@ -178,15 +191,87 @@ rb_catalog_mark_running(int64 id)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
-	int			rc;
 
+	spi_modify("UPDATE ripple_backup.backups"
+			   "   SET status = 'running', started_at = now()"
+			   " WHERE id = $1 AND status = 'queued'",
+			   1, argtypes, values, SPI_OK_UPDATE, "marking a backup running");
+}
+
+void
+rb_catalog_mark_verify_pending(int64 id)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+
+	spi_modify("UPDATE ripple_backup.backups"
+			   "   SET verify_status = 'pending'"
+			   " WHERE id = $1 AND status = 'succeeded'",
+			   1, argtypes, values, SPI_OK_UPDATE, "queueing a verification");
+}
+
+int
+rb_catalog_fetch_verify_pending(int limit, const int64 *exclude, int nexclude, int64 **ids)
+{
+	Oid			argtypes[2] = {INT8OID, INT8ARRAYOID};
+	Datum		values[2];
+	MemoryContext outer = CurrentMemoryContext;
+	int			rc;
+	int			n;
+
+	*ids = NULL;
+	if (limit <= 0)
+		return 0;
+	values[0] = Int64GetDatum(limit);
+	values[1] = ids_array(exclude, nexclude);
 	spi_begin();
-	rc = SPI_execute_with_args("UPDATE ripple_backup.backups"
-							   "   SET status = 'running', started_at = now()"
-							   " WHERE id = $1 AND status = 'queued'",
-							   1, argtypes, values, NULL, false, 0);
-	spi_check(rc, SPI_OK_UPDATE, "marking a backup running");
+	rc = SPI_execute_with_args("SELECT b.id FROM ripple_backup.backups b"
+							   " WHERE b.verify_status = 'pending' AND b.status = 'succeeded'"
+							   "   AND b.id <> ALL ($2)"
+							   " ORDER BY b.id LIMIT $1",
+							   2, argtypes, values, NULL, true, 0);
+	spi_check(rc, SPI_OK_SELECT, "reading pending verifications");
+	n = (int) SPI_processed;
+	if (n > 0)
+	{
+		*ids = MemoryContextAlloc(outer, sizeof(int64) * n);
+		for (int i = 0; i < n; i++)
+		{
+			bool		isnull;
+
+			(*ids)[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													SPI_tuptable->tupdesc, 1, &isnull));
+		}
+	}
 	SPI_finish();
+	return n;
+}
+
+void
+rb_catalog_verify_lost(int64 id, const char *error)
+{
+	Oid			argtypes[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(error)};
+
+	spi_modify("UPDATE ripple_backup.backups"
+			   "   SET verify_status = 'failed', verify_error = $2"
+			   " WHERE id = $1 AND verify_status = 'pending'",
+			   2, argtypes, values, SPI_OK_UPDATE, "failing a lost verification");
+}
+
+void
+rb_catalog_record_pending_abort(int64 backup_id, const char *bucket, const char *key,
+								const char *upload_id, const char *reason)
+{
+	Oid			argtypes[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[5] = {Int64GetDatum(backup_id), CStringGetTextDatum(bucket),
+		CStringGetTextDatum(key), CStringGetTextDatum(upload_id), CStringGetTextDatum(reason)};
+
+	spi_modify("INSERT INTO ripple_backup.pending_aborts"
+			   "       (backup_id, bucket, object_key, upload_id, reason)"
+			   " VALUES ($1, $2, $3, $4, $5)"
+			   " ON CONFLICT (bucket, object_key, upload_id) DO NOTHING",
+			   5, argtypes, values, SPI_OK_INSERT, "recording a multipart upload to abort");
 }
 
 void
@@ -194,15 +279,11 @@ rb_catalog_mark_failed(int64 id, const char *error)
 {
 	Oid			argtypes[2] = {INT8OID, TEXTOID};
 	Datum		values[2] = {Int64GetDatum(id), CStringGetTextDatum(error)};
-	int			rc;
 
-	spi_begin();
-	rc = SPI_execute_with_args("UPDATE ripple_backup.backups"
-							   "   SET status = 'failed', finished_at = now(), error = $2"
-							   " WHERE id = $1 AND status IN ('queued', 'running')",
-							   2, argtypes, values, NULL, false, 0);
-	spi_check(rc, SPI_OK_UPDATE, "marking a backup failed");
-	SPI_finish();
+	spi_modify("UPDATE ripple_backup.backups"
+			   "   SET status = 'failed', finished_at = now(), error = $2"
+			   " WHERE id = $1 AND status IN ('queued', 'running')",
+			   2, argtypes, values, SPI_OK_UPDATE, "marking a backup failed");
 }
 
 bool

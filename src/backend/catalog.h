@@ -56,6 +56,27 @@ extern void rb_catalog_mark_failed(int64 id, const char *error);
 extern bool rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 									 const RbCountsHeader *counts);
 
+/*
+ * Verify-after-backup is queued in the row itself: verify_status 'pending' until
+ * a verifier records the outcome, so neither a busy server (no worker slot) nor a
+ * launcher restart loses it.  mark_verify_pending queues a succeeded backup;
+ * fetch_verify_pending returns the oldest pending ids (at most limit, skipping
+ * exclude[]) in a palloc'd *ids; verify_lost fails a still-pending verification
+ * whose verifier exited without recording one.
+ */
+extern void rb_catalog_mark_verify_pending(int64 id);
+extern int	rb_catalog_fetch_verify_pending(int limit, const int64 *exclude, int nexclude,
+											int64 **ids);
+extern void rb_catalog_verify_lost(int64 id, const char *error);
+
+/*
+ * Records a multipart upload that could not be aborted (bucket, key in it, upload
+ * id) in ripple_backup.pending_aborts, for a later abort; once only.
+ */
+extern void rb_catalog_record_pending_abort(int64 backup_id, const char *bucket,
+											const char *key, const char *upload_id,
+											const char *reason);
+
 /* Inserts a queued manual backup; returns its id. */
 extern int64 rb_catalog_insert_queued(const char *dbname, const char *label,
 									  const char *requested_by);

@@ -78,6 +78,7 @@ rb_core_hooks_init(rb_hooks *hooks, RbCoreHookContext *ctx, const char *what_fmt
 	va_end(ap);
 	ctx->deadline = 0;
 	ctx->deadline_passed = false;
+	memset(hooks, 0, sizeof(*hooks));
 	hooks->log = core_log;
 	hooks->cancel = core_cancel;
 	hooks->arg = ctx;

@@ -14,7 +14,14 @@
  *      unless the transaction that asked has rolled back meanwhile, and stop a
  *      running one whose requester rolled back (its result is discarded and
  *      whatever it stored deleted, so a rolled-back call leaves nothing behind);
- *   5. claim the oldest queued rows, up to max_workers runners at once.
+ *   5. claim the oldest queued rows, up to max_workers runners at once;
+ *   6. start a verifier for each succeeded backup whose verify-after-backup is
+ *      queued in its row (verify_status 'pending', set when its result is
+ *      recorded), so a busy server or a launcher restart does not lose it.
+ * When no background worker slot is free (max_worker_processes), the launcher
+ * logs once that it waits, tries again at every wake-up and at least after a nap
+ * that doubles from 250 ms to a minute, shows the waiting backup in
+ * ripple_backup.progress, and logs once when nothing waits any more.
  * SIGTERM ends it at the next check (die); runners are separate workers and
  * record their own cancellation.
  */
@@ -54,9 +61,27 @@
 
 #define RB_LAUNCHER_NAPTIME_MS 10000	/* safety net: look even without a wake-up */
 #define RB_LAUNCHER_BUSY_NAPTIME_MS 250 /* while something waits on another transaction */
+#define RB_SLOT_WAIT_MIN_MS 250			/* no worker slot: first retry, doubling... */
+#define RB_SLOT_WAIT_MAX_MS 60000		/* ...to a minute */
 
 static BackgroundWorkerHandle *handles[RB_MAX_RUNNERS];
 static bool stop_sent[RB_MAX_RUNNERS];	/* terminated: its requester rolled back */
+
+/* Verifiers this launcher started for pending verifications, and their backups. */
+static BackgroundWorkerHandle *verify_handles[RB_MAX_RUNNERS];
+static int64 verify_ids[RB_MAX_RUNNERS];
+
+/*
+ * Waiting for a background worker slot: since when, whether the wait was logged
+ * (only once it outlasts the first retry: a runner that has stored its result is
+ * still exiting for a moment, which is no wait worth a log line), the next nap.
+ */
+static bool slot_waiting = false;
+static bool slot_wait_logged = false;
+static TimestampTz slot_wait_started = 0;
+static long slot_wait_nap = RB_SLOT_WAIT_MIN_MS;
+static bool slot_short = false;	/* this iteration found no free slot */
+static bool slot_short_runner = false;	/* ...for a runner (shown in progress) */
 
 void
 rb_launcher_register(void)
@@ -121,6 +146,8 @@ slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, Transac
 	slot->counts_handle = 0;
 	slot->incarnation[0] = '\0';
 	slot->timeline = 0;
+	slot->abandoned_bucket[0] = slot->abandoned_key[0] = '\0';
+	slot->abandoned_upload_id[0] = slot->abandoned_reason[0] = '\0';
 }
 
 static void
@@ -197,15 +224,146 @@ start_runner(int i)
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 	registered = RegisterDynamicBackgroundWorker(&worker, &handles[i]);
 	MemoryContextSwitchTo(oldcxt);
-	if (!registered)
+	return registered;
+}
+
+/*
+ * No background worker slot was free for what ("the runner", "the
+ * verification") of backup id.  Logged once when the wait outlasts its first
+ * retry, not at every retry; a waiting runner is published for
+ * ripple_backup.progress at once.
+ */
+static void
+slot_wait_note(const char *what, int64 id, const char *dbname)
+{
+	slot_short = true;
+	if (!slot_waiting)
 	{
-		ereport(LOG,
-				(errmsg("ripple_backup: could not start a runner for backup %lld: no background worker slot is free",
-						(long long) id),
-				 errhint("Raise max_worker_processes; the backup stays queued.")));
-		return false;
+		slot_waiting = true;
+		slot_wait_logged = false;
+		slot_wait_started = GetCurrentTimestamp();
+		slot_wait_nap = RB_SLOT_WAIT_MIN_MS;
 	}
-	return true;
+	else if (!slot_wait_logged)
+	{
+		slot_wait_logged = true;
+		ereport(LOG,
+				(errmsg("ripple_backup: %s of backup %lld is waiting for a free background worker slot",
+						what, (long long) id),
+				 errhint("Raise max_worker_processes: every running backup and verification needs a slot. "
+						 "The launcher tries again whenever a slot may have freed, and at least once a minute.")));
+	}
+	if (dbname != NULL && !slot_short_runner)
+	{
+		slot_short_runner = true;
+		LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+		if (rb_shared->slot_wait_backup_id != id)
+		{
+			rb_shared->slot_wait_backup_id = id;
+			strlcpy(rb_shared->slot_wait_dbname, dbname, sizeof(rb_shared->slot_wait_dbname));
+			rb_shared->slot_wait_since = GetCurrentTimestamp();
+		}
+		LWLockRelease(rb_shared->lock);
+	}
+}
+
+/*
+ * After an iteration: the nap while something waits for a slot (doubling), or,
+ * when nothing waits any more, the end of the wait logged once.
+ */
+static long
+slot_wait_next_nap(void)
+{
+	long		nap = RB_LAUNCHER_NAPTIME_MS;
+
+	if (!slot_short_runner)
+	{
+		LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+		rb_shared->slot_wait_backup_id = 0;
+		LWLockRelease(rb_shared->lock);
+	}
+	if (slot_short)
+	{
+		nap = slot_wait_nap;
+		slot_wait_nap = Min(slot_wait_nap * 2, RB_SLOT_WAIT_MAX_MS);
+	}
+	else if (slot_waiting)
+	{
+		long		secs;
+		int			usecs;
+
+		TimestampDifference(slot_wait_started, GetCurrentTimestamp(), &secs, &usecs);
+		slot_waiting = false;
+		if (slot_wait_logged)
+			ereport(LOG,
+					(errmsg("ripple_backup: nothing waits for a background worker slot any more (waited %ld s)",
+							secs)));
+	}
+	slot_short = slot_short_runner = false;
+	return nap;
+}
+
+/*
+ * Forgets the verifiers that exited; a verification they left pending (the
+ * verifier died before recording an outcome) is failed with that reason rather
+ * than retried forever.
+ */
+static void
+reap_verifiers(void)
+{
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+	{
+		pid_t		pid;
+
+		if (verify_handles[i] == NULL ||
+			GetBackgroundWorkerPid(verify_handles[i], &pid) != BGWH_STOPPED)
+			continue;
+		rb_catalog_verify_lost(verify_ids[i], "the verifier exited without recording a result");
+		pfree(verify_handles[i]);
+		verify_handles[i] = NULL;
+		verify_ids[i] = 0;
+	}
+}
+
+/*
+ * Starts verifiers for the verifications queued in the catalog (oldest first),
+ * as many as there are free worker slots.  After a launcher restart a verifier
+ * its predecessor started may still run: a second one then checks the same
+ * backup again, which is harmless.
+ */
+static void
+start_pending_verifications(void)
+{
+	int64		busy[RB_MAX_RUNNERS];
+	int			nbusy = 0;
+	int64	   *ids;
+	int			n;
+
+	for (int i = 0; i < RB_MAX_RUNNERS; i++)
+		if (verify_handles[i] != NULL)
+			busy[nbusy++] = verify_ids[i];
+	n = rb_catalog_fetch_verify_pending(RB_MAX_RUNNERS - nbusy, busy, nbusy, &ids);
+	for (int r = 0; r < n; r++)
+	{
+		RbVerifyArgs vargs = {.backup_id = ids[r], .level = 0};
+		int			k = 0;
+		bool		started;
+		MemoryContext oldcxt;
+
+		while (verify_handles[k] != NULL)
+			k++;
+		/* the handle outlives this transaction */
+		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+		started = rb_verifier_start(&vargs, MyProcPid, &verify_handles[k]);
+		MemoryContextSwitchTo(oldcxt);
+		if (!started)
+		{
+			verify_handles[k] = NULL;
+			slot_wait_note("the verification", ids[r], NULL);
+			break;
+		}
+		verify_ids[k] = ids[r];
+	}
 }
 
 /* A runner that stopped without storing a result gets an explanatory error. */
@@ -259,15 +417,11 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 		else if (copy->succeeded && rb_guc_verify_after_backup)
 		{
 			/*
-			 * helper H: ripple_backup.verify_after_backup — a verifier checks the
-			 * new object's checksum; it waits for this transaction to commit.
+			 * ripple_backup.verify_after_backup: queued in the row, started by
+			 * start_pending_verifications() once this transaction has committed
+			 * and a worker slot is free.
 			 */
-			RbVerifyArgs vargs = {.backup_id = copy->backup_id, .level = 0};
-
-			if (!rb_verifier_start(&vargs, 0, NULL))
-				ereport(LOG,
-						(errmsg("ripple_backup: could not start a verifier for backup %lld (no free worker slot)",
-								(long long) copy->backup_id)));
+			rb_catalog_mark_verify_pending(copy->backup_id);
 		}
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
@@ -292,6 +446,26 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+}
+
+/*
+ * A multipart upload the runner could not abort: recorded for a later abort
+ * (the retention sweep) and logged with everything needed to abort it by hand.
+ */
+static void
+record_abandoned_upload(const RbRunnerSlot *copy)
+{
+	if (copy->abandoned_upload_id[0] == '\0')
+		return;
+	rb_catalog_record_pending_abort(copy->backup_id, copy->abandoned_bucket,
+									copy->abandoned_key, copy->abandoned_upload_id,
+									copy->abandoned_reason);
+	ereport(WARNING,
+			(errmsg("ripple_backup: backup %lld left a multipart upload that could not be aborted: bucket \"%s\", key \"%s\", upload id \"%s\"",
+					(long long) copy->backup_id, copy->abandoned_bucket, copy->abandoned_key,
+					copy->abandoned_upload_id),
+			 errdetail("%s", copy->abandoned_reason),
+			 errhint("It is recorded in ripple_backup.pending_aborts for a later abort; until then its parts use storage (they never list as an object).")));
 }
 
 /*
@@ -355,6 +529,7 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 			}
 			if (!TransactionIdDidCommit(copy->requester_xid))
 			{
+				record_abandoned_upload(copy);
 				discard_result(copy);
 				if (copy->counts_handle)
 					to_unpin[(*nunpin)++] = copy->counts_handle;
@@ -370,6 +545,7 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 				counts = (RbCountsHeader *) dsm_segment_address(seg);
 			to_unpin[(*nunpin)++] = copy->counts_handle;
 		}
+		record_abandoned_upload(copy);
 		record_result(copy, counts);
 		if (seg)
 			dsm_detach(seg);
@@ -428,7 +604,7 @@ start_requested(bool *pending)
 			LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
 			rb_shared->slots[i].state = RB_SLOT_REQUESTED;
 			LWLockRelease(rb_shared->lock);
-			*pending = true;
+			slot_wait_note("the runner", id, rb_shared->slots[i].dbname);
 		}
 	}
 }
@@ -513,7 +689,7 @@ claim_queued(bool *pending)
 		if (!start_runner(free_slot))
 		{
 			slot_release(free_slot);
-			*pending = true;
+			slot_wait_note("the runner", rows[r].id, rows[r].dbname);
 			break;
 		}
 		rb_catalog_mark_running(rows[r].id);
@@ -531,6 +707,7 @@ launcher_iteration(bool *ext_ready)
 	bool		pending = false;
 	bool		first = !*ext_ready;	/* scheduled jobs: catch-up (helper G) */
 	long		sched_nap = RB_LAUNCHER_NAPTIME_MS;
+	long		slot_nap;
 	int			sched_queued;
 
 	SetCurrentStatementStartTimestamp();
@@ -560,6 +737,8 @@ launcher_iteration(bool *ext_ready)
 	/* the incarnation new backups carry: drawn anew after a promotion */
 	rb_incarnation_refresh();
 
+	reap_verifiers();
+	start_pending_verifications();
 	stop_abandoned_runners(&pending);
 	detect_dead_runners();
 	nfree = persist_finished(to_free, to_unpin, &nunpin, &pending);
@@ -583,7 +762,9 @@ launcher_iteration(bool *ext_ready)
 		SetLatch(MyLatch);		/* freed capacity or new scheduled backups: look again */
 
 	/* sleep no longer than until the next fire time of a job */
-	return Min(pending ? RB_LAUNCHER_BUSY_NAPTIME_MS : RB_LAUNCHER_NAPTIME_MS, sched_nap);
+	slot_nap = slot_wait_next_nap();
+	return Min(Min(pending ? RB_LAUNCHER_BUSY_NAPTIME_MS : RB_LAUNCHER_NAPTIME_MS,
+				   slot_nap), sched_nap);
 }
 
 void

@@ -1,7 +1,10 @@
 /*
  * progress.c — ripple_backup_progress(), behind the view ripple_backup.progress:
  * one row per running backup, read from the runners' shared-memory slots
- * (bytes read from pg_dump, bytes stored, elapsed time and read rate).
+ * (bytes read from pg_dump, bytes stored, elapsed time and read rate), and one
+ * for the backup the launcher could not start yet because no background worker
+ * slot is free (phase "waiting for a worker slot", no pid, started_at = since
+ * when it waits).
  */
 #include "postgres.h"
 
@@ -40,6 +43,25 @@ ripple_backup_progress(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	LWLockAcquire(rb_shared->lock, LW_SHARED);
+	if (rb_shared->slot_wait_backup_id != 0)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {0};
+		Name		n = (Name) palloc0(NAMEDATALEN);
+
+		values[0] = Int64GetDatum(rb_shared->slot_wait_backup_id);
+		namestrcpy(n, rb_shared->slot_wait_dbname);
+		values[1] = NameGetDatum(n);
+		nulls[2] = true;
+		values[3] = CStringGetTextDatum("waiting for a worker slot");
+		values[4] = TimestampTzGetDatum(rb_shared->slot_wait_since);
+		values[5] = Int64GetDatum(0);
+		values[6] = Int64GetDatum(0);
+		values[7] = DirectFunctionCall2(timestamp_mi, TimestampTzGetDatum(now),
+										TimestampTzGetDatum(rb_shared->slot_wait_since));
+		values[8] = Float8GetDatum(0.0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	for (int i = 0; i < RB_MAX_RUNNERS; i++)
 	{
 		RbRunnerSlot *slot = &rb_shared->slots[i];
@@ -48,7 +70,9 @@ ripple_backup_progress(PG_FUNCTION_ARGS)
 		uint64		read;
 		double		secs;
 
-		if (slot->state != RB_SLOT_ASSIGNED)
+		/* assigned but not started for want of a worker slot: the row above */
+		if (slot->state != RB_SLOT_ASSIGNED ||
+			slot->backup_id == rb_shared->slot_wait_backup_id)
 			continue;
 		read = pg_atomic_read_u64(&slot->bytes_read);
 		secs = (double) (now - slot->started_at) / USECS_PER_SEC;

@@ -85,6 +85,26 @@ runner_emit_log(ErrorData *edata)
 		prev_emit_log_hook(edata);
 }
 
+/*
+ * rb_hooks.upload_abandoned: the multipart upload could not be aborted, so its
+ * parts stay in the bucket; the slot carries it to the launcher, which records
+ * it in ripple_backup.pending_aborts.  Called inside src/core: only copies.
+ */
+static void
+runner_upload_abandoned(void *arg, const char *bucket, const char *key,
+						const char *upload_id, const char *reason)
+{
+	RbRunnerSlot *slot = &rb_shared->slots[my_slotno];
+
+	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
+	strlcpy(slot->abandoned_bucket, bucket, sizeof(slot->abandoned_bucket));
+	strlcpy(slot->abandoned_key, key, sizeof(slot->abandoned_key));
+	strlcpy(slot->abandoned_upload_id, upload_id, sizeof(slot->abandoned_upload_id));
+	strlcpy(slot->abandoned_reason, reason && reason[0] ? reason : "the abort failed",
+			sizeof(slot->abandoned_reason));
+	LWLockRelease(rb_shared->lock);
+}
+
 /* If the runner exits before storing a result, store one that says why. */
 static void
 runner_exit(int code, Datum arg)
@@ -228,6 +248,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	int			rc;
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
+	hooks.upload_abandoned = runner_upload_abandoned;
 	rb_guc_destination_options(&opt);
 
 	/* the key names this server's incarnation: no other server writes there */

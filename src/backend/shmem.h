@@ -92,6 +92,15 @@ typedef struct RbRunnerSlot
 	dsm_handle	counts_handle;	/* pinned segment with RbCountsHeader, or 0 */
 	char		incarnation[RB_INCARNATION_LEN];	/* the key's incarnation ("" = none yet) */
 	uint32		timeline;
+
+	/*
+	 * A multipart upload the runner could not abort ("" = none): recorded by the
+	 * launcher in ripple_backup.pending_aborts for a later abort.
+	 */
+	char		abandoned_bucket[NAMEDATALEN];
+	char		abandoned_key[RB_TEXT_LEN];
+	char		abandoned_upload_id[RB_TEXT_LEN];
+	char		abandoned_reason[RB_TEXT_LEN];
 } RbRunnerSlot;
 
 typedef struct RbShared
@@ -103,6 +112,15 @@ typedef struct RbShared
 	char		incarnation[RB_INCARNATION_LEN];
 	uint32		incarnation_timeline;
 	RbRunnerSlot slots[RB_MAX_RUNNERS];
+
+	/*
+	 * The backup the launcher could not start because no background worker slot
+	 * was free (0 = none waits): shown by ripple_backup.progress as "waiting for
+	 * a worker slot".  Set and cleared by the launcher.
+	 */
+	int64		slot_wait_backup_id;
+	char		slot_wait_dbname[NAMEDATALEN];
+	TimestampTz slot_wait_since;
 } RbShared;
 
 /* NULL unless the library was loaded through shared_preload_libraries. */

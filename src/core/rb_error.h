@@ -74,6 +74,15 @@ typedef struct rb_hooks
 	void		(*log) (void *arg, rb_log_level level, const char *line);
 	bool		(*cancel) (void *arg);
 	void	   *arg;
+
+	/*
+	 * Optional: a multipart upload whose abort failed (the server refused it, or
+	 * could not be reached), so its parts stay in the bucket.  The caller records
+	 * bucket, key and upload id for a later abort; reason is the abort's error.
+	 * NULL = the warning in the log is all.
+	 */
+	void		(*upload_abandoned) (void *arg, const char *bucket, const char *key,
+									 const char *upload_id, const char *reason);
 } rb_hooks;
 
 void		rb_log(const rb_hooks *hooks, rb_log_level level, const char *fmt,...)

@@ -646,12 +646,17 @@ complete_multipart(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 	return rc;
 }
 
-/* Aborts the multipart upload on the server (if any); failures are warnings. */
+/*
+ * Aborts the multipart upload on the server (if any); failures are warnings
+ * naming the upload id, and go to the upload_abandoned hook so the caller can
+ * record the upload for a later abort.
+ */
 static void
 abort_remote(rb_s3_upload *w)
 {
 	rb_s3_xfer	x;
 	rb_error	e;
+	int			rc;
 
 	for (int i = 0; i < w->nslots; i++)
 	{
@@ -671,15 +676,19 @@ abort_remote(rb_s3_upload *w)
 	rb_s3_xfer_add_query(&x, "uploadId", w->upload_id);
 	x.ignore_cancel = true;
 	x.max_attempts = 2;
-	if (rb_s3_xfer_run(w->c, &x, &e) == 0)
+	rc = rb_s3_xfer_run(w->c, &x, &e);
+	if (rc == 0)
 		rb_log(w->c->hooks, RB_LOG_INFO, "s3: aborted the multipart upload of %s", w->key);
 	else if (e.http_status == 405 || e.http_status == 501)
 		rb_log(w->c->hooks, RB_LOG_WARNING,
-			   "s3: the server cannot abort multipart uploads (%d); the parts uploaded for %s remain until a lifecycle rule removes them",
-			   e.http_status, w->key);
+			   "s3: the server cannot abort multipart uploads (%d); the parts uploaded for %s (upload id %s) remain until a lifecycle rule removes them",
+			   e.http_status, w->key, w->upload_id);
 	else
 		rb_log(w->c->hooks, RB_LOG_WARNING,
-			   "s3: could not abort the multipart upload of %s: %s", w->key, e.msg);
+			   "s3: could not abort the multipart upload of %s (upload id %s): %s",
+			   w->key, w->upload_id, e.msg);
+	if (rc != 0 && w->c->hooks != NULL && w->c->hooks->upload_abandoned != NULL)
+		w->c->hooks->upload_abandoned(w->c->hooks->arg, w->c->bucket, w->key, w->upload_id, e.msg);
 	rb_s3_xfer_cleanup(&x);
 	free(w->upload_id);
 	w->upload_id = NULL;
