@@ -11,13 +11,18 @@
 #     each wait in [d/2, d] for d = base, 2 base, 4 base, 8 base, 16 base;
 #   - an endpoint that accepts connections and never answers fails the request
 #     within the request deadline (--request-timeout, the
-#     ripple_backup.s3_request_timeout of the extension), saying it timed out.
+#     ripple_backup.s3_request_timeout of the extension), saying it timed out; and a
+#     backup through the extension to that endpoint fails within that setting,
+#     with the timeout in the catalog's error.
 use strict;
 use warnings;
 use Digest::SHA;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use IPC::Run qw(run start);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use RippleTest::Cluster;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use RippleTest::S3Server;
@@ -123,6 +128,9 @@ make_file("$tmp/mid.bin", 12, 12);
 	my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
 		Listen => 16, ReuseAddr => 1) or die "listen: $!";
 	my $port = $sock->sockport;    # the kernel completes the handshakes; nobody reads
+	# A HEAD shows each attempt ending at the low-speed timeout.  A PUT's body fills
+	# the socket buffers first, and curl averages the speed over a few seconds, so
+	# its attempts may outlast the low-speed time: only its deadline is asserted.
 	for my $op ([ 'head', 'stall/x' ], [ 'put', 'stall/y', "$tmp/mid.bin" ]) {
 		my ($out, $err) = ('', '');
 		my $t0 = time;
@@ -130,14 +138,37 @@ make_file("$tmp/mid.bin", 12, 12);
 				'--request-timeout', '5', @$op ], '<', \undef, '>', \$out, '2>', \$err);
 		my $rc = $? >> 8;
 		my $elapsed = time - $t0;
+		my $m = uc $op->[0];
 		is($rc, 1, "$op->[0] to a stalled endpoint fails");
-		like($err, qr/s3: \U$op->[0]\E stall\/\w failed: timed out: .*retrying/,
-			"$op->[0]: each stalled attempt ends at the low-speed timeout and says it timed out");
-		like($err, qr{s3tool: \U$op->[0]\E s3://test/stall/\w: timed out: no success within the request deadline of 5 s \(\d attempts; last error: timed out: .*\)},
-			"$op->[0]: the final error says the request deadline passed");
+		if ($op->[0] eq 'head') {
+			like($err, qr/s3: HEAD stall\/x failed: timed out: Operation too slow\..*; retrying/,
+				'head: each stalled attempt ends at the low-speed timeout and says it timed out');
+			like($err, qr{s3tool: HEAD s3://test/stall/x: timed out: no success within the request deadline of 5 s \(\d attempts; last error: timed out: .*\)},
+				'head: the final error says the request deadline passed, with the last error');
+		} else {
+			like($err, qr{s3tool: PUT s3://test/stall/y: timed out: no success within the request deadline of 5 s \(\d attempts?[;)]},
+				'put: the final error says the request deadline passed');
+		}
 		ok($elapsed >= 4.5 && $elapsed < 8, "$op->[0]: it failed at the 5 s deadline, not after 6 stalled attempts")
 		  or diag "took $elapsed s";
 	}
+
+	# the same endpoint behind a backup of the extension
+	my $node = RippleTest::Cluster->new_node('stall', s3 => $s3, prefix => 'stall',
+		conf => "ripple_backup.s3_endpoint = 'http://127.0.0.1:$port'\n"
+		  . "ripple_backup.s3_request_timeout = '3s'\n");
+	is($node->safe_psql('postgres', 'SHOW ripple_backup.s3_request_timeout'), '3s',
+		'ripple_backup.s3_request_timeout is a setting');
+	my $t0 = time;
+	my $id = RippleTest::Cluster::backup_now($node, 'postgres', 'stalled endpoint');
+	is(RippleTest::Cluster::wait_backup($node, $id, '3 minutes'), 'failed', 'a backup to a stalled endpoint fails');
+	my $elapsed = time - $t0;
+	my $row = RippleTest::Cluster::backup_row($node, $id);
+	like($row->{error} // '', qr/timed out: no success within the request deadline of 3 s/,
+		'the catalog says the request timed out') or diag $row->{error};
+	ok($elapsed < 20, 'within the request deadline and the clean-up, not after 6 stalled attempts of 30 s')
+	  or diag "took $elapsed s";
+	$node->stop;
 	close $sock;
 }
 
