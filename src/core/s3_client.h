@@ -88,7 +88,8 @@ typedef struct rb_s3_options
 	int64_t		request_timeout_ms; /* deadline of one request, all its attempts
 									 * and waits included: an attempt running at
 									 * the deadline is stopped, a retry that would
-									 * start after it is not made; 0 = 120 s,
+									 * start after it is not made; a GET moves
+									 * it on while its body arrives; 0 = 120 s,
 									 * < 0 = none */
 	int64_t		operation_timeout_ms;	/* every request fails once this long has
 										 * passed since rb_s3_client_new (a

@@ -224,6 +224,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			return 0;
 		}
 		x->delivered += len;
+		x->progress_ms = rb_s3_monotonic_ms();
 		return len;
 	}
 	if (x->resp.len + len > limit)
@@ -663,6 +664,21 @@ curl_error_is_final(CURLcode cc)
 }
 
 /*
+ * When x's deadline is (0 = none): the request's start plus its timeout, moved on
+ * while a long download delivers bytes (so that a GET streaming a large object is
+ * never cut while it moves, and a retry after a broken stream still has the whole
+ * timeout); the operation's deadline does not move.
+ */
+static int64_t
+xfer_deadline(const rb_s3_xfer *x)
+{
+	if (x->deadline_ms > 0 && !x->deadline_overall && x->progress_ms > 0 &&
+		x->progress_ms + x->deadline_span_ms > x->deadline_ms)
+		return x->progress_ms + x->deadline_span_ms;
+	return x->deadline_ms;
+}
+
+/*
  * The final error of x when its deadline passed (or would pass before its next
  * attempt): "timed out: no success within the request deadline of 120 s
  * (4 attempts; last error: ...)"; last = the last attempt's error or NULL.
@@ -781,7 +797,7 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 		double		delay = rb_retry_delay(&c->retry, x->attempt, &c->rng);
 		int64_t		now = rb_s3_monotonic_ms();
 
-		if (x->deadline_ms > 0 && now + (int64_t) (delay * 1000.0) >= x->deadline_ms)
+		if (x->deadline_ms > 0 && now + (int64_t) (delay * 1000.0) >= xfer_deadline(x))
 		{
 			/* the next attempt would start after the deadline: give up now */
 			rb_error	last = e;
@@ -834,6 +850,7 @@ rb_s3_engine_submit(rb_s3_client *c, rb_s3_xfer *x)
 	x->deadline_ms = 0;
 	x->deadline_span_ms = 0;
 	x->deadline_overall = false;
+	x->progress_ms = 0;
 	if (c->request_timeout_ms > 0)
 	{
 		x->deadline_ms = rb_s3_monotonic_ms() + c->request_timeout_ms;
@@ -899,7 +916,7 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 				rb_error	e;
 
 				rb_error_clear(&e);
-				if (a->deadline_ms > 0 && now >= a->deadline_ms)
+				if (a->deadline_ms > 0 && now >= xfer_deadline(a))
 				{
 					deadline_fail(c, a);
 					i--;		/* the list shrank: look at this slot again */
@@ -950,7 +967,7 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 		{
 			rb_s3_xfer *a = c->active[i];
 
-			if (a->state == RB_XFER_RUNNING && a->deadline_ms > 0 && now >= a->deadline_ms)
+			if (a->state == RB_XFER_RUNNING && a->deadline_ms > 0 && now >= xfer_deadline(a))
 			{
 				deadline_fail(c, a);
 				i--;
@@ -977,8 +994,8 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 
 			if (a->state == RB_XFER_WAITING)
 				d = a->retry_at_ms - now;
-			if (a->deadline_ms > 0 && a->deadline_ms - now < d)
-				d = a->deadline_ms - now;
+			if (a->deadline_ms > 0 && xfer_deadline(a) - now < d)
+				d = xfer_deadline(a) - now;
 			if (d < wait_ms)
 				wait_ms = d < 0 ? 0 : d;
 		}

@@ -105,6 +105,8 @@ struct rb_s3_xfer
 	int64_t		deadline_ms;	/* monotonic; 0 = none */
 	int64_t		deadline_span_ms;	/* the timeout it came from, for messages */
 	bool		deadline_overall;	/* the client's operation deadline, not the request's */
+	int64_t		progress_ms;	/* when the body of a 2xx GET last delivered bytes
+								 * (0 = never): the request deadline counts from it */
 	char		curl_errbuf[CURL_ERROR_SIZE];
 	void	   *user;			/* owner's pointer (the upload's part slot) */
 };

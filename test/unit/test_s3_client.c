@@ -7,7 +7,8 @@
  * The breaker counts failed requests, not attempts, and names the last real error
  * when it fails fast; a half-open breaker makes a request wait for the trial.  A
  * stalled endpoint (a listener that never answers) fails a request at its
- * deadline, and the operation's deadline bounds every request after it.
+ * deadline, a download still receiving bytes is not cut by it, and the
+ * operation's deadline bounds every request after it.
  * Conditional writes run against a scripted local server (fake_s3.h): the
  * If-None-Match: * header is sent and signed, a 412 is RB_ERR_EXISTS, a 412 to a
  * retry whose object is our own (same ETag) succeeds, a plain PUT sends no
@@ -412,6 +413,69 @@ test_request_deadline_on_stalled_endpoint(void **state)
 	close(fd);
 }
 
+/* Answers one GET with a 200 and 10 body bytes, one every 250 ms. */
+static void *
+slow_body_server(void *arg)
+{
+	int			fd = *(int *) arg;
+	int			c = accept(fd, NULL, NULL);
+	char		buf[4096];
+	const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nETag: \"e\"\r\nConnection: close\r\n\r\n";
+
+	if (c < 0)
+		return NULL;
+	if (read(c, buf, sizeof(buf)) > 0 && write(c, head, strlen(head)) > 0)
+	{
+		for (int i = 0; i < 10; i++)
+		{
+			struct timespec ts = {0, 250 * 1000 * 1000};
+
+			nanosleep(&ts, NULL);
+			if (write(c, "0123456789" + i, 1) != 1)
+				break;
+		}
+	}
+	close(c);
+	return NULL;
+}
+
+static int
+collect(void *arg, const void *data, size_t len, rb_error *err)
+{
+	rb_buf_append(arg, data, len);
+	return 0;
+}
+
+/* A download still delivering bytes is not cut by the request deadline. */
+static void
+test_request_deadline_spares_a_moving_download(void **state)
+{
+	char		endpoint[64];
+	int			fd = stalled_listener(endpoint, sizeof(endpoint));
+	pthread_t	th;
+	rb_s3_options opt;
+	rb_error	err;
+	rb_s3_client *c;
+	rb_buf		got = RB_BUF_INIT;
+
+	pthread_create(&th, NULL, slow_body_server, &fd);
+	base_options(&opt);
+	opt.endpoint = endpoint;
+	opt.uri_style = RB_S3_URI_PATH;
+	opt.request_timeout_ms = 1000;	/* the body takes 2.5 s */
+	rb_error_clear(&err);
+	c = rb_s3_client_new(&opt, NULL, &err);
+	assert_non_null(c);
+	if (rb_s3_get_object(c, "k", -1, -1, collect, &got, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(got.len, 10);
+	assert_memory_equal(got.data, "0123456789", 10);
+	rb_buf_free(&got);
+	rb_s3_client_free(c);
+	pthread_join(th, NULL);
+	close(fd);
+}
+
 static bool
 always_cancel(void *arg)
 {
@@ -570,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_breaker_counts_requests_not_attempts),
 		cmocka_unit_test(test_half_open_waits_for_the_trial),
 		cmocka_unit_test(test_request_deadline_on_stalled_endpoint),
+		cmocka_unit_test(test_request_deadline_spares_a_moving_download),
 		cmocka_unit_test(test_cancel_before_first_attempt),
 		cmocka_unit_test(test_bad_keys),
 		cmocka_unit_test(test_put_if_absent_refused),
