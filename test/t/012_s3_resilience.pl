@@ -39,19 +39,8 @@ sub s3tool {
 	return ($? >> 8, $out, $err);
 }
 
-sub sha_file { Digest::SHA->new(256)->addfile($_[0])->hexdigest }
-
-sub make_file {
-	my ($path, $mib, $seed) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	binmode $fh;
-	for my $i (1 .. $mib) {
-		my $block = '';
-		$block .= pack('N', ($seed = ($seed * 1103515245 + 12345) % 4294967296)) for 1 .. 256;
-		print $fh $block x 1024;
-	}
-	close $fh;
-}
+sub sha_file { RippleTest::S3Server::sha_file(@_) }
+sub make_file { RippleTest::S3Server::make_file(@_) }
 
 # --- the server is down at the start and comes up within the retry window ------------
 make_file("$tmp/start.bin", 12, 1);

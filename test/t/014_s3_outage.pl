@@ -16,7 +16,6 @@
 #     with the timeout in the catalog's error.
 use strict;
 use warnings;
-use Digest::SHA;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use IPC::Run qw(run start);
@@ -35,19 +34,8 @@ $ENV{$_} = $env{$_} for keys %env;
 
 sub cmd { ($s3tool, '--endpoint', $s3->endpoint, '--bucket', 'test', @_) }
 
-sub sha_file { Digest::SHA->new(256)->addfile($_[0])->hexdigest }
-
-sub make_file {
-	my ($path, $mib, $seed) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	binmode $fh;
-	for my $i (1 .. $mib) {
-		my $block = '';
-		$block .= pack('N', ($seed = ($seed * 1103515245 + 12345) % 4294967296)) for 1 .. 256;
-		print $fh $block x 1024;
-	}
-	close $fh;
-}
+sub sha_file { RippleTest::S3Server::sha_file(@_) }
+sub make_file { RippleTest::S3Server::make_file(@_) }
 
 # Feeds a file to stdout 1 MiB every 0.1 s, so that the upload is still running
 # when the outage comes.

@@ -162,6 +162,19 @@ b_clock(void *arg)
 	return ((breaker_env *) arg)->now;
 }
 
+/* Points opt at a caller-owned breaker with its lock callbacks and clock on arg. */
+static void
+use_breaker(rb_s3_options *opt, rb_breaker *b, void (*lock) (void *), void (*unlock) (void *),
+			rb_s3_clock_fn clock, void *arg)
+{
+	opt->breaker = b;
+	opt->breaker_lock = lock;
+	opt->breaker_unlock = unlock;
+	opt->breaker_lock_arg = arg;
+	opt->clock = clock;
+	opt->clock_arg = arg;
+}
+
 static void
 test_open_breaker_fails_fast(void **state)
 {
@@ -178,12 +191,7 @@ test_open_breaker_fails_fast(void **state)
 	assert_int_equal(b.state, RB_BREAKER_OPEN);
 
 	base_options(&opt);
-	opt.breaker = &b;
-	opt.breaker_lock = b_lock;
-	opt.breaker_unlock = b_unlock;
-	opt.breaker_lock_arg = &env;
-	opt.clock = b_clock;
-	opt.clock_arg = &env;
+	use_breaker(&opt, &b, b_lock, b_unlock, b_clock, &env);
 	rb_error_clear(&err);
 	c = rb_s3_client_new(&opt, NULL, &err);
 	assert_non_null(c);
@@ -234,12 +242,7 @@ test_breaker_counts_requests_not_attempts(void **state)
 	quick.base_delay_s = 0.01;
 	quick.max_delay_s = 0.02;
 	opt.retry = &quick;
-	opt.breaker = &b;
-	opt.breaker_lock = b_lock;
-	opt.breaker_unlock = b_unlock;
-	opt.breaker_lock_arg = &env;
-	opt.clock = b_clock;
-	opt.clock_arg = &env;
+	use_breaker(&opt, &b, b_lock, b_unlock, b_clock, &env);
 	rb_error_clear(&err);
 	c = rb_s3_client_new(&opt, NULL, &err);
 	assert_non_null(c);
@@ -320,12 +323,7 @@ test_half_open_waits_for_the_trial(void **state)
 	base_options(&opt);
 	opt.endpoint = f->endpoint;
 	opt.uri_style = RB_S3_URI_PATH;
-	opt.breaker = &b;
-	opt.breaker_lock = t_lock;
-	opt.breaker_unlock = t_unlock;
-	opt.breaker_lock_arg = &t;
-	opt.clock = t_clock;
-	opt.clock_arg = &t;
+	use_breaker(&opt, &b, t_lock, t_unlock, t_clock, &t);
 	rb_error_clear(&err);
 	c = rb_s3_client_new(&opt, NULL, &err);
 	assert_non_null(c);
