@@ -4,7 +4,8 @@
 #   - a multipart upload (48 MiB in 1 MiB parts, 4 in flight) meets a 5 s outage
 #     of the S3 test server (stopped and restarted on the same port) and succeeds:
 #     the parts in flight share the breaker, and the breaker counts failed
-#     requests, not failed attempts, so it cannot cut their retries short;
+#     requests, not failed attempts, so it cannot cut their retries short; and
+#     one through a 12 s outage, most of the documented window of at least 15.5 s;
 #   - a multipart upload whose server stays down fails with the real cause
 #     (Connection refused), not with the breaker;
 #   - the retry schedule is the documented one: 5 retries after the first attempt,
@@ -68,6 +69,26 @@ make_file("$tmp/big.bin", 48, 11);
 	ok(eval { $s3->fetch_object('outage/big.bin', "$tmp/big.aws") }, 'awscli reads the object');
 	is(-e "$tmp/big.aws" ? sha_file("$tmp/big.aws") : 'none', sha_file("$tmp/big.bin"), 'the object is byte-identical');
 	ok($elapsed < 60, 'within a minute') or diag "took $elapsed s";
+}
+
+# --- ... and through a 12 s outage: most of the documented window (15.5 s at least) ---
+make_file("$tmp/long.bin", 12, 13);
+{
+	my ($out, $err) = ('', '');
+	my $h = start([ @feeder, "$tmp/long.bin" ], '|',
+		[ cmd('-v', '--part-size', '1M', '--in-flight', '4', 'upload', 'outage/long.bin') ],
+		'>', \$out, '2>', \$err);
+	sleep 0.5;
+	$s3->stop;
+	my $down = time;
+	sleep 12;
+	$s3->start;
+	my $outage = time - $down;
+	$h->finish;
+	is(($h->results)[1], 0, "a multipart upload survives a 12 s outage (it lasted ${\ sprintf('%.1f', $outage)} s)")
+	  or diag substr($err, -3000);
+	like($err, qr/\(attempt [45] of 6\)/, 'the parts went deep into their retry schedule');
+	like($out, qr/^size=12582912 parts=12 multipart=1 /, 'all 12 MiB went up');
 }
 
 # --- a multipart upload whose server stays down ------------------------------------------
