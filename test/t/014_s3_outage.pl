@@ -44,23 +44,31 @@ my @feeder = ('perl', '-e',
 	'open my $f, "<", $ARGV[0] or die; binmode $f; binmode STDOUT; $| = 1;'
 	  . ' while (read($f, my $b, 1 << 20)) { print $b; select(undef, undef, undef, 0.1) }');
 
+# Uploads $file to $key in 1 MiB parts, 4 in flight, with the server stopped after
+# $after s for $down s (restarted on the same port); returns the exit code, stdout,
+# stderr, how long the server was really down and how long the upload took.
+sub upload_through_outage {
+	my ($file, $key, $after, $down) = @_;
+	my ($out, $err) = ('', '');
+	my $t0 = time;
+	my $h = start([ @feeder, $file ], '|',
+		[ cmd('-v', '--part-size', '1M', '--in-flight', '4', 'upload', $key) ],
+		'>', \$out, '2>', \$err);
+	sleep $after;
+	$s3->stop;
+	my $stopped = time;
+	sleep $down;
+	$s3->start;
+	my $outage = time - $stopped;
+	$h->finish;
+	return (($h->results)[1], $out, $err, $outage, time - $t0);
+}
+
 # --- a multipart upload through a 5 s outage ---------------------------------------------
 make_file("$tmp/big.bin", 48, 11);
 {
-	my ($out, $err) = ('', '');
-	my $t0 = time;
-	my $h = start([ @feeder, "$tmp/big.bin" ], '|',
-		[ cmd('-v', '--part-size', '1M', '--in-flight', '4', 'upload', 'outage/big.bin') ],
-		'>', \$out, '2>', \$err);
-	sleep 1.5;
-	$s3->stop;
-	my $down = time;
-	sleep 5;
-	$s3->start;
-	my $outage = time - $down;
-	$h->finish;
-	my $elapsed = time - $t0;
-	is(($h->results)[1], 0, 'a multipart upload survives a 5 s outage of the server')
+	my ($rc, $out, $err, $outage, $elapsed) = upload_through_outage("$tmp/big.bin", 'outage/big.bin', 1.5, 5);
+	is($rc, 0, 'a multipart upload survives a 5 s outage of the server')
 	  or diag "outage ${outage}s; stderr:\n" . substr($err, -3000);
 	like($err, qr/s3: PUT part \d+ of outage\/big\.bin failed: Connection refused; retrying in [\d.]+ s \(attempt 2 of 6\)/,
 		'the parts in flight met the outage and were retried');
@@ -74,18 +82,8 @@ make_file("$tmp/big.bin", 48, 11);
 # --- ... and through a 12 s outage: most of the documented window (15.5 s at least) ---
 make_file("$tmp/long.bin", 12, 13);
 {
-	my ($out, $err) = ('', '');
-	my $h = start([ @feeder, "$tmp/long.bin" ], '|',
-		[ cmd('-v', '--part-size', '1M', '--in-flight', '4', 'upload', 'outage/long.bin') ],
-		'>', \$out, '2>', \$err);
-	sleep 0.5;
-	$s3->stop;
-	my $down = time;
-	sleep 12;
-	$s3->start;
-	my $outage = time - $down;
-	$h->finish;
-	is(($h->results)[1], 0, "a multipart upload survives a 12 s outage (it lasted ${\ sprintf('%.1f', $outage)} s)")
+	my ($rc, $out, $err, $outage) = upload_through_outage("$tmp/long.bin", 'outage/long.bin', 0.5, 12);
+	is($rc, 0, sprintf('a multipart upload survives a 12 s outage (it lasted %.1f s)', $outage))
 	  or diag substr($err, -3000);
 	like($err, qr/\(attempt [45] of 6\)/, 'the parts went deep into their retry schedule');
 	like($out, qr/^size=12582912 parts=12 multipart=1 /, 'all 12 MiB went up');
