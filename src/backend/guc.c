@@ -27,6 +27,7 @@ char	   *rb_guc_s3_credentials_file = NULL;
 char	   *rb_guc_s3_ca_file = NULL;
 bool		rb_guc_s3_verify_tls = true;
 int			rb_guc_s3_part_size_mb = 16;
+int			rb_guc_s3_request_timeout_s = 120;
 int			rb_guc_max_workers = 2;
 int			rb_guc_compression = RB_COMPRESSION_ZSTD;
 int			rb_guc_compression_level = 0;
@@ -186,6 +187,12 @@ rb_guc_define(void)
 							&rb_guc_s3_part_size_mb, 16, 5, 512,
 							PGC_SIGHUP, GUC_UNIT_MB, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("ripple_backup.s3_request_timeout",
+							"Deadline of one S3 request, all its retries and their waits included; 0 means none.",
+							"The retry schedule (6 attempts, waits of up to 1, 2, 4, 8 and 16 s) fits within the default; each attempt also ends when its transfer stalls for 30 s.",
+							&rb_guc_s3_request_timeout_s, 120, 0, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
 	DefineCustomIntVariable("ripple_backup.max_workers",
 							"Maximum number of backups running at once.",
 							"Each running backup uses one background worker (see max_worker_processes).",
@@ -225,4 +232,6 @@ rb_guc_destination_options(rb_destination_options *opt)
 	opt->s3_tls_no_verify = !rb_guc_s3_verify_tls;
 	opt->s3_ca_file = rb_guc_s3_ca_file[0] ? rb_guc_s3_ca_file : NULL;
 	opt->s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
+	opt->s3_request_timeout_ms = rb_guc_s3_request_timeout_s > 0 ?
+		(int64_t) rb_guc_s3_request_timeout_s * 1000 : -1;
 }

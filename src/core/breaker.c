@@ -3,6 +3,7 @@
  */
 #include "breaker.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -132,4 +133,24 @@ rb_breaker_retry_after_ms(const rb_breaker *b, int64_t now_ms)
 		default:
 			return 0;
 	}
+}
+
+void
+rb_breaker_set_last_error(rb_breaker *b, const char *msg)
+{
+	snprintf(b->last_error, sizeof(b->last_error), "%s", msg ? msg : "");
+}
+
+void
+rb_breaker_release_trial(rb_breaker *b)
+{
+	if (b->state == RB_BREAKER_HALF_OPEN)
+		b->trial_in_flight = 0;
+}
+
+bool
+rb_breaker_trial_running(const rb_breaker *b, int64_t now_ms)
+{
+	return b->state == RB_BREAKER_HALF_OPEN && b->trial_in_flight &&
+		now_ms - b->trial_started_ms < b->open_interval_ms;
 }

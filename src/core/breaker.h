@@ -13,6 +13,12 @@
  * A trial that never reports back (its process died) does not wedge the breaker:
  * after open_interval_ms another trial is allowed.  threshold <= 0 disables the
  * breaker (it never opens; counters still count).
+ *
+ * What counts as one failure is the caller's choice; the S3 client records one per
+ * failed request (a request that exhausted its retries or its deadline), never one
+ * per attempt, so the breaker never cuts short the retries of a request already
+ * admitted.  The message of the last failure is kept (last_error) so that a fast
+ * failure can name the real cause.
  */
 #ifndef RB_BREAKER_H
 #define RB_BREAKER_H
@@ -29,6 +35,7 @@ typedef enum rb_breaker_state
 
 #define RB_BREAKER_DEFAULT_THRESHOLD		5
 #define RB_BREAKER_DEFAULT_OPEN_INTERVAL_MS	60000
+#define RB_BREAKER_LAST_ERROR_LEN			256
 
 typedef struct rb_breaker
 {
@@ -45,6 +52,7 @@ typedef struct rb_breaker
 	uint64_t	total_successes;
 	uint64_t	times_opened;
 	uint64_t	rejected;		/* requests refused while open or during a trial */
+	char		last_error[RB_BREAKER_LAST_ERROR_LEN];	/* "" = none recorded */
 } rb_breaker;
 
 /* Closed, counters zero.  threshold <= 0 disables; open_interval_ms < 0 → 0. */
@@ -67,6 +75,22 @@ void		rb_breaker_record_success(rb_breaker *b, int64_t now_ms);
  * a new opened_at; CLOSED → OPEN when consecutive failures reach the threshold.
  */
 void		rb_breaker_record_failure(rb_breaker *b, int64_t now_ms);
+
+/* Keeps msg (truncated) as the last failure's message; NULL or "" clears it. */
+void		rb_breaker_set_last_error(rb_breaker *b, const char *msg);
+
+/*
+ * The half-open trial will not report back (it was cancelled): the next request
+ * may be the trial at once.  A no-op unless HALF_OPEN with a trial running.
+ */
+void		rb_breaker_release_trial(rb_breaker *b);
+
+/*
+ * True while HALF_OPEN with a trial running that is not yet older than
+ * open_interval_ms: a request should wait for the trial's outcome (which
+ * rb_breaker_allow would refuse, counting it as rejected).
+ */
+bool		rb_breaker_trial_running(const rb_breaker *b, int64_t now_ms);
 
 /* "closed", "open", "half-open" */
 const char *rb_breaker_state_name(const rb_breaker *b);

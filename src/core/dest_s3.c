@@ -214,6 +214,8 @@ rb_dest_s3_init(rb_destination *d, const rb_destination_options *opt, rb_error *
 	so.part_size = opt->s3_part_size;
 	so.allow_small_parts = opt->s3_allow_small_parts;
 	so.parts_in_flight = opt->s3_parts_in_flight;
+	so.request_timeout_ms = opt->s3_request_timeout_ms;
+	so.operation_timeout_ms = opt->s3_operation_timeout_ms;
 	if (opt->max_attempts > 0)
 	{
 		retry.max_attempts = opt->max_attempts;

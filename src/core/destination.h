@@ -47,6 +47,12 @@ typedef struct rb_destination_options
 	int			max_attempts;	/* per request, with backoff; 0 = default */
 	bool		s3_allow_small_parts;	/* tests only: parts below 5 MiB (S3 refuses them) */
 	int			s3_parts_in_flight; /* parts uploading at once; 0 = default (2) */
+	int64_t		s3_request_timeout_ms;	/* deadline of one request, retries included;
+										 * 0 = default (120 s), < 0 = none */
+	int64_t		s3_operation_timeout_ms;	/* every request fails once this long has
+											 * passed since the destination was opened
+											 * (a per-backup deadline); aborts are
+											 * exempt; 0 = none */
 } rb_destination_options;
 
 typedef struct rb_object_info

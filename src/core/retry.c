@@ -69,10 +69,9 @@ rb_retry_delay(const rb_retry_policy *policy, int failed_attempt, uint64_t *rng_
 		d = 0.0;
 	if (d > cap)
 		d = cap;
+	/* jitter only shortens a wait, so the nominal schedule is an upper bound */
 	if (rng_state != NULL && policy->jitter > 0.0)
-		d *= 1.0 + policy->jitter * (2.0 * rb_rng_double(rng_state) - 1.0);
-	if (d > cap)
-		d = cap;
+		d -= d * policy->jitter * rb_rng_double(rng_state);
 	if (d < 0.0)
 		d = 0.0;
 	return d;

@@ -1,9 +1,13 @@
 /*
  * retry.h — when to retry a failed request and how long to wait first.
  *
- * Exponential backoff with jitter: the delay after the n-th failed attempt is
- * base_delay_s * 2^(n-1) (1, 2, 4, 8, 16 s by default), capped at max_delay_s,
- * then multiplied by a uniform factor in [1 - jitter, 1 + jitter] and capped again.
+ * Exponential backoff with jitter: the nominal delay after the n-th failed attempt
+ * is d = base_delay_s * 2^(n-1), capped at max_delay_s; the wait is d minus a
+ * uniform random fraction of up to jitter * d, so it lies in [d * (1 - jitter), d]
+ * and never exceeds the nominal delay.  The default policy makes 6 attempts (the
+ * first and 5 retries) with d = 1, 2, 4, 8, 16 s and jitter 0.5 ("equal jitter":
+ * each wait in [d/2, d]), so a request keeps trying for at least 15.5 s and at most
+ * 31 s of waiting, plus the time its attempts take.
  * The random numbers come from a tiny PRNG (splitmix64) whose state the caller
  * owns and seeds, so tests are deterministic and threads need no locking.
  *
@@ -27,16 +31,17 @@
 
 typedef struct rb_retry_policy
 {
-	int			max_attempts;	/* attempts in all, first included (default 5) */
+	int			max_attempts;	/* attempts in all, first included (default 6) */
 	double		base_delay_s;	/* delay after the first failure (default 1.0) */
 	double		max_delay_s;	/* cap on any delay (default 30.0) */
-	double		jitter;			/* fraction: 0.2 = ±20% (default 0.2) */
+	double		jitter;			/* random fraction taken off each delay: 0.5 = each
+								 * wait in [d/2, d] (default 0.5) */
 } rb_retry_policy;
 
-#define RB_RETRY_DEFAULT_MAX_ATTEMPTS	5
+#define RB_RETRY_DEFAULT_MAX_ATTEMPTS	6
 #define RB_RETRY_DEFAULT_BASE_DELAY_S	1.0
 #define RB_RETRY_DEFAULT_MAX_DELAY_S	30.0
-#define RB_RETRY_DEFAULT_JITTER			0.2
+#define RB_RETRY_DEFAULT_JITTER			0.5
 
 rb_retry_policy rb_retry_policy_default(void);
 

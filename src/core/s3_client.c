@@ -75,6 +75,14 @@ rb_s3_client_new(const rb_s3_options *opt, const rb_hooks *hooks, rb_error *err)
 	c->connect_timeout_s = opt->connect_timeout_s > 0 ? opt->connect_timeout_s : RB_S3_DEFAULT_CONNECT_TIMEOUT_S;
 	c->low_speed_time_s = opt->low_speed_time_s > 0 ? opt->low_speed_time_s : RB_S3_DEFAULT_LOW_SPEED_TIME_S;
 
+	c->request_timeout_ms = opt->request_timeout_ms > 0 ? opt->request_timeout_ms
+		: opt->request_timeout_ms == 0 ? RB_S3_DEFAULT_REQUEST_TIMEOUT_MS : 0;
+	if (opt->operation_timeout_ms > 0)
+	{
+		c->operation_timeout_ms = opt->operation_timeout_ms;
+		c->expires_at_ms = rb_s3_monotonic_ms() + opt->operation_timeout_ms;
+	}
+
 	c->retry = opt->retry ? *opt->retry : rb_retry_policy_default();
 	if (rb_retry_policy_validate(&c->retry, err) < 0)
 		goto fail;

@@ -9,9 +9,14 @@
  * runs on libcurl's multi interface (so the caller's cancel hook is polled at
  * least every 100 ms, during transfers and backoff sleeps alike), is retried on
  * transient failures with exponential backoff and jitter (retry.h), and passes the
- * circuit breaker first (breaker.h; fail fast with RB_ERR_CIRCUIT_OPEN while it is
- * open).  Retries are logged through hooks->log, e.g.
- *   s3: PUT part 3 of db/x.dump.zst failed: Connection refused; retrying in 2.1 s (attempt 2 of 5)
+ * circuit breaker before its first attempt (breaker.h; while it is open a new
+ * request fails fast with RB_ERR_CIRCUIT_OPEN and the last real error, while its
+ * half-open trial runs a new request waits for the trial's outcome).  The breaker
+ * counts failed requests, not attempts: a request once admitted runs its whole
+ * retry schedule, within its deadline (request_timeout_ms; each attempt also ends
+ * when the transfer stalls for low_speed_time_s).  Retries are logged through
+ * hooks->log, e.g.
+ *   s3: PUT part 3 of db/x.dump.zst failed: Connection refused; retrying in 1.6 s (attempt 2 of 6)
  * and final errors read
  *   PUT s3://b/k: 403 SignatureDoesNotMatch: The request signature we calculated ...
  * with err->http_status and err->remote_code set.  Secrets never appear in logs or
@@ -40,6 +45,7 @@
 #define RB_S3_MAX_IN_FLIGHT			16
 #define RB_S3_DEFAULT_CONNECT_TIMEOUT_S	10
 #define RB_S3_DEFAULT_LOW_SPEED_TIME_S	30
+#define RB_S3_DEFAULT_REQUEST_TIMEOUT_MS	((int64_t) 120 * 1000)
 #define RB_S3_MAX_KEY_LEN			1024
 
 typedef enum rb_s3_uri_style
@@ -76,8 +82,20 @@ typedef struct rb_s3_options
 	long		low_speed_time_s;	/* a transfer slower than 1 byte/s for this long
 									 * is stalled and fails (retryable); 0 = 30 */
 
-	const rb_retry_policy *retry;	/* NULL = rb_retry_policy_default(): 5 attempts,
-									 * 1 s, 2 s, 4 s, 8 s, 16 s, ±20% jitter */
+	const rb_retry_policy *retry;	/* NULL = rb_retry_policy_default(): 6 attempts,
+									 * waits of 1, 2, 4, 8, 16 s with equal jitter
+									 * (each in [d/2, d]) */
+	int64_t		request_timeout_ms; /* deadline of one request, all its attempts
+									 * and waits included: an attempt running at
+									 * the deadline is stopped, a retry that would
+									 * start after it is not made; a GET moves
+									 * it on while its body arrives; 0 = 120 s,
+									 * < 0 = none */
+	int64_t		operation_timeout_ms;	/* every request fails once this long has
+										 * passed since rb_s3_client_new (a
+										 * deadline of the whole operation, e.g.
+										 * a backup); cleanup requests (aborts)
+										 * are exempt; 0 = none */
 	uint64_t	rng_seed;		/* jitter seed; 0 = from the clock and pid */
 
 	size_t		part_size;		/* first multipart part; 0 = 16 MiB; minimum 5 MiB */

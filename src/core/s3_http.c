@@ -1,9 +1,12 @@
 /*
  * s3_http.c — one S3 HTTP exchange (rb_s3_xfer) and the engine that runs many at
  * once on the client's curl multi handle: signing each attempt, the circuit
- * breaker check before it and the record after it, classification of the outcome,
- * retries with backoff (the wait is spent polling, so the cancel hook is checked
- * every RB_S3_POLL_MS), and the log line of each retry.  See s3_internal.h.
+ * breaker check before a request's first attempt and the record of its final
+ * outcome (one failure per failed request, never per attempt, so the breaker
+ * cannot cut short the retries of a request it admitted), classification of the
+ * outcome, retries with backoff (the wait is spent polling, so the cancel hook is
+ * checked every RB_S3_POLL_MS), the request's deadline, and the log line of each
+ * retry.  See s3_internal.h.
  *
  * Secrets: the Authorization and x-amz-security-token header lines live only in
  * the curl_slist of an attempt; CURLOPT_VERBOSE is never set, and error messages
@@ -221,6 +224,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			return 0;
 		}
 		x->delivered += len;
+		x->progress_ms = rb_s3_monotonic_ms();
 		return len;
 	}
 	if (x->resp.len + len > limit)
@@ -280,50 +284,107 @@ breaker_unlock(rb_s3_client *c)
 		c->breaker_unlock(c->breaker_lock_arg);
 }
 
-/* Returns true when a request may go; otherwise fills e with the fail-fast error. */
-static bool
-breaker_allow(rb_s3_client *c, rb_error *e)
+typedef enum gate_result
+{
+	GATE_GO,					/* the request may start */
+	GATE_WAIT,					/* a half-open trial is running: look again soon */
+	GATE_FAIL					/* open: e holds the fast failure */
+} gate_result;
+
+/*
+ * May x, a request that has not started yet, go?  While the breaker is open it
+ * fails fast, naming the last real error with the breaker as context; while its
+ * half-open trial runs (here or in another process sharing the breaker) it waits
+ * for the trial's outcome; when the interval is over it becomes the trial.
+ */
+static gate_result
+breaker_gate(rb_s3_client *c, rb_s3_xfer *x, rb_error *e)
 {
 	int64_t		now = breaker_now(c);
 	bool		ok;
+	int32_t		was;
 	int64_t		after = 0;
 	int			failures = 0;
+	char		last[RB_BREAKER_LAST_ERROR_LEN] = "";
 
 	breaker_lock(c);
+	if (rb_breaker_trial_running(c->breaker, now))
+	{
+		breaker_unlock(c);
+		return GATE_WAIT;
+	}
+	was = c->breaker->state;
 	ok = rb_breaker_allow(c->breaker, now);
 	if (!ok)
 	{
 		after = rb_breaker_retry_after_ms(c->breaker, now);
 		failures = c->breaker->consecutive_failures;
+		memcpy(last, c->breaker->last_error, sizeof(last));
+		last[sizeof(last) - 1] = '\0';
 	}
 	breaker_unlock(c);
-	if (!ok)
+	if (ok)
+	{
+		x->breaker_trial = (was != RB_BREAKER_CLOSED);
+		if (x->breaker_trial)
+			rb_log(c->hooks, RB_LOG_INFO, "s3: circuit breaker for %s half-open: %s is the trial request",
+				   c->ep.normalized, x->what_log);
+		return GATE_GO;
+	}
+	if (last[0])
+		rb_error_set(e, RB_ERR_CIRCUIT_OPEN,
+					 "%s (the last error of %s; circuit breaker open after %d consecutive failures, failing fast: next trial in %.1f s)",
+					 last, c->ep.normalized, failures, (double) after / 1000.0);
+	else
 		rb_error_set(e, RB_ERR_CIRCUIT_OPEN,
 					 "circuit breaker open for %s after %d consecutive failures; failing fast (next trial in %.1f s)",
 					 c->ep.normalized, failures, (double) after / 1000.0);
-	return ok;
+	return GATE_FAIL;
 }
 
+/*
+ * Records the final outcome of request x: a failure that says the endpoint is
+ * unwell (e, its message kept as the breaker's last error), or a success (any
+ * answer that shows the endpoint works, 404 and 403 included).
+ */
 static void
-breaker_record(rb_s3_client *c, bool failure)
+breaker_record(rb_s3_client *c, rb_s3_xfer *x, bool failure, const rb_error *e)
 {
 	int64_t		now = breaker_now(c);
 	int32_t		before;
 	int32_t		after;
+	int32_t		failures;
 
 	breaker_lock(c);
 	before = c->breaker->state;
 	if (failure)
+	{
 		rb_breaker_record_failure(c->breaker, now);
+		rb_breaker_set_last_error(c->breaker, e ? e->msg : NULL);
+	}
 	else
 		rb_breaker_record_success(c->breaker, now);
 	after = c->breaker->state;
+	failures = c->breaker->consecutive_failures;
 	breaker_unlock(c);
+	x->breaker_trial = false;
 	if (before != after && after == RB_BREAKER_OPEN)
 		rb_log(c->hooks, RB_LOG_WARNING, "s3: circuit breaker for %s opened after %d consecutive failures",
-			   c->ep.normalized, c->breaker->consecutive_failures);
+			   c->ep.normalized, failures);
 	else if (before != after && after == RB_BREAKER_CLOSED)
 		rb_log(c->hooks, RB_LOG_INFO, "s3: circuit breaker for %s closed", c->ep.normalized);
+}
+
+/* x was the half-open trial and ends without an outcome (cancelled): free the slot. */
+static void
+breaker_release_trial(rb_s3_client *c, rb_s3_xfer *x)
+{
+	if (!x->breaker_trial)
+		return;
+	x->breaker_trial = false;
+	breaker_lock(c);
+	rb_breaker_release_trial(c->breaker);
+	breaker_unlock(c);
 }
 
 /* --- engine ----------------------------------------------------------------------- */
@@ -361,6 +422,7 @@ xfer_finish(rb_s3_client *c, rb_s3_xfer *x, const rb_error *e)
 {
 	attempt_release(c, x);
 	active_remove(c, x);
+	breaker_release_trial(c, x);
 	x->state = RB_XFER_DONE;
 	x->ok = (e == NULL);
 	if (e)
@@ -402,9 +464,6 @@ attempt_start(rb_s3_client *c, rb_s3_xfer *x, rb_error *e)
 	rb_sigv4_signed *sig = NULL;
 	int64_t		first = x->range_first;
 	int			rc = -1;
-
-	if (!breaker_allow(c, e))
-		return -1;
 
 	x->attempt++;
 	c->stats.requests++;
@@ -576,6 +635,8 @@ network_error(rb_error *e, CURLcode cc, long oserr, const char *errbuf)
 {
 	if (cc == CURLE_COULDNT_CONNECT && oserr != 0)
 		rb_error_set(e, RB_ERR_NETWORK, "%s", strerror((int) oserr));
+	else if (cc == CURLE_OPERATION_TIMEDOUT)
+		rb_error_set(e, RB_ERR_NETWORK, "timed out: %s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	else if (errbuf[0])
 		rb_error_set(e, RB_ERR_NETWORK, "%s", errbuf);
 	else
@@ -600,6 +661,60 @@ curl_error_is_final(CURLcode cc)
 		default:
 			return false;
 	}
+}
+
+/*
+ * When x's deadline is (0 = none): the request's start plus its timeout, moved on
+ * while a long download delivers bytes (so that a GET streaming a large object is
+ * never cut while it moves, and a retry after a broken stream still has the whole
+ * timeout); the operation's deadline does not move.
+ */
+static int64_t
+xfer_deadline(const rb_s3_xfer *x)
+{
+	if (x->deadline_ms > 0 && !x->deadline_overall && x->progress_ms > 0 &&
+		x->progress_ms + x->deadline_span_ms > x->deadline_ms)
+		return x->progress_ms + x->deadline_span_ms;
+	return x->deadline_ms;
+}
+
+/*
+ * The final error of x when its deadline passed (or would pass before its next
+ * attempt): "timed out: no success within the request deadline of 120 s
+ * (4 attempts; last error: ...)"; last = the last attempt's error or NULL.
+ */
+static void
+deadline_error(const rb_s3_xfer *x, const rb_error *last, rb_error *e)
+{
+	char		last_msg[RB_ERROR_MSG_LEN / 2] = "";
+
+	if (last && last->msg[0])
+		snprintf(last_msg, sizeof(last_msg), "; last error: %s", last->msg);
+	rb_error_clear(e);
+	if (x->attempt == 0)
+		rb_error_set(e, RB_ERR_NETWORK, "timed out: the %s deadline of %g s had passed; no attempt was made",
+					 x->deadline_overall ? "overall" : "request", (double) x->deadline_span_ms / 1000.0);
+	else
+		rb_error_set(e, RB_ERR_NETWORK, "timed out: no success within the %s deadline of %g s (%d attempt%s%s)",
+					 x->deadline_overall ? "overall" : "request", (double) x->deadline_span_ms / 1000.0,
+					 x->attempt, x->attempt == 1 ? "" : "s", last_msg);
+	if (last)
+	{
+		e->http_status = last->http_status;
+		snprintf(e->remote_code, sizeof(e->remote_code), "%s", last->remote_code);
+	}
+}
+
+/* x's deadline passed while it ran or waited: stop it, record the failure. */
+static void
+deadline_fail(rb_s3_client *c, rb_s3_xfer *x)
+{
+	rb_error	last = x->err;		/* the previous attempt's error, if any */
+	rb_error	e;
+
+	deadline_error(x, x->attempt > 0 ? &last : NULL, &e);
+	breaker_record(c, x, true, &e);
+	xfer_finish(c, x, &e);
 }
 
 /* An attempt ended (curl says cc): success, retry later or final failure. */
@@ -664,7 +779,7 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 			endpoint_failure = rb_retry_should_retry(&e);
 		else
 		{
-			breaker_record(c, false);
+			breaker_record(c, x, false, NULL);
 			xfer_finish(c, x, NULL);
 			return;
 		}
@@ -676,22 +791,38 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 			(e.remote_code[0] && rb_retry_s3_code_is_transient(e.remote_code));
 	}
 
-	breaker_record(c, endpoint_failure);
-
 	max_attempts = x->max_attempts > 0 ? x->max_attempts : c->retry.max_attempts;
 	if (!no_retry && (force_retry || rb_retry_should_retry(&e)) && x->attempt < max_attempts)
 	{
 		double		delay = rb_retry_delay(&c->retry, x->attempt, &c->rng);
+		int64_t		now = rb_s3_monotonic_ms();
+
+		if (x->deadline_ms > 0 && now + (int64_t) (delay * 1000.0) >= xfer_deadline(x))
+		{
+			/* the next attempt would start after the deadline: give up now */
+			rb_error	last = e;
+
+			deadline_error(x, &last, &e);
+			breaker_record(c, x, true, &e);
+			xfer_finish(c, x, &e);
+			return;
+		}
 
 		if (x->delivered > 0 && x->resume_etag[0] == '\0')
 			snprintf(x->resume_etag, sizeof(x->resume_etag), "%s", x->etag);
 		rb_log(c->hooks, RB_LOG_WARNING, "s3: %s failed: %s; retrying in %.*f s (attempt %d of %d)",
 			   x->what_log, e.msg, delay < 0.95 ? 2 : 1, delay, x->attempt + 1, max_attempts);
 		c->stats.retries++;
+		x->err = e;				/* kept for the deadline's message */
 		x->state = RB_XFER_WAITING;
-		x->retry_at_ms = rb_s3_monotonic_ms() + (int64_t) (delay * 1000.0);
+		x->retry_at_ms = now + (int64_t) (delay * 1000.0);
 		return;
 	}
+	/* one failed request is one failure for the breaker, whatever its attempts */
+	if (endpoint_failure)
+		breaker_record(c, x, true, &e);
+	else if (status > 0)
+		breaker_record(c, x, false, NULL);	/* the endpoint answered: it works */
 	if (x->attempt > 1 && !no_retry && (force_retry || rb_retry_should_retry(&e)))
 	{
 		size_t		n = strlen(e.msg);
@@ -715,6 +846,24 @@ rb_s3_engine_submit(rb_s3_client *c, rb_s3_xfer *x)
 	x->retry_at_ms = 0;
 	x->delivered = 0;
 	x->resume_etag[0] = '\0';
+	x->breaker_trial = false;
+	x->deadline_ms = 0;
+	x->deadline_span_ms = 0;
+	x->deadline_overall = false;
+	x->progress_ms = 0;
+	if (c->request_timeout_ms > 0)
+	{
+		x->deadline_ms = rb_s3_monotonic_ms() + c->request_timeout_ms;
+		x->deadline_span_ms = c->request_timeout_ms;
+	}
+	/* cleanup requests (aborts) run even after the operation's deadline */
+	if (c->expires_at_ms > 0 && !x->ignore_cancel &&
+		(x->deadline_ms == 0 || c->expires_at_ms < x->deadline_ms))
+	{
+		x->deadline_ms = c->expires_at_ms;
+		x->deadline_span_ms = c->operation_timeout_ms;
+		x->deadline_overall = true;
+	}
 	rb_error_clear(&x->err);
 	c->active[c->nactive++] = x;
 }
@@ -767,10 +916,32 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 				rb_error	e;
 
 				rb_error_clear(&e);
+				if (a->deadline_ms > 0 && now >= xfer_deadline(a))
+				{
+					deadline_fail(c, a);
+					i--;		/* the list shrank: look at this slot again */
+					continue;
+				}
+				if (a->attempt == 0)
+				{
+					gate_result g = breaker_gate(c, a, &e);
+
+					if (g == GATE_WAIT)
+					{
+						a->retry_at_ms = now + RB_S3_POLL_MS;
+						continue;
+					}
+					if (g == GATE_FAIL)
+					{
+						xfer_finish(c, a, &e);
+						i--;
+						continue;
+					}
+				}
 				if (attempt_start(c, a, &e) < 0)
 				{
 					xfer_finish(c, a, &e);
-					i--;		/* the list shrank: look at this slot again */
+					i--;
 				}
 			}
 		}
@@ -790,6 +961,19 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 			}
 		}
 
+		/* Stop the attempts whose request deadline has passed. */
+		now = rb_s3_monotonic_ms();
+		for (int i = 0; i < c->nactive; i++)
+		{
+			rb_s3_xfer *a = c->active[i];
+
+			if (a->state == RB_XFER_RUNNING && a->deadline_ms > 0 && now >= xfer_deadline(a))
+			{
+				deadline_fail(c, a);
+				i--;
+			}
+		}
+
 		if (x != NULL ? x->state == RB_XFER_DONE : (c->done_seq != seq0 || c->nactive == 0))
 			return 0;
 		now = rb_s3_monotonic_ms();
@@ -806,13 +990,14 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 		{
 			rb_s3_xfer *a = c->active[i];
 
-			if (a->state == RB_XFER_WAITING)
-			{
-				int64_t		d = a->retry_at_ms - now;
+			int64_t		d = INT64_MAX;
 
-				if (d < wait_ms)
-					wait_ms = d < 0 ? 0 : d;
-			}
+			if (a->state == RB_XFER_WAITING)
+				d = a->retry_at_ms - now;
+			if (a->deadline_ms > 0 && xfer_deadline(a) - now < d)
+				d = xfer_deadline(a) - now;
+			if (d < wait_ms)
+				wait_ms = d < 0 ? 0 : d;
 		}
 		if (wait_ms > 0)
 			curl_multi_poll(c->multi, NULL, 0, (int) wait_ms, NULL);

@@ -101,7 +101,12 @@ struct rb_s3_xfer
 	bool		sink_failed;
 	rb_error	sink_err;
 	bool		resp_overflow;
-	bool		breaker_trial;
+	bool		breaker_trial;	/* this request is the breaker's half-open trial */
+	int64_t		deadline_ms;	/* monotonic; 0 = none */
+	int64_t		deadline_span_ms;	/* the timeout it came from, for messages */
+	bool		deadline_overall;	/* the client's operation deadline, not the request's */
+	int64_t		progress_ms;	/* when the body of a 2xx GET last delivered bytes
+								 * (0 = never): the request deadline counts from it */
 	char		curl_errbuf[CURL_ERROR_SIZE];
 	void	   *user;			/* owner's pointer (the upload's part slot) */
 };
@@ -116,6 +121,9 @@ struct rb_s3_client
 	char	   *ca_file;
 	long		connect_timeout_s;
 	long		low_speed_time_s;
+	int64_t		request_timeout_ms; /* 0 = none */
+	int64_t		operation_timeout_ms;	/* 0 = none */
+	int64_t		expires_at_ms;	/* monotonic end of the operation; 0 = none */
 	rb_retry_policy retry;
 	uint64_t	rng;
 	size_t		part_size;

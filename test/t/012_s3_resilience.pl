@@ -6,8 +6,10 @@
 #     after its retries with a clear error, and no object appears at the key;
 #   - the circuit breaker (kept in a file, as the extension keeps it in shared
 #     memory) opens after 5 failures, fails fast, half-opens after the interval the
-#     test sets, re-opens when the trial fails and closes when it succeeds; inside
-#     one process the breaker cuts the retries short;
+#     test sets, re-opens when the trial fails and closes when it succeeds; it
+#     counts failed requests, not failed attempts, so inside one process it never
+#     cuts a request's retries short, and its fast failure names the last real
+#     error;
 #   - 503 SlowDown is retried and then reported; a stalled server is detected by
 #     the low-speed timeout; a SIGTERM stops a client waiting in backoff at once.
 use strict;
@@ -37,19 +39,8 @@ sub s3tool {
 	return ($? >> 8, $out, $err);
 }
 
-sub sha_file { Digest::SHA->new(256)->addfile($_[0])->hexdigest }
-
-sub make_file {
-	my ($path, $mib, $seed) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	binmode $fh;
-	for my $i (1 .. $mib) {
-		my $block = '';
-		$block .= pack('N', ($seed = ($seed * 1103515245 + 12345) % 4294967296)) for 1 .. 256;
-		print $fh $block x 1024;
-	}
-	close $fh;
-}
+sub sha_file { RippleTest::S3Server::sha_file(@_) }
+sub make_file { RippleTest::S3Server::make_file(@_) }
 
 # --- the server is down at the start and comes up within the retry window ------------
 make_file("$tmp/start.bin", 12, 1);
@@ -120,8 +111,8 @@ make_file("$tmp/p2.bin", 4, 3);
 	($rc, $out, $err) = s3tool(@b, 'head', 'breaker/obj');
 	my $elapsed = time - $t0;
 	is($rc, 3, 'the sixth request fails fast with the breaker open');
-	like($err, qr{HEAD s3://test/breaker/obj: circuit breaker open for http://127\.0\.0\.1:\d+ after 5 consecutive failures; failing fast},
-		'the fast-fail message names the endpoint and the failures');
+	like($err, qr{HEAD s3://test/breaker/obj: Connection refused \(the last error of http://127\.0\.0\.1:\d+; circuit breaker open after 5 consecutive failures, failing fast: next trial in [\d.]+ s\)},
+		'the fast-fail message names the real cause, the endpoint and the failures');
 	ok($elapsed < 0.5, 'it did not wait for the network') or diag "took $elapsed s";
 
 	sleep 1.6;
@@ -141,17 +132,18 @@ make_file("$tmp/p2.bin", 4, 3);
 	like($out, qr/^state=closed consecutive_failures=0 /, 'the success closed the breaker');
 }
 
-# --- inside one process the breaker cuts retries short -----------------------------------
+# --- inside one process the breaker does not cut a request's retries short ---------------
 $s3->stop;
 {
 	my ($rc, $out, $err) = s3tool('-v', '--max-attempts', '10', '--base-delay', '0.02', '--max-delay', '0.05',
 		'put', 'breaker/x', "$tmp/p1.bin");
-	is($rc, 3, 'with 10 attempts allowed, the breaker (5 failures) stops the retries');
+	is($rc, 1, 'with 10 attempts allowed and a breaker of 5 failures, the request runs its whole schedule');
 	my @retries = $err =~ /retrying in/g;
-	is(scalar @retries, 5, 'five attempts failed and were retried; the sixth was refused');
-	like($err, qr/circuit breaker for http:\/\/127\.0\.0\.1:\d+ opened after 5 consecutive failures/,
-		'the opening of the breaker was logged');
-	like($err, qr/requests=5 /, 'only five requests reached the network');
+	is(scalar @retries, 9, 'nine attempts failed and were retried; none was refused');
+	like($err, qr{PUT s3://test/breaker/x: Connection refused \(gave up after 10 attempts\)},
+		'the error is the real cause');
+	unlike($err, qr/circuit breaker/, 'one failed request does not open the breaker');
+	like($err, qr/requests=10 /, 'all ten attempts reached the network');
 }
 
 # --- cancellation during a backoff sleep --------------------------------------------------

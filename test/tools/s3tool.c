@@ -15,7 +15,8 @@
  * Options: --endpoint URL --region R --bucket B --path-style | --uri-style S
  *   --part-size N[K|M|G] (smaller than 5 MiB allowed here, for tests) --in-flight N
  *   --max-attempts N --base-delay S --max-delay S --jitter F --connect-timeout S
- *   --low-speed-time S --insecure --ca-file F --credentials-file F --profile P
+ *   --low-speed-time S --request-timeout S (0 = the default, -1 = none)
+ *   --operation-timeout S --insecure --ca-file F --credentials-file F --profile P
  *   --breaker-threshold N --breaker-open-ms N --breaker-file F (the breaker lives in
  *   that file, locked with flock, as the extension keeps it in shared memory)
  *   --page-size N (list) --batch (delete: always DeleteObjects) --if-absent (put,
@@ -296,6 +297,8 @@ main(int argc, char **argv)
 		else if (strcmp(a, "--jitter") == 0) { NEEDV(); retry.jitter = atof(v); }
 		else if (strcmp(a, "--connect-timeout") == 0) { NEEDV(); opt.connect_timeout_s = atol(v); }
 		else if (strcmp(a, "--low-speed-time") == 0) { NEEDV(); opt.low_speed_time_s = atol(v); }
+		else if (strcmp(a, "--request-timeout") == 0) { NEEDV(); opt.request_timeout_ms = (int64_t) (atof(v) * 1000); }
+		else if (strcmp(a, "--operation-timeout") == 0) { NEEDV(); opt.operation_timeout_ms = (int64_t) (atof(v) * 1000); }
 		else if (strcmp(a, "--insecure") == 0) opt.tls_insecure = true;
 		else if (strcmp(a, "--ca-file") == 0) { NEEDV(); opt.ca_file = v; }
 		else if (strcmp(a, "--credentials-file") == 0) { NEEDV(); credentials_file = v; }

@@ -2,7 +2,9 @@
  * test_breaker.c — unit tests of the circuit breaker (src/core/breaker.c) on an
  * injected clock: opens after 5 consecutive failures, fails fast while open,
  * half-opens after the interval with one trial only, closes on the trial's
- * success, reopens on its failure; a lost trial does not wedge it; the struct has
+ * success, reopens on its failure; a lost trial does not wedge it; a running
+ * trial is visible (others wait for it rather than count as rejected) and a
+ * cancelled one can be released; the last error is kept, truncated; the struct has
  * no pointers.
  */
 #include <setjmp.h>
@@ -193,6 +195,39 @@ test_plain_struct(void **state)
 	assert_int_equal(copy.state, RB_BREAKER_CLOSED);
 }
 
+static void
+test_trial_running_release_and_last_error(void **state)
+{
+	rb_breaker	b;
+	char		longmsg[600];
+
+	(void) state;
+	rb_breaker_init(&b, 1, 1000);
+	assert_false(rb_breaker_trial_running(&b, 0));
+	rb_breaker_record_failure(&b, 0);
+	rb_breaker_set_last_error(&b, "Connection refused");
+	assert_string_equal(b.last_error, "Connection refused");
+	assert_false(rb_breaker_trial_running(&b, 500));	/* open, no trial */
+	assert_true(rb_breaker_allow(&b, 1000));	/* the trial */
+	assert_true(rb_breaker_trial_running(&b, 1500));
+	assert_false(rb_breaker_trial_running(&b, 2000));	/* lost after the interval */
+	assert_int_equal(b.rejected, 0);
+	/* the trial was cancelled: the next request may be the trial at once */
+	rb_breaker_release_trial(&b);
+	assert_false(rb_breaker_trial_running(&b, 1500));
+	assert_true(rb_breaker_allow(&b, 1500));
+	rb_breaker_record_success(&b, 1600);
+	rb_breaker_release_trial(&b);	/* closed: a no-op */
+	assert_int_equal(b.state, RB_BREAKER_CLOSED);
+
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	rb_breaker_set_last_error(&b, longmsg);
+	assert_int_equal(strlen(b.last_error), RB_BREAKER_LAST_ERROR_LEN - 1);
+	rb_breaker_set_last_error(&b, NULL);
+	assert_string_equal(b.last_error, "");
+}
+
 int
 main(void)
 {
@@ -206,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_failure_while_open_keeps_interval),
 		cmocka_unit_test(test_short_interval_and_disabled),
 		cmocka_unit_test(test_plain_struct),
+		cmocka_unit_test(test_trial_running_release_and_last_error),
 	};
 
 	return cmocka_run_group_tests_name("breaker", tests, NULL, NULL);

@@ -1,8 +1,10 @@
 /*
- * test_retry.c — unit tests of the retry policy (src/core/retry.c): the backoff
- * schedule 1, 2, 4, 8, 16 s within the jitter bounds, the cap, determinism of the
+ * test_retry.c — unit tests of the retry policy (src/core/retry.c): 6 attempts
+ * (5 retries), the backoff schedule 1, 2, 4, 8, 16 s with equal jitter (each wait
+ * in [d/2, d], drawn from a fixed random source), the cap, determinism of the
  * seeded PRNG, policy validation, and which errors are retried.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +21,11 @@ test_defaults(void **state)
 	rb_error	err;
 
 	(void) state;
-	assert_int_equal(p.max_attempts, 5);
+	/* 5 retries after the first attempt: one wait for each of 1, 2, 4, 8, 16 s */
+	assert_int_equal(p.max_attempts, 6);
 	assert_true(p.base_delay_s == 1.0);
-	assert_true(p.max_delay_s >= 16.0 * 1.2);
-	assert_true(p.jitter == 0.2);
+	assert_true(p.max_delay_s >= 16.0);
+	assert_true(p.jitter == 0.5);	/* equal jitter */
 	assert_int_equal(rb_retry_policy_validate(&p, &err), 0);
 }
 
@@ -42,6 +45,36 @@ test_schedule_without_jitter(void **state)
 		for (int i = 0; i < 5; i++)
 			assert_true(rb_retry_delay(&p, i + 1, &seed) == want[i]);
 	}
+}
+
+/*
+ * The default schedule with a fixed random source: wait n is d - d/2 * u for
+ * d = 2^(n-1) s and u the n-th draw of the PRNG from the same seed, so every wait
+ * lies in [d/2, d]; the whole schedule has exactly one wait per retry.
+ */
+static void
+test_schedule_with_fixed_random_source(void **state)
+{
+	rb_retry_policy p = rb_retry_policy_default();
+	const double want[] = {1, 2, 4, 8, 16};
+	uint64_t	seed = 20261203;
+	uint64_t	mirror = 20261203;
+	double		total = 0;
+	int			waits = 0;
+
+	(void) state;
+	for (int failed = 1; failed < p.max_attempts; failed++)
+	{
+		double		d = rb_retry_delay(&p, failed, &seed);
+		double		u = rb_rng_double(&mirror);
+
+		assert_true(fabs(d - (want[failed - 1] - want[failed - 1] / 2 * u)) < 1e-12);
+		assert_true(d >= want[failed - 1] / 2 && d <= want[failed - 1]);
+		total += d;
+		waits++;
+	}
+	assert_int_equal(waits, 5);
+	assert_true(total >= 15.5 && total <= 31.0);
 }
 
 static void
@@ -64,8 +97,8 @@ test_schedule_with_jitter(void **state)
 		{
 			double		d = rb_retry_delay(&p, i + 1, &seed);
 
-			assert_true(d >= want[i] * 0.8 - 1e-9);
-			assert_true(d <= want[i] * 1.2 + 1e-9);
+			assert_true(d >= want[i] * 0.5 - 1e-9);
+			assert_true(d <= want[i] + 1e-9);
 			if (d < lo[i])
 				lo[i] = d;
 			if (d > hi[i])
@@ -75,8 +108,16 @@ test_schedule_with_jitter(void **state)
 	/* the jitter really spreads: close to both bounds over 2000 draws */
 	for (int i = 0; i < 5; i++)
 	{
-		assert_true(lo[i] < want[i] * 0.82);
-		assert_true(hi[i] > want[i] * 1.18);
+		assert_true(lo[i] < want[i] * 0.52);
+		assert_true(hi[i] > want[i] * 0.98);
+	}
+	/* a smaller jitter narrows the range from the top: [0.8 d, d] */
+	p.jitter = 0.2;
+	for (int round = 0; round < 200; round++)
+	{
+		double		d = rb_retry_delay(&p, 3, &seed);
+
+		assert_true(d >= 3.2 - 1e-9 && d <= 4.0 + 1e-9);
 	}
 }
 
@@ -232,6 +273,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_schedule_without_jitter),
+		cmocka_unit_test(test_schedule_with_fixed_random_source),
 		cmocka_unit_test(test_schedule_with_jitter),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_rng_deterministic),

@@ -7,7 +7,8 @@
  * released by abort without I/O.  Uploads that must not replace an object run
  * against a scripted local server (fake_s3.h): the PutObject or the
  * CompleteMultipartUpload carries a signed If-None-Match: *, a 412 fails the
- * upload with RB_ERR_EXISTS and a multipart upload is then aborted.
+ * upload with RB_ERR_EXISTS and a multipart upload is then aborted; parts in
+ * flight through failed attempts are not cut short by the circuit breaker.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -261,6 +262,63 @@ test_multipart_retry_finds_own_object(void **state)
 	fake_s3_stop(f);
 }
 
+/*
+ * Two parts in flight both meet two failed attempts (an outage of the server) with
+ * a breaker that opens after 2 failures: the breaker counts failed requests, not
+ * attempts, so it does not cut the parts' retries short and the upload succeeds.
+ */
+static void
+test_parts_in_flight_ride_out_failures(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_aws_credentials cred;
+	rb_s3_options opt;
+	rb_retry_policy quick = rb_retry_policy_default();
+	rb_s3_client *c;
+	rb_s3_upload *w;
+	rb_s3_upload_result res;
+	rb_error	err;
+	unsigned char data[2048];
+
+	memset(data, 'q', sizeof(data));
+	fake_s3_answer(f, 200, NULL,
+				   "<InitiateMultipartUploadResult><UploadId>UP3</UploadId></InitiateMultipartUploadResult>");
+	for (int i = 0; i < 4; i++)
+		fake_s3_answer(f, 503, NULL, "<Error><Code>SlowDown</Code><Message>outage</Message></Error>");
+	for (int i = 0; i < 2; i++)
+		fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+	fake_s3_answer(f, 200, NULL,
+				   "<CompleteMultipartUploadResult><ETag>\"abc-2\"</ETag></CompleteMultipartUploadResult>");
+
+	rb_error_clear(&err);
+	assert_int_equal(rb_aws_credentials_set(&cred, "AKIDEXAMPLE", "secret", NULL, NULL, &err), 0);
+	memset(&opt, 0, sizeof(opt));
+	quick.base_delay_s = 0.05;
+	quick.max_delay_s = 0.1;
+	opt.retry = &quick;
+	opt.endpoint = f->endpoint;
+	opt.uri_style = RB_S3_URI_PATH;
+	opt.bucket = "b";
+	opt.credentials = &cred;
+	opt.part_size = 1024;
+	opt.allow_small_parts = true;
+	opt.parts_in_flight = 2;
+	opt.breaker_threshold = 2;
+	c = rb_s3_client_new(&opt, NULL, &err);
+	rb_aws_credentials_clear(&cred);
+	assert_non_null(c);
+
+	w = rb_s3_upload_begin(c, "k", NULL, &err);
+	assert_non_null(w);
+	assert_int_equal(rb_s3_upload_write(w, data, sizeof(data), &err), 0);
+	if (rb_s3_upload_finish(w, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(res.etag, "abc-2");
+	assert_int_equal(f->nreq, 8);	/* create, 2 x (2 failed + 1 good) parts, complete */
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
 int
 main(void)
 {
@@ -273,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_single_put_if_absent_refused),
 		cmocka_unit_test(test_multipart_complete_refused_is_aborted),
 		cmocka_unit_test(test_multipart_retry_finds_own_object),
+		cmocka_unit_test(test_parts_in_flight_ride_out_failures),
 	};
 
 	return cmocka_run_group_tests_name("s3_upload", tests, NULL, NULL);

@@ -6,6 +6,8 @@
 #   $s3->endpoint;          # http://127.0.0.1:PORT
 #   $s3->stop; $s3->start;  # same port and data directory
 #   my ($rc, $out, $err) = $s3->aws('s3api', 'head-object', '--bucket', 'test', '--key', 'k');
+#   RippleTest::S3Server::make_file($path, $mib, $seed);  # a file of pseudo-random data
+#   RippleTest::S3Server::sha_file($path);                # its SHA-256, hex
 #
 # Credentials: access key S3RVER, secret S3RVER.
 package RippleTest::S3Server;
@@ -126,6 +128,25 @@ sub list_keys {
 	chomp $out;
 	return () if $out eq '' || $out eq 'None';
 	return split /\s+/, $out;
+}
+
+# Writes $mib MiB of pseudo-random data (from $seed) to $path, for uploads.
+sub make_file {
+	my ($path, $mib, $seed) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	binmode $fh;
+	for my $i (1 .. $mib) {
+		my $block = '';
+		$block .= pack('N', ($seed = ($seed * 1103515245 + 12345) % 4294967296)) for 1 .. 256;
+		print $fh $block x 1024;
+	}
+	close $fh;
+}
+
+# The SHA-256 (hex) of a file.
+sub sha_file {
+	require Digest::SHA;
+	return Digest::SHA->new(256)->addfile($_[0])->hexdigest;
 }
 
 sub DESTROY { $_[0]->stop if $_[0]{h}; }
