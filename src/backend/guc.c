@@ -28,6 +28,7 @@ char	   *rb_guc_s3_ca_file = NULL;
 bool		rb_guc_s3_verify_tls = true;
 int			rb_guc_s3_part_size_mb = 16;
 int			rb_guc_s3_request_timeout_s = 120;
+int			rb_guc_backup_timeout_s = 86400;
 int			rb_guc_max_workers = 2;
 int			rb_guc_compression = RB_COMPRESSION_ZSTD;
 int			rb_guc_compression_level = 0;
@@ -191,6 +192,12 @@ rb_guc_define(void)
 							"Deadline of one S3 request, all its retries and their waits included; 0 means none.",
 							"The retry schedule (6 attempts, waits of up to 1, 2, 4, 8 and 16 s) fits within the default; each attempt also ends when its transfer stalls for 30 s.",
 							&rb_guc_s3_request_timeout_s, 120, 0, 86400,
+							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ripple_backup.backup_timeout",
+							"Longest one backup may run, pg_dump and upload included; 0 means no limit.",
+							"A backup still running then is stopped (pg_dump killed, the upload aborted) and recorded as failed.",
+							&rb_guc_backup_timeout_s, 86400, 0, INT_MAX / 1000,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("ripple_backup.max_workers",

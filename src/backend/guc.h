@@ -39,6 +39,7 @@ extern char *rb_guc_s3_ca_file;
 extern bool rb_guc_s3_verify_tls;
 extern int	rb_guc_s3_part_size_mb;
 extern int	rb_guc_s3_request_timeout_s;
+extern int	rb_guc_backup_timeout_s;
 extern int	rb_guc_max_workers;
 extern int	rb_guc_compression;
 extern int	rb_guc_compression_level;

@@ -250,6 +250,14 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
 	hooks.upload_abandoned = runner_upload_abandoned;
 	rb_guc_destination_options(&opt);
+	/*
+	 * ripple_backup.backup_timeout bounds the whole backup: the cancel hook says
+	 * stop at the deadline (pg_dump is killed and reaped, an upload aborted), and
+	 * S3 requests end there too, whichever is running.
+	 */
+	rb_core_hooks_set_timeout(&hook_ctx, (int64) rb_guc_backup_timeout_s * 1000);
+	if (rb_guc_backup_timeout_s > 0)
+		opt.s3_operation_timeout_ms = (int64_t) rb_guc_backup_timeout_s * 1000;
 
 	/* the key names this server's incarnation: no other server writes there */
 	if (!rb_incarnation_current(out->incarnation, &out->timeline))
@@ -362,6 +370,10 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 			(void) rb_destination_delete(dest, key, &ignored);
 		}
 	}
+	if (!out->succeeded && hook_ctx.deadline_passed && out->err.code == RB_ERR_CANCELLED)
+		rb_error_set(&out->err, RB_ERR_NETWORK,
+					 "backup did not finish within ripple_backup.backup_timeout (%d s); nothing was stored",
+					 rb_guc_backup_timeout_s);
 	rb_backup_result_free(&result);
 	free(key);
 	free(url);
