@@ -15,7 +15,8 @@
  * "error: <message>" on stderr and exits 1.  S3 credentials come from the AWS_*
  * environment.  SIGTERM/SIGINT cancel the backup.  --progress prints
  * "progress <bytes read> <bytes stored>" lines on stderr; --slow-ms sleeps that long
- * in every progress report (tests use it to catch pg_dump in the middle of a run).
+ * in every progress report, made after every chunk when it is set (tests use it to
+ * catch pg_dump in the middle of a run).
  * The key's incarnation is --incarnation (default 0000000000000001), recorded in
  * the metadata with --timeline (default 1).
  */
@@ -186,6 +187,12 @@ main(int argc, char **argv)
 	p.object_key = key;
 	if (show_progress || slow_ms > 0)
 		p.progress = progress_cb;
+	/*
+	 * --slow-ms holds the pipeline from its first chunk on: with the default
+	 * interval a fast machine reads a small dump whole before the first callback.
+	 */
+	if (slow_ms > 0)
+		p.progress_interval_ms = 1;
 
 	if (rb_backup_run(&p, &r, &hooks, &err) < 0)
 	{
