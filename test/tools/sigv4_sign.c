@@ -48,18 +48,6 @@ xstrdup(const char *s)
 	return r;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void
 print_hex(const char *name, const rb_buf *b)
 {
@@ -157,8 +145,8 @@ main(void)
 				die("body_hex has an odd length");
 			for (size_t i = 0; i < len; i += 2)
 			{
-				int			hi = hexval((unsigned char) v[i]);
-				int			lo = hexval((unsigned char) v[i + 1]);
+				int			hi = rb_hex_digit(v[i]);
+				int			lo = rb_hex_digit(v[i + 1]);
 
 				if (hi < 0 || lo < 0)
 					die("body_hex is not hex");
