@@ -21,7 +21,8 @@ CORE_CFLAGS  = -std=gnu11 -O2 -g -fPIC -pthread $(CORE_WARN) -Isrc/core
 CORE_LIBS    = -lcurl -lssl -lcrypto -lzstd -lz -lpthread -lm
 ASAN_FLAGS   = -fsanitize=address,undefined -fno-omit-frame-pointer
 
-CORE_SRCS    = $(sort $(wildcard src/core/*.c))
+CORE_SRCS    = $(sort $(wildcard src/core/*.c src/core/s3/*.c))
+CORE_HDRS    = $(wildcard src/core/*.h src/core/s3/*.h)
 BACKEND_SRCS = $(sort $(wildcard src/backend/*.c))
 CLI_SRCS     = $(sort $(wildcard src/cli/*.c))
 
@@ -60,14 +61,14 @@ $(shlib): $(CORE_LIB)
 
 # PGXS tracks no header dependencies: a changed header (a shared-memory struct,
 # a worker's argument block) must rebuild every backend object that may use it.
-$(OBJS): $(wildcard src/backend/*.h src/core/*.h)
+$(OBJS): $(wildcard src/backend/*.h) $(CORE_HDRS)
 
 # --- src/core as a static library (plain and AddressSanitizer builds) ------------
-$(BUILD)/core/%.o: src/core/%.c $(wildcard src/core/*.h)
+$(BUILD)/core/%.o: src/core/%.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CORE_CC) $(CORE_CFLAGS) -c $< -o $@
 
-$(BUILD)/asan/core/%.o: src/core/%.c $(wildcard src/core/*.h)
+$(BUILD)/asan/core/%.o: src/core/%.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CORE_CC) $(CORE_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
 
@@ -80,7 +81,7 @@ $(CORE_ASAN_LIB): $(CORE_ASAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # --- the disaster-recovery CLI (src/core only, never the backend) ----------------
-$(CLI_BIN): $(CLI_SRCS) $(CORE_LIB) $(wildcard src/cli/*.h src/core/*.h)
+$(CLI_BIN): $(CLI_SRCS) $(CORE_LIB) $(wildcard src/cli/*.h) $(CORE_HDRS)
 	$(if $(CLI_SRCS),$(CORE_CC) $(CORE_CFLAGS) -Isrc/cli -o $@ $(CLI_SRCS) $(CORE_LIB) $(CORE_LIBS),@true)
 
 # --- unit tests of src/core (cmocka), plain (for valgrind) and ASan --------------
@@ -99,7 +100,7 @@ FUZZ_BINS  = $(patsubst test/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CC   ?= clang
 fuzzers: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(wildcard src/core/*.h)
+$(BUILD)/fuzz/%: test/fuzz/%.c $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/core -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 

@@ -7,7 +7,7 @@
 
 #include "backup.h"
 #include "core_hooks.h"
-#include "destination.h"
+#include "dest.h"
 #include "guc.h"
 
 #include "discard.h"

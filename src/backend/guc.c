@@ -12,7 +12,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "destination.h"
+#include "dest.h"
 #include "guc.h"
 #include "verifier.h"		/* ripple_backup.verify_after_backup (helper H) */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days (helper G) */

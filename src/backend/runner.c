@@ -39,11 +39,11 @@
 
 #include "backup.h"
 #include "core_hooks.h"
-#include "destination.h"
+#include "dest.h"
 #include "errors.h"
 #include "guc.h"
 #include "incarnation.h"
-#include "metadata.h"
+#include "backup_metadata.h"
 #include "runner.h"
 #include "shmem.h"
 #include "version.h"

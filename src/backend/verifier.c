@@ -35,7 +35,7 @@
 #include "utils/varlena.h"
 
 #include "core_hooks.h"
-#include "destination.h"
+#include "dest.h"
 #include "guc.h"
 #include "restore_role.h"
 #include "verifier.h"

@@ -8,7 +8,7 @@
 
 #include "rb_buf.h"
 #include "rb_error.h"
-#include "table_counts.h"
+#include "backup_table_counts.h"
 
 /*
  * Compares every table of expected with found (and the reverse).  Appends one

@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 #include "cli_resolve.h"
-#include "destination.h"
-#include "metadata.h"
+#include "dest.h"
+#include "backup_metadata.h"
 #include "rb_error.h"
 
 typedef struct cli_backup

@@ -14,7 +14,7 @@
  * When none of them names a region or an endpoint, AWS_REGION / AWS_DEFAULT_REGION
  * and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL are used.  Credentials are never a
  * setting: they come from s3_credentials_file or the AWS_* environment (src/core's
- * aws_credentials.h); a config file that tries to hold a secret is refused.
+ * s3_credentials.h); a config file that tries to hold a secret is refused.
  *
  * Pure logic (the environment is read through a callback) so that the unit tests
  * can check the precedence.
@@ -24,7 +24,7 @@
 
 #include <stdbool.h>
 
-#include "destination.h"
+#include "dest.h"
 #include "rb_error.h"
 
 /* One layer of settings or the merged result.  Strings are malloc'd; NULL = unset. */

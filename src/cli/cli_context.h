@@ -9,7 +9,7 @@
 #include "cli_args.h"
 #include "cli_catalog.h"
 #include "cli_config.h"
-#include "destination.h"
+#include "dest.h"
 
 typedef struct cli_ctx
 {

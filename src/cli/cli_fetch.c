@@ -9,7 +9,7 @@
 
 #include "cli_fetch.h"
 #include "cli_progress.h"
-#include "compress.h"
+#include "backup_compress.h"
 #include "rb_crypto.h"
 
 typedef struct fetch_state

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "cli_catalog.h"
-#include "destination.h"
+#include "dest.h"
 #include "pgdump_archive.h"
 #include "rb_error.h"
 

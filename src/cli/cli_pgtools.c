@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "child_process.h"
+#include "rb_child.h"
 #include "cli_pgtools.h"
 #include "cli_progress.h"
 

@@ -21,7 +21,7 @@
 #include "cli_pgtools.h"
 #include "rb_buf.h"
 #include "rb_error.h"
-#include "table_counts.h"
+#include "backup_table_counts.h"
 
 typedef struct cli_count_result
 {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "child_process.h"
+#include "rb_child.h"
 #include "pgdump_archive.h"
 #include "rb_buf.h"
 #include "rb_crypto.h"

@@ -17,11 +17,11 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "compress.h"
-#include "destination.h"
-#include "metadata.h"
+#include "backup_compress.h"
+#include "dest.h"
+#include "backup_metadata.h"
 #include "rb_error.h"
-#include "table_counts.h"
+#include "backup_table_counts.h"
 
 typedef struct rb_backup_progress
 {
@@ -93,7 +93,7 @@ char	   *rb_backup_metadata_key(const char *object_key);
  * Builds the relative object key
  *   <system identifier>/<incarnation>/<dbname>/<YYYYMMDDTHHMMSSZ>-<backup id>.dump<.zst|.gz|>
  * (the destination adds its prefix).  The incarnation tells apart servers that
- * share a system identifier (a promoted standby, a clone; see metadata.h).  Bytes
+ * share a system identifier (a promoted standby, a clone; see backup_metadata.h).  Bytes
  * of incarnation and dbname outside [A-Za-z0-9._-] are percent-encoded so the key
  * keeps exactly four levels (an empty incarnation is written "-").  Returns a
  * malloc'd string.

@@ -21,7 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "destination_impl.h"
+#include "dest_impl.h"
 #include "rb_buf.h"
 
 typedef struct file_writer

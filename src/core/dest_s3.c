@@ -3,16 +3,16 @@
  * keys are prefixed with the URL's prefix; large objects go through the streaming
  * multipart upload, which is aborted on failure so no partial object remains.
  * New objects (the writer, create_small) are conditional writes (If-None-Match: *)
- * after destination.c's HEAD.
+ * after dest.c's HEAD.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws_credentials.h"
-#include "destination_impl.h"
-#include "s3_client.h"
-#include "s3_upload.h"
+#include "s3/s3_credentials.h"
+#include "dest_impl.h"
+#include "s3/s3_client.h"
+#include "s3/s3_upload.h"
 
 /* prefix + "/" + key, malloc'd */
 static char *

@@ -18,8 +18,8 @@
 
 #include <openssl/rand.h>
 
-#include "json.h"
-#include "mail_text.h"
+#include "rb_json.h"
+#include "notify_mail.h"
 #include "rb_crypto.h"
 
 #define MAIL_WIDTH		78		/* body line width (RFC 5322's advice) */

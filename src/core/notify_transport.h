@@ -1,7 +1,7 @@
 /*
  * notify_transport.h — what the notification senders (notify_smtp.c,
  * notify_http.c) share: how long one attempt may take and how often to try
- * (the product's retry policy from retry.h, 3 attempts), running one libcurl
+ * (the product's retry policy from s3_retry.h, 3 attempts), running one libcurl
  * transfer while polling the cancel hook, a URL made safe for log lines, and
  * reading a secret from a file only its owner can read.
  *
@@ -19,7 +19,7 @@
 
 #include "rb_buf.h"
 #include "rb_error.h"
-#include "retry.h"
+#include "s3/s3_retry.h"
 
 #define RB_NOTIFY_DEFAULT_TIMEOUT_MS	10000
 #define RB_NOTIFY_DEFAULT_ATTEMPTS		3
@@ -33,7 +33,7 @@ typedef struct rb_notify_delivery
 	const char *ca_file;		/* CA bundle for TLS (NULL = the system's) */
 } rb_notify_delivery;
 
-/* The product's retry policy (retry.h) with 3 attempts: waits of about 1 s and 2 s. */
+/* The product's retry policy (s3_retry.h) with 3 attempts: waits of about 1 s and 2 s. */
 rb_retry_policy rb_notify_retry_policy(void);
 
 /*

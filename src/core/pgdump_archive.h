@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "rb_error.h"
-#include "table_counts.h"
+#include "backup_table_counts.h"
 
 typedef struct rb_archive_parser rb_archive_parser;
 

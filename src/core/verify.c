@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "child_process.h"
-#include "compress.h"
+#include "rb_child.h"
+#include "backup_compress.h"
 #include "pgdump_archive.h"
 #include "rb_buf.h"
 #include "rb_crypto.h"

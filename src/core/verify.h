@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "destination.h"
-#include "metadata.h"
+#include "dest.h"
+#include "backup_metadata.h"
 #include "rb_error.h"
 
 typedef enum rb_verify_level

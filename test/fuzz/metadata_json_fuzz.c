@@ -1,6 +1,6 @@
 /*
  * metadata_json_fuzz.c — libFuzzer harness of the metadata JSON reader and writer
- * (src/core/json.c, metadata.c, table_counts.c).  Invariants: no crash or sanitizer
+ * (src/core/rb_json.c, backup_metadata.c, backup_table_counts.c).  Invariants: no crash or sanitizer
  * report on any input; a document that parses writes back to JSON that parses to
  * the same metadata (every field, every table name and count).
  */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "metadata.h"
+#include "rb_json.h"
+#include "backup_metadata.h"
 
 static int
 streq(const char *a, const char *b)

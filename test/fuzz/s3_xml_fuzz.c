@@ -1,6 +1,6 @@
 /*
  * s3_xml_fuzz.c — libFuzzer harness for the S3 XML reader and writer
- * (src/core/s3_xml.c) and the SigV4 URL encoders (src/core/sigv4.c).
+ * (src/core/s3/s3_xml.c) and the SigV4 URL encoders (src/core/s3/s3_sigv4.c).
  *
  * Any input goes to every response parser.  A refusal must be RB_ERR_REMOTE with
  * a message and leave the result zeroed; an accepted document must give
@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "rb_buf.h"
-#include "s3_xml.h"
-#include "sigv4.h"
+#include "s3/s3_xml.h"
+#include "s3/s3_sigv4.h"
 
 static void
 die(const char *what)

@@ -1,5 +1,5 @@
 /*
- * s3tool.c — a small command-line driver of the S3 client (src/core/s3_client.h,
+ * s3tool.c — a small command-line driver of the S3 client (src/core/s3/s3_client.h,
  * s3_upload.h) for the TAP tests and the upload benchmark.
  *
  *   s3tool [options] put KEY FILE          PutObject of a file read into memory
@@ -39,12 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aws_credentials.h"
-#include "breaker.h"
+#include "s3/s3_credentials.h"
+#include "s3/s3_breaker.h"
 #include "rb_error.h"
-#include "retry.h"
-#include "s3_client.h"
-#include "s3_upload.h"
+#include "s3/s3_retry.h"
+#include "s3/s3_client.h"
+#include "s3/s3_upload.h"
 
 static volatile sig_atomic_t got_signal = 0;
 static bool verbose = false;

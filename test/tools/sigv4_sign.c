@@ -27,7 +27,7 @@
 
 #include "rb_buf.h"
 #include "rb_crypto.h"
-#include "sigv4.h"
+#include "s3/s3_sigv4.h"
 
 #define MAX_ITEMS 64
 

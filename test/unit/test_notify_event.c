@@ -1,6 +1,6 @@
 /*
  * test_notify_event.c — unit tests of the notification renderings
- * (src/core/notify_event.c, with the text and MIME helpers of mail_text.c): the subject line, the wrapped plain-text body, the
+ * (src/core/notify_event.c, with the text and MIME helpers of notify_mail.c): the subject line, the wrapped plain-text body, the
  * e-mail headers (Date, Message-ID, MIME, RFC 2047 subject, quoted-printable body),
  * header injection through any value, the webhook JSON and the Slack text.
  */
@@ -15,10 +15,10 @@
 
 #include <openssl/evp.h>
 
-#include "json.h"
-#include "mail_text.h"
+#include "rb_json.h"
+#include "notify_mail.h"
 #include "notify_event.h"
-#include "retry.h"
+#include "s3/s3_retry.h"
 
 #define T_DATE 1796287432		/* Thu, 03 Dec 2026 08:43:52 UTC */
 

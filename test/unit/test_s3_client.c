@@ -1,6 +1,6 @@
 /*
  * test_s3_client.c — unit tests of the S3 client's setup and of the paths that
- * stop a request before it reaches the network (src/core/s3_client.c,
+ * stop a request before it reaches the network (src/core/s3/s3_client.c,
  * s3_http.c): option checks and defaults, a caller-owned circuit breaker with its
  * lock callbacks and injected clock (open = fail fast with RB_ERR_CIRCUIT_OPEN,
  * counted as rejected), cancellation before the first attempt, and bad keys.
@@ -23,11 +23,11 @@
 #include <cmocka.h>
 #include <time.h>
 
-#include "aws_credentials.h"
-#include "breaker.h"
+#include "s3/s3_credentials.h"
+#include "s3/s3_breaker.h"
 #include "fake_s3.h"
-#include "retry.h"
-#include "s3_client.h"
+#include "s3/s3_retry.h"
+#include "s3/s3_client.h"
 
 static rb_aws_credentials cred;
 

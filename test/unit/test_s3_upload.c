@@ -1,6 +1,6 @@
 /*
  * test_s3_upload.c — unit tests of the streaming upload's logic that needs no
- * network (src/core/s3_upload.c): the part-size schedule (doubling every 1000
+ * network (src/core/s3/s3_upload.c): the part-size schedule (doubling every 1000
  * parts, capped at 5 GiB, so that 10,000 parts hold more than 1 TiB from a 5 MiB
  * or 16 MiB start), and memory accounting: bytes written below one part stay in
  * one buffer of the part size, and an upload that never reached the server is
@@ -18,10 +18,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "aws_credentials.h"
+#include "s3/s3_credentials.h"
 #include "fake_s3.h"
-#include "s3_client.h"
-#include "s3_upload.h"
+#include "s3/s3_client.h"
+#include "s3/s3_upload.h"
 
 #define MiB ((size_t) 1024 * 1024)
 #define TiB ((uint64_t) 1024 * 1024 * 1024 * 1024)

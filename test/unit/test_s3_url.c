@@ -1,5 +1,5 @@
 /*
- * test_s3_url.c — unit tests of S3 endpoints and request targets (src/core/s3_url.c):
+ * test_s3_url.c — unit tests of S3 endpoints and request targets (src/core/s3/s3_url.c):
  * AWS's default endpoint per region, custom endpoints with and without ports,
  * path-style and virtual-hosted addressing (and the automatic choice), the Host
  * header and raw path that SigV4 signs, the URL built with the same encoders,
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "rb_buf.h"
-#include "s3_url.h"
+#include "s3/s3_url.h"
 
 /* Builds host, path and URL for key (NULL = bucket) with the given query. */
 static void

@@ -1,5 +1,5 @@
 /*
- * test_s3_xml.c — unit tests of the S3 XML reader and writer (src/core/s3_xml.c):
+ * test_s3_xml.c — unit tests of the S3 XML reader and writer (src/core/s3/s3_xml.c):
  * error documents, ListObjectsV2 pages with truncation and continuation tokens,
  * entities and CDATA, multipart initiate and complete (with S3's error inside a 200),
  * DeleteResult, malformed input failing cleanly, and the request-body builders.
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "retry.h"
-#include "s3_xml.h"
+#include "s3/s3_retry.h"
+#include "s3/s3_xml.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "metadata.h"
+#include "backup_metadata.h"
 #include "rb_buf.h"
 #include "rb_crypto.h"
 #include "verify.h"
