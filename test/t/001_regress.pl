@@ -1,6 +1,7 @@
-# 001_regress.pl — runs the pg_regress tests of the SQL surface (sql/*.sql against
-# expected/*.out) on a cluster with ripple_backup preloaded and a file:// destination,
-# and checks what pg_regress cannot: the error without shared_preload_libraries.
+# 001_regress.pl — runs the pg_regress tests of the SQL surface
+# (test/regress/sql/*.sql against test/regress/expected/*.out) on a cluster with
+# ripple_backup preloaded and a file:// destination, and checks what pg_regress
+# cannot: the error without shared_preload_libraries.
 use strict;
 use warnings;
 use File::Basename qw(basename);
@@ -15,8 +16,7 @@ my $backups = PostgreSQL::Test::Utils::tempdir('backups');
 my $node = RippleTest::Cluster->new_node('regress',
 	destination => "file://$backups", extension => 0);
 
-my @tests = map { basename($_, '.sql') }
-  grep { basename($_) !~ /^ripple_backup--/ } sort glob("$src/sql/*.sql");
+my @tests = map { basename($_, '.sql') } sort glob("$src/test/regress/sql/*.sql");
 ok(@tests > 0, 'there are pg_regress tests');
 
 my $outdir = "$PostgreSQL::Test::Utils::tmp_check/regress";
@@ -24,7 +24,7 @@ mkdir $outdir;
 my $bindir = `pg_config --bindir`;
 chomp $bindir;
 my $rc = system($ENV{PG_REGRESS} // 'pg_regress',
-	"--inputdir=$src", "--outputdir=$outdir", "--bindir=$bindir",
+	"--inputdir=$src/test/regress", "--outputdir=$outdir", "--bindir=$bindir",
 	'--use-existing', '--host=' . $node->host, '--port=' . $node->port,
 	'--dbname=postgres', @tests);
 is($rc, 0, 'pg_regress: ' . join(' ', @tests));

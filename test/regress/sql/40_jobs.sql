@@ -1,4 +1,4 @@
--- jobs: backup schedules in SQL (ripple_backup_schedule, _unschedule, _alter_job),
+-- 40_jobs: backup schedules in SQL (ripple_backup_schedule, _unschedule, _alter_job),
 -- their validation errors and privileges, and the default nightly job.  Firing is
 -- tested with a live launcher in test/t/031_schedule.pl.
 SET timezone = 'UTC';
