@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 test/setup.sh
-make -s -j"$(nproc)" all
+make -s -j"$(nproc)" all test-programs
 if [ "$(id -u)" = 0 ]; then make -s install; else sudo make -s install; fi
 
 if [ "$(id -u)" = 0 ]; then

@@ -17,7 +17,6 @@
 /* at most this many tables, and this many bytes of statements, per psql's argv */
 #define COUNT_BATCH 400
 #define COUNT_BATCH_BYTES (64 * 1024)
-#define MARKER "@@ripple-backup-count "
 
 char *
 cli_count_statement(const char *schema, const char *table)
@@ -76,9 +75,8 @@ cli_count_is_extension_table(const char *schema)
 	return strcmp(schema, RB_VERIFY_EXTENSION_NAME) == 0;
 }
 
-/* Parses psql's output for items [first, first+n): found[i] = count or -1. */
-static void
-parse_counts(const char *text, size_t first, size_t n, int64_t *found)
+void
+cli_parse_counts(const char *text, size_t first, size_t n, int64_t *found)
 {
 	const char *p = text;
 	long		cur = -1;
@@ -90,9 +88,10 @@ parse_counts(const char *text, size_t first, size_t n, int64_t *found)
 		const char *eol = strchr(p, '\n');
 		size_t		len = eol ? (size_t) (eol - p) : strlen(p);
 
-		if (len > strlen(MARKER) && strncmp(p, MARKER, strlen(MARKER)) == 0)
+		if (len > strlen(CLI_COUNT_MARKER) &&
+			strncmp(p, CLI_COUNT_MARKER, strlen(CLI_COUNT_MARKER)) == 0)
 		{
-			unsigned long idx = strtoul(p + strlen(MARKER), NULL, 10);
+			unsigned long idx = strtoul(p + strlen(CLI_COUNT_MARKER), NULL, 10);
 
 			cur = (idx >= first && idx < first + n) ? (long) (idx - first) : -1;
 		}
@@ -161,9 +160,9 @@ cli_check_row_counts(const char *psql_path, const cli_conn *conn, const char *ro
 			const rb_table_count *t = &expected->items[todo[first + n]];
 			char	   *stmt = cli_count_statement(t->schema, t->table);
 
-			bytes += strlen(stmt) + sizeof(MARKER) + 32;
+			bytes += strlen(stmt) + sizeof(CLI_COUNT_MARKER) + 32;
 			cli_argv_add(&argv, "-c");
-			cli_argv_addf(&argv, "\\echo " MARKER "%zu", first + n);
+			cli_argv_addf(&argv, "\\echo " CLI_COUNT_MARKER "%zu", first + n);
 			cli_argv_add(&argv, "-c");
 			cli_argv_add(&argv, stmt);
 			free(stmt);
@@ -182,7 +181,7 @@ cli_check_row_counts(const char *psql_path, const cli_conn *conn, const char *ro
 		}
 		else
 		{
-			parse_counts(rb_buf_str(&out), first, n, found);
+			cli_parse_counts(rb_buf_str(&out), first, n, found);
 			for (size_t i = 0; i < n; i++)
 			{
 				const rb_table_count *t = &expected->items[todo[first + i]];

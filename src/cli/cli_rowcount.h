@@ -54,6 +54,15 @@ char	   *cli_count_statement(const char *schema, const char *table);
  */
 void		cli_count_session_args(cli_argv *argv, const char *role);
 
+/* The line psql echoes before each count: the marker, then the item's index. */
+#define CLI_COUNT_MARKER "@@ripple-backup-count "
+
+/*
+ * Parses psql's output for items [first, first+n): found[i] = the count after the
+ * marker of item first+i, or -1 when there is none (that table's count failed).
+ */
+void		cli_parse_counts(const char *text, size_t first, size_t n, int64_t *found);
+
 /* Whether a table of this schema is one of the extension's own (not compared). */
 bool		cli_count_is_extension_table(const char *schema);
 

@@ -14,8 +14,7 @@
 #include "cli_exit.h"
 #include "cli_progress.h"
 #include "cli_report.h"
-
-#define CLI_VERSION "1.0"
+#include "version.h"
 
 int
 main(int argc, char **argv)
@@ -38,7 +37,7 @@ main(int argc, char **argv)
 	}
 	if (args.command == CLI_CMD_NONE)
 	{
-		printf("%s %s\n", CLI_PROGNAME, CLI_VERSION);
+		printf("%s %s\n", CLI_PROGNAME, RB_EXTENSION_VERSION);
 		cli_args_free(&args);
 		return CLI_EXIT_OK;
 	}

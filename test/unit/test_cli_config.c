@@ -1,6 +1,6 @@
 /*
  * test_cli_config.c — unit tests of ripple-backup's settings (src/cli/cli_config.c,
- * compiled in): precedence flag > environment > config file > AWS_* defaults, the
+ * linked from build/libripple_cli.a): precedence flag > environment > config file > AWS_* defaults, the
  * config file syntax (quotes, comments, the ripple_backup. prefix), refusal of
  * unknown settings, bad values and secrets, and the choice of the config file.
  */
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/cli_config.c"
+#include "cli_config.h"
 
 /* a fake environment: NAME=value pairs */
 static const char *const *fake_env;

@@ -1,10 +1,10 @@
 /*
  * test_cli_quoting.c — unit tests of the text ripple-backup hands to psql and
  * pg_restore and shows to people (src/cli/cli_pgtools.c, cli_rowcount.c,
- * cli_archive_check.c, cli_format.c, compiled in): identifiers always quoted with
- * "" doubled, database names passed as a quoted conninfo, the count statement of odd
- * table names (FROM ONLY), the parsing of psql's marked output (a failed table leaves a gap, not
- * a shift), the comparison of per-table counts, sizes and durations.
+ * cli_archive_check.c, cli_format.c, linked from build/libripple_cli.a): identifiers
+ * always quoted with "" doubled, database names passed as a quoted conninfo, the
+ * count statement of odd table names (FROM ONLY), the parsing of psql's marked
+ * output (a failed table leaves a gap, not a shift), the comparison of per-table counts, sizes and durations.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,11 +15,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/cli_format.c"
-#include "../../src/cli/cli_progress.c"
-#include "../../src/cli/cli_pgtools.c"
-#include "../../src/cli/cli_rowcount.c"
-#include "../../src/cli/cli_archive_check.c"
+#include "cli_format.h"
+#include "cli_progress.h"
+#include "cli_pgtools.h"
+#include "cli_rowcount.h"
+#include "cli_archive_check.h"
 
 static void
 test_quote_ident(void **state)
@@ -99,16 +99,17 @@ test_parse_counts(void **state)
 	int64_t		found[4];
 
 	/* table 1 failed (no count line after its marker): -1, the others in place */
-	parse_counts(MARKER "10\n42\n" MARKER "11\n" MARKER "12\n0\n" MARKER "13\n7\n", 10, 4, found);
+	cli_parse_counts(CLI_COUNT_MARKER "10\n42\n" CLI_COUNT_MARKER "11\n"
+					 CLI_COUNT_MARKER "12\n0\n" CLI_COUNT_MARKER "13\n7\n", 10, 4, found);
 	assert_int_equal(found[0], 42);
 	assert_int_equal(found[1], -1);
 	assert_int_equal(found[2], 0);
 	assert_int_equal(found[3], 7);
 
 	/* markers of another batch and junk lines are ignored */
-	parse_counts(MARKER "3\n99\n" MARKER "0\nnot a number\n5\n", 0, 1, found);
+	cli_parse_counts(CLI_COUNT_MARKER "3\n99\n" CLI_COUNT_MARKER "0\nnot a number\n5\n", 0, 1, found);
 	assert_int_equal(found[0], 5);
-	parse_counts("", 0, 1, found);
+	cli_parse_counts("", 0, 1, found);
 	assert_int_equal(found[0], -1);
 }
 

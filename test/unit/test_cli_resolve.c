@@ -1,6 +1,6 @@
 /*
  * test_cli_resolve.c — unit tests of which backup ripple-backup picks
- * (src/cli/cli_resolve.c, compiled in): "latest" with and without --db, ids
+ * (src/cli/cli_resolve.c, from build/libripple_cli.a): "latest" with and without --db, ids
  * shared by several systems, keys given as metadata keys or URLs, newest-first
  * order, and the wording of the not-found errors.
  */
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/cli_resolve.c"
+#include "cli_resolve.h"
 
 #define URL "s3://b/p"
 

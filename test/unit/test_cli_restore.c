@@ -1,7 +1,7 @@
 /*
  * test_cli_restore.c — unit tests of what "ripple-backup restore" asks of the
  * server (src/cli/cli_restore_argv.c and the counting session of cli_rowcount.c,
- * compiled in): the pg_restore argv with and without --role, the CREATE DATABASE
+ * linked from build/libripple_cli.a): the pg_restore argv with and without --role, the CREATE DATABASE
  * statement of --create (OWNER the role, names quoted), the options that start a
  * counting session (row security off, SET ROLE with the name quoted, both before
  * ON_ERROR_STOP is turned off), and which tables are the extension's own.
@@ -15,11 +15,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../src/cli/cli_format.c"
-#include "../../src/cli/cli_progress.c"
-#include "../../src/cli/cli_pgtools.c"
-#include "../../src/cli/cli_rowcount.c"
-#include "../../src/cli/cli_restore_argv.c"
+#include "cli_format.h"
+#include "cli_progress.h"
+#include "cli_pgtools.h"
+#include "cli_rowcount.h"
+#include "cli_restore_argv.h"
 
 static void
 assert_argv(const cli_argv *a, const char *const *want)
