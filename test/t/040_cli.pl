@@ -9,7 +9,8 @@
 # and leave no output file; missing metadata, an unknown database, a bad
 # destination, wrong credentials give clear errors and their exit codes; an id shared
 # by two systems asks for --system-id; settings
-# from flags, environment and config file; --help for every command.
+# from flags, environment and config file; --help for every command; --version
+# prints the extension's version (default_version in ripple_backup.control).
 use strict;
 use warnings;
 use File::Copy qw(copy);
@@ -25,6 +26,17 @@ use Test::More;
 
 my $cli = "$ENV{RIPPLE_SRC}/src/cli/ripple-backup";
 ok(-x $cli, 'the CLI is built');
+
+# One version: ripple-backup --version prints the control file's default_version.
+my ($control_version) =
+  slurp_file("$ENV{RIPPLE_SRC}/ripple_backup.control") =~ /^default_version = '([^']+)'$/m;
+like($control_version // '', qr/^\d+\.\d+\.\d+$/, 'the control file has a default_version');
+{
+	my ($vout, $verr) = ('', '');
+	IPC::Run::run([ $cli, '--version' ], '<', \undef, '>', \$vout, '2>', \$verr);
+	is($? >> 8, 0, '--version exits 0');
+	is($vout, "ripple-backup $control_version\n", '--version prints the extension\'s version');
+}
 
 my $dir = PostgreSQL::Test::Utils::tempdir('backups');
 my $work = PostgreSQL::Test::Utils::tempdir('work');

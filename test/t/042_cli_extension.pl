@@ -3,7 +3,8 @@
 # label, its metadata agrees with the catalog (id, size, sha256, per-table counts of
 # ripple_backup_stats), it verifies (with --archive), and it restores into a new
 # database with every count matching — the CLI and the extension agree on keys,
-# metadata and checksums.
+# metadata and checksums, and on the version (the installed extension's, the one in
+# the backup's metadata, the CLI's --version).
 use strict;
 use warnings;
 use IPC::Run;
@@ -47,6 +48,11 @@ is($info->{size_bytes}, $row->{size_bytes}, 'metadata size = catalog size');
 is($info->{sha256}, $row->{sha256}, 'metadata sha256 = catalog sha256');
 is($info->{url}, $row->{location}, 'the CLI finds the object where the catalog says it is');
 is($info->{label}, 'before migration 42', 'label');
+my $extversion = $node->safe_psql('postgres',
+	"SELECT extversion FROM pg_extension WHERE extname = 'ripple_backup'");
+is($info->{extension_version}, $extversion, 'metadata extension_version = the installed extension');
+($rc, $out, $err) = cli('--version');
+is($out, "ripple-backup $extversion\n", 'ripple-backup --version = the installed extension');
 my %stats = map { my ($s, $t, $n) = split /\|/; ("$s.$t" => $n) }
   split /\n/, $node->safe_psql('postgres', "SELECT schema_name, table_name, row_count FROM ripple_backup_stats($id)");
 is_deeply($info->{table_counts}, \%stats, 'metadata counts = ripple_backup_stats()');
