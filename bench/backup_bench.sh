@@ -21,6 +21,9 @@ AWS=/usr/bin/aws
 as_pg() { runuser -u postgres -- "$@"; }
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+# What the tests need (Debian packages, the S3 test server's npm modules), as
+# `make test` installs it.
+test/setup.sh
 make -s -j"$(nproc)" all && make -s install
 
 cleanup() {
@@ -35,6 +38,7 @@ NODE_OPTIONS=--openssl-legacy-provider node test/services/s3server.js --port "$S
   --directory "$DIR/s3" --bucket bench >"$DIR/s3.log" 2>&1 &
 S3PID=$!
 for _ in $(seq 1 50); do grep -q listening "$DIR/s3.log" && break; sleep 0.2; done
+grep -q listening "$DIR/s3.log" || { echo "bench: the S3 test server did not start:" >&2; cat "$DIR/s3.log" >&2; exit 1; }
 printf '[default]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n' >"$DIR/cred"
 chown postgres "$DIR/cred"; chmod 600 "$DIR/cred"
 

@@ -22,7 +22,10 @@ ROOT=$PWD
 as_pg() { runuser -u postgres -- "$@"; }
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-make -s -j"$(nproc)" all && make -s install
+# What the tests need (Debian packages, the S3 test server's npm modules), as
+# `make test` installs it.
+test/setup.sh
+make -s -j"$(nproc)" all tools && make -s install
 
 cleanup() {
   as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true
@@ -36,6 +39,7 @@ NODE_OPTIONS=--openssl-legacy-provider node test/services/s3server.js --port "$S
   --directory "$DIR/s3" --bucket bench >"$DIR/s3.log" 2>&1 &
 S3PID=$!
 for _ in $(seq 1 50); do grep -q listening "$DIR/s3.log" && break; sleep 0.2; done
+grep -q listening "$DIR/s3.log" || { echo "bench: the S3 test server did not start:" >&2; cat "$DIR/s3.log" >&2; exit 1; }
 
 as_pg "$PGBIN/initdb" -D "$DIR/data" -U postgres -A trust >/dev/null
 cat >>"$DIR/data/postgresql.conf" <<CONF

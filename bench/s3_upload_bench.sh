@@ -18,8 +18,12 @@ AWS=/usr/bin/aws
 DATA=${BENCH_DATA:-/tmp/ripple_bench_${SIZE_MIB}m.bin}
 TIME=/usr/bin/time
 
+# What the tests need (awscli, /usr/bin/time, node and the S3 test server's npm
+# modules), as `make test` installs it; then the default s3tool.
+test/setup.sh
+if [ "$S3TOOL" = "$ROOT/build/tools/s3tool" ]; then make -s build/tools/s3tool; fi
 for tool in "$S3TOOL" "$AWS" "$TIME" node; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool not found (make unit-tests builds s3tool; test/setup.sh installs the rest)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
 done
 
 if [ ! -f "$DATA" ] || [ "$(stat -c %s "$DATA")" -ne $((SIZE_MIB * 1024 * 1024)) ]; then
@@ -48,6 +52,8 @@ for _ in $(seq 100); do
   (echo > /dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
   sleep 0.1
 done
+(echo > /dev/tcp/127.0.0.1/"$PORT") 2>/dev/null ||
+  { echo "bench: the S3 test server did not start:" >&2; cat "$WORK/s3server.log" >&2; exit 1; }
 
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
