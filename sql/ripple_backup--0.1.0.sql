@@ -13,6 +13,25 @@ DROP FUNCTION @extschema@.ripple_backup_assert_catalog_database();
 CREATE SCHEMA ripple_backup;
 COMMENT ON SCHEMA ripple_backup IS 'catalog of the backups taken by ripple_backup';
 
+-- Backup schedules (their functions and the scheduler: "scheduled jobs" below).
+CREATE TABLE ripple_backup.jobs (
+	jobid			bigserial PRIMARY KEY,
+	job_name		text NOT NULL UNIQUE
+					CONSTRAINT jobs_job_name_length CHECK (octet_length(job_name) BETWEEN 1 AND 63),
+	schedule		text NOT NULL,
+	timezone		text NOT NULL DEFAULT 'UTC',
+	dbname			name NOT NULL,
+	active			boolean NOT NULL DEFAULT true,
+	next_run		timestamptz,
+	last_run		timestamptz,
+	last_status		text,
+	last_backup_id	bigint,
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX jobs_next_run ON ripple_backup.jobs (next_run) WHERE active;
+COMMENT ON TABLE ripple_backup.jobs IS 'backup schedules: one cron schedule, time zone and database per job';
+COMMENT ON COLUMN ripple_backup.jobs.last_status IS 'outcome of the latest fire: the status of its backup, or why it was skipped';
+
 CREATE TABLE ripple_backup.backups (
 	id					bigserial PRIMARY KEY,
 	dbname				name NOT NULL,
@@ -35,15 +54,31 @@ CREATE TABLE ripple_backup.backups (
 	uncompressed_bytes	bigint,
 	requested_by		name,
 	pid					integer,
+	-- the outcome of the latest verification
+	verify_status		text NOT NULL DEFAULT 'unverified'
+						CHECK (verify_status IN ('unverified', 'pending', 'verified', 'failed')),
+	verify_level		text CHECK (verify_level IN ('checksum', 'archive', 'restore')),
+	verified_at			timestamptz,
+	restore_seconds		double precision CHECK (restore_seconds >= 0),
+	verify_error		text,
+	-- the job whose fire made this backup ('scheduled')
+	jobid				bigint REFERENCES ripple_backup.jobs (jobid) ON DELETE SET NULL,
+	-- the server that took it (src/backend/incarnation.c)
+	incarnation			text,
+	timeline			integer,
 	CONSTRAINT backups_error_iff_failed CHECK ((status = 'failed') = (error IS NOT NULL)),
 	CONSTRAINT backups_succeeded_complete CHECK (status <> 'succeeded'
 		OR (size_bytes IS NOT NULL AND sha256 IS NOT NULL AND location IS NOT NULL))
 );
 CREATE INDEX backups_status_queued_at ON ripple_backup.backups (status, queued_at);
 CREATE INDEX backups_dbname_finished_at ON ripple_backup.backups (dbname, finished_at);
+CREATE INDEX backups_jobid_status ON ripple_backup.backups (jobid, status) WHERE jobid IS NOT NULL;
 COMMENT ON TABLE ripple_backup.backups IS 'one row per backup: queued, running, succeeded or failed';
 COMMENT ON COLUMN ripple_backup.backups.location IS 'full URL of the stored object';
 COMMENT ON COLUMN ripple_backup.backups.sha256 IS 'SHA-256 (hex) of the stored, compressed bytes';
+COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, pending (verify-after-backup queued, waiting for a worker slot), verified or failed (the latest verification)';
+COMMENT ON COLUMN ripple_backup.backups.restore_seconds IS 'wall time of the latest restore drill into a scratch database (the measured RTO)';
+COMMENT ON COLUMN ripple_backup.backups.incarnation IS 'incarnation id of the server that took the backup (in its object key)';
 
 CREATE TABLE ripple_backup.backup_tables (
 	backup_id	bigint NOT NULL REFERENCES ripple_backup.backups (id) ON DELETE CASCADE,
@@ -153,7 +188,7 @@ REVOKE ALL ON FUNCTION ripple_backup.caller_may_connect(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.require_caller_may_connect(name) FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA ripple_backup FROM PUBLIC;
 
--- ==== cron schedules (helper E: src/backend/schedule_sql.c) ==========================
+-- ==== cron schedules (src/backend/schedule_sql.c) ====================================
 -- The first time a cron schedule fires strictly after `after`, read on the wall clock
 -- of an IANA time zone.  It only computes, so PUBLIC may call it.
 CREATE FUNCTION @extschema@.ripple_backup_next_run(
@@ -163,20 +198,8 @@ CREATE FUNCTION @extschema@.ripple_backup_next_run(
 	LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ripple_backup_next_run(text, timestamptz, text) IS
 	'next fire time of a cron schedule after a given time, in a time zone (DST-aware)';
--- ==== end of cron schedules ==========================================================
 
--- ==== verification (helper H: src/backend/verifier.c, verify_sql.c, src/core/verify.c) ====
--- The outcome of the latest verification of each backup.
-ALTER TABLE ripple_backup.backups
-	ADD COLUMN verify_status text NOT NULL DEFAULT 'unverified'
-		CHECK (verify_status IN ('unverified', 'pending', 'verified', 'failed')),
-	ADD COLUMN verify_level text CHECK (verify_level IN ('checksum', 'archive', 'restore')),
-	ADD COLUMN verified_at timestamptz,
-	ADD COLUMN restore_seconds double precision CHECK (restore_seconds >= 0),
-	ADD COLUMN verify_error text;
-COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, pending (verify-after-backup queued, waiting for a worker slot), verified or failed (the latest verification)';
-COMMENT ON COLUMN ripple_backup.backups.restore_seconds IS 'wall time of the latest restore drill into a scratch database (the measured RTO)';
-
+-- ==== verification (src/backend/verifier.c, verify_sql.c, src/core/verify.c) ===========
 -- Proves a backup (the latest succeeded one when NULL) in a background worker and
 -- waits for it: checksum (SHA-256 and size of the stored object against the catalog
 -- and its metadata), archive (also pg_restore --list), restore (also a restore into
@@ -194,34 +217,11 @@ CREATE FUNCTION @extschema@.ripple_backup_verify(backup_id bigint DEFAULT NULL,
 COMMENT ON FUNCTION @extschema@.ripple_backup_verify(bigint, text, interval, boolean) IS
 	'verify a backup at checksum, archive or restore level; returns verified or failed';
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_verify(bigint, text, interval, boolean) FROM PUBLIC;
--- ==== end of verification ================================================================
 
--- ==== scheduled jobs (helper G: src/backend/jobs_sql.c, scheduler.c) =====================
+-- ==== scheduled jobs (src/backend/jobs_sql.c, scheduler.c) ==============================
 -- Backups on cron schedules, kept in SQL as pg_cron users are used to.  The launcher
 -- fires each due active job once per fire time (ripple_backup.run_due_jobs) and sleeps
 -- until the earliest next_run; the functions below wake it when the jobs change.
-CREATE TABLE ripple_backup.jobs (
-	jobid			bigserial PRIMARY KEY,
-	job_name		text NOT NULL UNIQUE
-					CONSTRAINT jobs_job_name_length CHECK (octet_length(job_name) BETWEEN 1 AND 63),
-	schedule		text NOT NULL,
-	timezone		text NOT NULL DEFAULT 'UTC',
-	dbname			name NOT NULL,
-	active			boolean NOT NULL DEFAULT true,
-	next_run		timestamptz,
-	last_run		timestamptz,
-	last_status		text,
-	last_backup_id	bigint,
-	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-CREATE INDEX jobs_next_run ON ripple_backup.jobs (next_run) WHERE active;
-COMMENT ON TABLE ripple_backup.jobs IS 'backup schedules: one cron schedule, time zone and database per job';
-COMMENT ON COLUMN ripple_backup.jobs.last_status IS 'outcome of the latest fire: the status of its backup, or why it was skipped';
-
--- The backups a job made are 'scheduled' and carry its id.
-ALTER TABLE ripple_backup.backups
-	ADD COLUMN jobid bigint REFERENCES ripple_backup.jobs (jobid) ON DELETE SET NULL;
-CREATE INDEX backups_jobid_status ON ripple_backup.backups (jobid, status) WHERE jobid IS NOT NULL;
 
 -- Every fire of a job: the backup it started, or why it was skipped.
 CREATE TABLE ripple_backup.job_runs (
@@ -480,7 +480,6 @@ REVOKE ALL ON ripple_backup.jobs, ripple_backup.job_runs FROM PUBLIC;
 
 -- The product's default: a nightly backup of the catalog database at 02:00 UTC.
 SELECT @extschema@.ripple_backup_schedule('nightly', '0 2 * * *', pg_catalog.current_database(), 'UTC');
--- ==== end of scheduled jobs ==============================================================
 
 -- ==== server incarnation (src/backend/incarnation.c) ======================================
 -- Servers that share a system identifier (a promoted standby and its old primary, clones
@@ -500,12 +499,7 @@ CREATE TABLE ripple_backup.incarnation (
 COMMENT ON TABLE ripple_backup.incarnation IS
 	'the incarnation id this server''s backups carry (drawn for each timeline the server runs on as a primary)';
 
-ALTER TABLE ripple_backup.backups
-	ADD COLUMN incarnation text,
-	ADD COLUMN timeline integer;
-COMMENT ON COLUMN ripple_backup.backups.incarnation IS 'incarnation id of the server that took the backup (in its object key)';
 REVOKE ALL ON ripple_backup.incarnation FROM PUBLIC;
--- ==== end of server incarnation ===========================================================
 
 -- ==== multipart uploads left behind (src/backend/launcher.c, runner.c) ====================
 -- A failed backup aborts its multipart upload; when the abort fails too (the server
@@ -526,4 +520,3 @@ COMMENT ON TABLE ripple_backup.pending_aborts IS
 COMMENT ON COLUMN ripple_backup.pending_aborts.object_key IS 'key in the bucket (with the destination prefix)';
 COMMENT ON COLUMN ripple_backup.pending_aborts.reason IS 'why the abort failed';
 REVOKE ALL ON ripple_backup.pending_aborts FROM PUBLIC;
--- ==== end of multipart uploads left behind ================================================
