@@ -5,7 +5,7 @@
 #      server, SHA-256 check, decompress, CREATE DATABASE, pg_restore -j 2, row counts)
 #   P  createdb && pg_restore -j 2 of a local copy of the same archive
 #      (already downloaded and decompressed: the floor)
-# Prints wall times and the ratio C/P (issue 5's target: at most 1.15).  The backup
+# Prints wall times and the ratio C/P (target: at most 1.15).  The backup
 # is taken once per scale with src/core's pipeline (build/tools/backup_run).
 # Not a test: no assertion, just figures.  Run as root (it builds a throwaway cluster
 # as the postgres user and starts the S3 test server).
