@@ -7,6 +7,7 @@
 #   make test-programs   build every test program: unit tests, test tools, fuzzers
 #   make test            build and run every test (unit, pg_regress, TAP); see README.md
 #   make demo            a throwaway cluster + local S3 server, one backup, verified
+#   make dist            the PGXN release archive (git archive of HEAD)
 #
 # The product build (make, make install) needs a C compiler, PGXS and the libraries
 # below, never cmocka or clang: only the test targets use them.
@@ -188,5 +189,9 @@ test:
 demo:
 	test/demo.sh
 
+# The PGXN release archive of the committed tree: ripple_backup-VERSION.zip.
+dist:
+	git archive --format zip --prefix=$(EXTENSION)-$(EXTVERSION)/ --output $(EXTENSION)-$(EXTVERSION).zip HEAD
+
 .PHONY: all unit-tests tools fuzz test-programs check-unit install-cli uninstall-cli \
-        clean-ripple test demo
+        clean-ripple test demo dist
