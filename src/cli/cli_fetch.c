@@ -11,6 +11,7 @@
 #include "cli_progress.h"
 #include "backup_compress.h"
 #include "rb_crypto.h"
+#include "rb_time.h"
 
 typedef struct fetch_state
 {
@@ -101,7 +102,7 @@ cli_fetch(rb_destination *d, const cli_backup *b, const cli_fetch_options *opt,
 	uint64_t	size = 0;
 	int64_t		mtime;
 	int			rc = -1;
-	double		t0 = cli_now();
+	double		t0 = rb_now_seconds();
 	char	   *url = rb_destination_url_for(d, b->key);
 	bool		decompress = (opt->out_fd >= 0 || opt->parser != NULL);
 
@@ -202,7 +203,7 @@ cli_fetch(rb_destination *d, const cli_backup *b, const cli_fetch_options *opt,
 done:
 	res->stored_bytes = st.stored;
 	res->archive_bytes = st.archive;
-	res->seconds = cli_now() - t0;
+	res->seconds = rb_now_seconds() - t0;
 	if (st.decomp)
 		rb_decompressor_free(st.decomp);
 	rb_digest_free(st.digest);

@@ -4,10 +4,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli_format.h"
 #include "cli_progress.h"
+#include "rb_time.h"
 
 #define BAR_WIDTH 30
 
@@ -24,15 +24,6 @@ bool
 cli_progress_enabled(void)
 {
 	return progress_enabled;
-}
-
-double
-cli_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 void
@@ -98,7 +89,7 @@ cli_progress_start(cli_progress *p, const char *label, uint64_t total)
 	p->enabled = progress_enabled;
 	p->label = label;
 	p->total = total;
-	p->started = cli_now();
+	p->started = rb_now_seconds();
 	if (p->enabled)
 	{
 		active = p;
@@ -114,7 +105,7 @@ cli_progress_update(cli_progress *p, uint64_t done)
 	p->done = done;
 	if (!p->enabled)
 		return;
-	now = cli_now();
+	now = rb_now_seconds();
 	if (now - p->last_draw >= 0.1)
 		draw(p, now);
 }
@@ -130,7 +121,7 @@ cli_progress_finish(cli_progress *p)
 {
 	if (!p->enabled)
 		return;
-	draw(p, cli_now());
+	draw(p, rb_now_seconds());
 	fputc('\n', stderr);
 	fflush(stderr);
 	p->drawn = false;

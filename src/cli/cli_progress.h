@@ -35,9 +35,6 @@ void		cli_progress_tick(cli_progress *p);
 /* Draws the final state and ends the line. */
 void		cli_progress_finish(cli_progress *p);
 
-/* Seconds on a monotonic clock. */
-double		cli_now(void);
-
 /* Clears the active progress line, if any (for cli_report). */
 void		cli_progress_clear_line(void);
 

@@ -23,6 +23,7 @@
 #include "cli_rowcount.h"
 #include "cli_tempfile.h"
 #include "verify.h"
+#include "rb_time.h"
 
 static int
 create_database(cli_ctx *ctx, const char *psql, const cli_conn *conn, rb_error *err)
@@ -251,7 +252,7 @@ cli_cmd_restore(cli_ctx *ctx)
 				s1[32],
 				s2[32],
 				s3[32];
-	double		t0 = cli_now(),
+	double		t0 = rb_now_seconds(),
 				t_fetch,
 				t_restore,
 				t_count;
@@ -315,7 +316,7 @@ cli_cmd_restore(cli_ctx *ctx)
 
 	/* 3. pg_restore */
 	{
-		double		t = cli_now();
+		double		t = rb_now_seconds();
 
 		if (run_pg_restore(ctx, pg_restore, &conn, tmp.path, &err) != 0)
 		{
@@ -327,7 +328,7 @@ cli_cmd_restore(cli_ctx *ctx)
 						 args->dbname);
 			goto out;
 		}
-		t_restore = cli_now() - t;
+		t_restore = rb_now_seconds() - t;
 	}
 	cli_tempfile_remove(&tmp);
 	cli_format_duration(t_restore, s3, sizeof(s3));
@@ -335,7 +336,7 @@ cli_cmd_restore(cli_ctx *ctx)
 
 	/* 4. row counts */
 	{
-		double		t = cli_now();
+		double		t = rb_now_seconds();
 
 		if (cli_check_row_counts(psql, &conn, args->role, args->dbname, &b->meta.table_counts,
 								 &ctx->hooks, &counts, &err) != 0)
@@ -343,14 +344,14 @@ cli_cmd_restore(cli_ctx *ctx)
 			rc = cli_fail(&err);
 			goto out;
 		}
-		t_count = cli_now() - t;
+		t_count = rb_now_seconds() - t;
 	}
 	if (counts.skipped > 0)
 		cli_info("%zu table%s of extension %s (schema %s) restored but not compared (%" PRId64 " rows at backup time): "
 				 "CREATE EXTENSION in the target adds rows of its own (the nightly job) that the dump leaves out",
 				 counts.skipped, counts.skipped == 1 ? "" : "s", RB_VERIFY_EXTENSION_NAME,
 				 RB_VERIFY_EXTENSION_NAME, counts.rows_skipped);
-	cli_format_duration(cli_now() - t0, s1, sizeof(s1));
+	cli_format_duration(rb_now_seconds() - t0, s1, sizeof(s1));
 	if (counts.mismatched > 0 || counts.missing > 0)
 	{
 		cli_error("row counts of database \"%s\" do not match %s: %zu of %zu tables differ, %zu could not be counted",

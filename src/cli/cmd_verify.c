@@ -19,6 +19,7 @@
 #include "cli_report.h"
 #include "cli_tempfile.h"
 #include "pgdump_archive.h"
+#include "rb_time.h"
 
 static int
 verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
@@ -37,7 +38,7 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 	int			rc = CLI_EXIT_OK;
 	char		s1[32],
 				s2[32];
-	double		t0 = cli_now();
+	double		t0 = rb_now_seconds();
 
 	rb_error_clear(&err);
 	pg_restore = cli_find_pg_program("pg_restore", args->pg_bindir, &err);
@@ -77,7 +78,7 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 		goto done;
 	}
 	cli_format_bytes(res.stored_bytes, s1, sizeof(s1));
-	cli_format_duration(cli_now() - t0, s2, sizeof(s2));
+	cli_format_duration(rb_now_seconds() - t0, s2, sizeof(s2));
 	if (!args->quiet)
 		printf("%s verified: size (%s) and sha256 match; the archive decompresses, its %zu tables "
 			   "hold the recorded %" PRId64 " rows, and pg_restore lists its %d entries (%s)\n",

@@ -15,6 +15,7 @@
 #include "pgdump_archive.h"
 #include "rb_buf.h"
 #include "rb_crypto.h"
+#include "rb_time.h"
 
 #define READ_CHUNK (256 * 1024)
 
@@ -37,15 +38,6 @@ sink_write(void *arg, const void *data, size_t len, rb_error *err)
 		return -1;
 	s->stored += len;
 	return 0;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* Appends key='value' to a libpq conninfo string, quoting as libpq wants. */
@@ -95,7 +87,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 	sink		out = {NULL, NULL, 0};
 	char	   *url = NULL;
 	unsigned char *buf = NULL;
-	double		start = now_s(),
+	double		start = rb_now_seconds(),
 				last_progress = start;
 	double		interval;
 	int			rc = -1;
@@ -197,7 +189,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 			rb_error_set(err, RB_ERR_CANCELLED, "backup cancelled");
 			goto done;
 		}
-		now = now_s();
+		now = rb_now_seconds();
 		if (p->progress != NULL && now - last_progress >= interval)
 		{
 			rb_backup_progress pr = {r->bytes_read, out.stored, now - start};
@@ -233,7 +225,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 		}
 	}
 	r->size_bytes = out.stored;
-	r->duration_seconds = now_s() - start;
+	r->duration_seconds = rb_now_seconds() - start;
 	rb_table_counts_copy(&r->table_counts, rb_archive_parser_counts(parser));
 	r->archive_server_version = xstrdup_or_null(rb_archive_parser_server_version(parser));
 	r->archive_dump_version = xstrdup_or_null(rb_archive_parser_dump_version(parser));
@@ -252,7 +244,7 @@ done:
 		if (out.writer != NULL)
 			rb_dest_writer_abort(out.writer);
 		out.writer = NULL;
-		r->duration_seconds = now_s() - start;
+		r->duration_seconds = rb_now_seconds() - start;
 	}
 	rb_child_free(child);
 	rb_compressor_free(comp);

@@ -4,6 +4,7 @@
  * notify_transport.h).
  */
 #include "notify_transport.h"
+#include "rb_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,24 +127,15 @@ rb_notify_url_for_log(const char *url, char *out, size_t size)
 	curl_url_cleanup(u);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits delay_s seconds, polling the cancel hook; false when cancelled. */
 static bool
 wait_polling(double delay_s, const rb_hooks *hooks)
 {
-	int64_t		deadline = now_ms() + (int64_t) (delay_s * 1000.0);
+	int64_t		deadline = rb_now_ms() + (int64_t) (delay_s * 1000.0);
 
 	for (;;)
 	{
-		int64_t		left = deadline - now_ms();
+		int64_t		left = deadline - rb_now_ms();
 		struct timespec ts;
 
 		if (rb_cancelled(hooks))
@@ -164,7 +156,7 @@ rb_notify_with_retry(const rb_notify_delivery *d, const char *what,
 					 void *arg, const rb_hooks *hooks, rb_error *err)
 {
 	rb_retry_policy policy = d && d->retry ? *d->retry : rb_notify_retry_policy();
-	uint64_t	rng = (uint64_t) now_ms() ^ ((uint64_t) getpid() << 32);
+	uint64_t	rng = (uint64_t) rb_now_ms() ^ ((uint64_t) getpid() << 32);
 	rb_error	e;
 	int			n;
 

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include "rb_child.h"
+#include "rb_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,15 +38,6 @@ struct rb_child
 	int			err_truncated;	/* older stderr bytes were dropped */
 	char		errtrim[RB_CHILD_STDERR_MAX + 8];
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 close_fd(int *fd)
@@ -326,7 +318,7 @@ drain_stderr(rb_child *c)
 ssize_t
 rb_child_read(rb_child *c, void *buf, size_t cap, int timeout_ms, rb_error *err)
 {
-	int64_t		deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t		deadline = timeout_ms < 0 ? -1 : rb_now_ms() + timeout_ms;
 
 	for (;;)
 	{
@@ -368,7 +360,7 @@ rb_child_read(rb_child *c, void *buf, size_t cap, int timeout_ms, rb_error *err)
 			wait_ms = -1;
 		else
 		{
-			int64_t		left = deadline - now_ms();
+			int64_t		left = deadline - rb_now_ms();
 
 			if (left <= 0)
 				return RB_CHILD_TIMEOUT;
@@ -493,8 +485,8 @@ rb_child_kill(rb_child *c)
 	if (c == NULL || c->pid <= 0 || try_reap(c, 0))
 		return;
 	(void) kill(c->pid, SIGTERM);
-	deadline = now_ms() + c->kill_grace_ms;
-	while (now_ms() < deadline)
+	deadline = rb_now_ms() + c->kill_grace_ms;
+	while (rb_now_ms() < deadline)
 	{
 		struct timespec ts = {0, 10 * 1000 * 1000};
 

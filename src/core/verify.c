@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rb_child.h"
@@ -18,6 +17,7 @@
 #include "pgdump_archive.h"
 #include "rb_buf.h"
 #include "rb_crypto.h"
+#include "rb_time.h"
 #include "verify.h"
 #include "verify_toc.h"
 
@@ -59,15 +59,6 @@ void
 rb_verify_result_free(rb_verify_result *r)
 {
 	rb_backup_metadata_free(&r->meta);
-}
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 char *
@@ -696,8 +687,8 @@ steady_cancel(void *arg)
 	if (!rb_cancelled(s->inner))
 		return false;
 	if (s->stop_seen == 0)
-		s->stop_seen = now_seconds();
-	return now_seconds() - s->stop_seen > SCRATCH_GRACE_SECONDS;
+		s->stop_seen = rb_now_seconds();
+	return rb_now_seconds() - s->stop_seen > SCRATCH_GRACE_SECONDS;
 }
 
 static void
@@ -1137,7 +1128,7 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 				 "the restore left out %d event trigger%s (only a superuser may create one)",
 				 plan.event_triggers, plan.event_triggers == 1 ? "" : "s");
 
-	t0 = now_seconds();
+	t0 = rb_now_seconds();
 	argv_program(&a, pg, "createdb");
 	argv_add(&a, "--maintenance-db");
 	argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
@@ -1157,7 +1148,7 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 		 create_schemas_and_extensions(pg, db, conn, server_file, file, hooks, err) != 0) ||
 		restore_entries(pg, db, conn, rest_file, file, hooks, err) != 0)
 		goto drop;
-	res->restore_seconds = now_seconds() - t0;
+	res->restore_seconds = rb_now_seconds() - t0;
 	if (pg->before_count != NULL && pg->before_count(pg->before_count_arg, err) != 0)
 		goto drop;
 	rc = count_and_compare(pg, db, conn, file, &res->meta.table_counts, res, hooks, err);
@@ -1195,7 +1186,7 @@ rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 			  const rb_hooks *hooks, rb_error *err)
 {
 	char	   *url = rb_destination_url_for(req->dest, req->object_key);
-	double		t0 = now_seconds();
+	double		t0 = rb_now_seconds();
 	char	   *tmp = NULL;
 	int			fd = -1;
 	rb_archive_parser *parser = NULL;
@@ -1294,7 +1285,7 @@ done:
 	if (parser)
 		rb_archive_parser_free(parser);
 	rb_buf_free(&listing);
-	res->seconds = now_seconds() - t0;
+	res->seconds = rb_now_seconds() - t0;
 	free(url);
 	return rc;
 }

@@ -80,14 +80,14 @@ rb_s3_client_new(const rb_s3_options *opt, const rb_hooks *hooks, rb_error *err)
 	if (opt->operation_timeout_ms > 0)
 	{
 		c->operation_timeout_ms = opt->operation_timeout_ms;
-		c->expires_at_ms = rb_s3_monotonic_ms() + opt->operation_timeout_ms;
+		c->expires_at_ms = rb_now_ms() + opt->operation_timeout_ms;
 	}
 
 	c->retry = opt->retry ? *opt->retry : rb_retry_policy_default();
 	if (rb_retry_policy_validate(&c->retry, err) < 0)
 		goto fail;
 	c->rng = opt->rng_seed ? opt->rng_seed
-		: ((uint64_t) rb_s3_monotonic_ms() * 2654435761u) ^ ((uint64_t) getpid() << 32) ^ (uint64_t) time(NULL);
+		: ((uint64_t) rb_now_ms() * 2654435761u) ^ ((uint64_t) getpid() << 32) ^ (uint64_t) time(NULL);
 
 	c->part_size = opt->part_size ? opt->part_size : RB_S3_DEFAULT_PART_SIZE;
 	if (c->part_size > RB_S3_MAX_PART_SIZE)

@@ -26,15 +26,6 @@
 #include "s3_xml.h"
 #include "s3_sigv4.h"
 
-int64_t
-rb_s3_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static char *
 xstrdup(const char *s)
 {
@@ -224,7 +215,7 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			return 0;
 		}
 		x->delivered += len;
-		x->progress_ms = rb_s3_monotonic_ms();
+		x->progress_ms = rb_now_ms();
 		return len;
 	}
 	if (x->resp.len + len > limit)
@@ -267,7 +258,7 @@ seek_cb(void *arg, curl_off_t offset, int origin)
 static int64_t
 breaker_now(rb_s3_client *c)
 {
-	return c->clock ? c->clock(c->clock_arg) : rb_s3_monotonic_ms();
+	return c->clock ? c->clock(c->clock_arg) : rb_now_ms();
 }
 
 static void
@@ -795,7 +786,7 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	if (!no_retry && (force_retry || rb_retry_should_retry(&e)) && x->attempt < max_attempts)
 	{
 		double		delay = rb_retry_delay(&c->retry, x->attempt, &c->rng);
-		int64_t		now = rb_s3_monotonic_ms();
+		int64_t		now = rb_now_ms();
 
 		if (x->deadline_ms > 0 && now + (int64_t) (delay * 1000.0) >= xfer_deadline(x))
 		{
@@ -853,7 +844,7 @@ rb_s3_engine_submit(rb_s3_client *c, rb_s3_xfer *x)
 	x->progress_ms = 0;
 	if (c->request_timeout_ms > 0)
 	{
-		x->deadline_ms = rb_s3_monotonic_ms() + c->request_timeout_ms;
+		x->deadline_ms = rb_now_ms() + c->request_timeout_ms;
 		x->deadline_span_ms = c->request_timeout_ms;
 	}
 	/* cleanup requests (aborts) run even after the operation's deadline */
@@ -883,7 +874,7 @@ rb_s3_engine_cancel(rb_s3_client *c, rb_s3_xfer *x)
 int
 rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *err)
 {
-	int64_t		start = rb_s3_monotonic_ms();
+	int64_t		start = rb_now_ms();
 	uint64_t	seq0 = c->done_seq;
 
 	for (;;)
@@ -906,7 +897,7 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 		}
 
 		/* Start the attempts that are due. */
-		now = rb_s3_monotonic_ms();
+		now = rb_now_ms();
 		for (int i = 0; i < c->nactive; i++)
 		{
 			rb_s3_xfer *a = c->active[i];
@@ -962,7 +953,7 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 		}
 
 		/* Stop the attempts whose request deadline has passed. */
-		now = rb_s3_monotonic_ms();
+		now = rb_now_ms();
 		for (int i = 0; i < c->nactive; i++)
 		{
 			rb_s3_xfer *a = c->active[i];
@@ -976,7 +967,7 @@ rb_s3_engine_wait(rb_s3_client *c, rb_s3_xfer *x, int64_t timeout_ms, rb_error *
 
 		if (x != NULL ? x->state == RB_XFER_DONE : (c->done_seq != seq0 || c->nactive == 0))
 			return 0;
-		now = rb_s3_monotonic_ms();
+		now = rb_now_ms();
 		if (timeout_ms == 0)
 			return 0;
 		if (timeout_ms > 0)

@@ -21,6 +21,7 @@
 #include "rb_crypto.h"
 #include "rb_buf.h"
 #include "rb_error.h"
+#include "rb_time.h"
 #include "s3_retry.h"
 #include "s3_client.h"
 #include "s3_url.h"
@@ -174,8 +175,6 @@ void		rb_s3_engine_cancel(rb_s3_client *c, rb_s3_xfer *x);
 
 /* Submits x, waits for it; returns 0 or -1 with x->err copied to err. */
 int			rb_s3_xfer_run(rb_s3_client *c, rb_s3_xfer *x, rb_error *err);
-
-int64_t		rb_s3_monotonic_ms(void);
 
 /* --- conditional writes (s3_client.c) --- */
 

@@ -204,7 +204,7 @@ pump(rb_s3_upload *w, rb_error *err)
 
 	rb_error_clear(&e);
 	w->since_pump = 0;
-	w->last_pump_ms = rb_s3_monotonic_ms();
+	w->last_pump_ms = rb_now_ms();
 	if (rb_s3_engine_wait(w->c, NULL, 0, &e) < 0)
 	{
 		rb_error_prefix(&e, "PUT s3://%s/%s: ", w->c->bucket, w->key);
@@ -463,7 +463,7 @@ rb_s3_upload_write(rb_s3_upload *w, const void *data, size_t len, rb_error *err)
 				return -1;
 		}
 		else if ((w->since_pump >= PUMP_EVERY ||
-				  (w->c->nactive > 0 && rb_s3_monotonic_ms() - w->last_pump_ms >= PUMP_MS)) &&
+				  (w->c->nactive > 0 && rb_now_ms() - w->last_pump_ms >= PUMP_MS)) &&
 				 pump(w, err) < 0)
 			return -1;
 	}
@@ -495,7 +495,7 @@ rb_s3_upload_pump(rb_s3_upload *w, int timeout_ms, rb_error *err)
 		return 0;
 	rb_error_clear(&e);
 	w->since_pump = 0;
-	w->last_pump_ms = rb_s3_monotonic_ms();
+	w->last_pump_ms = rb_now_ms();
 	if (rb_s3_engine_wait(w->c, NULL, timeout_ms < 0 ? 0 : timeout_ms, &e) < 0)
 	{
 		rb_error_prefix(&e, "PUT s3://%s/%s: ", w->c->bucket, w->key);
