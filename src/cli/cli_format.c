@@ -1,5 +1,5 @@
 /*
- * cli_format.c — sizes, durations, times and JSON strings for output (see cli_format.h).
+ * cli_format.c — sizes, durations and times for output (see cli_format.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,42 +49,4 @@ cli_format_time(const char *iso, char *buf, size_t len)
 		snprintf(buf, len, "%.10s %.8s", iso, iso + 11);
 	else
 		snprintf(buf, len, "%s", iso ? iso : "");
-}
-
-void
-cli_json_string(rb_buf *out, const char *s)
-{
-	if (s == NULL)
-	{
-		rb_buf_append_str(out, "null");
-		return;
-	}
-	rb_buf_append_char(out, '"');
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		switch (*p)
-		{
-			case '"':
-				rb_buf_append_str(out, "\\\"");
-				break;
-			case '\\':
-				rb_buf_append_str(out, "\\\\");
-				break;
-			case '\n':
-				rb_buf_append_str(out, "\\n");
-				break;
-			case '\r':
-				rb_buf_append_str(out, "\\r");
-				break;
-			case '\t':
-				rb_buf_append_str(out, "\\t");
-				break;
-			default:
-				if (*p < 0x20)
-					rb_buf_appendf(out, "\\u%04x", *p);
-				else
-					rb_buf_append_char(out, (char) *p);
-		}
-	}
-	rb_buf_append_char(out, '"');
 }

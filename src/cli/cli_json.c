@@ -8,6 +8,7 @@
 
 #include "cli_format.h"
 #include "cli_json.h"
+#include "rb_json.h"
 
 void
 cli_json_backup(rb_buf *out, const cli_backup *b, const char *url, bool with_tables)
@@ -15,48 +16,48 @@ cli_json_backup(rb_buf *out, const cli_backup *b, const char *url, bool with_tab
 	const rb_backup_metadata *m = &b->meta;
 
 	rb_buf_appendf(out, "{\"backup_id\": %" PRId64 ", \"timestamp\": ", m->backup_id);
-	cli_json_string(out, m->timestamp);
+	rb_json_append_string(out, m->timestamp);
 	rb_buf_append_str(out, ", \"dbname\": ");
-	cli_json_string(out, m->dbname);
+	rb_json_append_string(out, m->dbname);
 	rb_buf_appendf(out, ", \"system_identifier\": \"%" PRIu64 "\"", m->system_identifier);
 	if (m->timeline > 0)
 		rb_buf_appendf(out, ", \"timeline\": %" PRIu32, m->timeline);
 	else
 		rb_buf_append_str(out, ", \"timeline\": null");
 	rb_buf_append_str(out, ", \"incarnation\": ");
-	cli_json_string(out, m->incarnation);
+	rb_json_append_string(out, m->incarnation);
 	rb_buf_append_str(out, ", \"host_name\": ");
-	cli_json_string(out, m->host_name);
+	rb_json_append_string(out, m->host_name);
 	rb_buf_append_str(out, ", \"cluster_name\": ");
-	cli_json_string(out, m->cluster_name);
+	rb_json_append_string(out, m->cluster_name);
 	rb_buf_appendf(out, ", \"size_bytes\": %" PRIu64, m->size_bytes);
 	rb_buf_appendf(out, ", \"tables\": %zu, \"rows\": %" PRId64,
 				   m->table_counts.n, rb_table_counts_total(&m->table_counts));
 	rb_buf_append_str(out, ", \"label\": ");
-	cli_json_string(out, m->label);
+	rb_json_append_string(out, m->label);
 	rb_buf_append_str(out, ", \"backup_type\": ");
-	cli_json_string(out, m->backup_type);
+	rb_json_append_string(out, m->backup_type);
 	rb_buf_append_str(out, ", \"compression\": ");
-	cli_json_string(out, m->compression);
+	rb_json_append_string(out, m->compression);
 	rb_buf_append_str(out, ", \"sha256\": ");
-	cli_json_string(out, m->sha256);
+	rb_json_append_string(out, m->sha256);
 	rb_buf_append_str(out, ", \"key\": ");
-	cli_json_string(out, b->key);
+	rb_json_append_string(out, b->key);
 	rb_buf_append_str(out, ", \"url\": ");
-	cli_json_string(out, url);
+	rb_json_append_string(out, url);
 	if (with_tables)
 	{
 		rb_buf_appendf(out, ", \"format_version\": %d", m->format_version);
 		rb_buf_append_str(out, ", \"pg_dump_format\": ");
-		cli_json_string(out, m->pg_dump_format);
+		rb_json_append_string(out, m->pg_dump_format);
 		rb_buf_append_str(out, ", \"server_version\": ");
-		cli_json_string(out, m->server_version);
+		rb_json_append_string(out, m->server_version);
 		rb_buf_append_str(out, ", \"extension_version\": ");
-		cli_json_string(out, m->extension_version);
+		rb_json_append_string(out, m->extension_version);
 		rb_buf_appendf(out, ", \"duration_seconds\": %.3f", m->duration_seconds);
 		rb_buf_appendf(out, ", \"uncompressed_bytes\": %" PRIu64, m->uncompressed_bytes);
 		rb_buf_append_str(out, ", \"metadata_key\": ");
-		cli_json_string(out, b->metadata_key);
+		rb_json_append_string(out, b->metadata_key);
 		rb_buf_append_str(out, ", \"table_counts\": {");
 		for (size_t i = 0; i < m->table_counts.n; i++)
 		{
@@ -65,7 +66,7 @@ cli_json_backup(rb_buf *out, const cli_backup *b, const char *url, bool with_tab
 
 			if (i > 0)
 				rb_buf_append_str(out, ", ");
-			cli_json_string(out, k);
+			rb_json_append_string(out, k);
 			rb_buf_appendf(out, ": %" PRId64, t->rows);
 			free(k);
 		}

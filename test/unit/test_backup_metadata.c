@@ -241,6 +241,39 @@ test_bad_documents(void **state)
 	rb_buf_free(&json);
 }
 
+/*
+ * The one JSON string escaping of src/core and the CLI: the two-character
+ * escapes of RFC 8259 where it has one (\b \f \n \r \t \" \\), \u00XX for
+ * every other control character and for DEL (0x7f, which a terminal would act
+ * on), UTF-8 passed through; the parser reads every form back.
+ */
+static void
+test_json_string_escapes(void **state)
+{
+	rb_buf		b = RB_BUF_INIT;
+	rb_error	err;
+	rb_json    *v;
+
+	rb_json_append_string(&b, "\b\f\x7f");
+	assert_string_equal(rb_buf_str(&b), "\"\\b\\f\\u007f\"");
+	rb_buf_reset(&b);
+	rb_json_append_string(&b, "q\"s\\n\nr\rt\t\x01\x1f~\xc3\xa9");
+	assert_string_equal(rb_buf_str(&b), "\"q\\\"s\\\\n\\nr\\rt\\t\\u0001\\u001f~\xc3\xa9\"");
+	rb_buf_reset(&b);
+	rb_json_append_string(&b, NULL);
+	assert_string_equal(rb_buf_str(&b), "null");
+	rb_buf_reset(&b);
+
+	rb_error_clear(&err);
+	rb_json_append_string(&b, "\b\f\x7f\x01\"\\\xc3\xa9");
+	v = rb_json_parse(b.data, b.len, &err);
+	assert_non_null(v);
+	assert_int_equal(v->type, RB_JSON_STRING);
+	assert_string_equal(v->text, "\b\f\x7f\x01\"\\\xc3\xa9");
+	rb_json_free(v);
+	rb_buf_free(&b);
+}
+
 static void
 test_table_keys(void **state)
 {
@@ -294,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_empty_counts_and_unicode_escapes),
 		cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_json_string_escapes),
 		cmocka_unit_test(test_table_keys),
 	};
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "rb_json.h"
 #include "cli_format.h"
 #include "cli_progress.h"
 #include "cli_pgtools.h"
@@ -170,11 +171,15 @@ test_json_string(void **state)
 {
 	rb_buf		b = RB_BUF_INIT;
 
-	cli_json_string(&b, "a\"b\\c\nd\x01");
+	rb_json_append_string(&b, "a\"b\\c\nd\x01");
 	assert_string_equal(rb_buf_str(&b), "\"a\\\"b\\\\c\\nd\\u0001\"");
 	rb_buf_reset(&b);
-	cli_json_string(&b, NULL);
+	rb_json_append_string(&b, NULL);
 	assert_string_equal(rb_buf_str(&b), "null");
+	/* the CLI's JSON is src/core's: \b and \f as such, DEL as \u007f */
+	rb_buf_reset(&b);
+	rb_json_append_string(&b, "\b\f\x7f");
+	assert_string_equal(rb_buf_str(&b), "\"\\b\\f\\u007f\"");
 	rb_buf_free(&b);
 }
 
