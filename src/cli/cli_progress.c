@@ -117,6 +117,12 @@ cli_progress_tick(cli_progress *p)
 }
 
 void
+cli_progress_tick_arg(void *p)
+{
+	cli_progress_tick(p);
+}
+
+void
 cli_progress_finish(cli_progress *p)
 {
 	if (!p->enabled)

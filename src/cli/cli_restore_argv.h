@@ -9,14 +9,14 @@
 #define CLI_RESTORE_ARGV_H
 
 #include "cli_args.h"
-#include "cli_pgtools.h"
+#include "pg_client.h"
 
 /*
  * Appends pg_restore's argv: path, --no-password, --jobs=N, [--no-owner],
  * [--no-privileges], [--verbose], [--role=ROLE], connection flags, --dbname, file.
  */
-void		cli_pg_restore_argv(cli_argv *argv, const char *pg_restore, const cli_args *args,
-								const cli_conn *conn, const char *file);
+void		cli_pg_restore_argv(rb_argv *argv, const char *pg_restore, const cli_args *args,
+								const rb_pg_conn *conn, const char *file);
 
 /* CREATE DATABASE "name" [OWNER "role"] TEMPLATE template0; malloc'd. */
 char	   *cli_create_database_sql(const char *dbname, const char *owner);

@@ -25,7 +25,7 @@ cli_cmd_fetch(cli_ctx *ctx)
 	const cli_backup *b;
 	cli_tempfile tmp = {NULL, -1};
 	cli_fetch_options fo;
-	cli_fetch_result res;
+	rb_fetch_result res;
 	struct stat st;
 	rb_error	err;
 	char	   *dir;

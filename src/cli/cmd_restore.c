@@ -20,54 +20,37 @@
 #include "cli_progress.h"
 #include "cli_report.h"
 #include "cli_restore_argv.h"
-#include "cli_rowcount.h"
 #include "cli_tempfile.h"
+#include "pg_rowcount.h"
 #include "verify.h"
 #include "rb_time.h"
 
 static int
-create_database(cli_ctx *ctx, const char *psql, const cli_conn *conn, rb_error *err)
+create_database(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, rb_error *err)
 {
 	const cli_args *args = ctx->args;
-	cli_argv	argv = {0};
-	char	   *conninfo = cli_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
+	rb_argv		argv = RB_ARGV_INIT;
+	char	   *conninfo = rb_pg_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
 	char	   *sql = cli_create_database_sql(args->dbname, args->role);
 	int			rc;
 
-	cli_argv_add(&argv, psql);
-	cli_argv_add(&argv, "-X");
-	cli_argv_add(&argv, "-q");
-	cli_argv_add(&argv, "--no-password");
-	cli_argv_add(&argv, "-v");
-	cli_argv_add(&argv, "ON_ERROR_STOP=1");
-	cli_conn_add_args(conn, &argv);
-	cli_argv_addf(&argv, "--dbname=%s", conninfo);
-	cli_argv_add(&argv, "-c");
-	cli_argv_add(&argv, sql);
+	rb_argv_add(&argv, psql);
+	rb_argv_add(&argv, "-X");
+	rb_argv_add(&argv, "-q");
+	rb_argv_add(&argv, "--no-password");
+	rb_argv_add(&argv, "-v");
+	rb_argv_add(&argv, "ON_ERROR_STOP=1");
+	rb_pg_conn_args(&argv, conn);
+	rb_argv_addf(&argv, "--dbname=%s", conninfo);
+	rb_argv_add(&argv, "-c");
+	rb_argv_add(&argv, sql);
 	rc = cli_run_program(&argv, NULL, "create db", NULL, &ctx->hooks, err);
 	if (rc != 0)
 		rb_error_prefix(err, "could not create database \"%s\": ", args->dbname);
-	cli_argv_free(&argv);
+	rb_argv_free(&argv);
 	free(conninfo);
 	free(sql);
 	return rc;
-}
-
-/* 'text' as an SQL literal (standard_conforming_strings: only ' is doubled); malloc'd */
-static char *
-quote_literal(const char *text)
-{
-	rb_buf		b = RB_BUF_INIT;
-
-	rb_buf_append_char(&b, '\'');
-	for (const char *p = text; *p; p++)
-	{
-		if (*p == '\'')
-			rb_buf_append_char(&b, '\'');
-		rb_buf_append_char(&b, *p);
-	}
-	rb_buf_append_char(&b, '\'');
-	return b.data;
 }
 
 /* 't' when role (an SQL expression) names a superuser, else 'f' */
@@ -108,16 +91,16 @@ warn_superuser(const char *user, bool user_super, const char *role, bool role_su
  * rights.  Returns CLI_EXIT_OK or an exit code after printing the problem.
  */
 static int
-preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
+preflight(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn)
 {
 	const cli_args *args = ctx->args;
-	cli_argv	argv = {0};
+	rb_argv		argv = RB_ARGV_INIT;
 	rb_buf		out = RB_BUF_INIT;
 	rb_buf		sql = RB_BUF_INIT;
 	rb_error	err;
-	char	   *conninfo = cli_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
-	char	   *lit = quote_literal(args->dbname);
-	char	   *role_lit = args->role ? quote_literal(args->role) : NULL;
+	char	   *conninfo = rb_pg_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
+	char	   *lit = rb_pg_quote_literal(args->dbname);
+	char	   *role_lit = args->role ? rb_pg_quote_literal(args->role) : NULL;
 	char		membership[16] = "",
 				user_super[2] = "",
 				role_super[2] = "";
@@ -127,14 +110,14 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 	bool		exists;
 
 	rb_error_clear(&err);
-	cli_argv_add(&argv, psql);
-	cli_argv_add(&argv, "-X");
-	cli_argv_add(&argv, "-A");
-	cli_argv_add(&argv, "-t");
-	cli_argv_add(&argv, "--no-password");
-	cli_conn_add_args(conn, &argv);
-	cli_argv_addf(&argv, "--dbname=%s", conninfo);
-	cli_argv_add(&argv, "-c");
+	rb_argv_add(&argv, psql);
+	rb_argv_add(&argv, "-X");
+	rb_argv_add(&argv, "-A");
+	rb_argv_add(&argv, "-t");
+	rb_argv_add(&argv, "--no-password");
+	rb_pg_conn_args(&argv, conn);
+	rb_argv_addf(&argv, "--dbname=%s", conninfo);
+	rb_argv_add(&argv, "-c");
 
 	/*
 	 * One line: "<target exists>|<member of --role, or missing>|<user is
@@ -152,7 +135,7 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 	append_is_superuser(&sql, "session_user");
 	append_is_superuser(&sql, role_lit ? role_lit : "NULL");
 	rb_buf_append_str(&sql, " || '|' || session_user");
-	cli_argv_add(&argv, rb_buf_str(&sql));
+	rb_argv_add(&argv, rb_buf_str(&sql));
 	if (cli_run_program(&argv, NULL, "connect", &out, &ctx->hooks, &err) != 0)
 	{
 		rb_error_prefix(&err, "could not connect to the target server: ");
@@ -211,7 +194,7 @@ preflight(cli_ctx *ctx, const char *psql, const cli_conn *conn)
 		warn_superuser(user, strcmp(user_super, "t") == 0, args->role,
 					   strcmp(role_super, "t") == 0);
 out:
-	cli_argv_free(&argv);
+	rb_argv_free(&argv);
 	rb_buf_free(&out);
 	rb_buf_free(&sql);
 	free(conninfo);
@@ -221,16 +204,71 @@ out:
 }
 
 static int
-run_pg_restore(cli_ctx *ctx, const char *pg_restore, const cli_conn *conn, const char *file,
+run_pg_restore(cli_ctx *ctx, const char *pg_restore, const rb_pg_conn *conn, const char *file,
 			   rb_error *err)
 {
-	cli_argv	argv = {0};
+	rb_argv		argv = RB_ARGV_INIT;
 	int			rc;
 
 	cli_pg_restore_argv(&argv, pg_restore, ctx->args, conn, file);
 	rc = cli_run_program(&argv, NULL, "pg_restore", NULL, &ctx->hooks, err);
-	cli_argv_free(&argv);
+	rb_argv_free(&argv);
 	return rc;
+}
+
+/*
+ * The row counts of the restored database, as --role (pg_rowcount.h), and the
+ * operator's report of every table that differs or could not be counted.
+ */
+static int
+count_rows(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, const char *script_base,
+		   const rb_table_counts *expected, rb_rowcount_result *counts, rb_buf *report,
+		   rb_error *err)
+{
+	static const char *const env[] = {"PGCLIENTENCODING=UTF8", NULL};
+	const cli_args *args = ctx->args;
+	rb_rowcount_request req;
+	cli_progress spinner;
+	int			rc;
+
+	memset(&req, 0, sizeof(req));
+	req.psql = psql;
+	req.conn = conn;
+	req.env = env;
+	req.dbname = args->dbname;
+	req.role = args->role;
+	req.script_base = script_base;
+	req.tick = cli_progress_tick_arg;
+	req.tick_arg = &spinner;
+	cli_progress_start(&spinner, "row counts", 0);
+	rc = rb_rowcount_run(&req, expected, counts, &ctx->hooks, err);
+	cli_progress_finish(&spinner);
+	if (rc != 0)
+	{
+		rb_error_prefix(err, "could not count rows in database \"%s\": ", args->dbname);
+		return -1;
+	}
+	for (size_t i = 0; i < counts->n; i++)
+	{
+		const rb_table_count *t = &expected->items[i];
+		int64_t		found = counts->found[i];
+		char	   *name;
+
+		if (found == RB_ROWCOUNT_SKIPPED || found == t->rows)
+			continue;
+		name = rb_table_key_format(t->schema, t->table);
+		if (found < 0)
+			rb_buf_appendf(report,
+						   "table %s could not be counted in the restored database (%" PRId64 " rows expected)\n",
+						   name, t->rows);
+		else
+			rb_buf_appendf(report, "table %s has %" PRId64 " rows, the backup recorded %" PRId64 "\n",
+						   name, found, t->rows);
+		free(name);
+	}
+	if (counts->uncounted > 0 && counts->psql_stderr.len > 0)
+		rb_buf_appendf(report, "psql said: %s\n", rb_buf_str(&counts->psql_stderr));
+	return 0;
 }
 
 int
@@ -238,13 +276,15 @@ cli_cmd_restore(cli_ctx *ctx)
 {
 	const cli_args *args = ctx->args;
 	const char *work = cli_work_dir(args->work_dir);
-	cli_conn	conn = {args->host, args->port, args->username};
+	rb_pg_conn	conn = {args->host, args->port, args->username};
 	cli_catalog cat;
 	const cli_backup *b;
 	cli_tempfile tmp = {NULL, -1};
 	cli_fetch_options fo;
-	cli_fetch_result res;
-	cli_count_result counts;
+	rb_fetch_result res;
+	rb_rowcount_result counts;
+	rb_buf		report = RB_BUF_INIT;
+	rb_buf		count_base = RB_BUF_INIT;
 	rb_error	err;
 	char	   *pg_restore = NULL;
 	char	   *psql = NULL;
@@ -258,7 +298,7 @@ cli_cmd_restore(cli_ctx *ctx)
 				t_count;
 	int			rc;
 
-	memset(&counts, 0, sizeof(counts));
+	rb_rowcount_result_init(&counts);
 	rb_error_clear(&err);
 	pg_restore = cli_find_pg_program("pg_restore", args->pg_bindir, &err);
 	if (pg_restore == NULL)
@@ -330,6 +370,8 @@ cli_cmd_restore(cli_ctx *ctx)
 		}
 		t_restore = rb_now_seconds() - t;
 	}
+	/* the count script is written beside the archive, under its (unique) name */
+	rb_buf_append_str(&count_base, tmp.path);
 	cli_tempfile_remove(&tmp);
 	cli_format_duration(t_restore, s3, sizeof(s3));
 	cli_info("pg_restore --jobs=%d finished (%s)", args->jobs, s3);
@@ -338,8 +380,8 @@ cli_cmd_restore(cli_ctx *ctx)
 	{
 		double		t = rb_now_seconds();
 
-		if (cli_check_row_counts(psql, &conn, args->role, args->dbname, &b->meta.table_counts,
-								 &ctx->hooks, &counts, &err) != 0)
+		if (count_rows(ctx, psql, &conn, rb_buf_str(&count_base), &b->meta.table_counts, &counts,
+					   &report, &err) != 0)
 		{
 			rc = cli_fail(&err);
 			goto out;
@@ -352,11 +394,11 @@ cli_cmd_restore(cli_ctx *ctx)
 				 counts.skipped, counts.skipped == 1 ? "" : "s", RB_VERIFY_EXTENSION_NAME,
 				 RB_VERIFY_EXTENSION_NAME, counts.rows_skipped);
 	cli_format_duration(rb_now_seconds() - t0, s1, sizeof(s1));
-	if (counts.mismatched > 0 || counts.missing > 0)
+	if (counts.mismatched > 0 || counts.uncounted > 0)
 	{
 		cli_error("row counts of database \"%s\" do not match %s: %zu of %zu tables differ, %zu could not be counted",
-				  args->dbname, desc, counts.mismatched, counts.tables, counts.missing);
-		fputs(rb_buf_str(&counts.report), stderr);
+				  args->dbname, desc, counts.mismatched, counts.tables, counts.uncounted);
+		fputs(rb_buf_str(&report), stderr);
 		rc = CLI_EXIT_VERIFY;
 		goto out;
 	}
@@ -370,7 +412,9 @@ cli_cmd_restore(cli_ctx *ctx)
 
 out:
 	cli_tempfile_remove(&tmp);
-	rb_buf_free(&counts.report);
+	rb_rowcount_result_free(&counts);
+	rb_buf_free(&report);
+	rb_buf_free(&count_base);
 	cli_catalog_free(&cat);
 out_programs:
 	free(pg_restore);

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_archive_check.h"
 #include "cli_commands.h"
 #include "cli_exit.h"
 #include "cli_fetch.h"
@@ -19,6 +18,7 @@
 #include "cli_report.h"
 #include "cli_tempfile.h"
 #include "pgdump_archive.h"
+#include "verify_archive.h"
 #include "rb_time.h"
 
 static int
@@ -29,11 +29,15 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 	char	   *pg_restore;
 	cli_tempfile tmp = {NULL, -1};
 	cli_fetch_options fo;
-	cli_fetch_result res;
+	rb_fetch_result res;
 	rb_archive_parser *parser = NULL;
 	rb_buf		report = RB_BUF_INIT;
 	rb_error	err;
 	int			entries = 0;
+	int			table_data = 0;
+	int			listed;
+	rb_pg_run_options run;
+	cli_progress spinner;
 	size_t		diffs;
 	int			rc = CLI_EXIT_OK;
 	char		s1[32],
@@ -63,7 +67,7 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 		rc = cli_fail(&err);
 		goto done;
 	}
-	diffs = cli_compare_counts(&b->meta.table_counts, rb_archive_parser_counts(parser), &report);
+	diffs = rb_verify_compare_counts(&b->meta.table_counts, rb_archive_parser_counts(parser), &report);
 	if (diffs > 0)
 	{
 		cli_error("%s does not verify: %zu table%s of the archive differ from the metadata",
@@ -72,8 +76,17 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 		rc = CLI_EXIT_VERIFY;
 		goto done;
 	}
-	if (cli_pg_restore_list(pg_restore, tmp.path, &entries, &ctx->hooks, &err) != 0)
+	memset(&run, 0, sizeof(run));
+	run.tick = cli_progress_tick_arg;
+	run.tick_arg = &spinner;
+	cli_progress_start(&spinner, "pg_restore -l", 0);
+	listed = rb_verify_list_archive(pg_restore, tmp.path, &run, NULL, &entries, &table_data,
+									&ctx->hooks, &err);
+	cli_progress_finish(&spinner);
+	if (listed != 0)
 	{
+		if (err.code == RB_ERR_INTEGRITY)
+			rb_error_prefix(&err, "pg_restore --list rejected the archive: ");
 		rc = cli_fail(&err);
 		goto done;
 	}
@@ -100,7 +113,7 @@ cli_cmd_verify(cli_ctx *ctx)
 	cli_catalog cat;
 	const cli_backup *b;
 	cli_fetch_options fo;
-	cli_fetch_result res;
+	rb_fetch_result res;
 	rb_error	err;
 	char		desc[512],
 				s1[32],

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pg_client.h"
 #include "rb_child.h"
 #include "pgdump_archive.h"
 #include "rb_buf.h"
@@ -40,24 +41,6 @@ sink_write(void *arg, const void *data, size_t len, rb_error *err)
 	return 0;
 }
 
-/* Appends key='value' to a libpq conninfo string, quoting as libpq wants. */
-static void
-conninfo_add(rb_buf *ci, const char *key, const char *value)
-{
-	if (value == NULL || value[0] == '\0')
-		return;
-	if (ci->len > 0)
-		rb_buf_append_char(ci, ' ');
-	rb_buf_appendf(ci, "%s='", key);
-	for (const char *p = value; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
-			rb_buf_append_char(ci, '\\');
-		rb_buf_append_char(ci, *p);
-	}
-	rb_buf_append_char(ci, '\'');
-}
-
 static char *
 xstrdup_or_null(const char *s)
 {
@@ -76,10 +59,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 			  rb_error *err)
 {
 	rb_buf		conninfo = RB_BUF_INIT;
-	rb_buf		dbarg = RB_BUF_INIT;
-	rb_buf		snaparg = RB_BUF_INIT;
-	const char *argv[8];
-	int			argc = 0;
+	rb_argv		argv = RB_ARGV_INIT;
 	rb_child_options copt;
 	rb_child   *child = NULL;
 	rb_archive_parser *parser = NULL;
@@ -100,28 +80,28 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 	url = rb_destination_url_for(p->dest, p->object_key);
 
 	/* pg_dump -Fc -Z0 -w: the connection as one quoted conninfo, never a password */
-	conninfo_add(&conninfo, "dbname", p->dbname);
-	conninfo_add(&conninfo, "host", p->host);
+	rb_pg_conninfo_add(&conninfo, "dbname", p->dbname);
+	rb_pg_conninfo_add(&conninfo, "host", p->host);
 	if (p->port > 0)
 	{
 		char		port[16];
 
 		snprintf(port, sizeof(port), "%d", p->port);
-		conninfo_add(&conninfo, "port", port);
+		rb_pg_conninfo_add(&conninfo, "port", port);
 	}
-	conninfo_add(&conninfo, "user", p->user);
-	rb_buf_appendf(&dbarg, "--dbname=%s", rb_buf_str(&conninfo));
-	argv[argc++] = p->pg_dump_path;
-	argv[argc++] = "--format=custom";
-	argv[argc++] = "--compress=0";
-	argv[argc++] = "--no-password";
-	argv[argc++] = rb_buf_str(&dbarg);
+	rb_pg_conninfo_add(&conninfo, "user", p->user);
+	rb_argv_add(&argv, p->pg_dump_path);
+	rb_argv_add(&argv, "--format=custom");
+	rb_argv_add(&argv, "--compress=0");
+	rb_argv_add(&argv, "--no-password");
+	rb_argv_addf(&argv, "--dbname=%s", rb_buf_str(&conninfo));
 	if (p->snapshot != NULL && p->snapshot[0] != '\0')
+		rb_argv_addf(&argv, "--snapshot=%s", p->snapshot);
+	if (argv.failed)
 	{
-		rb_buf_appendf(&snaparg, "--snapshot=%s", p->snapshot);
-		argv[argc++] = rb_buf_str(&snaparg);
+		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		goto done;
 	}
-	argv[argc] = NULL;
 
 	out.sha = rb_digest_new(RB_DIGEST_SHA256, err);
 	if (out.sha == NULL)
@@ -145,7 +125,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 		goto done;
 
 	memset(&copt, 0, sizeof(copt));
-	copt.argv = argv;
+	copt.argv = (const char *const *) argv.v;
 	copt.env = p->extra_env;
 	copt.name = "pg_dump";
 	child = rb_child_start(&copt, err);
@@ -253,8 +233,7 @@ done:
 	free(buf);
 	free(url);
 	rb_buf_free(&conninfo);
-	rb_buf_free(&dbarg);
-	rb_buf_free(&snaparg);
+	rb_argv_free(&argv);
 	return rc;
 }
 

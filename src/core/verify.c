@@ -1,24 +1,26 @@
 /*
  * verify.c — checksum, archive and restore verification of a stored backup
- * (see verify.h).  The object is streamed once: every byte is hashed and, for
- * the deeper levels, decompressed into a temporary file that pg_restore reads
- * and that is unlinked before returning, whatever happens.
+ * (see verify.h).  The object is streamed once (verify_fetch.c): every byte is
+ * hashed and, for the deeper levels, decompressed into a temporary file that
+ * pg_restore reads and that is unlinked before returning, whatever happens.
+ * The client programs run through pg_client.c, the count through pg_rowcount.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "rb_child.h"
-#include "backup_compress.h"
+#include "pg_client.h"
+#include "pg_rowcount.h"
 #include "pgdump_archive.h"
 #include "rb_buf.h"
-#include "rb_crypto.h"
+#include "rb_file.h"
 #include "rb_time.h"
 #include "verify.h"
+#include "verify_archive.h"
+#include "verify_fetch.h"
 #include "verify_toc.h"
 
 static const char *const level_names[] = {"checksum", "archive", "restore"};
@@ -61,290 +63,7 @@ rb_verify_result_free(rb_verify_result *r)
 	rb_backup_metadata_free(&r->meta);
 }
 
-char *
-rb_verify_quote_ident(const char *name)
-{
-	rb_buf		b = RB_BUF_INIT;
-
-	rb_buf_append_char(&b, '"');
-	for (const char *p = name; *p; p++)
-	{
-		if (*p == '"')
-			rb_buf_append_char(&b, '"');
-		rb_buf_append_char(&b, *p);
-	}
-	rb_buf_append_char(&b, '"');
-	return b.data;
-}
-
-/* E'x' (' and \ doubled): a string literal whatever standard_conforming_strings says */
-static char *
-quote_literal(const char *s)
-{
-	rb_buf		b = RB_BUF_INIT;
-
-	rb_buf_append_str(&b, "E'");
-	for (const char *p = s; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
-			rb_buf_append_char(&b, *p);
-		rb_buf_append_char(&b, *p);
-	}
-	rb_buf_append_char(&b, '\'');
-	return b.data;
-}
-
-/* dbname='x' (' and \ escaped): a name is never taken as a connection string */
-static char *
-conninfo_dbname(const char *dbname)
-{
-	rb_buf		b = RB_BUF_INIT;
-
-	rb_buf_append_str(&b, "dbname='");
-	for (const char *p = dbname; *p; p++)
-	{
-		if (*p == '\'' || *p == '\\')
-			rb_buf_append_char(&b, '\\');
-		rb_buf_append_char(&b, *p);
-	}
-	rb_buf_append_char(&b, '\'');
-	return b.data;
-}
-
-int
-rb_verify_count_table_data(const char *listing, int *entries)
-{
-	int			table_data = 0;
-	const char *p = listing;
-
-	*entries = 0;
-	while (*p)
-	{
-		const char *eol = strchr(p, '\n');
-		size_t		len = eol ? (size_t) (eol - p) : strlen(p);
-
-		if (len > 0 && *p != ';')
-		{
-			const char *semi = memchr(p, ';', len);
-
-			(*entries)++;
-			if (semi != NULL)
-			{
-				/* "<id>; <catalog oid> <oid> <DESC> ..." */
-				const char *q = semi + 1;
-				const char *end = p + len;
-				int			words = 0;
-
-				while (q < end && words < 2)
-				{
-					while (q < end && *q == ' ')
-						q++;
-					while (q < end && *q != ' ')
-						q++;
-					words++;
-				}
-				while (q < end && *q == ' ')
-					q++;
-				if ((size_t) (end - q) > 11 && strncmp(q, "TABLE DATA ", 11) == 0)
-					table_data++;
-			}
-		}
-		if (eol == NULL)
-			break;
-		p = eol + 1;
-	}
-	return table_data;
-}
-
-/* ---- running a client program ------------------------------------------------- */
-
-typedef struct argv_list
-{
-	char	   *v[32];
-	int			n;
-} argv_list;
-
-static void
-argv_add(argv_list *a, const char *s)
-{
-	if (a->n < 31)
-		a->v[a->n++] = strdup(s);
-	a->v[a->n] = NULL;
-}
-
-static void
-argv_free(argv_list *a)
-{
-	for (int i = 0; i < a->n; i++)
-		free(a->v[i]);
-	a->n = 0;
-}
-
-/* program's path, then the connection options (as user, when not NULL) */
-static void
-argv_program_as(argv_list *a, const rb_verify_pg *pg, const char *program, const char *user)
-{
-	char		path[4096];
-	char		port[16];
-
-	snprintf(path, sizeof(path), "%s/%s", pg->bindir, program);
-	argv_add(a, path);
-	if (pg->host)
-	{
-		argv_add(a, "-h");
-		argv_add(a, pg->host);
-	}
-	if (pg->port > 0)
-	{
-		snprintf(port, sizeof(port), "%d", pg->port);
-		argv_add(a, "-p");
-		argv_add(a, port);
-	}
-	if (user)
-	{
-		argv_add(a, "-U");
-		argv_add(a, user);
-	}
-}
-
-/* as pg->user, the server's own role */
-static void
-argv_program(argv_list *a, const rb_verify_pg *pg, const char *program)
-{
-	argv_program_as(a, pg, program, pg->user);
-}
-
-/* Runs the program, collecting stdout into out (may be NULL); 0 when it exited 0. */
-static int
-run_program(const argv_list *a, const rb_verify_pg *pg, const char *name, rb_buf *out,
-			const rb_hooks *hooks, rb_error *err)
-{
-	rb_child_options opt;
-	rb_child   *child;
-	char		buf[8192];
-	int			rc = 0;
-
-	memset(&opt, 0, sizeof(opt));
-	opt.argv = (const char *const *) a->v;
-	opt.env = pg->env;
-	opt.name = name;
-	child = rb_child_start(&opt, err);
-	if (child == NULL)
-		return -1;
-	for (;;)
-	{
-		ssize_t		n = rb_child_read(child, buf, sizeof(buf), 100, err);
-
-		if (n == RB_CHILD_TIMEOUT)
-		{
-			if (rb_cancelled(hooks))
-			{
-				rc = rb_error_set(err, RB_ERR_CANCELLED, "%s was canceled", name);
-				break;
-			}
-			continue;
-		}
-		if (n < 0)
-		{
-			rc = -1;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (out)
-			rb_buf_append(out, buf, (size_t) n);
-	}
-	if (rc == 0)
-		rc = rb_child_wait(child, hooks, err);
-	rb_child_free(child);
-	return rc;
-}
-
 /* ---- checksum -------------------------------------------------------------- */
-
-typedef struct stream_state
-{
-	rb_digest  *digest;
-	rb_decompressor *decomp;
-	rb_archive_parser *parser;
-	int			out_fd;
-	const char *out_name;
-	uint64_t	stored;
-	uint64_t	archive;
-	bool		decomp_failed;
-	rb_error	decomp_err;
-	bool		parser_failed;
-	rb_error	parser_err;
-	const rb_hooks *hooks;
-} stream_state;
-
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0)
-	{
-		ssize_t		n = write(fd, p, len);
-
-		if (n < 0)
-		{
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t) n;
-	}
-	return 0;
-}
-
-/* downstream of the decompressor: the archive file and the archive parser */
-static int
-archive_out(void *arg, const void *data, size_t len, rb_error *err)
-{
-	stream_state *st = arg;
-
-	st->archive += len;
-	if (st->parser && !st->parser_failed &&
-		rb_archive_parser_feed(st->parser, data, len, &st->parser_err) != 0)
-		st->parser_failed = true;
-	if (write_all(st->out_fd, data, len) != 0)
-		return rb_error_set(err, RB_ERR_IO, "could not write to file \"%s\": %s",
-							st->out_name, strerror(errno));
-	return 0;
-}
-
-/* downstream of the destination: hash, count, decompress */
-static int
-stored_in(void *arg, const void *data, size_t len, rb_error *err)
-{
-	stream_state *st = arg;
-
-	if (rb_cancelled(st->hooks))
-		return rb_error_set(err, RB_ERR_CANCELLED, "verification was canceled");
-	if (rb_digest_update(st->digest, data, len, err) != 0)
-		return -1;
-	st->stored += len;
-	if (st->decomp != NULL && !st->decomp_failed)
-	{
-		rb_error	e;
-
-		rb_error_clear(&e);
-		if (rb_decompressor_write(st->decomp, data, len, &e) != 0)
-		{
-			if (e.code != RB_ERR_INTEGRITY)
-			{
-				*err = e;
-				return -1;
-			}
-			/* a corrupt stream: keep hashing, the checksum explains it best */
-			st->decomp_failed = true;
-			st->decomp_err = e;
-		}
-	}
-	return 0;
-}
 
 static int
 collect(void *arg, const void *data, size_t len, rb_error *err)
@@ -443,7 +162,9 @@ done:
 /*
  * Streams the object: hash and size always; when out_fd >= 0, decompressed into
  * it (and through parser).  Returns 0 when the stream was read; *checksum_err
- * receives a size/checksum mismatch (then res->checksum_ok is false).
+ * receives a size/checksum mismatch (then res->checksum_ok is false).  A stream
+ * that does not decompress or parse fails with the checksum's error when the
+ * checksum failed too (it explains a damaged object best).
  */
 static int
 stream_object(rb_destination *dest, const char *object_key, const char *url,
@@ -451,91 +172,53 @@ stream_object(rb_destination *dest, const char *object_key, const char *url,
 			  const char *out_name, rb_archive_parser *parser, rb_verify_result *res,
 			  rb_error *checksum_err, const rb_hooks *hooks, rb_error *err)
 {
-	stream_state st;
-	int			rc = -1;
+	rb_fetch_options opt;
+	rb_fetch_result fr;
 
-	memset(&st, 0, sizeof(st));
-	st.out_fd = out_fd;
-	st.out_name = out_name;
-	st.parser = parser;
-	st.hooks = hooks;
+	memset(&opt, 0, sizeof(opt));
+	opt.expected_size = expected_size;
+	opt.expected_sha256 = expected_sha256 ? expected_sha256 : res->meta.sha256;
+	opt.compression = res->meta.compression;
+	opt.out_fd = out_fd;
+	opt.out_name = out_name;
+	opt.parser = out_fd >= 0 ? parser : NULL;
+	opt.activity = "verification";
 	res->checksum_ok = false;
-	st.digest = rb_digest_new(RB_DIGEST_SHA256, err);
-	if (st.digest == NULL)
-		return -1;
-	if (out_fd >= 0)
-	{
-		rb_compress_kind kind;
-
-		if (rb_compress_kind_parse(res->meta.compression ? res->meta.compression : "none",
-								   &kind, err) != 0)
-			goto done;
-		st.decomp = rb_decompressor_new(kind, archive_out, &st, err);
-		if (st.decomp == NULL)
-			goto done;
-	}
-	if (rb_destination_get(dest, object_key, 0, 0, stored_in, &st, err) != 0)
+	if (rb_verify_fetch(dest, object_key, &opt, &fr, hooks, err) != 0)
 	{
 		if (err->code == RB_ERR_NOT_FOUND)
 			rb_error_set(err, RB_ERR_INTEGRITY, "backup object %s is missing (its metadata exists)", url);
-		goto done;
+		return -1;
 	}
-	if (rb_digest_final_hex(st.digest, res->sha256, err) != 0)
-		goto done;
-	res->stored_bytes = st.stored;
+	memcpy(res->sha256, fr.sha256, sizeof(res->sha256));
+	res->stored_bytes = fr.stored_bytes;
+	res->archive_bytes = fr.archive_bytes;
 
 	rb_error_clear(checksum_err);
-	if (st.stored != expected_size)
+	if (!fr.size_ok)
 		rb_error_set(checksum_err, RB_ERR_INTEGRITY,
 					 "size mismatch for %s: expected %" PRIu64 " bytes, found %" PRIu64,
-					 url, expected_size, st.stored);
-	else if (!rb_ct_streq(res->sha256, expected_sha256 ? expected_sha256 : res->meta.sha256))
+					 url, expected_size, fr.stored_bytes);
+	else if (!fr.sha256_ok)
 		rb_error_set(checksum_err, RB_ERR_INTEGRITY,
 					 "checksum mismatch for %s: expected %s, found %s",
-					 url, expected_sha256 ? expected_sha256 : res->meta.sha256, res->sha256);
+					 url, opt.expected_sha256, fr.sha256);
 	else
 		res->checksum_ok = true;
 
-	if (st.decomp != NULL)
+	if (out_fd >= 0 && (!fr.decompressed || (opt.parser != NULL && !fr.parsed)))
 	{
-		if (!st.decomp_failed && rb_decompressor_finish(st.decomp, &st.decomp_err) != 0)
-		{
-			if (st.decomp_err.code != RB_ERR_INTEGRITY)
-			{
-				*err = st.decomp_err;
-				goto done;
-			}
-			st.decomp_failed = true;
-		}
-		if (st.decomp_failed)
-		{
-			if (!res->checksum_ok)
-				*err = *checksum_err;
-			else
-				rb_error_set(err, RB_ERR_INTEGRITY, "%s matches its checksum but does not decompress: %s",
-							 url, st.decomp_err.msg);
-			goto done;
-		}
-		if (parser != NULL && !st.parser_failed &&
-			rb_archive_parser_finish(parser, &st.parser_err) != 0)
-			st.parser_failed = true;
-		if (parser != NULL && st.parser_failed)
-		{
-			if (!res->checksum_ok)
-				*err = *checksum_err;
-			else
-				rb_error_set(err, RB_ERR_INTEGRITY, "%s is not a valid pg_dump archive: %s",
-							 url, st.parser_err.msg);
-			goto done;
-		}
+		if (!res->checksum_ok)
+			*err = *checksum_err;
+		else if (!fr.decompressed)
+			rb_error_set(err, RB_ERR_INTEGRITY, "%s matches its checksum but does not decompress: %s",
+						 url, fr.decompress_err.msg);
+		else
+			rb_error_set(err, RB_ERR_INTEGRITY, "%s is not a valid pg_dump archive: %s",
+						 url, fr.parse_err.msg);
+		return -1;
 	}
-	res->archive_bytes = st.archive;
-	rc = 0;
-done:
-	if (st.decomp)
-		rb_decompressor_free(st.decomp);
-	rb_digest_free(st.digest);
-	return rc;
+	return 0;
 }
 
 int
@@ -558,108 +241,111 @@ rb_verify_checksum(rb_destination *dest, const char *object_key,
 
 /* ---- archive ---------------------------------------------------------------- */
 
-/* The archive's own tables and row counts against the metadata's. */
+/* The archive's own tables and row counts against the metadata's: the first difference. */
 static int
 compare_archive_counts(const rb_table_counts *meta, const rb_table_counts *found,
 					   const char *url, rb_error *err)
 {
-	for (size_t i = 0; i < meta->n; i++)
+	rb_buf		report = RB_BUF_INIT;
+	int			rc = 0;
+
+	if (rb_verify_compare_counts(meta, found, &report) > 0)
 	{
-		const rb_table_count *e = &meta->items[i];
-		const rb_table_count *f = rb_table_counts_find(found, e->schema, e->table);
+		char	   *nl = strchr(report.data, '\n');
 
-		if (f == NULL || f->rows != e->rows)
-		{
-			char	   *k = rb_table_key_format(e->schema, e->table);
-
-			if (f == NULL)
-				rb_error_set(err, RB_ERR_INTEGRITY,
-							 "archive %s has no data for table %s named in its metadata", url, k);
-			else
-				rb_error_set(err, RB_ERR_INTEGRITY,
-							 "archive %s has %" PRId64 " rows of table %s, its metadata says %" PRId64,
-							 url, f->rows, k, e->rows);
-			free(k);
-			return -1;
-		}
+		if (nl != NULL)
+			*nl = '\0';
+		rc = rb_error_set(err, RB_ERR_INTEGRITY, "archive %s does not match its metadata: %s",
+						  url, report.data);
 	}
-	for (size_t i = 0; i < found->n; i++)
-	{
-		const rb_table_count *f = &found->items[i];
-
-		if (rb_table_counts_find(meta, f->schema, f->table) == NULL)
-		{
-			char	   *k = rb_table_key_format(f->schema, f->table);
-
-			rb_error_set(err, RB_ERR_INTEGRITY,
-						 "archive %s has data for table %s, which its metadata does not name", url, k);
-			free(k);
-			return -1;
-		}
-	}
-	return 0;
+	rb_buf_free(&report);
+	return rc;
 }
 
 static int
 pg_restore_list(const rb_verify_pg *pg, const char *file, const char *url,
 				rb_verify_result *res, rb_buf *out, const rb_hooks *hooks, rb_error *err)
 {
-	argv_list	a = {{0}, 0};
-	char		path[4096];
+	char	   *path = rb_pg_program_path(pg->bindir, "pg_restore");
+	rb_pg_run_options run;
 	int			rc;
 
-	snprintf(path, sizeof(path), "%s/pg_restore", pg->bindir);
-	argv_add(&a, path);
-	argv_add(&a, "--list");
-	argv_add(&a, file);
-	rc = run_program(&a, pg, "pg_restore", out, hooks, err);
-	if (rc == 0)
-	{
-		res->table_data_entries = rb_verify_count_table_data(rb_buf_str(out), &res->toc_entries);
-		if ((size_t) res->table_data_entries != res->meta.table_counts.n)
-			rc = rb_error_set(err, RB_ERR_INTEGRITY,
-							  "pg_restore --list shows %d TABLE DATA entries in %s, its metadata names %zu tables",
-							  res->table_data_entries, url, res->meta.table_counts.n);
-	}
-	else if (err->code == RB_ERR_CHILD)
-	{
-		err->code = RB_ERR_INTEGRITY;
+	if (path == NULL)
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	memset(&run, 0, sizeof(run));
+	run.name = "pg_restore";
+	run.env = pg->env;
+	rc = rb_verify_list_archive(path, file, &run, out, &res->toc_entries,
+								&res->table_data_entries, hooks, err);
+	if (rc == 0 && (size_t) res->table_data_entries != res->meta.table_counts.n)
+		rc = rb_error_set(err, RB_ERR_INTEGRITY,
+						  "pg_restore --list shows %d TABLE DATA entries in %s, its metadata names %zu tables",
+						  res->table_data_entries, url, res->meta.table_counts.n);
+	else if (rc != 0 && err->code == RB_ERR_INTEGRITY)
 		rb_error_prefix(err, "pg_restore --list cannot read %s: ", url);
-	}
-	argv_free(&a);
+	free(path);
 	return rc;
 }
 
 /* ---- restore ---------------------------------------------------------------- */
 
-/* Writes text to a new file <base><suffix> (mode 0600); returns its path (malloc'd). */
-static char *
-write_side_file(const char *base, const char *suffix, const char *text, rb_error *err)
+/* The role that restores and counts: restore_user, else user. */
+static const char *
+restore_role(const rb_verify_pg *pg)
 {
-	size_t		len = strlen(base) + strlen(suffix) + 1;
-	char	   *path = malloc(len);
-	int			fd;
+	return pg->restore_user ? pg->restore_user : pg->user;
+}
 
-	if (path == NULL)
-	{
-		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	snprintf(path, len, "%s%s", base, suffix);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL, 0600);
-	if (fd < 0 || write_all(fd, text, strlen(text)) != 0)
-	{
-		rb_error_set(err, RB_ERR_IO, "could not write file \"%s\": %s", path, strerror(errno));
-		if (fd >= 0)
-		{
-			close(fd);
-			unlink(path);
-		}
-		free(path);
-		return NULL;
-	}
-	close(fd);
-	return path;
+/* How the client programs reach the server, as user. */
+static rb_pg_conn
+connect_as(const rb_verify_pg *pg, const char *user, char *port, size_t port_len)
+{
+	rb_pg_conn	c;
+
+	port[0] = '\0';
+	if (pg->port > 0)
+		snprintf(port, port_len, "%d", pg->port);
+	c.host = pg->host;
+	c.port = port;
+	c.user = user;
+	return c;
+}
+
+/* program's path, then the connection options (as user, when not NULL) */
+static void
+argv_program_as(rb_argv *a, const rb_verify_pg *pg, const char *program, const char *user)
+{
+	char		port[16];
+	rb_pg_conn	c = connect_as(pg, user, port, sizeof(port));
+
+	rb_pg_argv_program(a, pg->bindir, program);
+	rb_pg_conn_args(a, &c);
+}
+
+/* psql as user in conn: no psqlrc, quiet, stop at the first error */
+static void
+argv_psql(rb_argv *a, const rb_verify_pg *pg, const char *user, const char *conn)
+{
+	argv_program_as(a, pg, "psql", user);
+	rb_argv_add(a, "-X");
+	rb_argv_add(a, "-q");
+	rb_argv_add(a, "-v");
+	rb_argv_add(a, "ON_ERROR_STOP=1");
+	rb_argv_addf(a, "--dbname=%s", conn);
+}
+
+/* Runs the program, collecting stdout into out (may be NULL); 0 when it exited 0. */
+static int
+run_program(const rb_argv *a, const rb_verify_pg *pg, const char *name, rb_buf *out,
+			const rb_hooks *hooks, rb_error *err)
+{
+	rb_pg_run_options run;
+
+	memset(&run, 0, sizeof(run));
+	run.name = name;
+	run.env = pg->env;
+	run.out = out;
+	return rb_pg_run(a, &run, hooks, err);
 }
 
 /*
@@ -701,7 +387,7 @@ steady_log(void *arg, rb_log_level level, const char *line)
 }
 
 static int
-run_program_steady(const argv_list *a, const rb_verify_pg *pg, const char *name,
+run_program_steady(const rb_argv *a, const rb_verify_pg *pg, const char *name,
 				   const rb_hooks *hooks, rb_error *err)
 {
 	steady_hooks s;
@@ -714,18 +400,6 @@ run_program_steady(const argv_list *a, const rb_verify_pg *pg, const char *name,
 	return run_program(a, pg, name, NULL, &s.hooks, err);
 }
 
-static void
-remove_side_file(char *path)
-{
-	if (path != NULL)
-	{
-		unlink(path);
-		free(path);
-	}
-}
-
-static void argv_psql(argv_list *a, const rb_verify_pg *pg, const char *user, const char *conn);
-
 /*
  * The scratch database dropped, as pg->user.  First its IS_TEMPLATE is cleared:
  * the restore role owns it and may have set it, and a template cannot be dropped.
@@ -733,14 +407,14 @@ static void argv_psql(argv_list *a, const rb_verify_pg *pg, const char *user, co
 static int
 drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_error *err)
 {
-	argv_list	a = {{0}, 0};
+	rb_argv		a = RB_ARGV_INIT;
 	int			rc;
 
 	if (strchr(db, '$') == NULL)	/* never in a scratch name; the DO body is $rb$-quoted */
 	{
-		char	   *lit = quote_literal(db);
+		char	   *lit = rb_pg_quote_literal(db);
 		rb_buf		sql = RB_BUF_INIT;
-		char	   *conn = conninfo_dbname(pg->maintenance_db ? pg->maintenance_db : "postgres");
+		char	   *conn = rb_pg_conninfo_dbname(pg->maintenance_db ? pg->maintenance_db : "postgres");
 		rb_error	terr;
 
 		rb_buf_appendf(&sql,
@@ -751,45 +425,25 @@ drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_e
 					   "  END IF;\n"
 					   "END$rb$", lit, lit);
 		argv_psql(&a, pg, pg->user, conn);
-		argv_add(&a, "-c");
-		argv_add(&a, rb_buf_str(&sql));
+		rb_argv_add(&a, "-c");
+		rb_argv_add(&a, rb_buf_str(&sql));
 		/* dropdb goes on whatever this says: its own error explains best */
 		rb_error_clear(&terr);
 		(void) run_program(&a, pg, "psql", NULL, hooks, &terr);
-		argv_free(&a);
+		rb_argv_free(&a);
 		rb_buf_free(&sql);
 		free(conn);
 		free(lit);
 	}
-	argv_program(&a, pg, "dropdb");
-	argv_add(&a, "--if-exists");
-	argv_add(&a, "--force");
-	argv_add(&a, "--maintenance-db");
-	argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
-	argv_add(&a, db);
+	argv_program_as(&a, pg, "dropdb", pg->user);
+	rb_argv_add(&a, "--if-exists");
+	rb_argv_add(&a, "--force");
+	rb_argv_add(&a, "--maintenance-db");
+	rb_argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
+	rb_argv_add(&a, db);
 	rc = run_program_steady(&a, pg, "dropdb", hooks, err);
-	argv_free(&a);
+	rb_argv_free(&a);
 	return rc;
-}
-
-/* The role that restores and counts: restore_user, else user. */
-static const char *
-restore_role(const rb_verify_pg *pg)
-{
-	return pg->restore_user ? pg->restore_user : pg->user;
-}
-
-/* psql as user in conn: no psqlrc, quiet, stop at the first error */
-static void
-argv_psql(argv_list *a, const rb_verify_pg *pg, const char *user, const char *conn)
-{
-	argv_program_as(a, pg, "psql", user);
-	argv_add(a, "-X");
-	argv_add(a, "-q");
-	argv_add(a, "-v");
-	argv_add(a, "ON_ERROR_STOP=1");
-	argv_add(a, "-d");
-	argv_add(a, conn);
 }
 
 /* pg_restore of the entries in list_file, connected as the restore role. */
@@ -797,18 +451,17 @@ static int
 restore_entries(const rb_verify_pg *pg, const char *db, const char *conn, const char *list_file,
 				const char *file, const rb_hooks *hooks, rb_error *err)
 {
-	argv_list	a = {{0}, 0};
+	rb_argv		a = RB_ARGV_INIT;
 	int			rc;
 
 	argv_program_as(&a, pg, "pg_restore", restore_role(pg));
-	argv_add(&a, "--no-owner");
-	argv_add(&a, "--no-privileges");
-	argv_add(&a, "--exit-on-error");
-	argv_add(&a, "-L");
-	argv_add(&a, list_file);
-	argv_add(&a, "-d");
-	argv_add(&a, conn);
-	argv_add(&a, file);
+	rb_argv_add(&a, "--no-owner");
+	rb_argv_add(&a, "--no-privileges");
+	rb_argv_add(&a, "--exit-on-error");
+	rb_argv_add(&a, "-L");
+	rb_argv_add(&a, list_file);
+	rb_argv_addf(&a, "--dbname=%s", conn);
+	rb_argv_add(&a, file);
 	rc = run_program(&a, pg, "pg_restore", NULL, hooks, err);
 	if (rc != 0)
 	{
@@ -816,7 +469,7 @@ restore_entries(const rb_verify_pg *pg, const char *db, const char *conn, const 
 		if (err->code == RB_ERR_CHILD)
 			err->code = RB_ERR_INTEGRITY;
 	}
-	argv_free(&a);
+	rb_argv_free(&a);
 	return rc;
 }
 
@@ -857,23 +510,21 @@ create_schemas_and_extensions(const rb_verify_pg *pg, const char *db, const char
 							  const char *list_file, const char *file, const rb_hooks *hooks,
 							  rb_error *err)
 {
-	argv_list	a = {{0}, 0};
+	rb_argv		a = RB_ARGV_INIT;
 	rb_buf		dump_sql = RB_BUF_INIT;
 	rb_buf		sql = RB_BUF_INIT;
-	char		path[4096];
 	char	   *stmts = NULL;
 	int			schemas;
 	int			extensions;
 	int			rc = -1;
 
-	snprintf(path, sizeof(path), "%s/pg_restore", pg->bindir);
-	argv_add(&a, path);
-	argv_add(&a, "--no-owner");
-	argv_add(&a, "-f");
-	argv_add(&a, "-");
-	argv_add(&a, "-L");
-	argv_add(&a, list_file);
-	argv_add(&a, file);
+	rb_pg_argv_program(&a, pg->bindir, "pg_restore");
+	rb_argv_add(&a, "--no-owner");
+	rb_argv_add(&a, "-f");
+	rb_argv_add(&a, "-");
+	rb_argv_add(&a, "-L");
+	rb_argv_add(&a, list_file);
+	rb_argv_add(&a, file);
 	if (run_program(&a, pg, "pg_restore", &dump_sql, hooks, err) != 0)
 	{
 		rb_error_prefix(err, "could not read the archive's schemas and extensions: ");
@@ -884,10 +535,10 @@ create_schemas_and_extensions(const rb_verify_pg *pg, const char *db, const char
 		goto done;
 	rb_buf_appendf(&sql, "SET search_path = pg_catalog, pg_temp;\n%s%s", stmts,
 				   extensions > 0 ? extension_grants : "");
-	argv_free(&a);
+	rb_argv_free(&a);
 	argv_psql(&a, pg, pg->user, conn);
-	argv_add(&a, "-c");
-	argv_add(&a, rb_buf_str(&sql));
+	rb_argv_add(&a, "-c");
+	rb_argv_add(&a, rb_buf_str(&sql));
 	rc = run_program(&a, pg, "psql", NULL, hooks, err);
 	if (rc != 0)
 	{
@@ -899,138 +550,77 @@ done:
 	free(stmts);
 	rb_buf_free(&dump_sql);
 	rb_buf_free(&sql);
-	argv_free(&a);
+	rb_argv_free(&a);
 	return rc;
 }
 
 /*
- * The counting script: one statement per table (any number of tables; psql
- * reads it from a file), as the restore role, with row security off.  The role
- * owns every restored table, so it may drop FORCE ROW LEVEL SECURITY first and
- * then count every row without any role attribute such as BYPASSRLS.  FROM ONLY:
- * pg_dump writes the rows of each table without those of its inheritance
- * children, and the metadata counts them so.
+ * Counts every table of the metadata in db (pg_rowcount.h) as the restore
+ * role, after dropping FORCE ROW LEVEL SECURITY on its tables (it owns every
+ * restored table), and compares: the first difference fails the verification.
  */
-static char *
-count_script(const rb_table_counts *tc, size_t *counted)
-{
-	rb_buf		sql = RB_BUF_INIT;
-
-	*counted = 0;
-	rb_buf_append_str(&sql,
-					  "SET search_path = pg_catalog, pg_temp;\n"
-					  "SELECT pg_catalog.format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', c.oid::pg_catalog.regclass)"
-					  " FROM pg_catalog.pg_class c"
-					  " WHERE c.relforcerowsecurity AND c.relowner OPERATOR(pg_catalog.=)"
-					  " (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)"
-					  " \\gexec\n"
-					  "SET row_security = off;\n");
-	for (size_t i = 0; i < tc->n; i++)
-	{
-		char	   *s;
-		char	   *t;
-		char	   *lit;
-		rb_buf		name = RB_BUF_INIT;
-
-		/* the extension's own catalog is not restored (see verify_toc.h) */
-		if (strcmp(tc->items[i].schema, RB_VERIFY_EXTENSION_NAME) == 0)
-			continue;
-		s = rb_verify_quote_ident(tc->items[i].schema);
-		t = rb_verify_quote_ident(tc->items[i].table);
-		rb_buf_appendf(&name, "%s.%s", s, t);
-		lit = quote_literal(rb_buf_str(&name));
-		/* -1 unless the name is still an ordinary table (not a view put in its place) */
-		rb_buf_appendf(&sql, "SELECT %zu, CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'r'"
-					   " THEN (SELECT pg_catalog.count(*) FROM ONLY %s) ELSE -1 END"
-					   " FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %s::pg_catalog.regclass;\n",
-					   i, rb_buf_str(&name), lit);
-		rb_buf_free(&name);
-		free(lit);
-		free(s);
-		free(t);
-		(*counted)++;
-	}
-	return sql.data;
-}
-
-/* Counts every table of the metadata in db (see count_script) and compares. */
 static int
-count_and_compare(const rb_verify_pg *pg, const char *db, const char *conn, const char *file,
+count_and_compare(const rb_verify_pg *pg, const char *db, const char *file,
 				  const rb_table_counts *tc, rb_verify_result *res, const rb_hooks *hooks,
 				  rb_error *err)
 {
-	argv_list	a = {{0}, 0};
-	rb_buf		out = RB_BUF_INIT;
-	char	   *script;
-	char	   *script_file = NULL;
-	int64_t    *found;
-	size_t		counted;
+	char		port[16];
+	rb_pg_conn	c = connect_as(pg, restore_role(pg), port, sizeof(port));
+	char	   *psql = rb_pg_program_path(pg->bindir, "psql");
+	rb_rowcount_request req;
+	rb_rowcount_result counts;
 	int			rc = -1;
 
-	if (tc->n == 0)
-		return 0;
-	found = calloc(tc->n, sizeof(int64_t));
-	if (found == NULL)
+	rb_rowcount_result_init(&counts);
+	if (psql == NULL)
 		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < tc->n; i++)
-		found[i] = -1;
-	script = count_script(tc, &counted);
-	if (counted == 0)
-		goto compare;
-	if ((script_file = write_side_file(file, ".count.sql", script, err)) == NULL)
-		goto done;
-	argv_psql(&a, pg, restore_role(pg), conn);
-	argv_add(&a, "-At");
-	argv_add(&a, "-f");
-	argv_add(&a, script_file);
-	if (run_program(&a, pg, "psql", &out, hooks, err) != 0)
+	memset(&req, 0, sizeof(req));
+	req.psql = psql;
+	req.conn = &c;
+	req.env = pg->env;
+	req.dbname = db;
+	req.disable_forced_rls = true;
+	req.script_base = file;
+	if (rb_rowcount_run(&req, tc, &counts, hooks, err) != 0)
 	{
 		rb_error_prefix(err, "could not count the restored rows in database \"%s\": ", db);
 		if (err->code == RB_ERR_CHILD)
 			err->code = RB_ERR_INTEGRITY;
 		goto done;
 	}
-	for (const char *p = rb_buf_str(&out); *p;)
+	for (size_t i = 0; i < counts.n; i++)
 	{
-		size_t		idx;
-		long long	n;
+		const rb_table_count *t = &tc->items[i];
+		int64_t		found = counts.found[i];
+		char	   *k;
 
-		if (sscanf(p, "%zu|%lld", &idx, &n) == 2 && idx < tc->n)
-			found[idx] = n;
-		p = strchr(p, '\n');
-		if (p == NULL)
-			break;
-		p++;
-	}
-compare:
-	for (size_t i = 0; i < tc->n; i++)
-	{
-		if (strcmp(tc->items[i].schema, RB_VERIFY_EXTENSION_NAME) == 0)
+		if (found == RB_ROWCOUNT_SKIPPED)
 			continue;
-		if (found[i] != tc->items[i].rows)
+		if (found == t->rows)
 		{
-			char	   *k = rb_table_key_format(tc->items[i].schema, tc->items[i].table);
-
-			if (found[i] < 0)
-				rb_error_set(err, RB_ERR_INTEGRITY,
-							 "after the restore, table %s is not an ordinary table (the metadata says %" PRId64 " rows)",
-							 k, tc->items[i].rows);
-			else
-				rb_error_set(err, RB_ERR_INTEGRITY,
-							 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
-							 k, found[i], tc->items[i].rows);
-			free(k);
-			goto done;
+			res->tables_checked++;
+			continue;
 		}
-		res->tables_checked++;
+		k = rb_table_key_format(t->schema, t->table);
+		if (found == RB_ROWCOUNT_NOT_TABLE)
+			rb_error_set(err, RB_ERR_INTEGRITY,
+						 "after the restore, table %s is not an ordinary table (the metadata says %" PRId64 " rows)",
+						 k, t->rows);
+		else if (found == RB_ROWCOUNT_FAILED)
+			rb_error_set(err, RB_ERR_INTEGRITY,
+						 "after the restore, table %s could not be counted (the metadata says %" PRId64 " rows): %s",
+						 k, t->rows, counts.psql_stderr.len > 0 ? rb_buf_str(&counts.psql_stderr) : "psql gave no count");
+		else
+			rb_error_set(err, RB_ERR_INTEGRITY,
+						 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
+						 k, found, t->rows);
+		free(k);
+		goto done;
 	}
 	rc = 0;
 done:
-	remove_side_file(script_file);
-	free(script);
-	free(found);
-	rb_buf_free(&out);
-	argv_free(&a);
+	rb_rowcount_result_free(&counts);
+	free(psql);
 	return rc;
 }
 
@@ -1045,24 +635,24 @@ static int
 close_scratch(const rb_verify_pg *pg, const char *db, const char *conn, const rb_hooks *hooks,
 			  rb_error *err)
 {
-	argv_list	a = {{0}, 0};
-	char	   *qdb = rb_verify_quote_ident(db);
+	rb_argv		a = RB_ARGV_INIT;
+	char	   *qdb = rb_pg_quote_ident(db);
 	rb_buf		sql = RB_BUF_INIT;
 	int			rc;
 
 	rb_buf_appendf(&sql, "REVOKE ALL ON DATABASE %s FROM PUBLIC", qdb);
 	argv_psql(&a, pg, pg->user, conn);
-	argv_add(&a, "-c");
-	argv_add(&a, rb_buf_str(&sql));
-	argv_add(&a, "-c");
-	argv_add(&a, "SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid, 5000))"
-			 " FROM pg_catalog.pg_stat_activity"
-			 " WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
-			 " AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()");
+	rb_argv_add(&a, "-c");
+	rb_argv_add(&a, rb_buf_str(&sql));
+	rb_argv_add(&a, "-c");
+	rb_argv_add(&a, "SELECT pg_catalog.count(pg_catalog.pg_terminate_backend(pid, 5000))"
+				" FROM pg_catalog.pg_stat_activity"
+				" WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
+				" AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()");
 	rc = run_program(&a, pg, "psql", NULL, hooks, err);
 	if (rc != 0)
 		rb_error_prefix(err, "could not restrict connections to the scratch database \"%s\": ", db);
-	argv_free(&a);
+	rb_argv_free(&a);
 	rb_buf_free(&sql);
 	free(qdb);
 	return rc;
@@ -1082,8 +672,8 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 {
 	const rb_verify_pg *pg = req->pg;
 	const char *db = req->scratch_db;
-	argv_list	a = {{0}, 0};
-	char	   *conn = conninfo_dbname(db);
+	rb_argv		a = RB_ARGV_INIT;
+	char	   *conn = rb_pg_conninfo_dbname(db);
 	rb_verify_toc_plan plan;
 	char	   *server_file = NULL;
 	char	   *rest_file = NULL;
@@ -1115,10 +705,10 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 			goto out;
 		}
 		snprintf(server_list, len, "%s%s", plan.schemas, plan.extensions);
-		if ((server_file = write_side_file(file, ".server.list", server_list, err)) == NULL)
+		if ((server_file = rb_file_write_new(file, ".server.list", server_list, err)) == NULL)
 			goto out;
 	}
-	if ((rest_file = write_side_file(file, ".list", plan.rest, err)) == NULL)
+	if ((rest_file = rb_file_write_new(file, ".list", plan.rest, err)) == NULL)
 		goto out;
 	if (plan.own_entries > 0)
 		rb_log(hooks, RB_LOG_INFO, "the restore skips %d entries of extension %s", plan.own_entries,
@@ -1129,14 +719,14 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 				 plan.event_triggers, plan.event_triggers == 1 ? "" : "s");
 
 	t0 = rb_now_seconds();
-	argv_program(&a, pg, "createdb");
-	argv_add(&a, "--maintenance-db");
-	argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
-	argv_add(&a, "--template");
-	argv_add(&a, "template0");
-	argv_add(&a, "--owner");
-	argv_add(&a, restore_role(pg));
-	argv_add(&a, db);
+	argv_program_as(&a, pg, "createdb", pg->user);
+	rb_argv_add(&a, "--maintenance-db");
+	rb_argv_add(&a, pg->maintenance_db ? pg->maintenance_db : "postgres");
+	rb_argv_add(&a, "--template");
+	rb_argv_add(&a, "template0");
+	rb_argv_add(&a, "--owner");
+	rb_argv_add(&a, restore_role(pg));
+	rb_argv_add(&a, db);
 	if (run_program_steady(&a, pg, "createdb", hooks, err) != 0)
 	{
 		rb_error_prefix(err, "could not create the scratch database \"%s\": ", db);
@@ -1151,7 +741,7 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 	res->restore_seconds = rb_now_seconds() - t0;
 	if (pg->before_count != NULL && pg->before_count(pg->before_count_arg, err) != 0)
 		goto drop;
-	rc = count_and_compare(pg, db, conn, file, &res->meta.table_counts, res, hooks, err);
+	rc = count_and_compare(pg, db, file, &res->meta.table_counts, res, hooks, err);
 
 drop:
 	/*
@@ -1170,9 +760,9 @@ drop:
 		}
 	}
 out:
-	argv_free(&a);
-	remove_side_file(server_file);
-	remove_side_file(rest_file);
+	rb_argv_free(&a);
+	rb_file_remove(server_file);
+	rb_file_remove(rest_file);
 	free(server_list);
 	rb_verify_toc_plan_free(&plan);
 	free(conn);

@@ -112,15 +112,6 @@ int			rb_verify_checksum(rb_destination *dest, const char *object_key,
 int			rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 						  const rb_hooks *hooks, rb_error *err);
 
-/* "name" quoted as an SQL identifier (always quoted, " doubled); malloc'd. */
-char	   *rb_verify_quote_ident(const char *name);
-
-/*
- * Counts the TABLE DATA entries in `pg_restore --list` output (lines
- * "<id>; <oid> <oid> TABLE DATA <schema> <name> <owner>"); *entries = all entries.
- */
-int			rb_verify_count_table_data(const char *listing, int *entries);
-
 /* The extension's name and schema: its own objects are not restored by a verify. */
 #define RB_VERIFY_EXTENSION_NAME "ripple_backup"
 

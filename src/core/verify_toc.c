@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_client.h"
 #include "rb_buf.h"
 #include "verify.h"
 #include "verify_toc.h"
@@ -291,7 +292,7 @@ rb_verify_server_sql(const char *dump_sql, const char *owner, int *schemas, int 
 	static const char create_extension[] = "CREATE EXTENSION ";
 	static const char if_not_exists[] = "CREATE EXTENSION IF NOT EXISTS ";
 	rb_buf		out = RB_BUF_INIT;
-	char	   *qowner = rb_verify_quote_ident(owner);
+	char	   *qowner = rb_pg_quote_ident(owner);
 	const char *p = dump_sql;
 
 	*schemas = 0;
@@ -322,7 +323,7 @@ rb_verify_server_sql(const char *dump_sql, const char *owner, int *schemas, int 
 
 			if (ok)
 			{
-				char	   *qa = rb_verify_quote_ident(a);
+				char	   *qa = rb_pg_quote_ident(a);
 
 				if (is_schema)
 				{
@@ -331,7 +332,7 @@ rb_verify_server_sql(const char *dump_sql, const char *owner, int *schemas, int 
 				}
 				else
 				{
-					char	   *qb = rb_verify_quote_ident(b);
+					char	   *qb = rb_pg_quote_ident(b);
 
 					rb_buf_appendf(&out, "CREATE EXTENSION IF NOT EXISTS %s WITH SCHEMA %s;\n", qa, qb);
 					(*extensions)++;

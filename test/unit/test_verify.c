@@ -1,7 +1,8 @@
 /*
- * test_verify.c — unit tests of src/core/verify.c and verify_toc.c: level
- * names, identifier quoting, counting TABLE DATA entries in pg_restore --list
- * output, the split of a table of contents for an unprivileged restore, the
+ * test_verify.c — unit tests of src/core/verify.c, verify_archive.c and
+ * verify_toc.c: level names, identifier quoting, counting TABLE DATA entries in
+ * pg_restore --list output, the comparison of an archive's per-table counts
+ * with its metadata's, the split of a table of contents for an unprivileged restore, the
  * CREATE SCHEMA and CREATE EXTENSION statements rebuilt from a dump's names,
  * and the checksum level against a file:// destination in a temporary directory
  * (a good object, one flipped byte, a short object, a missing and a disagreeing
@@ -20,7 +21,9 @@
 #include "backup_metadata.h"
 #include "rb_buf.h"
 #include "rb_crypto.h"
+#include "pg_client.h"
 #include "verify.h"
+#include "verify_archive.h"
 #include "verify_toc.h"
 
 static void
@@ -48,13 +51,13 @@ test_quote_ident(void **state)
 	char	   *q;
 
 	(void) state;
-	q = rb_verify_quote_ident("Orders");
+	q = rb_pg_quote_ident("Orders");
 	assert_string_equal(q, "\"Orders\"");
 	free(q);
-	q = rb_verify_quote_ident("a \"b\".c");
+	q = rb_pg_quote_ident("a \"b\".c");
 	assert_string_equal(q, "\"a \"\"b\"\".c\"");
 	free(q);
-	q = rb_verify_quote_ident("");
+	q = rb_pg_quote_ident("");
 	assert_string_equal(q, "\"\"");
 	free(q);
 }
@@ -80,6 +83,36 @@ test_count_table_data(void **state)
 	/* a table named "TABLE DATA x" in a TABLE entry is no data entry */
 	assert_int_equal(rb_verify_count_table_data("1; 1259 1 TABLE public TABLE DATA x postgres", &entries), 0);
 	assert_int_equal(entries, 1);
+}
+
+static void
+test_compare_counts(void **state)
+{
+	rb_table_counts e = RB_TABLE_COUNTS_INIT;
+	rb_table_counts f = RB_TABLE_COUNTS_INIT;
+	rb_buf		report = RB_BUF_INIT;
+
+	(void) state;
+	rb_table_counts_add(&e, "public", "a", 10);
+	rb_table_counts_add(&e, "my.schema", "b", 3);
+	rb_table_counts_add(&f, "my.schema", "b", 3);
+	rb_table_counts_add(&f, "public", "a", 10);
+	assert_int_equal(rb_verify_compare_counts(&e, &f, &report), 0);
+	assert_int_equal(report.len, 0);
+
+	rb_table_counts_add(&f, "public", "extra", 1);
+	f.items[1].rows = 11;
+	assert_int_equal(rb_verify_compare_counts(&e, &f, &report), 2);
+	assert_non_null(strstr(rb_buf_str(&report), "table public.a has 11 rows in the archive, the metadata says 10"));
+	assert_non_null(strstr(rb_buf_str(&report), "table public.extra is in the archive but not in the metadata"));
+	rb_buf_reset(&report);
+	assert_int_equal(rb_verify_compare_counts(&f, &e, &report), 2);
+	assert_non_null(strstr(rb_buf_str(&report), "table public.extra is in the metadata but not in the archive"));
+	/* without a report: the number of differences only */
+	assert_int_equal(rb_verify_compare_counts(&f, &e, NULL), 2);
+	rb_buf_free(&report);
+	rb_table_counts_free(&e);
+	rb_table_counts_free(&f);
 }
 
 /* ---- the table of contents of an unprivileged restore ------------------------ */
@@ -390,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_quote_ident),
 		cmocka_unit_test(test_count_table_data),
+		cmocka_unit_test(test_compare_counts),
 		cmocka_unit_test(test_toc_plan),
 		cmocka_unit_test(test_server_sql),
 		cmocka_unit_test_setup_teardown(test_checksum_good, setup, teardown),

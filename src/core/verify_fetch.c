@@ -1,0 +1,142 @@
+/*
+ * verify_fetch.c — stream, hash, decompress and parse a stored object (see
+ * verify_fetch.h).
+ */
+#include "verify_fetch.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "backup_compress.h"
+#include "rb_crypto.h"
+#include "rb_file.h"
+#include "rb_time.h"
+
+typedef struct fetch_state
+{
+	const rb_fetch_options *opt;
+	const rb_hooks *hooks;
+	rb_digest  *digest;
+	rb_decompressor *decomp;
+	uint64_t	stored;
+	uint64_t	archive;
+	bool		decomp_failed;
+	rb_error	decomp_err;
+	bool		parser_failed;
+	rb_error	parser_err;
+} fetch_state;
+
+/* downstream of the decompressor: the output file and the archive parser */
+static int
+archive_out(void *arg, const void *data, size_t len, rb_error *err)
+{
+	fetch_state *st = arg;
+
+	st->archive += len;
+	if (st->opt->parser != NULL && !st->parser_failed &&
+		rb_archive_parser_feed(st->opt->parser, data, len, &st->parser_err) != 0)
+		st->parser_failed = true;
+	if (st->opt->out_fd >= 0 && rb_write_all(st->opt->out_fd, data, len) != 0)
+		return rb_error_set(err, RB_ERR_IO, "could not write to file \"%s\": %s",
+							st->opt->out_name ? st->opt->out_name : "?", strerror(errno));
+	return 0;
+}
+
+/* downstream of the destination: cancel, hash, count, decompress */
+static int
+stored_in(void *arg, const void *data, size_t len, rb_error *err)
+{
+	fetch_state *st = arg;
+
+	if (rb_cancelled(st->hooks))
+		return rb_error_set(err, RB_ERR_CANCELLED, "%s was canceled",
+							st->opt->activity ? st->opt->activity : "download");
+	if (rb_digest_update(st->digest, data, len, err) != 0)
+		return -1;
+	st->stored += len;
+	if (st->opt->progress != NULL)
+		st->opt->progress(st->opt->progress_arg, st->stored);
+	if (st->decomp != NULL && !st->decomp_failed)
+	{
+		rb_error	e;
+
+		rb_error_clear(&e);
+		if (rb_decompressor_write(st->decomp, data, len, &e) != 0)
+		{
+			if (e.code != RB_ERR_INTEGRITY)
+			{
+				*err = e;		/* writing the output failed: stop */
+				return -1;
+			}
+			/* a corrupt stream: keep hashing, the checksum explains it best */
+			st->decomp_failed = true;
+			st->decomp_err = e;
+		}
+	}
+	return 0;
+}
+
+int
+rb_verify_fetch(rb_destination *dest, const char *key, const rb_fetch_options *opt,
+				rb_fetch_result *res, const rb_hooks *hooks, rb_error *err)
+{
+	fetch_state st;
+	double		t0 = rb_now_seconds();
+	int			rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&st, 0, sizeof(st));
+	st.opt = opt;
+	st.hooks = hooks;
+	st.digest = rb_digest_new(RB_DIGEST_SHA256, err);
+	if (st.digest == NULL)
+		goto done;
+	if (opt->out_fd >= 0 || opt->parser != NULL)
+	{
+		rb_compress_kind kind;
+
+		if (rb_compress_kind_parse(opt->compression ? opt->compression : "none", &kind, err) != 0)
+			goto done;
+		st.decomp = rb_decompressor_new(kind, archive_out, &st, err);
+		if (st.decomp == NULL)
+			goto done;
+	}
+	if (rb_destination_get(dest, key, 0, 0, stored_in, &st, err) != 0)
+		goto done;
+	if (rb_digest_final_hex(st.digest, res->sha256, err) != 0)
+		goto done;
+	res->size_ok = (st.stored == opt->expected_size);
+	res->sha256_ok = rb_ct_streq(res->sha256, opt->expected_sha256 ? opt->expected_sha256 : "");
+
+	if (st.decomp != NULL)
+	{
+		if (!st.decomp_failed && rb_decompressor_finish(st.decomp, &st.decomp_err) != 0)
+		{
+			if (st.decomp_err.code != RB_ERR_INTEGRITY)
+			{
+				*err = st.decomp_err;	/* writing the output failed */
+				goto done;
+			}
+			st.decomp_failed = true;
+		}
+		res->decompressed = !st.decomp_failed;
+		res->decompress_err = st.decomp_err;
+		if (res->decompressed && opt->parser != NULL)
+		{
+			if (!st.parser_failed &&
+				rb_archive_parser_finish(opt->parser, &st.parser_err) != 0)
+				st.parser_failed = true;
+			res->parsed = !st.parser_failed;
+			res->parse_err = st.parser_err;
+		}
+	}
+	rc = 0;
+done:
+	res->stored_bytes = st.stored;
+	res->archive_bytes = st.archive;
+	res->seconds = rb_now_seconds() - t0;
+	if (st.decomp)
+		rb_decompressor_free(st.decomp);
+	rb_digest_free(st.digest);
+	return rc;
+}

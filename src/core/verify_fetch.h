@@ -1,0 +1,61 @@
+/*
+ * verify_fetch.h — the one streaming read of a stored backup object, for the
+ * verifier and for every ripple-backup command that downloads one: the bytes
+ * come from the destination once, every byte is hashed (SHA-256) and counted,
+ * and when asked they are decompressed on the way into an output descriptor
+ * (the archive pg_restore reads) and/or through the archive parser (per-table
+ * row counts of the archive itself).  Memory stays bounded whatever the size;
+ * the cancel hook is polled at every chunk; the checksum is compared in
+ * constant time.
+ *
+ * The object is judged, not only read: the size and the SHA-256 against the
+ * expected ones, and whether it decompresses and parses.  A stream that does not
+ * decompress is read to its end all the same (the checksum explains a damaged
+ * object best); the caller words the verdict for its audience.
+ */
+#ifndef VERIFY_FETCH_H
+#define VERIFY_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dest.h"
+#include "pgdump_archive.h"
+#include "rb_error.h"
+
+typedef struct rb_fetch_options
+{
+	uint64_t	expected_size;
+	const char *expected_sha256;	/* hex */
+	const char *compression;	/* the metadata's ("zstd", "gzip", "none"); NULL = "none" */
+	int			out_fd;			/* the decompressed archive is written here; -1 = nowhere */
+	const char *out_name;		/* out_fd's file name, for messages */
+	rb_archive_parser *parser;	/* the decompressed archive is fed here; NULL = not */
+	const char *activity;		/* for the cancel message ("%s was canceled"); NULL = "download" */
+	void		(*progress) (void *arg, uint64_t stored_bytes);	/* after each chunk; may be NULL */
+	void	   *progress_arg;
+} rb_fetch_options;
+
+typedef struct rb_fetch_result
+{
+	uint64_t	stored_bytes;	/* bytes read from the destination */
+	uint64_t	archive_bytes;	/* after decompression (0 when not decompressed) */
+	char		sha256[65];		/* of the stored bytes */
+	bool		size_ok;		/* stored_bytes == expected_size */
+	bool		sha256_ok;		/* sha256 == expected_sha256 */
+	bool		decompressed;	/* asked for, and the stream decompressed to its end */
+	rb_error	decompress_err; /* why not (RB_ERR_INTEGRITY), when asked for */
+	bool		parsed;			/* a parser was given, and the archive parsed to its end */
+	rb_error	parse_err;		/* why not, when the stream decompressed */
+	double		seconds;
+} rb_fetch_result;
+
+/*
+ * Reads the object at key.  Returns 0 when it was read to its end, whatever the
+ * verdicts in res; -1 with err when it could not be: RB_ERR_NOT_FOUND (no such
+ * object), RB_ERR_CANCELLED, RB_ERR_IO (writing out_fd), network errors.
+ */
+int			rb_verify_fetch(rb_destination *dest, const char *key, const rb_fetch_options *opt,
+							rb_fetch_result *res, const rb_hooks *hooks, rb_error *err);
+
+#endif							/* VERIFY_FETCH_H */
