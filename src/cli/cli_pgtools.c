@@ -93,9 +93,7 @@ cli_run_program(const rb_argv *argv, const char *const *env, const char *label,
 	memset(&opt, 0, sizeof(opt));
 	opt.env = env;
 	opt.out = out;
-	opt.tick = cli_progress_tick_arg;
-	opt.tick_arg = &pg;
-	cli_progress_start(&pg, label, 0);
+	cli_progress_spinner(&pg, label, &opt.tick, &opt.tick_arg);
 	rc = rb_pg_run(argv, &opt, hooks, err);
 	cli_progress_finish(&pg);
 	return rc;

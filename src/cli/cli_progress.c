@@ -116,10 +116,18 @@ cli_progress_tick(cli_progress *p)
 	cli_progress_update(p, p->done);
 }
 
-void
-cli_progress_tick_arg(void *p)
+static void
+tick_cb(void *p)
 {
 	cli_progress_tick(p);
+}
+
+void
+cli_progress_spinner(cli_progress *p, const char *label, void (**tick) (void *), void **tick_arg)
+{
+	cli_progress_start(p, label, 0);
+	*tick = tick_cb;
+	*tick_arg = p;
 }
 
 void

@@ -32,8 +32,12 @@ void		cli_progress_start(cli_progress *p, const char *label, uint64_t total);
 void		cli_progress_update(cli_progress *p, uint64_t done);
 /* Redraws the spinner / elapsed time (call often; it limits itself). */
 void		cli_progress_tick(cli_progress *p);
-/* cli_progress_tick for a callback that takes a void * (rb_pg_run's tick). */
-void		cli_progress_tick_arg(void *p);
+/*
+ * Starts a spinner (total unknown) for a src/core call that takes a tick
+ * callback (rb_pg_run, rb_rowcount_run): *tick and *tick_arg are set to redraw p.
+ */
+void		cli_progress_spinner(cli_progress *p, const char *label, void (**tick) (void *),
+								 void **tick_arg);
 /* Draws the final state and ends the line. */
 void		cli_progress_finish(cli_progress *p);
 

@@ -30,25 +30,16 @@ create_database(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, rb_error
 {
 	const cli_args *args = ctx->args;
 	rb_argv		argv = RB_ARGV_INIT;
-	char	   *conninfo = rb_pg_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
 	char	   *sql = cli_create_database_sql(args->dbname, args->role);
 	int			rc;
 
-	rb_argv_add(&argv, psql);
-	rb_argv_add(&argv, "-X");
-	rb_argv_add(&argv, "-q");
-	rb_argv_add(&argv, "--no-password");
-	rb_argv_add(&argv, "-v");
-	rb_argv_add(&argv, "ON_ERROR_STOP=1");
-	rb_pg_conn_args(&argv, conn);
-	rb_argv_addf(&argv, "--dbname=%s", conninfo);
+	rb_pg_argv_psql(&argv, NULL, psql, conn, args->maintenance_db ? args->maintenance_db : "postgres");
 	rb_argv_add(&argv, "-c");
 	rb_argv_add(&argv, sql);
 	rc = cli_run_program(&argv, NULL, "create db", NULL, &ctx->hooks, err);
 	if (rc != 0)
 		rb_error_prefix(err, "could not create database \"%s\": ", args->dbname);
 	rb_argv_free(&argv);
-	free(conninfo);
 	free(sql);
 	return rc;
 }
@@ -98,7 +89,6 @@ preflight(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn)
 	rb_buf		out = RB_BUF_INIT;
 	rb_buf		sql = RB_BUF_INIT;
 	rb_error	err;
-	char	   *conninfo = rb_pg_conninfo_dbname(args->maintenance_db ? args->maintenance_db : "postgres");
 	char	   *lit = rb_pg_quote_literal(args->dbname);
 	char	   *role_lit = args->role ? rb_pg_quote_literal(args->role) : NULL;
 	char		membership[16] = "",
@@ -110,13 +100,9 @@ preflight(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn)
 	bool		exists;
 
 	rb_error_clear(&err);
-	rb_argv_add(&argv, psql);
-	rb_argv_add(&argv, "-X");
+	rb_pg_argv_psql(&argv, NULL, psql, conn, args->maintenance_db ? args->maintenance_db : "postgres");
 	rb_argv_add(&argv, "-A");
 	rb_argv_add(&argv, "-t");
-	rb_argv_add(&argv, "--no-password");
-	rb_pg_conn_args(&argv, conn);
-	rb_argv_addf(&argv, "--dbname=%s", conninfo);
 	rb_argv_add(&argv, "-c");
 
 	/*
@@ -197,7 +183,6 @@ out:
 	rb_argv_free(&argv);
 	rb_buf_free(&out);
 	rb_buf_free(&sql);
-	free(conninfo);
 	free(lit);
 	free(role_lit);
 	return rc;
@@ -238,9 +223,7 @@ count_rows(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, const char *s
 	req.dbname = args->dbname;
 	req.role = args->role;
 	req.script_base = script_base;
-	req.tick = cli_progress_tick_arg;
-	req.tick_arg = &spinner;
-	cli_progress_start(&spinner, "row counts", 0);
+	cli_progress_spinner(&spinner, "row counts", &req.tick, &req.tick_arg);
 	rc = rb_rowcount_run(&req, expected, counts, &ctx->hooks, err);
 	cli_progress_finish(&spinner);
 	if (rc != 0)

@@ -77,9 +77,7 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 		goto done;
 	}
 	memset(&run, 0, sizeof(run));
-	run.tick = cli_progress_tick_arg;
-	run.tick_arg = &spinner;
-	cli_progress_start(&spinner, "pg_restore -l", 0);
+	cli_progress_spinner(&spinner, "pg_restore -l", &run.tick, &run.tick_arg);
 	listed = rb_verify_list_archive(pg_restore, tmp.path, &run, NULL, &entries, &table_data,
 									&ctx->hooks, &err);
 	cli_progress_finish(&spinner);

@@ -2,6 +2,7 @@
  * pg_client.c — argv, quoting, connection options and the run of PostgreSQL's
  * client programs (see pg_client.h).
  */
+#define _GNU_SOURCE				/* vasprintf */
 #include "pg_client.h"
 
 #include <stdarg.h>
@@ -44,14 +45,22 @@ rb_argv_add(rb_argv *a, const char *s)
 void
 rb_argv_addf(rb_argv *a, const char *fmt,...)
 {
-	rb_buf		b = RB_BUF_INIT;
+	char	   *s = NULL;
 	va_list		ap;
+	int			n;
 
+	if (a->failed)
+		return;
 	va_start(ap, fmt);
-	rb_buf_vappendf(&b, fmt, ap);
+	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	rb_argv_add(a, rb_buf_str(&b));
-	rb_buf_free(&b);
+	if (n < 0)
+	{
+		a->failed = true;
+		return;
+	}
+	rb_argv_add(a, s);
+	free(s);
 }
 
 void
@@ -156,6 +165,23 @@ rb_pg_argv_program(rb_argv *a, const char *bindir, const char *program)
 	else
 		rb_argv_add(a, path);
 	free(path);
+}
+
+void
+rb_pg_argv_psql(rb_argv *a, const char *bindir, const char *psql, const rb_pg_conn *conn,
+				const char *dbname)
+{
+	char	   *conninfo = rb_pg_conninfo_dbname(dbname);
+
+	rb_pg_argv_program(a, bindir, psql);
+	rb_argv_add(a, "-X");
+	rb_argv_add(a, "-q");
+	rb_argv_add(a, "--no-password");
+	rb_argv_add(a, "-v");
+	rb_argv_add(a, "ON_ERROR_STOP=1");
+	rb_pg_conn_args(a, conn);
+	rb_argv_addf(a, "--dbname=%s", conninfo);
+	free(conninfo);
 }
 
 int

@@ -69,6 +69,15 @@ char	   *rb_pg_program_path(const char *bindir, const char *program);
 /* Appends the program's path (rb_pg_program_path). */
 void		rb_pg_argv_program(rb_argv *a, const char *bindir, const char *program);
 
+/*
+ * Appends a psql session's start: the path (as rb_pg_argv_program), -X (no
+ * psqlrc), -q, --no-password, -v ON_ERROR_STOP=1, the connection options and
+ * --dbname=dbname='<dbname>'.  The caller adds what it runs (-c, -f) and how
+ * it wants the output (-A -t).
+ */
+void		rb_pg_argv_psql(rb_argv *a, const char *bindir, const char *psql,
+							const rb_pg_conn *conn, const char *dbname);
+
 typedef struct rb_pg_run_options
 {
 	const char *name;			/* for messages; NULL = the basename of argv[0] */

@@ -132,7 +132,6 @@ rb_rowcount_run(const rb_rowcount_request *req, const rb_table_counts *expected,
 	rb_pg_run_options run;
 	char	   *script;
 	char	   *script_file = NULL;
-	char	   *conninfo = NULL;
 	size_t		counted;
 	int			rc = -1;
 
@@ -152,17 +151,9 @@ rb_rowcount_run(const rb_rowcount_request *req, const rb_table_counts *expected,
 	{
 		if ((script_file = rb_file_write_new(req->script_base, ".count.sql", script, err)) == NULL)
 			goto done;
-		conninfo = rb_pg_conninfo_dbname(req->dbname);
-		rb_argv_add(&argv, req->psql);
-		rb_argv_add(&argv, "-X");
+		rb_pg_argv_psql(&argv, NULL, req->psql, req->conn, req->dbname);
 		rb_argv_add(&argv, "-A");
 		rb_argv_add(&argv, "-t");
-		rb_argv_add(&argv, "-q");
-		rb_argv_add(&argv, "--no-password");
-		rb_argv_add(&argv, "-v");
-		rb_argv_add(&argv, "ON_ERROR_STOP=1");
-		rb_pg_conn_args(&argv, req->conn);
-		rb_argv_addf(&argv, "--dbname=%s", conninfo);
 		rb_argv_add(&argv, "-f");
 		rb_argv_add(&argv, script_file);
 		memset(&run, 0, sizeof(run));
@@ -203,7 +194,6 @@ rb_rowcount_run(const rb_rowcount_request *req, const rb_table_counts *expected,
 done:
 	rb_file_remove(script_file);
 	free(script);
-	free(conninfo);
 	rb_buf_free(&out);
 	rb_argv_free(&argv);
 	return rc;

@@ -322,16 +322,14 @@ argv_program_as(rb_argv *a, const rb_verify_pg *pg, const char *program, const c
 	rb_pg_conn_args(a, &c);
 }
 
-/* psql as user in conn: no psqlrc, quiet, stop at the first error */
+/* psql as user in db: no psqlrc, quiet, stop at the first error */
 static void
-argv_psql(rb_argv *a, const rb_verify_pg *pg, const char *user, const char *conn)
+argv_psql(rb_argv *a, const rb_verify_pg *pg, const char *user, const char *db)
 {
-	argv_program_as(a, pg, "psql", user);
-	rb_argv_add(a, "-X");
-	rb_argv_add(a, "-q");
-	rb_argv_add(a, "-v");
-	rb_argv_add(a, "ON_ERROR_STOP=1");
-	rb_argv_addf(a, "--dbname=%s", conn);
+	char		port[16];
+	rb_pg_conn	c = connect_as(pg, user, port, sizeof(port));
+
+	rb_pg_argv_psql(a, pg->bindir, "psql", &c, db);
 }
 
 /* Runs the program, collecting stdout into out (may be NULL); 0 when it exited 0. */
@@ -414,7 +412,6 @@ drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_e
 	{
 		char	   *lit = rb_pg_quote_literal(db);
 		rb_buf		sql = RB_BUF_INIT;
-		char	   *conn = rb_pg_conninfo_dbname(pg->maintenance_db ? pg->maintenance_db : "postgres");
 		rb_error	terr;
 
 		rb_buf_appendf(&sql,
@@ -424,7 +421,7 @@ drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_e
 					   "    EXECUTE pg_catalog.format('ALTER DATABASE %%I IS_TEMPLATE false', %s::pg_catalog.text);\n"
 					   "  END IF;\n"
 					   "END$rb$", lit, lit);
-		argv_psql(&a, pg, pg->user, conn);
+		argv_psql(&a, pg, pg->user, pg->maintenance_db ? pg->maintenance_db : "postgres");
 		rb_argv_add(&a, "-c");
 		rb_argv_add(&a, rb_buf_str(&sql));
 		/* dropdb goes on whatever this says: its own error explains best */
@@ -432,7 +429,6 @@ drop_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_e
 		(void) run_program(&a, pg, "psql", NULL, hooks, &terr);
 		rb_argv_free(&a);
 		rb_buf_free(&sql);
-		free(conn);
 		free(lit);
 	}
 	argv_program_as(&a, pg, "dropdb", pg->user);
@@ -506,9 +502,8 @@ static const char extension_grants[] =
  * dump's text is never run as superuser, and nothing of the backup exists yet.
  */
 static int
-create_schemas_and_extensions(const rb_verify_pg *pg, const char *db, const char *conn,
-							  const char *list_file, const char *file, const rb_hooks *hooks,
-							  rb_error *err)
+create_schemas_and_extensions(const rb_verify_pg *pg, const char *db, const char *list_file,
+							  const char *file, const rb_hooks *hooks, rb_error *err)
 {
 	rb_argv		a = RB_ARGV_INIT;
 	rb_buf		dump_sql = RB_BUF_INIT;
@@ -536,7 +531,7 @@ create_schemas_and_extensions(const rb_verify_pg *pg, const char *db, const char
 	rb_buf_appendf(&sql, "SET search_path = pg_catalog, pg_temp;\n%s%s", stmts,
 				   extensions > 0 ? extension_grants : "");
 	rb_argv_free(&a);
-	argv_psql(&a, pg, pg->user, conn);
+	argv_psql(&a, pg, pg->user, db);
 	rb_argv_add(&a, "-c");
 	rb_argv_add(&a, rb_buf_str(&sql));
 	rc = run_program(&a, pg, "psql", NULL, hooks, err);
@@ -632,8 +627,7 @@ done:
  * (nothing of the backup exists yet, and the restore role has not connected).
  */
 static int
-close_scratch(const rb_verify_pg *pg, const char *db, const char *conn, const rb_hooks *hooks,
-			  rb_error *err)
+close_scratch(const rb_verify_pg *pg, const char *db, const rb_hooks *hooks, rb_error *err)
 {
 	rb_argv		a = RB_ARGV_INIT;
 	char	   *qdb = rb_pg_quote_ident(db);
@@ -641,7 +635,7 @@ close_scratch(const rb_verify_pg *pg, const char *db, const char *conn, const rb
 	int			rc;
 
 	rb_buf_appendf(&sql, "REVOKE ALL ON DATABASE %s FROM PUBLIC", qdb);
-	argv_psql(&a, pg, pg->user, conn);
+	argv_psql(&a, pg, pg->user, db);
 	rb_argv_add(&a, "-c");
 	rb_argv_add(&a, rb_buf_str(&sql));
 	rb_argv_add(&a, "-c");
@@ -732,10 +726,10 @@ restore_and_count(const rb_verify_request *req, const char *file, const char *li
 		rb_error_prefix(err, "could not create the scratch database \"%s\": ", db);
 		goto out;
 	}
-	if (close_scratch(pg, db, conn, hooks, err) != 0)
+	if (close_scratch(pg, db, hooks, err) != 0)
 		goto drop;
 	if ((server_file != NULL &&
-		 create_schemas_and_extensions(pg, db, conn, server_file, file, hooks, err) != 0) ||
+		 create_schemas_and_extensions(pg, db, server_file, file, hooks, err) != 0) ||
 		restore_entries(pg, db, conn, rest_file, file, hooks, err) != 0)
 		goto drop;
 	res->restore_seconds = rb_now_seconds() - t0;

@@ -161,6 +161,20 @@ test_conn_args(void **state)
 	assert_string_equal(a.v[3], "--username=App \"Owner\"");
 	rb_argv_free(&a);
 
+	/* a psql session's start: the name a quoted conninfo, never a connection string */
+	rb_pg_argv_psql(&a, "/pg/bin", "psql", &conn, "host=evil");
+	{
+		static const char *const want[] = {
+			"/pg/bin/psql", "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1",
+			"--host=/var/run/postgresql", "--port=5433", "--dbname=dbname='host=evil'", NULL
+		};
+
+		for (size_t i = 0; want[i]; i++)
+			assert_string_equal(a.v[i], want[i]);
+		assert_int_equal(a.n, 9);
+	}
+	rb_argv_free(&a);
+
 	path = rb_pg_program_path(NULL, "/opt/pg/bin/psql");
 	assert_string_equal(path, "/opt/pg/bin/psql");
 	free(path);
