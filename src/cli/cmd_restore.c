@@ -211,24 +211,19 @@ count_rows(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, const char *s
 		   rb_error *err)
 {
 	static const char *const env[] = {"PGCLIENTENCODING=UTF8", NULL};
-	const cli_args *args = ctx->args;
-	rb_rowcount_request req;
+	rb_rowcount_request req = {
+		.psql = psql, .conn = conn, .env = env, .dbname = ctx->args->dbname,
+		.role = ctx->args->role, .script_base = script_base
+	};
 	cli_progress spinner;
 	int			rc;
 
-	memset(&req, 0, sizeof(req));
-	req.psql = psql;
-	req.conn = conn;
-	req.env = env;
-	req.dbname = args->dbname;
-	req.role = args->role;
-	req.script_base = script_base;
 	cli_progress_spinner(&spinner, "row counts", &req.tick, &req.tick_arg);
 	rc = rb_rowcount_run(&req, expected, counts, &ctx->hooks, err);
 	cli_progress_finish(&spinner);
 	if (rc != 0)
 	{
-		rb_error_prefix(err, "could not count rows in database \"%s\": ", args->dbname);
+		rb_error_prefix(err, "could not count rows in database \"%s\": ", ctx->args->dbname);
 		return -1;
 	}
 	for (size_t i = 0; i < counts->n; i++)

@@ -72,7 +72,8 @@ void		rb_rowcount_result_init(rb_rowcount_result *res);
 void		rb_rowcount_result_free(rb_rowcount_result *res);
 
 /*
- * Counts the tables of expected in dbname and compares (res).  Returns 0 when
+ * Counts the tables of expected in dbname and compares (res, initialised with
+ * rb_rowcount_result_init; what it held before is freed).  Returns 0 when
  * the session ran, whatever the counts; -1 with err when psql could not be run,
  * failed to connect, or its set-up failed (RB_ERR_CHILD with psql's message).
  */

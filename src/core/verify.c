@@ -227,15 +227,12 @@ rb_verify_checksum(rb_destination *dest, const char *object_key,
 				   uint64_t expected_size, const char *expected_sha256,
 				   rb_verify_result *res, const rb_hooks *hooks, rb_error *err)
 {
-	rb_verify_request req;
+	rb_verify_request req = {
+		.dest = dest, .object_key = object_key, .expected = expected_or_NULL,
+		.expected_size = expected_size, .expected_sha256 = expected_sha256,
+		.level = RB_VERIFY_CHECKSUM
+	};
 
-	memset(&req, 0, sizeof(req));
-	req.dest = dest;
-	req.object_key = object_key;
-	req.expected = expected_or_NULL;
-	req.expected_size = expected_size;
-	req.expected_sha256 = expected_sha256;
-	req.level = RB_VERIFY_CHECKSUM;
 	return rb_verify_run(&req, res, hooks, err);
 }
 
@@ -549,6 +546,28 @@ done:
 	return rc;
 }
 
+/* The error for table t, whose count after the restore is found (not t->rows). */
+static int
+count_problem(const rb_table_count *t, int64_t found, const rb_buf *psql_stderr, rb_error *err)
+{
+	char	   *k = rb_table_key_format(t->schema, t->table);
+
+	if (found == RB_ROWCOUNT_NOT_TABLE)
+		rb_error_set(err, RB_ERR_INTEGRITY,
+					 "after the restore, table %s is not an ordinary table (the metadata says %" PRId64 " rows)",
+					 k, t->rows);
+	else if (found == RB_ROWCOUNT_FAILED)
+		rb_error_set(err, RB_ERR_INTEGRITY,
+					 "after the restore, table %s could not be counted (the metadata says %" PRId64 " rows): %s",
+					 k, t->rows, psql_stderr->len > 0 ? rb_buf_str(psql_stderr) : "psql gave no count");
+	else
+		rb_error_set(err, RB_ERR_INTEGRITY,
+					 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
+					 k, found, t->rows);
+	free(k);
+	return -1;
+}
+
 /*
  * Counts every table of the metadata in db (pg_rowcount.h) as the restore
  * role, after dropping FORCE ROW LEVEL SECURITY on its tables (it owns every
@@ -561,59 +580,33 @@ count_and_compare(const rb_verify_pg *pg, const char *db, const char *file,
 {
 	char		port[16];
 	rb_pg_conn	c = connect_as(pg, restore_role(pg), port, sizeof(port));
-	char	   *psql = rb_pg_program_path(pg->bindir, "psql");
-	rb_rowcount_request req;
+	rb_rowcount_request req = {
+		.conn = &c, .env = pg->env, .dbname = db, .disable_forced_rls = true, .script_base = file
+	};
 	rb_rowcount_result counts;
-	int			rc = -1;
+	char	   *psql = rb_pg_program_path(pg->bindir, "psql");
+	int			rc;
 
-	rb_rowcount_result_init(&counts);
 	if (psql == NULL)
 		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
-	memset(&req, 0, sizeof(req));
 	req.psql = psql;
-	req.conn = &c;
-	req.env = pg->env;
-	req.dbname = db;
-	req.disable_forced_rls = true;
-	req.script_base = file;
-	if (rb_rowcount_run(&req, tc, &counts, hooks, err) != 0)
+	rb_rowcount_result_init(&counts);
+	rc = rb_rowcount_run(&req, tc, &counts, hooks, err);
+	if (rc != 0)
 	{
 		rb_error_prefix(err, "could not count the restored rows in database \"%s\": ", db);
 		if (err->code == RB_ERR_CHILD)
 			err->code = RB_ERR_INTEGRITY;
-		goto done;
 	}
-	for (size_t i = 0; i < counts.n; i++)
+	for (size_t i = 0; rc == 0 && i < counts.n; i++)
 	{
-		const rb_table_count *t = &tc->items[i];
-		int64_t		found = counts.found[i];
-		char	   *k;
-
-		if (found == RB_ROWCOUNT_SKIPPED)
+		if (counts.found[i] == RB_ROWCOUNT_SKIPPED)
 			continue;
-		if (found == t->rows)
-		{
-			res->tables_checked++;
-			continue;
-		}
-		k = rb_table_key_format(t->schema, t->table);
-		if (found == RB_ROWCOUNT_NOT_TABLE)
-			rb_error_set(err, RB_ERR_INTEGRITY,
-						 "after the restore, table %s is not an ordinary table (the metadata says %" PRId64 " rows)",
-						 k, t->rows);
-		else if (found == RB_ROWCOUNT_FAILED)
-			rb_error_set(err, RB_ERR_INTEGRITY,
-						 "after the restore, table %s could not be counted (the metadata says %" PRId64 " rows): %s",
-						 k, t->rows, counts.psql_stderr.len > 0 ? rb_buf_str(&counts.psql_stderr) : "psql gave no count");
+		if (counts.found[i] != tc->items[i].rows)
+			rc = count_problem(&tc->items[i], counts.found[i], &counts.psql_stderr, err);
 		else
-			rb_error_set(err, RB_ERR_INTEGRITY,
-						 "row count mismatch after the restore: table %s has %" PRId64 " rows, the metadata says %" PRId64,
-						 k, found, t->rows);
-		free(k);
-		goto done;
+			res->tables_checked++;
 	}
-	rc = 0;
-done:
 	rb_rowcount_result_free(&counts);
 	free(psql);
 	return rc;
