@@ -1,13 +1,16 @@
 /*
- * test_verify.c — unit tests of src/core/verify.c, verify_archive.c and
- * verify_toc.c: level names, identifier quoting, counting TABLE DATA entries in
- * pg_restore --list output, the comparison of an archive's per-table counts
- * with its metadata's, the split of a table of contents for an unprivileged restore, the
- * CREATE SCHEMA and CREATE EXTENSION statements rebuilt from a dump's names,
- * and the checksum level against a file:// destination in a temporary directory
- * (a good object, one flipped byte, a short object, a missing and a disagreeing
+ * test_verify.c — unit tests of src/core/verify.c, verify_archive.c,
+ * verify_fetch.c and verify_toc.c: level names, identifier quoting, counting
+ * TABLE DATA entries in pg_restore --list output, the comparison of an
+ * archive's per-table counts with its metadata's, the split of a table of
+ * contents for an unprivileged restore, the CREATE SCHEMA and CREATE EXTENSION
+ * statements rebuilt from a dump's names, the one streaming read (verdicts,
+ * progress, decompression into a descriptor, the parser, cancellation), and the
+ * checksum level against a file:// destination in a temporary directory (a good
+ * object, one flipped byte, a short object, a missing and a disagreeing
  * metadata object).
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +27,7 @@
 #include "pg_client.h"
 #include "verify.h"
 #include "verify_archive.h"
+#include "verify_fetch.h"
 #include "verify_toc.h"
 
 static void
@@ -337,6 +341,115 @@ check(fixture *fx, uint64_t size, const char *sha, rb_error *err)
 	return rc;
 }
 
+/* ---- the one streaming read (verify_fetch.c) ------------------------------------ */
+
+static uint64_t last_progress;
+static int	progress_calls;
+
+static void
+on_progress(void *arg, uint64_t stored)
+{
+	(void) arg;
+	last_progress = stored;
+	progress_calls++;
+}
+
+static bool
+cancel_now(void *arg)
+{
+	(void) arg;
+	return true;
+}
+
+static void
+test_fetch(void **state)
+{
+	fixture    *fx = *state;
+	rb_destination *d;
+	rb_fetch_options opt;
+	rb_fetch_result res;
+	rb_archive_parser *parser;
+	rb_hooks	hooks;
+	rb_error	err;
+	char		out_path[128];
+	char		got[sizeof(payload)];
+	int			fd;
+
+	rb_error_clear(&err);
+	d = rb_destination_open(fx->url, NULL, NULL, &err);
+	assert_non_null(d);
+
+	/* hash only: size and SHA-256 judged, progress reported, nothing decompressed */
+	memset(&opt, 0, sizeof(opt));
+	opt.expected_size = fx->size;
+	opt.expected_sha256 = fx->sha;
+	opt.out_fd = -1;
+	opt.progress = on_progress;
+	progress_calls = 0;
+	assert_int_equal(rb_verify_fetch(d, "b.dump", &opt, &res, NULL, &err), 0);
+	assert_true(res.size_ok);
+	assert_true(res.sha256_ok);
+	assert_false(res.decompressed);
+	assert_string_equal(res.sha256, fx->sha);
+	assert_int_equal(res.stored_bytes, fx->size);
+	assert_int_equal(res.archive_bytes, 0);
+	assert_true(progress_calls > 0);
+	assert_int_equal(last_progress, fx->size);
+
+	/* wrong expectations are verdicts, not errors */
+	opt.expected_size = fx->size + 1;
+	opt.expected_sha256 = "00";
+	assert_int_equal(rb_verify_fetch(d, "b.dump", &opt, &res, NULL, &err), 0);
+	assert_false(res.size_ok);
+	assert_false(res.sha256_ok);
+
+	/* decompressed ("none") into a descriptor and through the parser, which refuses it */
+	snprintf(out_path, sizeof(out_path), "%s/out", fx->dir);
+	fd = open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	parser = rb_archive_parser_new();
+	opt.expected_size = fx->size;
+	opt.expected_sha256 = fx->sha;
+	opt.compression = "none";
+	opt.out_fd = fd;
+	opt.out_name = out_path;
+	opt.parser = parser;
+	assert_int_equal(rb_verify_fetch(d, "b.dump", &opt, &res, NULL, &err), 0);
+	assert_true(res.size_ok && res.sha256_ok && res.decompressed);
+	assert_false(res.parsed);
+	assert_true(res.parse_err.msg[0] != '\0');
+	assert_int_equal(res.archive_bytes, fx->size);
+	assert_int_equal(pread(fd, got, sizeof(got), 0), (ssize_t) fx->size);
+	assert_memory_equal(got, payload, fx->size);
+	rb_archive_parser_free(parser);
+	close(fd);
+	unlink(out_path);
+
+	/* not zstd: a stream that does not decompress is read to its end all the same */
+	opt.parser = NULL;
+	opt.out_fd = -1;
+	opt.compression = "zstd";
+	fd = open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	opt.out_fd = fd;
+	assert_int_equal(rb_verify_fetch(d, "b.dump", &opt, &res, NULL, &err), 0);
+	assert_true(res.sha256_ok);
+	assert_false(res.decompressed);
+	assert_int_equal(res.decompress_err.code, RB_ERR_INTEGRITY);
+	close(fd);
+	unlink(out_path);
+
+	/* the cancel hook is polled at every chunk; a missing object is not found */
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.cancel = cancel_now;
+	opt.out_fd = -1;
+	opt.activity = "download";
+	assert_int_equal(rb_verify_fetch(d, "b.dump", &opt, &res, &hooks, &err), -1);
+	assert_int_equal(err.code, RB_ERR_CANCELLED);
+	assert_int_equal(rb_verify_fetch(d, "nothing.dump", &opt, &res, NULL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_NOT_FOUND);
+	rb_destination_close(d);
+}
+
 static void
 test_checksum_good(void **state)
 {
@@ -426,6 +539,7 @@ main(void)
 		cmocka_unit_test(test_compare_counts),
 		cmocka_unit_test(test_toc_plan),
 		cmocka_unit_test(test_server_sql),
+		cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_problems, setup, teardown),
