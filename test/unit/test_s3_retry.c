@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "s3/s3_errors.h"
 #include "s3/s3_retry.h"
 
 static void
@@ -261,10 +262,10 @@ test_classification(void **state)
 					 cases[i].retry ? "retry" : "no retry");
 	}
 	assert_false(rb_retry_should_retry(NULL));
-	assert_true(rb_retry_s3_code_is_transient("SlowDown"));
-	assert_false(rb_retry_s3_code_is_transient("slowdown"));
-	assert_false(rb_retry_s3_code_is_transient(""));
-	assert_false(rb_retry_s3_code_is_transient(NULL));
+	assert_true(rb_s3_code_is_transient("SlowDown"));
+	assert_false(rb_s3_code_is_transient("slowdown"));
+	assert_false(rb_s3_code_is_transient(""));
+	assert_false(rb_s3_code_is_transient(NULL));
 }
 
 int

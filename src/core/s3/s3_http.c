@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "rb_crypto.h"
+#include "s3_errors.h"
 #include "s3_xml.h"
 #include "s3_sigv4.h"
 
@@ -779,7 +780,7 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	{
 		rb_s3_error_from_response(&e, (int) status, rb_buf_str(&x->resp), x->resp.len);
 		endpoint_failure = status >= 500 || status == 429 ||
-			(e.remote_code[0] && rb_retry_s3_code_is_transient(e.remote_code));
+			(e.remote_code[0] && rb_s3_code_is_transient(e.remote_code));
 	}
 
 	max_attempts = x->max_attempts > 0 ? x->max_attempts : c->retry.max_attempts;

@@ -1,12 +1,12 @@
 /*
- * s3_retry.c — backoff schedule, retry classification and the PRNG behind the jitter
- * (see s3_retry.h).
+ * s3_retry.c — backoff schedule, the retry decision and the PRNG behind the jitter
+ * (see s3_retry.h; what each S3 error code means is in s3_errors.c).
  */
 #include "s3_retry.h"
 
 #include <math.h>
-#include <string.h>
-#include <strings.h>
+
+#include "s3_errors.h"
 
 rb_retry_policy
 rb_retry_policy_default(void)
@@ -78,27 +78,6 @@ rb_retry_delay(const rb_retry_policy *policy, int failed_attempt, uint64_t *rng_
 }
 
 bool
-rb_retry_s3_code_is_transient(const char *s3_code)
-{
-	static const char *const transient[] = {
-		"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
-		"Throttling", "ThrottlingException", "ThrottledException",
-		"RequestThrottled", "RequestThrottledException", "TooManyRequestsException",
-		"RequestLimitExceeded", "BandwidthLimitExceeded", "RequestTimeoutException",
-		"PriorRequestNotComplete", "OperationAborted", NULL
-	};
-
-	if (s3_code == NULL || s3_code[0] == '\0')
-		return false;
-	for (int i = 0; transient[i] != NULL; i++)
-	{
-		if (strcmp(s3_code, transient[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-bool
 rb_retry_should_retry(const rb_error *err)
 {
 	if (err == NULL)
@@ -113,7 +92,7 @@ rb_retry_should_retry(const rb_error *err)
 			/* OK, cancelled, invalid, auth, not found, integrity, local failures */
 			return false;
 	}
-	if (rb_retry_s3_code_is_transient(err->remote_code))
+	if (rb_s3_code_is_transient(err->remote_code))
 		return true;
 	if (err->http_status >= 500 && err->http_status <= 599)
 		return true;

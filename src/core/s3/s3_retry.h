@@ -14,7 +14,8 @@
  * What is retried (rb_retry_should_retry): network failures (connect, DNS, TLS,
  * timeouts, stalled transfers: RB_ERR_NETWORK), HTTP 5xx, 429 and 408, and the S3
  * codes SlowDown, RequestTimeout, InternalError, ServiceUnavailable and the
- * throttling family (Throttling, RequestLimitExceeded, ...), whatever the status
+ * throttling family (Throttling, RequestLimitExceeded, ...; rb_s3_code_is_transient()
+ * in s3_errors.h lists them), whatever the status
  * (CompleteMultipartUpload can report InternalError inside a 200).  Never retried:
  * AccessDenied, NoSuchBucket, NoSuchKey, SignatureDoesNotMatch, InvalidAccessKeyId,
  * any other 4xx, and RB_ERR_CANCELLED, RB_ERR_INVALID, RB_ERR_AUTH, RB_ERR_NOT_FOUND,
@@ -60,9 +61,6 @@ double		rb_retry_delay(const rb_retry_policy *policy, int failed_attempt,
 
 /* Whether another attempt might succeed, from err->code, http_status, remote_code. */
 bool		rb_retry_should_retry(const rb_error *err);
-
-/* Whether an S3 error code names a transient condition (SlowDown, InternalError, ...). */
-bool		rb_retry_s3_code_is_transient(const char *s3_code);
 
 /* splitmix64: next 64 random bits; the state may start at any value (a seed). */
 uint64_t	rb_rng_next(uint64_t *state);

@@ -1,7 +1,7 @@
 /*
  * s3_xml.c — a small, strict XML scanner for S3 responses, the field extraction
  * for each response this project reads, and the request bodies it writes (see
- * s3_xml.h).
+ * s3_xml.h; what an S3 error code means is in s3_errors.c).
  *
  * The scanner builds a tree of elements; each element keeps its local name (any
  * namespace prefix dropped) and its decoded character data.  Attributes are
@@ -657,104 +657,6 @@ rb_s3_parse_error(const char *body, size_t len, rb_s3_error_info *out, rb_error 
 	return 0;
 }
 
-const char *
-rb_http_reason_phrase(int http_status)
-{
-	switch (http_status)
-	{
-		case 200: return "OK";
-		case 204: return "No Content";
-		case 206: return "Partial Content";
-		case 301: return "Moved Permanently";
-		case 304: return "Not Modified";
-		case 307: return "Temporary Redirect";
-		case 400: return "Bad Request";
-		case 401: return "Unauthorized";
-		case 403: return "Forbidden";
-		case 404: return "Not Found";
-		case 405: return "Method Not Allowed";
-		case 408: return "Request Timeout";
-		case 409: return "Conflict";
-		case 411: return "Length Required";
-		case 412: return "Precondition Failed";
-		case 416: return "Range Not Satisfiable";
-		case 429: return "Too Many Requests";
-		case 500: return "Internal Server Error";
-		case 501: return "Not Implemented";
-		case 502: return "Bad Gateway";
-		case 503: return "Service Unavailable";
-		case 504: return "Gateway Timeout";
-	}
-	return "";
-}
-
-rb_error_code
-rb_s3_error_class(const char *s3_code, int http_status)
-{
-	static const char *const auth[] = {
-		"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "ExpiredToken",
-		"InvalidToken", "TokenRefreshRequired", "AllAccessDisabled",
-		"AccountProblem", "InvalidSecurity", "MissingSecurityHeader",
-		"RequestTimeTooSkewed", NULL
-	};
-	static const char *const not_found[] = {
-		"NoSuchBucket", "NoSuchKey", "NoSuchUpload", "NoSuchVersion", NULL
-	};
-	static const char *const integrity[] = {
-		"BadDigest", "InvalidDigest", "InvalidPart", "InvalidPartOrder",
-		"IncompleteBody", "XAmzContentSHA256Mismatch", NULL
-	};
-
-	if (s3_code != NULL && s3_code[0] != '\0')
-	{
-		for (int i = 0; auth[i]; i++)
-			if (strcmp(s3_code, auth[i]) == 0)
-				return RB_ERR_AUTH;
-		for (int i = 0; not_found[i]; i++)
-			if (strcmp(s3_code, not_found[i]) == 0)
-				return RB_ERR_NOT_FOUND;
-		for (int i = 0; integrity[i]; i++)
-			if (strcmp(s3_code, integrity[i]) == 0)
-				return RB_ERR_INTEGRITY;
-		/* a known code that says nothing about the class: fall to the status, but
-		 * only for auth and not-found statuses (other codes keep RB_ERR_REMOTE) */
-	}
-	if (http_status == 401 || http_status == 403)
-		return RB_ERR_AUTH;
-	if (http_status == 404)
-		return RB_ERR_NOT_FOUND;
-	return RB_ERR_REMOTE;
-}
-
-/* Copies text into dst[size] with control characters turned into spaces. */
-static void
-copy_printable(char *dst, size_t size, const char *src)
-{
-	copy_trunc(dst, size, src);
-	for (char *d = dst; *d; d++)
-		if ((unsigned char) *d < 0x20 || *d == 0x7f)
-			*d = ' ';
-}
-
-static int
-error_from_info(rb_error *err, int http_status, const rb_s3_error_info *info)
-{
-	char		message[sizeof(info->message)];
-	char		code[sizeof(info->code)];
-
-	/* both come from the server: no control characters into our messages */
-	copy_printable(message, sizeof(message), info->message);
-	copy_printable(code, sizeof(code), info->code);
-	rb_error_set(err, rb_s3_error_class(info->code, http_status),
-				 message[0] ? "%d %s: %s" : "%d %s%s", http_status, code, message);
-	if (err != NULL)
-	{
-		err->http_status = http_status;
-		copy_trunc(err->remote_code, sizeof(err->remote_code), code);
-	}
-	return -1;
-}
-
 int
 rb_s3_error_from_response(rb_error *err, int http_status, const char *body, size_t len)
 {
@@ -763,17 +665,8 @@ rb_s3_error_from_response(rb_error *err, int http_status, const char *body, size
 
 	if (body != NULL && len > 0 &&
 		rb_s3_parse_error(body, len, &info, &ignored) == 0 && info.code[0] != '\0')
-		return error_from_info(err, http_status, &info);
-
-	rb_error_set(err, rb_s3_error_class(NULL, http_status), "%d %s", http_status,
-				 rb_http_reason_phrase(http_status)[0] ?
-				 rb_http_reason_phrase(http_status) : "HTTP error");
-	if (err != NULL)
-	{
-		err->http_status = http_status;
-		err->remote_code[0] = '\0';
-	}
-	return -1;
+		return rb_s3_error_from_info(err, http_status, &info);
+	return rb_s3_error_from_info(err, http_status, NULL);
 }
 
 /* --- ListObjectsV2 --------------------------------------------------------------- */
@@ -984,7 +877,7 @@ rb_s3_parse_complete_multipart(const char *body, size_t len, rb_s3_complete_resu
 		xnode_free(root);
 		if (info.code[0] == '\0')
 			copy_trunc(info.code, sizeof(info.code), "InternalError");
-		return error_from_info(err, 200, &info);
+		return rb_s3_error_from_info(err, 200, &info);
 	}
 	if (strcmp(root->name, "CompleteMultipartUploadResult") != 0)
 	{

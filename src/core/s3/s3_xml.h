@@ -22,15 +22,9 @@
 
 #include "rb_buf.h"
 #include "rb_error.h"
+#include "s3_errors.h"
 
 /* --- error responses -------------------------------------------------------- */
-
-typedef struct rb_s3_error_info
-{
-	char		code[64];			/* "NoSuchKey", "SlowDown", ...; truncated to fit */
-	char		message[512];
-	char		request_id[128];
-} rb_s3_error_info;
 
 /*
  * Parses an S3 <Error> document.  Returns 0 when body is one (fields missing from it
@@ -44,24 +38,13 @@ int			rb_s3_parse_error(const char *body, size_t len, rb_s3_error_info *out,
  * err->remote_code = the S3 code when the body has one, err->code classified by
  * rb_s3_error_class(), err->msg "<status> <Code>: <Message>" (e.g. "403
  * SignatureDoesNotMatch: The request signature we calculated does not match ...")
- * or "<status> <reason phrase>" when there is no usable body (HEAD).  The caller
+ * or "<status> <reason phrase>" when there is no usable body (HEAD): the <Error>
+ * document read here, the rest as rb_s3_error_from_info().  The caller
  * prefixes the operation: rb_error_prefix(err, "PUT s3://%s/%s: ", bucket, key).
  * Always returns -1.
  */
 int			rb_s3_error_from_response(rb_error *err, int http_status, const char *body,
 									  size_t len);
-
-/*
- * Maps an S3 error code (may be NULL or "") and HTTP status to an rb_error_code:
- * AccessDenied, SignatureDoesNotMatch, InvalidAccessKeyId, ExpiredToken, ... and
- * other 401/403 → RB_ERR_AUTH; NoSuchBucket, NoSuchKey, NoSuchUpload and other 404 →
- * RB_ERR_NOT_FOUND; BadDigest, InvalidDigest, InvalidPart → RB_ERR_INTEGRITY;
- * everything else → RB_ERR_REMOTE.
- */
-rb_error_code rb_s3_error_class(const char *s3_code, int http_status);
-
-/* "Not Found" for 404, ...; "" for an unknown status. */
-const char *rb_http_reason_phrase(int http_status);
 
 /* --- ListObjectsV2 ------------------------------------------------------------ */
 
