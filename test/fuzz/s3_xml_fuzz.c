@@ -1,15 +1,19 @@
 /*
  * s3_xml_fuzz.c — libFuzzer harness for the S3 XML reader and writer
- * (src/core/s3/s3_xml.c) and the SigV4 URL encoders (src/core/s3/s3_sigv4.c).
+ * (src/core/s3/s3_xml.c on the expat tree of s3_xml_tree.c, and s3_errors.c's
+ * messages) and the SigV4 URL encoders (src/core/s3/s3_sigv4.c).
  *
  * Any input goes to every response parser.  A refusal must be RB_ERR_REMOTE with
  * a message and leave the result zeroed; an accepted document must give
  * well-formed results (no NULL keys, counts matching arrays, a token whenever a
- * listing is truncated).  The input, as a string, must survive rb_xml_escape()
- * inside a DeleteResult and come back identical; and rb_sigv4_encode_path() must
+ * listing is truncated).  The input, as a string, written with rb_xml_escape()
+ * inside a DeleteResult, must come back identical when XML 1.0 can carry it (valid
+ * UTF-8 without control characters other than tab, LF and CR) and be refused when
+ * it cannot; and rb_sigv4_encode_path() must
  * produce only unreserved characters, "/" and %XX triplets that decode back to
  * the input.  Violations abort, which libFuzzer reports as a crash.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,21 +87,73 @@ check_path_encoding(const char *s)
 	rb_buf_free(&dec);
 }
 
+/*
+ * Whether s is a sequence of XML 1.0 characters in shortest-form UTF-8: #x9 | #xA |
+ * #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+ */
+static bool
+xml_representable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	while (*p)
+	{
+		uint32_t	cp;
+		int			n;
+
+		if (*p < 0x80)
+			cp = *p, n = 0;
+		else if ((*p & 0xE0) == 0xC0)
+			cp = *p & 0x1F, n = 1;
+		else if ((*p & 0xF0) == 0xE0)
+			cp = *p & 0x0F, n = 2;
+		else if ((*p & 0xF8) == 0xF0)
+			cp = *p & 0x07, n = 3;
+		else
+			return false;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+		{
+			if ((*p & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (*p & 0x3F);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000))
+			return false;		/* overlong */
+		if (cp < 0x20 && cp != 0x9 && cp != 0xA && cp != 0xD)
+			return false;
+		if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF || cp > 0x10FFFF)
+			return false;
+	}
+	return true;
+}
+
 static void
 check_round_trip(const char *s)
 {
 	rb_buf		doc = RB_BUF_INIT;
 	rb_s3_delete_result res;
 	rb_error	err;
+	int			rc;
 
 	rb_buf_append_str(&doc, "<DeleteResult><Deleted><Key>");
 	rb_xml_escape(s, &doc);
 	rb_buf_append_str(&doc, "</Key></Deleted></DeleteResult>");
 	memset(&err, 0, sizeof(err));
-	if (rb_s3_parse_delete_result(doc.data, doc.len, &res, &err) != 0)
-		die("an escaped string does not parse back");
-	if (res.ndeleted != 1 || strcmp(res.deleted[0], s) != 0)
-		die("an escaped string does not come back identical");
+	rc = rb_s3_parse_delete_result(doc.data, doc.len, &res, &err);
+	if (xml_representable(s))
+	{
+		if (rc != 0)
+			die("an escaped string does not parse back");
+		if (res.ndeleted != 1 || strcmp(res.deleted[0], s) != 0)
+			die("an escaped string does not come back identical");
+	}
+	else
+	{
+		check_refusal(rc, &err);
+		if (err.code != RB_ERR_REMOTE)
+			die("a string XML cannot carry was not refused as a remote error");
+	}
 	rb_s3_delete_result_free(&res);
 	rb_buf_free(&doc);
 }

@@ -1,8 +1,10 @@
 /*
- * test_s3_xml.c — unit tests of the S3 XML reader and writer (src/core/s3/s3_xml.c):
+ * test_s3_xml.c — unit tests of the S3 XML reader and writer (src/core/s3/s3_xml.c on
+ * the expat tree of s3_xml_tree.c; error classes and messages from s3_errors.c):
  * error documents, ListObjectsV2 pages with truncation and continuation tokens,
  * entities and CDATA, multipart initiate and complete (with S3's error inside a 200),
- * DeleteResult, malformed input failing cleanly, and the request-body builders.
+ * DeleteResult, malformed and hostile input (entity definitions, floods, bytes that
+ * are not UTF-8) failing cleanly, and the request-body builders.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -293,6 +295,64 @@ test_well_formed_extras(void **state)
 	assert_string_equal(info.request_id, "");
 }
 
+/*
+ * Hostile or odd bodies: entity definitions (billion laughs, an external entity) are
+ * refused at the DOCTYPE, before any expansion; an element flood stops at the
+ * element limit; undeclared namespace prefixes and bytes that are not UTF-8 are not
+ * well-formed; a declared encoding does not change how the bytes are read (UTF-8).
+ */
+static void
+test_hostile(void **state)
+{
+	static const char *const refused[][2] = {
+		{"<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+			"<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">"
+			"<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]>"
+			"<Error><Code>&lol3;</Code></Error>", "DOCTYPE"},
+		{"<!DOCTYPE Error SYSTEM \"file:///etc/passwd\"><Error><Code>x</Code></Error>", "DOCTYPE"},
+		{"<!DOCTYPE Error [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><Error><Code>&x;</Code></Error>",
+			"DOCTYPE"},
+		{"<s3:Error><s3:Code>x</s3:Code></s3:Error>", "could not parse S3 response"},
+		{"<Error><Code>\xff</Code></Error>", "could not parse S3 response"},
+		{"<Error><Code>&#1;</Code></Error>", "could not parse S3 response"},
+	};
+	rb_s3_error_info info;
+	rb_error	err;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	{
+		memset(&err, 0, sizeof(err));
+		if (rb_s3_parse_error(refused[i][0], strlen(refused[i][0]), &info, &err) != -1)
+			fail_msg("case %zu parsed", i);
+		assert_int_equal(err.code, RB_ERR_REMOTE);
+		if (strstr(err.msg, refused[i][1]) == NULL)
+			fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, err.msg, refused[i][1]);
+		assert_string_equal(info.code, "");
+	}
+
+	/* an element flood: refused at RB_XML_MAX_ELEMENTS (200,000), not built */
+	{
+		rb_buf		b = RB_BUF_INIT;
+		rb_s3_list_page page;
+
+		rb_buf_append_str(&b, "<ListBucketResult>");
+		for (int i = 0; i < 200000; i++)
+			rb_buf_append_str(&b, "<a/>");
+		rb_buf_append_str(&b, "</ListBucketResult>");
+		assert_int_equal(rb_s3_parse_list_objects_v2(b.data, b.len, &page, &err), -1);
+		assert_non_null(strstr(err.msg, "too many elements"));
+		assert_null(page.objects);
+		rb_buf_free(&b);
+	}
+
+	/* the declaration says Latin-1; the bytes are read as UTF-8 all the same */
+	assert_int_equal(rb_s3_parse_error(
+									   S("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Error><Code>\xC3\xA9</Code></Error>"),
+									   &info, &err), 0);
+	assert_string_equal(info.code, "\xC3\xA9");
+}
+
 static void
 test_initiate(void **state)
 {
@@ -493,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_list_invalid),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_well_formed_extras),
+		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_initiate),
 		cmocka_unit_test(test_complete),
 		cmocka_unit_test(test_delete_result),

@@ -1,14 +1,13 @@
 /*
- * s3_xml.h — the S3 XML this project reads and writes, without an XML library.
+ * s3_xml.h — the S3 XML this project reads and writes.
  *
- * Reading: a small, strict scanner (elements, attributes skipped, namespace prefixes
- * ignored, comments, processing instructions and CDATA handled, entities &amp; &lt;
- * &gt; &quot; &apos; &#N; &#xN; decoded to UTF-8; a DOCTYPE is refused) builds a
- * tree, from which the functions below pick the fields of each S3 response.  Input
- * that is not well-formed, or not the expected document, fails cleanly with
- * RB_ERR_REMOTE and a message saying what was wrong (never the whole body).
- * Every allocated result has its free function; a zero-initialised result struct
- * may be freed, and a failed parse leaves the result zeroed.
+ * Reading: expat parses an answer into a tree (s3_xml_tree.h: namespaces dropped,
+ * entities and CDATA decoded, a DOCTYPE refused, depth and size bounded), from which
+ * the functions below pick the fields of each S3 response.  Input that is not
+ * well-formed, or not the expected document, fails cleanly with RB_ERR_REMOTE and a
+ * message saying what was wrong (never the whole body).  Every allocated result has
+ * its free function; a zero-initialised result struct may be freed, and a failed
+ * parse leaves the result zeroed.  What an error code means is s3_errors.h's.
  *
  * Writing: rb_xml_escape() and builders for the CompleteMultipartUpload and Delete
  * request bodies.
