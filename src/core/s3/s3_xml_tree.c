@@ -171,10 +171,7 @@ rb_xml_parse(const char *body, size_t len, rb_xml_node **root, rb_error *err)
 	/* "UTF-8" overrides the document's encoding declaration */
 	b.parser = XML_ParserCreateNS("UTF-8", NS_SEP);
 	if (b.parser == NULL)
-	{
-		fprintf(stderr, "ripple_backup: out of memory (creating an XML parser)\n");
-		abort();
-	}
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory for an XML parser");
 	XML_SetUserData(b.parser, &b);
 	XML_SetElementHandler(b.parser, on_start, on_end);
 	XML_SetCharacterDataHandler(b.parser, on_text);
@@ -195,20 +192,21 @@ rb_xml_parse(const char *body, size_t len, rb_xml_node **root, rb_error *err)
 	{
 		enum XML_Error code = XML_GetErrorCode(b.parser);
 		long long	at = (long long) XML_GetCurrentByteIndex(b.parser);
-		const char *what;
+		const char *what = XML_ErrorString(code);
 
 		if (b.refusal != NULL)
 			what = b.refusal;
 		else if (code == XML_ERROR_NO_ELEMENTS && b.root != NULL)
 			what = "unexpected end of document";
-		else
-			what = XML_ErrorString(code);
-		if (at >= 0)
+		if (what == NULL)
+			what = "not well-formed";
+		if (code == XML_ERROR_NO_MEMORY)
+			rb_error_set(err, RB_ERR_NOMEM, "out of memory while parsing an S3 response");
+		else if (at >= 0)
 			rb_error_set(err, RB_ERR_REMOTE, "could not parse S3 response: %s at byte %lld",
-						 what ? what : "not well-formed", at);
+						 what, at);
 		else
-			rb_error_set(err, RB_ERR_REMOTE, "could not parse S3 response: %s",
-						 what ? what : "not well-formed");
+			rb_error_set(err, RB_ERR_REMOTE, "could not parse S3 response: %s", what);
 		XML_ParserFree(b.parser);
 		rb_xml_free(b.root);
 		return -1;

@@ -41,7 +41,8 @@ typedef struct rb_xml_node
 /*
  * Parses body[0..len) whole.  Returns 0 with *root the root element (free it with
  * rb_xml_free), or -1 with *root NULL and err RB_ERR_REMOTE, "could not parse S3
- * response: <what> at byte <n>" (never any of the body).
+ * response: <what> at byte <n>" (never any of the body), or RB_ERR_NOMEM when expat
+ * ran out of memory.
  */
 int			rb_xml_parse(const char *body, size_t len, rb_xml_node **root, rb_error *err);
 void		rb_xml_free(rb_xml_node *root);
