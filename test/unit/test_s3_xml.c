@@ -299,7 +299,8 @@ test_well_formed_extras(void **state)
  * Hostile or odd bodies: entity definitions (billion laughs, an external entity) are
  * refused at the DOCTYPE, before any expansion; an element flood stops at the
  * element limit; undeclared namespace prefixes and bytes that are not UTF-8 are not
- * well-formed; a declared encoding does not change how the bytes are read (UTF-8).
+ * well-formed; whitespace before the declaration is skipped; a declared encoding
+ * does not change how the bytes are read (UTF-8).
  */
 static void
 test_hostile(void **state)
@@ -345,6 +346,12 @@ test_hostile(void **state)
 		assert_null(page.objects);
 		rb_buf_free(&b);
 	}
+
+	/* padding before the declaration is skipped */
+	assert_int_equal(rb_s3_parse_error(
+									   S("\n   <?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code></Error>"),
+									   &info, &err), 0);
+	assert_string_equal(info.code, "SlowDown");
 
 	/* the declaration says Latin-1; the bytes are read as UTF-8 all the same */
 	assert_int_equal(rb_s3_parse_error(

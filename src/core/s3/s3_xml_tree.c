@@ -161,12 +161,25 @@ int
 rb_xml_parse(const char *body, size_t len, rb_xml_node **root, rb_error *err)
 {
 	tree_builder b = {0};
-	size_t		off = 0;
+	size_t		start = 0;
+	size_t		off;
 	bool		ok = true;
 
 	*root = NULL;
 	if (body == NULL || len == 0)
 		return rb_error_set(err, RB_ERR_REMOTE, "could not parse S3 response: empty body");
+
+	/*
+	 * Whitespace before the XML declaration is not XML, but a server that pads its
+	 * answer while it works may send it; skipping it costs nothing.
+	 */
+	while (start < len && (body[start] == ' ' || body[start] == '\t' ||
+						   body[start] == '\r' || body[start] == '\n'))
+		start++;
+	if (start == len)
+		return rb_error_set(err, RB_ERR_REMOTE,
+							"could not parse S3 response: no element found");
+	off = start;
 
 	/* "UTF-8" overrides the document's encoding declaration */
 	b.parser = XML_ParserCreateNS("UTF-8", NS_SEP);
@@ -204,7 +217,7 @@ rb_xml_parse(const char *body, size_t len, rb_xml_node **root, rb_error *err)
 			rb_error_set(err, RB_ERR_NOMEM, "out of memory while parsing an S3 response");
 		else if (at >= 0)
 			rb_error_set(err, RB_ERR_REMOTE, "could not parse S3 response: %s at byte %lld",
-						 what, at);
+						 what, at + (long long) start);
 		else
 			rb_error_set(err, RB_ERR_REMOTE, "could not parse S3 response: %s", what);
 		XML_ParserFree(b.parser);

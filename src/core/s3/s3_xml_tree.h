@@ -6,7 +6,9 @@
  * data directly inside it, decoded (entities, character references and CDATA, line
  * ends normalised to \n) and in UTF-8.  Attributes, comments and processing
  * instructions are checked by expat and skipped.  The body is read as UTF-8 whatever
- * its declaration says, and must be well-formed XML with namespaces.
+ * its declaration says, and must be well-formed XML with namespaces (whitespace
+ * before the XML declaration, which a server padding a slow answer may send, is
+ * skipped).
  *
  * Untrusted input stays cheap: a DOCTYPE is refused where it starts, so no entity
  * can be declared (nothing to expand, nothing external to load); elements nest at
