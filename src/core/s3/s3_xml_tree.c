@@ -4,15 +4,15 @@
  *
  * The parser is namespace-aware, with NS_SEP between a namespace and a local name
  * in the names it reports; NS_SEP is not an XML character, so neither part can
- * contain it.  Our own refusals (DOCTYPE, entity declarations, the limits) stop the
- * parser from inside a callback and leave their reason in tree_builder.refusal;
- * expat may still deliver a callback or two after the stop, which are ignored.
+ * contain it.  Our own refusals (DOCTYPE, entity declarations, the limits, a failed
+ * allocation) stop the parser from inside a callback and leave their reason in
+ * tree_builder.refusal; expat may still deliver a callback or two after the stop,
+ * which are ignored.
  */
 #include "s3_xml_tree.h"
 
 #include <expat.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,20 +27,8 @@ typedef struct tree_builder
 	int			depth;
 	size_t		nelements;
 	const char *refusal;		/* why we stopped the parser, or NULL */
+	bool		nomem;			/* we stopped it because malloc failed */
 } tree_builder;
-
-static void *
-xmalloc(size_t n)
-{
-	void	   *p = calloc(1, n ? n : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "ripple_backup: out of memory (requested %zu bytes)\n", n);
-		abort();
-	}
-	return p;
-}
 
 void
 rb_xml_free(rb_xml_node *n)
@@ -51,7 +39,6 @@ rb_xml_free(rb_xml_node *n)
 		rb_xml_node *next = n->next;
 
 		rb_xml_free(n->first_child);
-		free(n->name);
 		rb_buf_free(&n->text);
 		free(n);
 		n = next;
@@ -91,8 +78,16 @@ on_start(void *arg, const XML_Char *qname, const XML_Char **attrs)
 		return;
 	}
 
-	node = xmalloc(sizeof(rb_xml_node));
-	node->name = xmalloc(n + 1);
+	/* the node and its name in one block */
+	node = calloc(1, sizeof(rb_xml_node) + n + 1);
+	if (node == NULL)
+	{
+		b->refusal = "out of memory";
+		b->nomem = true;
+		XML_StopParser(b->parser, XML_FALSE);
+		return;
+	}
+	node->name = (char *) (node + 1);
 	memcpy(node->name, local, n + 1);
 	rb_buf_init(&node->text);
 	node->parent = b->cur;
@@ -213,7 +208,7 @@ rb_xml_parse(const char *body, size_t len, rb_xml_node **root, rb_error *err)
 			what = "unexpected end of document";
 		if (what == NULL)
 			what = "not well-formed";
-		if (code == XML_ERROR_NO_MEMORY)
+		if (code == XML_ERROR_NO_MEMORY || b.nomem)
 			rb_error_set(err, RB_ERR_NOMEM, "out of memory while parsing an S3 response");
 		else if (at >= 0)
 			rb_error_set(err, RB_ERR_REMOTE, "could not parse S3 response: %s at byte %lld",

@@ -32,7 +32,7 @@
 
 typedef struct rb_xml_node
 {
-	char	   *name;			/* local name */
+	char	   *name;			/* local name (allocated with the node) */
 	rb_buf		text;			/* character data directly inside this element */
 	struct rb_xml_node *parent;
 	struct rb_xml_node *first_child;
