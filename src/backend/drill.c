@@ -16,7 +16,6 @@
 
 #include "cron.h"
 #include "drill.h"
-#include "tzfile.h"
 #include "verifier.h"
 #include "verify.h"
 
@@ -29,7 +28,6 @@ static int	rb_guc_drill_timeout = 6 * 3600;	/* seconds */
 static char *planned_schedule = NULL;
 static bool drill_planned = false;
 static time_t next_drill = 0;
-static rb_tz *utc = NULL;
 
 static bool
 check_drill_schedule(char **newval, void **extra, GucSource source)
@@ -82,12 +80,7 @@ plan(time_t now)
 	if (text[0] == '\0')
 		return false;
 	rb_error_clear(&err);
-	if (utc == NULL && rb_tz_load("UTC", &utc, &err) != 0)
-	{
-		ereport(LOG, (errmsg("ripple_backup: restore drills disabled: %s", err.msg)));
-		return false;
-	}
-	if (rb_cron_parse(text, &c, &err) != 0 || rb_cron_next(&c, utc, now, &next_drill, &err) != 0)
+	if (rb_cron_parse(text, &c, &err) != 0 || rb_cron_next(&c, &rb_tz_utc, now, &next_drill, &err) != 0)
 	{
 		ereport(LOG, (errmsg("ripple_backup: restore drills disabled: %s", err.msg)));
 		return false;
@@ -156,7 +149,7 @@ rb_drill_run_due(long nap_ms)
 		start_drill();
 		rb_error_clear(&err);
 		if (rb_cron_parse(planned_schedule, &c, &err) != 0 ||
-			rb_cron_next(&c, utc, now, &next_drill, &err) != 0)
+			rb_cron_next(&c, &rb_tz_utc, now, &next_drill, &err) != 0)
 		{
 			ereport(LOG, (errmsg("ripple_backup: restore drills disabled: %s", err.msg)));
 			drill_planned = false;

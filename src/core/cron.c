@@ -1,6 +1,9 @@
 /*
  * cron.c — parses cron schedules into bit sets and finds the next fire time on a
- * time zone's wall clock (see cron.h for the syntax and the DST semantics).
+ * time zone's wall clock (see cron.h for the syntax and the DST semantics).  The
+ * zone's offsets come from the host's conversion table; this file resolves wall
+ * clock times to instants (gaps and repeated times) and does the calendar
+ * arithmetic.
  */
 #include "cron.h"
 
@@ -15,6 +18,13 @@
 #define MIN_AFTER (-62135596800LL)	/* 0001-01-01 00:00:00 UTC */
 #define MAX_AFTER 253402300799LL	/* 9999-12-31 23:59:59 UTC */
 #define SHOWN_TEXT_MAX 100		/* longest schedule quoted in a message */
+
+/*
+ * Every instant whose wall clock shows a given time lies within this many seconds
+ * of that time read as UTC (offsets stay far below a day and a half, even the
+ * local mean times of the 19th century).
+ */
+#define MAX_OFFSET_SPAN (2 * SECS_PER_DAY)
 
 typedef struct field_spec
 {
@@ -56,6 +66,86 @@ static const struct
 	{"@midnight", "0 0 * * *"},
 	{"@hourly", "0 * * * *"},
 };
+
+/* ---- calendar ----------------------------------------------------------------- */
+
+int64_t
+rb_days_from_civil(int64_t year, int month, int day)
+{
+	int64_t		y = year - (month <= 2);
+	int64_t		era = (y >= 0 ? y : y - 399) / 400;
+	int64_t		yoe = y - era * 400;
+	int64_t		doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+	int64_t		doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+void
+rb_civil_from_days(int64_t days, int64_t *year, int *month, int *day)
+{
+	int64_t		z = days + 719468;
+	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t		doe = z - era * 146097;
+	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t		mp = (5 * doy + 2) / 153;
+	int			d = (int) (doy - (153 * mp + 2) / 5 + 1);
+	int			m = (int) (mp < 10 ? mp + 3 : mp - 9);
+
+	*year = yoe + era * 400 + (m <= 2);
+	*month = m;
+	*day = d;
+}
+
+bool
+rb_is_leap_year(int64_t year)
+{
+	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+int
+rb_days_in_month(int64_t year, int month)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (month == 2 && rb_is_leap_year(year))
+		return 29;
+	return mdays[month - 1];
+}
+
+int
+rb_weekday_from_days(int64_t days)
+{
+	/* 1970-01-01 was a Thursday (4) */
+	int64_t		w = (days + 4) % 7;
+
+	return (int) (w < 0 ? w + 7 : w);
+}
+
+/* ---- UTC ---------------------------------------------------------------------- */
+
+static int
+utc_offset_zero(const void *zone, int64_t t, int32_t *offset)
+{
+	(void) zone;
+	(void) t;
+	*offset = 0;
+	return 0;
+}
+
+static int
+utc_no_change(const void *zone, int64_t t, int64_t *change)
+{
+	(void) zone;
+	(void) t;
+	*change = INT64_MAX;
+	return 0;
+}
+
+const rb_tz rb_tz_utc = {utc_offset_zero, utc_no_change, NULL};
+
+/* ---- parsing ------------------------------------------------------------------ */
 
 /* What the parser of one schedule needs to report an error. */
 typedef struct parse_ctx
@@ -432,6 +522,62 @@ floor_div64(int64_t a, int64_t b)
 	return q;
 }
 
+static int
+zone_failed(rb_error *err)
+{
+	return rb_error_set(err, RB_ERR_INVALID,
+						"the time zone cannot convert the times this cron schedule needs");
+}
+
+/*
+ * The instant a schedule means by the wall clock `local` (seconds since
+ * 1970-01-01 00:00 of the wall clock, counted as if it were UTC): its first
+ * occurrence when it occurs at all, otherwise the end of the gap that skipped it
+ * (the instant the clocks jumped forward).  The zone's offset is constant between
+ * the changes it reports, so the instants showing `local` are found segment by
+ * segment, in ascending order, over every instant that could show it.
+ */
+static int
+resolve_local(const rb_tz *tz, int64_t local, int64_t *out)
+{
+	int64_t		t = local - MAX_OFFSET_SPAN;
+	int64_t		gap_end = INT64_MIN;
+	int32_t		off;
+
+	if (tz->utc_offset(tz->zone, t, &off) != 0)
+		return -1;
+	for (;;)
+	{
+		int64_t		change;
+		int64_t		cand = local - off;
+		int32_t		next_off;
+
+		if (tz->next_change(tz->zone, t, &change) != 0)
+			return -1;
+		if (change <= t)
+			return -1;			/* a table that does not advance */
+		/* in the segment [t, change) the wall clock is the instant + off */
+		if (cand >= t && cand < change)
+		{
+			*out = cand;
+			return 0;
+		}
+		if (change == INT64_MAX || change > local + MAX_OFFSET_SPAN)
+			break;
+		if (tz->utc_offset(tz->zone, change, &next_off) != 0)
+			return -1;
+		/* a gap: the wall clock jumps from change + off to change + next_off */
+		if (gap_end == INT64_MIN && local >= change + off && local < change + next_off)
+			gap_end = change;
+		t = change;
+		off = next_off;
+	}
+	if (gap_end == INT64_MIN)
+		return -1;
+	*out = gap_end;
+	return 0;
+}
+
 int
 rb_cron_next(const rb_cron *c, const rb_tz *tz, time_t after, time_t *next, rb_error *err)
 {
@@ -440,6 +586,7 @@ rb_cron_next(const rb_cron *c, const rb_tz *tz, time_t after, time_t *next, rb_e
 	int64_t		y;
 	int			mo,
 				d;
+	int32_t		off;
 
 	if ((int64_t) after < MIN_AFTER || (int64_t) after > MAX_AFTER)
 		return rb_error_set(err, RB_ERR_INVALID,
@@ -454,7 +601,9 @@ rb_cron_next(const rb_cron *c, const rb_tz *tz, time_t after, time_t *next, rb_e
 	 * advances, so the first matching minute that resolves after `after` is the
 	 * answer; minutes before local(after) all resolve to `after` or earlier.
 	 */
-	local = floor_div64(rb_tz_to_local(tz, after), 60) * 60;
+	if (tz->utc_offset(tz->zone, (int64_t) after, &off) != 0)
+		return zone_failed(err);
+	local = floor_div64((int64_t) after + off, 60) * 60;
 	rb_civil_from_days(floor_div64(local, SECS_PER_DAY), &y, &mo, &d);
 	year_limit = y + SEARCH_YEARS;
 	for (;;)
@@ -464,7 +613,7 @@ rb_cron_next(const rb_cron *c, const rb_tz *tz, time_t after, time_t *next, rb_e
 		int			hour = secs / 3600;
 		int			minute = (secs % 3600) / 60;
 		uint64_t	later;
-		time_t		t;
+		int64_t		t;
 
 		rb_civil_from_days(days, &y, &mo, &d);
 		if (y > year_limit)
@@ -494,10 +643,11 @@ rb_cron_next(const rb_cron *c, const rb_tz *tz, time_t after, time_t *next, rb_e
 		}
 		minute += __builtin_ctzll(later);
 		local = days * SECS_PER_DAY + (int64_t) hour * 3600 + (int64_t) minute * 60;
-		t = rb_tz_resolve_local(tz, local);
-		if (t > after)
+		if (resolve_local(tz, local, &t) != 0)
+			return zone_failed(err);
+		if (t > (int64_t) after)
 		{
-			*next = t;
+			*next = (time_t) t;
 			return 0;
 		}
 		local += 60;

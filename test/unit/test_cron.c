@@ -3,8 +3,10 @@
  * Sunday-as-7, errors with their exact texts, leap years and month ends, Vixie's
  * day rule, DST in Europe/Berlin and America/New_York both ways, and a few hundred
  * randomly generated schedules (seeded, deterministic) whose parse result and next
- * fire times are checked against a minute-by-minute brute force that reads local
- * time from glibc's localtime_r (TZ set in this test process only).
+ * fire times are checked against a minute-by-minute brute force, and the calendar
+ * arithmetic.  Time zones are the fixed-rule fakes of fake_tz.h (the same rules
+ * as today's Berlin, New York and Lord Howe); cron.c's agreement with PostgreSQL's
+ * own zone data is tested in test/t/036_cron_zones.pl.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +19,7 @@
 #include <cmocka.h>
 
 #include "cron.h"
-#include "tzfile.h"
+#include "fake_tz.h"
 
 #define ALL_MINUTES ((UINT64_C(1) << 60) - 1)
 #define ALL_HOURS ((UINT32_C(1) << 24) - 1)
@@ -58,19 +60,8 @@ expect_error(const char *text, const char *detail)
 	assert_string_equal(err.msg, want);
 }
 
-static rb_tz *
-load(const char *name)
-{
-	rb_tz	   *tz = NULL;
-	rb_error	err;
-
-	if (rb_tz_load(name, &tz, &err) != 0)
-		fail_msg("loading %s: %s", name, err.msg);
-	return tz;
-}
-
 static time_t
-next_ok(const char *text, rb_tz *tz, time_t after)
+next_ok(const char *text, const rb_tz *tz, time_t after)
 {
 	rb_cron		c = parse_ok(text);
 	rb_error	err;
@@ -86,19 +77,18 @@ next_ok(const char *text, rb_tz *tz, time_t after)
 static void
 expect_sequence(const char *text, const char *zone, time_t after, const time_t *want, int n)
 {
-	rb_tz	   *tz = load(zone);
+	rb_tz		tz = fake_tz(zone);
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		time_t		t = next_ok(text, tz, after);
+		time_t		t = next_ok(text, &tz, after);
 
 		if (t != want[i])
 			fail_msg("\"%s\" in %s, fire %d after %lld: got %lld, want %lld", text, zone,
 					 i, (long long) after, (long long) t, (long long) want[i]);
 		after = t;
 	}
-	rb_tz_free(tz);
 }
 
 static uint64_t
@@ -303,7 +293,7 @@ test_errors(void **state)
 static void
 test_leap_years_and_month_ends(void **state)
 {
-	rb_tz	   *tz = load("UTC");
+	const rb_tz *tz = &rb_tz_utc;
 
 	assert_int_equal(next_ok("0 0 29 2 *", tz, utc(2023, 3, 1, 0, 0)), utc(2024, 2, 29, 0, 0));
 	assert_int_equal(next_ok("0 0 29 2 *", tz, utc(2024, 2, 29, 0, 0)), utc(2028, 2, 29, 0, 0));
@@ -317,7 +307,6 @@ test_leap_years_and_month_ends(void **state)
 	/* Feb 29 that is a Sunday (both day fields must match: "*\/7" starts with '*') */
 	assert_int_equal(next_ok("0 0 29 2 */7", tz, utc(2026, 1, 1, 0, 0)), utc(2032, 2, 29, 0, 0));
 	assert_int_equal(next_ok("0 0 29 2 */7", tz, utc(2032, 2, 29, 0, 0)), utc(2060, 2, 29, 0, 0));
-	rb_tz_free(tz);
 }
 
 static void
@@ -343,7 +332,8 @@ test_day_rule(void **state)
 static void
 test_next_basics(void **state)
 {
-	rb_tz	   *tz = load("UTC");
+	const rb_tz *tz = &rb_tz_utc;
+	rb_tz		berlin = fake_tz("Europe/Berlin");
 	rb_cron		c = parse_ok("*/15 * * * *");
 	rb_error	err;
 	time_t		t;
@@ -360,11 +350,16 @@ test_next_basics(void **state)
 	/* out of range */
 	assert_int_equal(rb_cron_next(&c, tz, (time_t) 300000000000LL, &t, &err), -1);
 	assert_int_equal(err.code, RB_ERR_INVALID);
-	rb_tz_free(tz);
+	/* the fake UTC table gives the same answers as the built-in one */
+	berlin = fake_tz("UTC");
+	assert_int_equal(next_ok("0 12 * * *", &berlin, utc(1950, 6, 1, 13, 0)), utc(1950, 6, 2, 12, 0));
 
-	tz = load("Europe/Berlin");
-	assert_int_equal(next_ok("@yearly", tz, utc(2026, 6, 1, 0, 0)), utc(2026, 12, 31, 23, 0));
-	rb_tz_free(tz);
+	/* a fixed offset that is not whole hours */
+	berlin = fake_tz("Asia/Kolkata");
+	assert_int_equal(next_ok("0 9 * * *", &berlin, utc(2024, 7, 1, 0, 0)), utc(2024, 7, 1, 3, 30));
+
+	berlin = fake_tz("Europe/Berlin");
+	assert_int_equal(next_ok("@yearly", &berlin, utc(2026, 6, 1, 0, 0)), utc(2026, 12, 31, 23, 0));
 }
 
 static void
@@ -559,6 +554,15 @@ gen_field(char **p, int f, expected *e)
 		e->wday_star = star;
 }
 
+/* The zone the brute force reads its wall clock from. */
+static const rb_tz *ref_zone;
+
+static void
+ref_localtime(const time_t *t, struct tm *tm)
+{
+	fake_localtime(ref_zone, *t, tm);
+}
+
 static bool
 ref_matches(const expected *e, const struct tm *tm)
 {
@@ -589,7 +593,7 @@ ref_fires(const expected *e, time_t t, long *prev_off)
 	struct tm	cur;
 	long		before_off = *prev_off;
 
-	localtime_r(&t, &cur);
+	ref_localtime(&t, &cur);
 	*prev_off = cur.tm_gmtoff;
 	if (cur.tm_sec == 0 && ref_matches(e, &cur))
 	{
@@ -602,7 +606,7 @@ ref_fires(const expected *e, time_t t, long *prev_off)
 			struct tm	old;
 			time_t		s = t - back[i];
 
-			localtime_r(&s, &old);
+			ref_localtime(&s, &old);
 			if (same_wall(&old, &cur))
 				repeated = true;
 		}
@@ -614,7 +618,7 @@ ref_fires(const expected *e, time_t t, long *prev_off)
 		struct tm	before;
 		time_t		s = t - 1;
 
-		localtime_r(&s, &before);
+		ref_localtime(&s, &before);
 		if (before.tm_gmtoff < cur.tm_gmtoff)
 		{
 			/* the clock jumped at t: wall minutes [t + old, t + new) were skipped */
@@ -645,7 +649,7 @@ ref_next(const expected *e, time_t after)
 	time_t		s = t - 60;
 	long		prev_off;
 
-	localtime_r(&s, &tm);
+	ref_localtime(&s, &tm);
 	prev_off = tm.tm_gmtoff;
 	for (; t < end; t += 60)
 	{
@@ -667,8 +671,6 @@ test_random_against_brute_force(void **state)
 		1710054000, 1730613600, 1741503600, 1762063200,	/* New York */
 		1712415600, 1728142200, 1743865200, 1759591800,	/* Lord Howe */
 	};
-	const char *old = getenv("TZ");
-	char	   *saved = old ? strdup(old) : NULL;
 	int			nz,
 				total = 0,
 				never = 0,
@@ -677,11 +679,11 @@ test_random_against_brute_force(void **state)
 
 	for (nz = 0; nz < 4; nz++)
 	{
-		rb_tz	   *tz = load(zones[nz]);
+		rb_tz		zone = fake_tz(zones[nz]);
+		const rb_tz *tz = &zone;
 		int			i;
 
-		setenv("TZ", zones[nz], 1);
-		tzset();
+		ref_zone = tz;
 		for (i = 0; i < 90; i++)
 		{
 			char		text[256];
@@ -747,23 +749,47 @@ test_random_against_brute_force(void **state)
 				after = got;
 			}
 		}
-		rb_tz_free(tz);
 	}
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
 	printf("# %d random schedules: %d next times compared, %d beyond the window, %d never fire\n",
 		   total, compared, beyond, never);
 	assert_true(compared > 500);
+}
+
+static void
+test_calendar(void **state)
+{
+	int64_t		days;
+
+	assert_int_equal(rb_days_from_civil(1970, 1, 1), 0);
+	assert_int_equal(rb_days_from_civil(2000, 3, 1), 11017);
+	assert_int_equal(rb_days_from_civil(1969, 12, 31), -1);
+	assert_true(rb_is_leap_year(2000));
+	assert_false(rb_is_leap_year(1900));
+	assert_true(rb_is_leap_year(2024));
+	assert_false(rb_is_leap_year(2100));
+	assert_int_equal(rb_days_in_month(2024, 2), 29);
+	assert_int_equal(rb_days_in_month(2023, 2), 28);
+	assert_int_equal(rb_days_in_month(2023, 4), 30);
+	assert_int_equal(rb_weekday_from_days(0), 4);	/* Thursday */
+	assert_int_equal(rb_weekday_from_days(rb_days_from_civil(2026, 11, 26)), 4);
+	assert_int_equal(rb_weekday_from_days(-1), 3);
+	for (days = -800000; days < 3000000; days += 37)
+	{
+		int64_t		y;
+		int			m,
+					d;
+
+		rb_civil_from_days(days, &y, &m, &d);
+		assert_true(m >= 1 && m <= 12 && d >= 1 && d <= rb_days_in_month(y, m));
+		assert_int_equal(rb_days_from_civil(y, m, d), days);
+	}
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_calendar),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_shortcuts),

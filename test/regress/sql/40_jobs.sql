@@ -138,3 +138,15 @@ SELECT ripple_backup.run_due_jobs('2026-01-01 00:10:30+00', NULL) AS queued;
 UPDATE ripple_backup.backups SET status = 'running' WHERE jobid = :due;
 SELECT last_status FROM ripple_backup.jobs WHERE jobid = :due;
 ROLLBACK;
+
+-- a job's time zone is anything SET TimeZone accepts: the POSIX zone UTC+3 (three
+-- hours west of UTC, as in SET TimeZone) fires at 04:00 on its own wall clock
+SELECT ripple_backup_schedule('posix', '0 4 * * *', timezone => 'UTC+3') > 0 AS posix_zone;
+SELECT timezone, (next_run AT TIME ZONE 'UTC+3')::time AS local_fire_time,
+       next_run = ripple_backup_next_run('0 4 * * *', now(), 'UTC+3') AS next_run_ok,
+       extract(minute FROM next_run AT TIME ZONE 'UTC') = 0
+         AND extract(hour FROM next_run AT TIME ZONE 'UTC') = 7 AS seven_utc
+  FROM ripple_backup.jobs WHERE job_name = 'posix';
+SELECT ripple_backup_alter_job('posix', timezone => 'EST5EDT');
+SELECT timezone FROM ripple_backup.jobs WHERE job_name = 'posix';
+SELECT ripple_backup_unschedule('posix');

@@ -46,6 +46,38 @@ SELECT n, t, t AT TIME ZONE 'America/New_York' AS new_york FROM fires;
 SELECT ripple_backup_next_run('0 9 * * *', '2024-07-01 00:00+00', 'Asia/Kolkata')
        AT TIME ZONE 'Asia/Kolkata' AS kolkata;
 SELECT ripple_backup_next_run('0 0 * * *', '2024-07-01 00:00+00', 'europe/berlin');
+-- any zone SET TimeZone accepts, read as SET TimeZone reads it: POSIX zones (UTC+3
+-- is three hours west of UTC), POSIX DST rules, hours east of UTC, intervals
+SELECT ripple_backup_next_run('0 2 * * *', '2024-01-01 00:00+00', 'UTC+3');
+SELECT ripple_backup_next_run('0 2 * * *', '2024-01-01 00:00+00', '<+0330>-3:30');
+SELECT ripple_backup_next_run('30 2 * * *', '2024-03-30 12:00+00', 'CET-1CEST,M3.5.0,M10.5.0/3');
+SELECT ripple_backup_next_run('30 2 * * *', '2024-10-27 00:30+00', 'CET-1CEST,M3.5.0,M10.5.0/3');
+SELECT ripple_backup_next_run('0 2 * * *', '2024-01-01 00:00+00', '5.5');
+SELECT ripple_backup_next_run('0 2 * * *', '2024-01-01 00:00+00', 'INTERVAL ''-08:00''');
+SELECT z AS zone,
+       ripple_backup_next_run('0 2 * * *', '2024-01-01 00:00+00', z) AT TIME ZONE z AS local_fire
+  FROM unnest(ARRAY['UTC+3', 'UTC-3', 'EST5EDT', 'Europe/Berlin']) z;
+-- accepted exactly when SET TimeZone accepts the same text
+CREATE FUNCTION pg_temp.accepts(zone text, via_set boolean) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF via_set THEN
+    PERFORM set_config('TimeZone', zone, true);
+  ELSE
+    PERFORM ripple_backup_next_run('0 0 * * *', '2024-01-01 00:00+00', zone);
+  END IF;
+  RETURN true;
+EXCEPTION WHEN invalid_parameter_value THEN
+  RETURN false;
+END
+$$;
+SELECT z AS zone, pg_temp.accepts(z, true) AS set_timezone, pg_temp.accepts(z, false) AS next_run
+  FROM unnest(ARRAY['UTC+3', 'utc', 'europe/berlin', 'posix/Europe/Berlin', 'EST5EDT',
+                    '<+0330>-3:30', 'CET-1CEST,M3.5.0,M10.5.0/3', '-8', '5.5',
+                    'INTERVAL ''+02:00''', '1000', '', 'Mars/Olympus', '../../etc/passwd',
+                    '/etc/localtime', 'Europe/Berlin ', 'UTC+', 'right/UTC']) z;
+-- a fraction of a second before 2000-01-01 counts as the second before
+SELECT ripple_backup_next_run('0 0 * * *', '1999-12-31 23:59:59.5+00');
 
 -- NULL in, NULL out
 SELECT ripple_backup_next_run(NULL) IS NULL AS null_schedule,
@@ -62,6 +94,8 @@ SELECT ripple_backup_next_run('0 0 30 2 *');
 SELECT ripple_backup_next_run('@reboot');
 SELECT ripple_backup_next_run('0 0 * * *', now(), 'Mars/Olympus');
 SELECT ripple_backup_next_run('0 0 * * *', now(), '../../etc/passwd');
+SELECT ripple_backup_next_run('0 0 * * *', now(), '');
+SELECT ripple_backup_next_run('0 0 * * *', now(), '1000');
 SELECT ripple_backup_next_run('0 0 * * *', 'infinity');
 SELECT ripple_backup_next_run('0 0 * * *', '12000-01-01 00:00+00');
 -- ... with SQLSTATE 22023 (invalid_parameter_value)
