@@ -125,7 +125,7 @@ start_drill(void)
 	args.level = RB_VERIFY_RESTORE;
 	/* no caller waits: the verifier stops itself after drill_timeout */
 	args.timeout_ms = (int64) rb_guc_drill_timeout * 1000;
-	if (!rb_verifier_start(&args, 0, NULL))
+	if (!rb_verifier_start(&args, 0, NULL, false))
 		ereport(LOG,
 				(errmsg("ripple_backup: could not start the restore drill of backup %lld (no free worker slot)",
 						(long long) id)));

@@ -58,6 +58,7 @@
 #include "shmem.h"
 #include "verifier.h"		/* verify after backup (helper H) */
 #include "verify_cleanup.h"
+#include "worker_common.h"
 
 #define RB_LAUNCHER_NAPTIME_MS 10000	/* safety net: look even without a wake-up */
 #define RB_LAUNCHER_BUSY_NAPTIME_MS 250 /* while something waits on another transaction */
@@ -88,14 +89,7 @@ rb_launcher_register(void)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 10;
-	strlcpy(worker.bgw_library_name, "ripple_backup", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "rb_launcher_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "ripple_backup launcher", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "ripple_backup launcher", BGW_MAXLEN);
+	rb_worker_init(&worker, "rb_launcher_main", "ripple_backup launcher", 10);
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -200,17 +194,9 @@ start_runner(int i)
 	BackgroundWorker worker;
 	RbRunnerSlot *slot = &rb_shared->slots[i];
 	int64		id = slot->backup_id;
-	MemoryContext oldcxt;
-	bool		registered;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "ripple_backup", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "rb_runner_main", BGW_MAXLEN);
+	rb_worker_init(&worker, "rb_runner_main", "ripple_backup runner", BGW_NEVER_RESTART);
 	snprintf(worker.bgw_name, BGW_MAXLEN, "ripple_backup runner for backup %lld", (long long) id);
-	strlcpy(worker.bgw_type, "ripple_backup runner", BGW_MAXLEN);
 	worker.bgw_main_arg = Int32GetDatum(i);
 	memcpy(worker.bgw_extra, &id, sizeof(id));
 	worker.bgw_notify_pid = MyProcPid;
@@ -221,10 +207,7 @@ start_runner(int i)
 		handles[i] = NULL;
 	}
 	/* the handle outlives this transaction */
-	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	registered = RegisterDynamicBackgroundWorker(&worker, &handles[i]);
-	MemoryContextSwitchTo(oldcxt);
-	return registered;
+	return rb_worker_start(&worker, &handles[i], true);
 }
 
 /*
@@ -347,16 +330,11 @@ start_pending_verifications(void)
 	{
 		RbVerifyArgs vargs = {.backup_id = ids[r], .level = 0};
 		int			k = 0;
-		bool		started;
-		MemoryContext oldcxt;
 
 		while (verify_handles[k] != NULL)
 			k++;
 		/* the handle outlives this transaction */
-		oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-		started = rb_verifier_start(&vargs, MyProcPid, &verify_handles[k]);
-		MemoryContextSwitchTo(oldcxt);
-		if (!started)
+		if (!rb_verifier_start(&vargs, MyProcPid, &verify_handles[k], true))
 		{
 			verify_handles[k] = NULL;
 			slot_wait_note("the verification", ids[r], NULL);
@@ -395,6 +373,32 @@ detect_dead_runners(void)
 	}
 }
 
+typedef struct RecordArgs
+{
+	const RbRunnerSlot *copy;
+	const RbCountsHeader *counts;
+} RecordArgs;
+
+static void
+record_result_step(void *arg)
+{
+	RecordArgs *a = (RecordArgs *) arg;
+
+	if (!rb_catalog_record_result(a->copy, GetSystemIdentifier(), a->counts))
+		ereport(LOG,
+				(errmsg("ripple_backup: the catalog row of backup %lld is gone; its result is not recorded",
+						(long long) a->copy->backup_id)));
+	else if (a->copy->succeeded && rb_guc_verify_after_backup)
+	{
+		/*
+		 * ripple_backup.verify_after_backup: queued in the row, started by
+		 * start_pending_verifications() once this transaction has committed and
+		 * a worker slot is free.
+		 */
+		rb_catalog_mark_verify_pending(a->copy->backup_id);
+	}
+}
+
 /*
  * Records one result in a subtransaction: a result the catalog refuses must not
  * stop the launcher (which would retry it forever); the backup is then marked
@@ -403,49 +407,17 @@ detect_dead_runners(void)
 static void
 record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	RecordArgs	a = {copy, counts};
+	char	   *err;
+	char		msg[RB_TEXT_LEN];
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		if (!rb_catalog_record_result(copy, GetSystemIdentifier(), counts))
-			ereport(LOG,
-					(errmsg("ripple_backup: the catalog row of backup %lld is gone; its result is not recorded",
-							(long long) copy->backup_id)));
-		else if (copy->succeeded && rb_guc_verify_after_backup)
-		{
-			/*
-			 * ripple_backup.verify_after_backup: queued in the row, started by
-			 * start_pending_verifications() once this transaction has committed
-			 * and a worker slot is free.
-			 */
-			rb_catalog_mark_verify_pending(copy->backup_id);
-		}
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-		char		msg[RB_TEXT_LEN];
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-
-		snprintf(msg, sizeof(msg), "could not record the backup result: %s", edata->message);
-		ereport(LOG,
-				(errmsg("ripple_backup: backup %lld: %s", (long long) copy->backup_id, msg)));
-		rb_catalog_mark_failed(copy->backup_id, msg);
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
+	if (rb_worker_try(record_result_step, &a, &err))
+		return;
+	snprintf(msg, sizeof(msg), "could not record the backup result: %s", err);
+	ereport(LOG,
+			(errmsg("ripple_backup: backup %lld: %s", (long long) copy->backup_id, msg)));
+	rb_catalog_mark_failed(copy->backup_id, msg);
+	pfree(err);
 }
 
 /*
@@ -772,9 +744,7 @@ rb_launcher_main(Datum main_arg)
 {
 	bool		ext_ready = false;
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
+	rb_worker_signals(true);
 
 	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
 	rb_shared->launcher_pid = MyProcPid;
@@ -782,8 +752,7 @@ rb_launcher_main(Datum main_arg)
 	LWLockRelease(rb_shared->lock);
 	before_shmem_exit(launcher_detach_shmem, (Datum) 0);
 
-	BackgroundWorkerInitializeConnection(rb_guc_database, NULL, 0);
-	pgstat_report_appname("ripple_backup launcher");
+	rb_worker_connect(rb_guc_database, "ripple_backup launcher");
 	ereport(LOG, (errmsg("ripple_backup: launcher started in database \"%s\"", rb_guc_database)));
 	rb_verify_cleanup_leftovers();	/* what interrupted verifies left behind */
 

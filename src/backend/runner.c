@@ -47,18 +47,11 @@
 #include "runner.h"
 #include "shmem.h"
 #include "version.h"
+#include "worker_common.h"
 
-static volatile sig_atomic_t got_sigterm = false;
 static int	my_slotno = -1;
 static int64 my_backup_id = 0;
 static char captured_error[RB_TEXT_LEN];
-
-static void
-runner_sigterm(SIGNAL_ARGS)
-{
-	got_sigterm = true;
-	die(postgres_signal_arg);
-}
 
 static void
 runner_progress(void *arg, const rb_backup_progress *p)
@@ -67,22 +60,6 @@ runner_progress(void *arg, const rb_backup_progress *p)
 
 	pg_atomic_write_u64(&slot->bytes_read, p->bytes_read);
 	pg_atomic_write_u64(&slot->bytes_stored, p->bytes_stored);
-}
-
-/*
- * Keeps the message of the last ERROR or FATAL this runner reports (a FATAL
- * while connecting, such as a database dropped meanwhile, cannot be caught), so
- * that the exit callback can record why the backup failed.
- */
-static emit_log_hook_type prev_emit_log_hook = NULL;
-
-static void
-runner_emit_log(ErrorData *edata)
-{
-	if (edata->elevel >= ERROR && edata->message != NULL)
-		strlcpy(captured_error, edata->message, sizeof(captured_error));
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
 }
 
 /*
@@ -117,7 +94,7 @@ runner_exit(int code, Datum arg)
 	{
 		slot->succeeded = false;
 		slot->finished_at = GetCurrentTimestamp();
-		if (got_sigterm)
+		if (rb_worker_got_sigterm)
 			strlcpy(slot->error, "backup cancelled: the runner was terminated", sizeof(slot->error));
 		else if (captured_error[0])
 			strlcpy(slot->error, captured_error, sizeof(slot->error));
@@ -392,9 +369,7 @@ rb_runner_main(Datum main_arg)
 	my_slotno = DatumGetInt32(main_arg);
 	memcpy(&my_backup_id, MyBgworkerEntry->bgw_extra, sizeof(my_backup_id));
 
-	pqsignal(SIGTERM, runner_sigterm);
-	pqsignal(SIGHUP, SIG_IGN);	/* settings are read once, at start */
-	BackgroundWorkerUnblockSignals();
+	rb_worker_signals(false);	/* settings are read once, at start */
 
 	if (rb_shared == NULL || my_slotno < 0 || my_slotno >= RB_MAX_RUNNERS)
 		proc_exit(0);
@@ -410,11 +385,10 @@ rb_runner_main(Datum main_arg)
 	if (!mine)
 		proc_exit(0);
 	before_shmem_exit(runner_exit, (Datum) 0);
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = runner_emit_log;
+	/* why the backup failed, for runner_exit: a FATAL while connecting cannot be caught */
+	rb_worker_capture_errors(captured_error, sizeof(captured_error));
 
-	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
-	pgstat_report_appname("ripple_backup runner");
+	rb_worker_connect(dbname, "ripple_backup runner");
 	ereport(LOG, (errmsg("ripple_backup: backup %lld of database \"%s\" started",
 						 (long long) my_backup_id, dbname)));
 
@@ -462,7 +436,7 @@ rb_runner_main(Datum main_arg)
 	slot->timeline = out->timeline;
 	if (out->succeeded)
 		slot->error[0] = '\0';
-	else if (got_sigterm && out->err.code == RB_ERR_CANCELLED)
+	else if (rb_worker_got_sigterm && out->err.code == RB_ERR_CANCELLED)
 		strlcpy(slot->error, "backup cancelled: the runner was terminated", sizeof(slot->error));
 	else
 		strlcpy(slot->error, out->err.msg[0] ? out->err.msg : "backup failed", sizeof(slot->error));

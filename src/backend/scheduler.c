@@ -6,15 +6,13 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/guc.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "scheduler.h"
+#include "worker_common.h"
 
 #define RB_PRUNE_INTERVAL_MS (3600 * 1000)	/* prune history about once an hour */
 #define RB_MIN_NAP_MS 100				/* never spin on a job that cannot fire now */
@@ -104,39 +102,33 @@ run_due(bool first, long *nap_ms, TimestampTz now)
 	return queued;
 }
 
+typedef struct RunDueArgs
+{
+	bool		first;
+	long	   *nap_ms;
+	TimestampTz now;
+	int			queued;
+} RunDueArgs;
+
+static void
+run_due_step(void *arg)
+{
+	RunDueArgs *a = (RunDueArgs *) arg;
+
+	a->queued = run_due(a->first, a->nap_ms, a->now);
+}
+
 int
 rb_scheduler_run_due(bool first, long *nap_ms)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	TimestampTz now = GetCurrentTimestamp();
-	int			queued = 0;
+	RunDueArgs	a = {first, nap_ms, GetCurrentTimestamp(), 0};
+	char	   *err;
 
 	/* a subtransaction: a failure here must not stop the launcher's other work */
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
-	{
-		queued = run_due(first, nap_ms, now);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-		ereport(LOG,
-				(errmsg("ripple_backup: could not fire the scheduled jobs: %s", edata->message)));
-		FreeErrorData(edata);
-		queued = 0;
-	}
-	PG_END_TRY();
-	return queued;
+	if (rb_worker_try(run_due_step, &a, &err))
+		return a.queued;
+	ereport(LOG,
+			(errmsg("ripple_backup: could not fire the scheduled jobs: %s", err)));
+	pfree(err);
+	return 0;
 }

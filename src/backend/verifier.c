@@ -41,10 +41,10 @@
 #include "verifier.h"
 #include "verify.h"
 #include "verify_cleanup.h"
+#include "worker_common.h"
 
 bool		rb_guc_verify_after_backup = true;
 
-static volatile sig_atomic_t got_sigterm = false;
 static int64 my_backup_id = 0;
 
 void
@@ -59,31 +59,19 @@ rb_verifier_define_gucs(void)
 }
 
 bool
-rb_verifier_start(const RbVerifyArgs *args, pid_t notify_pid, BackgroundWorkerHandle **handle)
+rb_verifier_start(const RbVerifyArgs *args, pid_t notify_pid, BackgroundWorkerHandle **handle,
+				  bool keep_handle)
 {
 	BackgroundWorker worker;
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "ripple_backup", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "rb_verifier_main", BGW_MAXLEN);
+	rb_worker_init(&worker, "rb_verifier_main", "ripple_backup verifier", BGW_NEVER_RESTART);
 	snprintf(worker.bgw_name, BGW_MAXLEN, "ripple_backup verifier for backup %lld",
 			 (long long) args->backup_id);
-	strlcpy(worker.bgw_type, "ripple_backup verifier", BGW_MAXLEN);
 	worker.bgw_main_arg = Int64GetDatum(args->backup_id);
 	StaticAssertStmt(sizeof(RbVerifyArgs) <= BGW_EXTRALEN, "RbVerifyArgs fits in bgw_extra");
 	memcpy(worker.bgw_extra, args, sizeof(RbVerifyArgs));
 	worker.bgw_notify_pid = notify_pid;
-	return RegisterDynamicBackgroundWorker(&worker, handle);
-}
-
-static void
-verifier_sigterm(SIGNAL_ARGS)
-{
-	got_sigterm = true;
-	die(postgres_signal_arg);
+	return rb_worker_start(&worker, handle, keep_handle);
 }
 
 /* The first unix socket directory, or NULL when the server listens on none. */
@@ -277,9 +265,7 @@ rb_verifier_main(Datum main_arg)
 	/* a drill has no waiting caller to stop it: the verifier keeps its own deadline */
 	rb_core_hooks_set_timeout(&hook_ctx, args.timeout_ms);
 
-	pqsignal(SIGTERM, verifier_sigterm);
-	pqsignal(SIGHUP, SIG_IGN);	/* settings are read once, at start */
-	BackgroundWorkerUnblockSignals();
+	rb_worker_signals(false);	/* settings are read once, at start */
 
 	if (args.outcome != 0)
 	{
@@ -289,8 +275,7 @@ rb_verifier_main(Datum main_arg)
 		outcome = (RbVerifyOutcome *) dsm_segment_address(seg);
 	}
 
-	BackgroundWorkerInitializeConnection(rb_guc_database, NULL, 0);
-	pgstat_report_appname("ripple_backup verifier");
+	rb_worker_connect(rb_guc_database, "ripple_backup verifier");
 
 	rb_error_clear(&err);
 	rb_verify_result_init(&res);
@@ -393,7 +378,7 @@ rb_verifier_main(Datum main_arg)
 		}
 		rb_destination_close(dest);
 	}
-	if (!verified && got_sigterm && err.code == RB_ERR_CANCELLED)
+	if (!verified && rb_worker_got_sigterm && err.code == RB_ERR_CANCELLED)
 		strlcpy(err.msg, "verification cancelled: the verifier was terminated", sizeof(err.msg));
 	else if (!verified && hook_ctx.deadline_passed && err.code == RB_ERR_CANCELLED)
 		snprintf(err.msg, sizeof(err.msg), "verification did not finish within %lld s",

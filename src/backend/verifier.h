@@ -40,10 +40,11 @@ typedef struct RbVerifyArgs
 
 /*
  * Registers a verifier worker (never restarted); notify_pid receives its start
- * and exit signals (0 = nobody).  Returns false when no worker slot is free.
+ * and exit signals (0 = nobody); the handle (when asked for) is allocated in
+ * TopMemoryContext when keep_handle.  Returns false when no worker slot is free.
  */
 extern bool rb_verifier_start(const RbVerifyArgs *args, pid_t notify_pid,
-							  BackgroundWorkerHandle **handle);
+							  BackgroundWorkerHandle **handle, bool keep_handle);
 
 /* Defines ripple_backup.verify_after_backup (from rb_guc_define). */
 extern void rb_verifier_define_gucs(void);

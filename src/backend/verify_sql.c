@@ -148,7 +148,7 @@ ripple_backup_verify(PG_FUNCTION_ARGS)
 	args.force = force;
 	args.timeout_ms = timeout_ms;
 	args.outcome = dsm_segment_handle(seg);
-	if (!rb_verifier_start(&args, MyProcPid, &handle))
+	if (!rb_verifier_start(&args, MyProcPid, &handle, false))
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a verifier worker"),
