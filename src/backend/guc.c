@@ -14,9 +14,9 @@
 
 #include "dest.h"
 #include "guc.h"
-#include "verifier.h"		/* ripple_backup.verify_after_backup (helper H) */
-#include "scheduler.h"		/* ripple_backup.catch_up, history_days (helper G) */
-#include "drill.h"			/* ripple_backup.drill_schedule (helper I) */
+#include "drill.h"			/* ripple_backup.drill_schedule */
+#include "scheduler.h"		/* ripple_backup.catch_up, history_days */
+#include "verifier.h"		/* ripple_backup.verify_after_backup */
 
 char	   *rb_guc_database = NULL;
 char	   *rb_guc_destination = NULL;
@@ -220,7 +220,7 @@ rb_guc_define(void)
 
 	/* the verifier's own settings live beside its code (verifier.c) */
 	rb_verifier_define_gucs();
-	/* the scheduler's settings live beside its code (scheduler.c, helper G) */
+	/* the scheduler's settings live beside its code (scheduler.c) */
 	rb_scheduler_define_gucs();
 	rb_drill_define_gucs();
 

@@ -49,14 +49,14 @@
 
 #include "catalog.h"
 #include "discard.h"
-#include "drill.h"			/* restore drills (helper I) */
+#include "drill.h"
 #include "guc.h"
 #include "incarnation.h"
 #include "launcher.h"
 #include "runner.h"
-#include "scheduler.h"		/* scheduled jobs (helper G) */
+#include "scheduler.h"
 #include "shmem.h"
-#include "verifier.h"		/* verify after backup (helper H) */
+#include "verifier.h"
 #include "verify_cleanup.h"
 #include "worker_common.h"
 
@@ -677,7 +677,7 @@ launcher_iteration(bool *ext_ready)
 	int			nfree = 0;
 	int			nunpin = 0;
 	bool		pending = false;
-	bool		first = !*ext_ready;	/* scheduled jobs: catch-up (helper G) */
+	bool		first = !*ext_ready;	/* scheduled jobs: catch-up */
 	long		sched_nap = RB_LAUNCHER_NAPTIME_MS;
 	long		slot_nap;
 	int			sched_queued;
@@ -716,9 +716,9 @@ launcher_iteration(bool *ext_ready)
 	nfree = persist_finished(to_free, to_unpin, &nunpin, &pending);
 	start_requested(&pending);
 	claim_queued(&pending);
-	/* helper G: fire due jobs; their backups are claimed after this commit */
+	/* fire due jobs; their backups are claimed after this commit */
 	sched_queued = rb_scheduler_run_due(first, &sched_nap);
-	/* helper I: a restore drill when due; nap no longer than until the next */
+	/* a restore drill when due; nap no longer than until the next */
 	sched_nap = rb_drill_run_due(sched_nap);
 
 	PopActiveSnapshot();
