@@ -136,18 +136,6 @@ pg_dump_path(void)
 	return path;
 }
 
-/* The first unix socket directory, or NULL when the server listens on none. */
-static char *
-socket_directory(void)
-{
-	char	   *raw = pstrdup(Unix_socket_directories ? Unix_socket_directories : "");
-	List	   *dirs;
-
-	if (!SplitDirectoriesString(raw, ',', &dirs) || dirs == NIL)
-		return NULL;
-	return (char *) linitial(dirs);
-}
-
 static rb_compress_kind
 compression_kind(void)
 {
@@ -218,7 +206,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	time_t		started = time(NULL);
 	char	   *key = NULL;
 	char	   *url = NULL;
-	char	   *socket_dir = socket_directory();
+	char	   *socket_dir = rb_worker_socket_directory();
 	char		appname[64];
 	char		host[HOST_NAME_MAX + 1];
 	const char *env[2];

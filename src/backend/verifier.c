@@ -74,18 +74,6 @@ rb_verifier_start(const RbVerifyArgs *args, pid_t notify_pid, BackgroundWorkerHa
 	return rb_worker_start(&worker, handle, keep_handle);
 }
 
-/* The first unix socket directory, or NULL when the server listens on none. */
-static char *
-socket_directory(void)
-{
-	char	   *raw = pstrdup(Unix_socket_directories ? Unix_socket_directories : "");
-	List	   *dirs;
-
-	if (!SplitDirectoriesString(raw, ',', &dirs) || dirs == NIL)
-		return NULL;
-	return (char *) linitial(dirs);
-}
-
 /* The backup's row, as the verification needs it. */
 typedef struct VerifyRow
 {
@@ -322,7 +310,7 @@ rb_verifier_main(Datum main_arg)
 
 	if (dest != NULL)
 	{
-		char	   *sock = socket_directory();
+		char	   *sock = rb_worker_socket_directory();
 
 		strlcpy(bindir, my_exec_path, sizeof(bindir));
 		get_parent_directory(bindir);

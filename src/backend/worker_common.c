@@ -12,10 +12,12 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "postmaster/postmaster.h"
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
+#include "utils/varlena.h"
 
 #include "worker_common.h"
 
@@ -63,6 +65,17 @@ rb_worker_signals(bool reload)
 	pqsignal(SIGTERM, worker_sigterm);
 	pqsignal(SIGHUP, reload ? SignalHandlerForConfigReload : SIG_IGN);
 	BackgroundWorkerUnblockSignals();
+}
+
+char *
+rb_worker_socket_directory(void)
+{
+	char	   *raw = pstrdup(Unix_socket_directories ? Unix_socket_directories : "");
+	List	   *dirs;
+
+	if (!SplitDirectoriesString(raw, ',', &dirs) || dirs == NIL)
+		return NULL;
+	return (char *) linitial(dirs);
 }
 
 void

@@ -36,6 +36,12 @@ bool		rb_worker_start(BackgroundWorker *worker, BackgroundWorkerHandle **handle,
  */
 void		rb_worker_signals(bool reload);
 
+/*
+ * The first of unix_socket_directories (palloc'd), where the server's client
+ * programs that a worker starts connect; NULL when the server listens on none.
+ */
+char	   *rb_worker_socket_directory(void);
+
 /* Connects to dbname and shows appname in pg_stat_activity. */
 void		rb_worker_connect(const char *dbname, const char *appname);
 
