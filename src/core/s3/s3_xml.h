@@ -116,6 +116,29 @@ int			rb_s3_parse_delete_result(const char *body, size_t len,
 									  rb_s3_delete_result *out, rb_error *err);
 void		rb_s3_delete_result_free(rb_s3_delete_result *res);
 
+/* --- ListMultipartUploads ------------------------------------------------------------ */
+
+typedef struct rb_s3_multipart_upload
+{
+	char	   *key;
+	char	   *upload_id;
+	char	   *initiated;		/* ISO 8601 as sent; NULL when absent */
+} rb_s3_multipart_upload;
+
+typedef struct rb_s3_multipart_page
+{
+	rb_s3_multipart_upload *uploads;
+	size_t		nuploads;
+	bool		is_truncated;
+	char	   *next_key_marker;
+	char	   *next_upload_id_marker;
+} rb_s3_multipart_page;
+
+/* Parses a ListMultipartUploadsResult.  IsTruncated without NextKeyMarker is an error. */
+int			rb_s3_parse_list_multipart_uploads(const char *body, size_t len,
+											   rb_s3_multipart_page *out, rb_error *err);
+void		rb_s3_multipart_page_free(rb_s3_multipart_page *page);
+
 /* --- writing ---------------------------------------------------------------------- */
 
 /*
