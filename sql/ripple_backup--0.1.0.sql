@@ -39,7 +39,7 @@ CREATE TABLE ripple_backup.backups (
 						CHECK (backup_type IN ('manual', 'scheduled')),
 	label				text,
 	status				text NOT NULL DEFAULT 'queued'
-						CHECK (status IN ('queued', 'running', 'succeeded', 'failed')),
+						CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'expired')),
 	queued_at			timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	started_at			timestamptz,
 	finished_at			timestamptz,
@@ -66,6 +66,9 @@ CREATE TABLE ripple_backup.backups (
 	-- the server that took it (src/backend/incarnation.c)
 	incarnation			text,
 	timeline			integer,
+	-- retention (src/backend/retention.c): never deleted when pinned; the row stays when expired
+	pinned				boolean NOT NULL DEFAULT false,
+	expired_at			timestamptz,
 	CONSTRAINT backups_error_iff_failed CHECK ((status = 'failed') = (error IS NOT NULL)),
 	CONSTRAINT backups_succeeded_complete CHECK (status <> 'succeeded'
 		OR (size_bytes IS NOT NULL AND sha256 IS NOT NULL AND location IS NOT NULL))
@@ -73,12 +76,14 @@ CREATE TABLE ripple_backup.backups (
 CREATE INDEX backups_status_queued_at ON ripple_backup.backups (status, queued_at);
 CREATE INDEX backups_dbname_finished_at ON ripple_backup.backups (dbname, finished_at);
 CREATE INDEX backups_jobid_status ON ripple_backup.backups (jobid, status) WHERE jobid IS NOT NULL;
-COMMENT ON TABLE ripple_backup.backups IS 'one row per backup: queued, running, succeeded or failed';
+COMMENT ON TABLE ripple_backup.backups IS 'one row per backup: queued, running, succeeded, failed, or expired (deleted by retention)';
 COMMENT ON COLUMN ripple_backup.backups.location IS 'full URL of the stored object';
 COMMENT ON COLUMN ripple_backup.backups.sha256 IS 'SHA-256 (hex) of the stored, compressed bytes';
 COMMENT ON COLUMN ripple_backup.backups.verify_status IS 'unverified, pending (verify-after-backup queued, waiting for a worker slot), verified or failed (the latest verification)';
 COMMENT ON COLUMN ripple_backup.backups.restore_seconds IS 'wall time of the latest restore drill into a scratch database (the measured RTO)';
 COMMENT ON COLUMN ripple_backup.backups.incarnation IS 'incarnation id of the server that took the backup (in its object key)';
+COMMENT ON COLUMN ripple_backup.backups.pinned IS 'retention never deletes a pinned backup (ripple_backup_pin)';
+COMMENT ON COLUMN ripple_backup.backups.expired_at IS 'when retention deleted the objects (status expired)';
 
 CREATE TABLE ripple_backup.backup_tables (
 	backup_id	bigint NOT NULL REFERENCES ripple_backup.backups (id) ON DELETE CASCADE,
@@ -520,3 +525,30 @@ COMMENT ON TABLE ripple_backup.pending_aborts IS
 COMMENT ON COLUMN ripple_backup.pending_aborts.object_key IS 'key in the bucket (with the destination prefix)';
 COMMENT ON COLUMN ripple_backup.pending_aborts.reason IS 'why the abort failed';
 REVOKE ALL ON ripple_backup.pending_aborts FROM PUBLIC;
+
+-- ==== retention (src/backend/retention.c, retention_sql.c, src/core/retention_policy.c) ===
+-- Retention deletes the objects of old backups; their rows stay, marked 'expired', so
+-- history and charts keep them.  A pinned backup is never deleted.
+
+-- Applies retention now to this server's own backups; with dry_run only says what it
+-- would delete and why it keeps the others.  Rows of orphaned objects have no
+-- backup_id (the reason names the key).
+CREATE FUNCTION @extschema@.ripple_backup_prune(dry_run boolean DEFAULT false)
+	RETURNS TABLE (backup_id bigint, dbname name, finished_at timestamptz, action text, reason text)
+	AS 'MODULE_PATHNAME', 'ripple_backup_prune'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ripple_backup_prune(boolean) IS
+	'apply retention now (or, with dry_run, show what it would delete and why it keeps the rest)';
+
+-- Pins (or unpins) a succeeded backup: retention never deletes it.  Also stores a pin
+-- marker object "<dump key>.pinned" beside it, from which ripple-backup prune learns it.
+CREATE FUNCTION @extschema@.ripple_backup_pin(backup_id bigint, pinned boolean DEFAULT true)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ripple_backup_pin'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ripple_backup_pin(bigint, boolean) IS
+	'pin a backup so that retention keeps it (pinned => false unpins)';
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_prune(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_pin(bigint, boolean) FROM PUBLIC;

@@ -15,6 +15,7 @@
 #include "dest.h"
 #include "guc.h"
 #include "drill.h"			/* ripple_backup.drill_schedule */
+#include "retention.h"		/* ripple_backup.retention* */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days */
 #include "verifier.h"		/* ripple_backup.verify_after_backup */
 
@@ -223,6 +224,7 @@ rb_guc_define(void)
 	/* the scheduler's settings live beside its code (scheduler.c) */
 	rb_scheduler_define_gucs();
 	rb_drill_define_gucs();
+	rb_retention_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

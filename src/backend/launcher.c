@@ -53,6 +53,7 @@
 #include "guc.h"
 #include "incarnation.h"
 #include "launcher.h"
+#include "retention.h"
 #include "runner.h"
 #include "scheduler.h"
 #include "shmem.h"
@@ -519,6 +520,8 @@ persist_finished(int *to_free, dsm_handle *to_unpin, int *nunpin, bool *pending)
 		}
 		record_abandoned_upload(copy);
 		record_result(copy, counts);
+		if (copy->succeeded)
+			rb_retention_note_success();	/* retention runs after this commit */
 		if (seg)
 			dsm_detach(seg);
 		to_free[nfree++] = i;
@@ -732,6 +735,8 @@ launcher_iteration(bool *ext_ready)
 		slot_release(to_free[i]);
 	if (nfree > 0 || sched_queued > 0)
 		SetLatch(MyLatch);		/* freed capacity or new scheduled backups: look again */
+	/* retention after a successful backup, and at least once a day */
+	rb_retention_run_due();
 
 	/* sleep no longer than until the next fire time of a job */
 	slot_nap = slot_wait_next_nap();

@@ -6,25 +6,12 @@
 #include <string.h>
 
 #include "cli_format.h"
+#include "format_bytes.h"
 
 void
 cli_format_bytes(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = {"kB", "MB", "GB", "TB", "PB"};
-	double		v = (double) bytes;
-	int			u = -1;
-
-	if (bytes < 1000)
-	{
-		snprintf(buf, len, "%" PRIu64 " B", bytes);
-		return;
-	}
-	while (v >= 1000.0 && u < 4)
-	{
-		v /= 1000.0;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", v, units[u]);
+	rb_format_bytes(bytes, buf, len);
 }
 
 void

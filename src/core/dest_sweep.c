@@ -189,3 +189,12 @@ rb_destination_abort_stale_uploads(rb_destination *d, const char *prefix, int64_
 	free(s.ids);
 	return rc;
 }
+
+int
+rb_destination_abort_upload(rb_destination *d, const char *bucket_key, const char *upload_id,
+							rb_error *err)
+{
+	if (d->kind != RB_DEST_S3)
+		return 0;
+	return rb_s3_abort_multipart_upload(d->impl, bucket_key, upload_id, err);
+}

@@ -37,4 +37,13 @@ int			rb_destination_delete_keys(rb_destination *d, const char *const *keys, siz
 int			rb_destination_abort_stale_uploads(rb_destination *d, const char *prefix,
 											   int64_t before, size_t *aborted, rb_error *err);
 
+/*
+ * Aborts one multipart upload named by its key in the bucket (the destination's
+ * prefix included, as the upload_abandoned hook reports it) and upload id.  0, or
+ * -1 with err (http_status 405 or 501 where the server cannot abort uploads).
+ * A file:// destination has none: 0.
+ */
+int			rb_destination_abort_upload(rb_destination *d, const char *bucket_key,
+										const char *upload_id, rb_error *err);
+
 #endif							/* RB_DEST_SWEEP_H */

@@ -42,9 +42,17 @@ ALTER SYSTEM SET ripple_backup.s3_endpoint = 'localhost:9000';
 ALTER SYSTEM SET ripple_backup.s3_region = 'US East';
 ALTER SYSTEM SET ripple_backup.compression = 'lz4';
 ALTER SYSTEM SET ripple_backup.max_workers = 0;
+ALTER SYSTEM SET ripple_backup.retention = '30 fortnights';
+ALTER SYSTEM SET ripple_backup.retention = '0 days';
+ALTER SYSTEM SET ripple_backup.retention_min_keep = -1;
+SET ripple_backup.retention = '1 day';
 SET ripple_backup.destination = 'file:///tmp';
 SET ripple_backup.database = 'other';
 SET ripple_backup.no_such_setting = 'x';
+
+-- retention: pin what does not exist
+SELECT ripple_backup_pin(999999);
+SELECT ripple_backup_pin(NULL);
 
 -- the extension lives in the catalog database only
 CREATE DATABASE regress_ripple_other;

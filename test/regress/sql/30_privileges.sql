@@ -9,6 +9,8 @@ SELECT ripple_backup_wait(1);
 SELECT * FROM ripple_backup_stats();
 SELECT count(*) FROM ripple_backup_progress();
 SELECT count(*) FROM ripple_backup.backups;
+SELECT * FROM ripple_backup_prune(dry_run => true);
+SELECT ripple_backup_pin(1);
 RESET ROLE;
 
 GRANT USAGE ON SCHEMA ripple_backup TO regress_ripple_operator;

@@ -1,0 +1,794 @@
+/*
+ * retention.c — retention on the server (see retention.h and
+ * docs/configuration.md, "Retention").
+ *
+ * A run, in the caller's transaction:
+ *   1. takes a transaction-level advisory lock (one run at a time);
+ *   2. reads this server's own succeeded backups from the catalog: its system
+ *      identifier and its current incarnation only, so backups another server
+ *      wrote into the same bucket (a promoted standby, a clone) are never touched;
+ *   3. decides with rb_retention_decide (src/core, the CLI's code too), one
+ *      series per database;
+ *   4. lists <sysid>/<incarnation>/ in the destination and finds the orphans:
+ *      backup objects without a metadata object, older than
+ *      ripple_backup.retention_orphan_age;
+ *   5. unless a dry run: deletes the metadata objects of the backups to delete,
+ *      then (for those whose metadata is gone) their dumps and pin markers and the
+ *      orphans, marks those rows 'expired' with expired_at, aborts incomplete
+ *      multipart uploads older than the orphan age (where the server can list
+ *      them) and the ones recorded in ripple_backup.pending_aborts, and logs one
+ *      line per database plus one per failed deletion.
+ * A deletion that fails leaves its row as it was: the next run tries again (and
+ * deleting what is already gone succeeds, so a run rolled back after its
+ * deletions is completed by the next one).
+ */
+#include "postgres.h"
+
+#include <time.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "core_hooks.h"
+#include "dest_sweep.h"
+#include "destination.h"
+#include "errors.h"
+#include "format_bytes.h"
+#include "guc.h"
+#include "retention.h"
+#include "retention_keys.h"
+#include "retention_policy.h"
+
+/* pg_try_advisory_xact_lock key of a retention run ("rbretent") */
+#define RB_RETENTION_LOCK_KEY INT64CONST(0x7262726574656e74)
+#define RB_RETENTION_EVERY_S (24 * 3600)
+
+static char *rb_guc_retention = NULL;
+static char *rb_guc_orphan_age = NULL;
+static int64 retention_s = 30 * 86400;
+static int64 orphan_age_s = 86400;
+static int	rb_guc_min_keep = 3;
+static int	rb_guc_keep_daily = 0;
+static int	rb_guc_keep_weekly = 0;
+static int	rb_guc_keep_monthly = 0;
+
+/* launcher state */
+static bool success_noted = false;
+static time_t last_run = 0;
+static bool multipart_unsupported_logged = false;
+static bool batch_unsupported_logged = false;
+
+/* --- settings ------------------------------------------------------------------- */
+
+static bool
+check_duration(char **newval, void **extra, GucSource source)
+{
+	rb_error	err;
+	int64_t		s;
+	int64	   *v;
+
+	rb_error_clear(&err);
+	if (rb_duration_parse(*newval, &s, &err) != 0)
+	{
+		/* core's messages are lowercase; a detail is a sentence */
+		err.msg[0] = pg_toupper((unsigned char) err.msg[0]);
+		GUC_check_errdetail("%s.", err.msg);
+		GUC_check_errhint("Use a duration such as '30 days', '12 hours' or '90 s'.");
+		return false;
+	}
+	if (s <= 0)
+	{
+		GUC_check_errdetail("The duration must be positive.");
+		return false;
+	}
+	v = malloc(sizeof(int64));
+	if (v == NULL)
+		return false;
+	*v = s;
+	*extra = v;
+	return true;
+}
+
+static void
+assign_retention(const char *newval, void *extra)
+{
+	retention_s = *(int64 *) extra;
+}
+
+static void
+assign_orphan_age(const char *newval, void *extra)
+{
+	orphan_age_s = *(int64 *) extra;
+}
+
+void
+rb_retention_define_gucs(void)
+{
+	DefineCustomStringVariable("ripple_backup.retention",
+							   "A backup older than this may be deleted (counted from the newest good backup of its database).",
+							   "A duration such as '30 days', '12 hours' or '90 s'. The newest good backup, anything newer, pinned backups and retention_min_keep backups are kept whatever their age.",
+							   &rb_guc_retention, "30 days",
+							   PGC_SIGHUP, 0, check_duration, assign_retention, NULL);
+	DefineCustomIntVariable("ripple_backup.retention_min_keep",
+							"Always keep at least this many succeeded backups of each database, whatever their age.",
+							NULL,
+							&rb_guc_min_keep, 3, 0, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ripple_backup.retention_keep_daily",
+							"Also keep the newest backup of each of the last N days that have one; 0 turns this off.",
+							NULL,
+							&rb_guc_keep_daily, 0, 0, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ripple_backup.retention_keep_weekly",
+							"Also keep the newest backup of each of the last N ISO weeks that have one; 0 turns this off.",
+							NULL,
+							&rb_guc_keep_weekly, 0, 0, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ripple_backup.retention_keep_monthly",
+							"Also keep the newest backup of each of the last N months that have one; 0 turns this off.",
+							NULL,
+							&rb_guc_keep_monthly, 0, 0, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	/* developer setting: tests shorten it; not shown by SHOW ALL */
+	DefineCustomStringVariable("ripple_backup.retention_orphan_age",
+							   "Age after which an object without metadata, or an incomplete multipart upload, is swept.",
+							   "An upload in progress writes its metadata last: this must exceed the longest backup.",
+							   &rb_guc_orphan_age, "1 day",
+							   PGC_SIGHUP, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   check_duration, assign_orphan_age, NULL);
+}
+
+/* --- one run --------------------------------------------------------------------- */
+
+typedef struct RbRetBackup
+{
+	int64		id;
+	char	   *dbname;
+	TimestampTz finished_at;
+	bool		finished_null;
+	char	   *object_key;
+	bool		here;			/* stored in the configured destination */
+	bool		failed;			/* a deletion failed */
+	char	   *failure;
+} RbRetBackup;
+
+/* Objects listed by the sweep (malloc'd inside the list callback: no ereport there). */
+typedef struct ObjList
+{
+	rb_object_info *objs;
+	size_t		n;
+	size_t		cap;
+} ObjList;
+
+static int
+collect_object(void *arg, const rb_object_info *info, rb_error *err)
+{
+	ObjList    *l = arg;
+
+	if (l->n == l->cap)
+	{
+		size_t		cap = l->cap ? l->cap * 2 : 64;
+		rb_object_info *o = realloc(l->objs, cap * sizeof(*o));
+
+		if (o == NULL)
+			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		l->objs = o;
+		l->cap = cap;
+	}
+	l->objs[l->n].key = strdup(info->key);
+	if (l->objs[l->n].key == NULL)
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	l->objs[l->n].size = info->size;
+	l->objs[l->n].mtime = info->mtime;
+	l->n++;
+	return 0;
+}
+
+static void
+objlist_free(ObjList *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free((char *) l->objs[i].key);
+	free(l->objs);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Keys whose deletion failed, with the reason (malloc'd: filled from core callbacks). */
+typedef struct FailList
+{
+	char	  **keys;
+	char	  **reasons;
+	size_t		n;
+	size_t		cap;
+} FailList;
+
+static void
+note_failure(void *arg, const char *key, const char *reason)
+{
+	FailList   *f = arg;
+
+	if (f->n == f->cap)
+	{
+		size_t		cap = f->cap ? f->cap * 2 : 16;
+		char	  **k = realloc(f->keys, cap * sizeof(char *));
+		char	  **r;
+
+		if (k == NULL)
+			return;
+		f->keys = k;
+		r = realloc(f->reasons, cap * sizeof(char *));
+		if (r == NULL)
+			return;
+		f->reasons = r;
+		f->cap = cap;
+	}
+	f->keys[f->n] = strdup(key);
+	f->reasons[f->n] = strdup(reason);
+	if (f->keys[f->n] == NULL || f->reasons[f->n] == NULL)
+	{
+		free(f->keys[f->n]);
+		free(f->reasons[f->n]);
+		return;
+	}
+	f->n++;
+}
+
+static const char *
+failure_of(const FailList *f, const char *key)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->keys[i], key) == 0)
+			return f->reasons[i];
+	return NULL;
+}
+
+static void
+faillist_free(FailList *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+	{
+		free(f->keys[i]);
+		free(f->reasons[i]);
+	}
+	free(f->keys);
+	free(f->reasons);
+	memset(f, 0, sizeof(*f));
+}
+
+/* hooks->cancel for a run in an ordinary backend: a query cancel stops it too */
+static bool (*worker_cancel) (void *arg) = NULL;
+
+static bool
+run_cancel(void *arg)
+{
+	if (QueryCancelPending)
+		return true;
+	return worker_cancel(arg);
+}
+
+static void
+log_delete_failure(const RbRetBackup *b, const char *what, const char *reason)
+{
+	ereport(LOG,
+			(errmsg("ripple_backup: retention could not delete %s of backup %lld of \"%s\": %s",
+					what, (long long) b->id, b->dbname, reason)));
+}
+
+/* Deletes keys[0..n) and records every failure in fails; logs once a 501 fallback. */
+static void
+delete_keys(rb_destination *d, const char **keys, size_t n, FailList *fails)
+{
+	rb_error	err;
+	bool		unsupported = false;
+
+	if (n == 0)
+		return;
+	rb_error_clear(&err);
+	if (rb_destination_delete_keys(d, keys, n, note_failure, fails, &unsupported, &err) < 0 &&
+		fails->n == 0)
+		note_failure(fails, keys[0], err.msg);
+	if (unsupported && !batch_unsupported_logged)
+	{
+		batch_unsupported_logged = true;
+		ereport(LOG,
+				(errmsg("ripple_backup: the S3 server does not support DeleteObjects; retention deletes one object per request")));
+	}
+}
+
+/* Aborts what ripple_backup.pending_aborts records for this bucket. */
+static void
+abort_pending(rb_destination *d, const rb_hooks *hooks)
+{
+	const char *url = rb_destination_url(d);
+	char	   *bucket;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	uint64		n;
+	size_t		blen;
+
+	if (rb_destination_get_kind(d) != RB_DEST_S3)
+		return;
+	blen = strcspn(url + 5, "/");
+	bucket = pnstrdup(url + 5, blen);
+	values[0] = CStringGetTextDatum(bucket);
+	if (SPI_execute_with_args("SELECT object_key, upload_id FROM ripple_backup.pending_aborts"
+							  " WHERE bucket = $1 ORDER BY recorded_at",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	if (n == 0)
+		return;
+	{
+		SPITupleTable *tt = SPI_tuptable;
+		char	  **keys = palloc(n * sizeof(char *));
+		char	  **ids = palloc(n * sizeof(char *));
+
+		for (uint64 i = 0; i < n; i++)
+		{
+			keys[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 1);
+			ids[i] = SPI_getvalue(tt->vals[i], tt->tupdesc, 2);
+		}
+		for (uint64 i = 0; i < n; i++)
+		{
+			rb_error	err;
+			Oid			t3[3] = {TEXTOID, TEXTOID, TEXTOID};
+			Datum		v3[3];
+
+			rb_error_clear(&err);
+			if (rb_destination_abort_upload(d, keys[i], ids[i], &err) < 0)
+			{
+				if ((err.http_status == 405 || err.http_status == 501) && !multipart_unsupported_logged)
+				{
+					multipart_unsupported_logged = true;
+					ereport(LOG,
+							(errmsg("ripple_backup: the S3 server cannot abort multipart uploads (%d); their parts remain until a lifecycle rule removes them",
+									err.http_status)));
+				}
+				else if (err.http_status != 405 && err.http_status != 501)
+					ereport(LOG,
+							(errmsg("ripple_backup: retention could not abort the multipart upload of \"%s\" (upload id %s): %s",
+									keys[i], ids[i], err.msg)));
+				if (err.code == RB_ERR_CANCELLED || err.http_status == 405 || err.http_status == 501)
+					break;
+				continue;
+			}
+			v3[0] = values[0];
+			v3[1] = CStringGetTextDatum(keys[i]);
+			v3[2] = CStringGetTextDatum(ids[i]);
+			if (SPI_execute_with_args("DELETE FROM ripple_backup.pending_aborts"
+									  " WHERE bucket = $1 AND object_key = $2 AND upload_id = $3",
+									  3, t3, v3, NULL, false, 0) != SPI_OK_DELETE)
+				elog(ERROR, "SPI_execute_with_args failed");
+			ereport(LOG, (errmsg("ripple_backup: retention aborted the multipart upload of \"%s\"", keys[i])));
+		}
+	}
+	(void) hooks;
+}
+
+static void
+sweep_multipart(rb_destination *d, const char *prefix)
+{
+	rb_error	err;
+	size_t		aborted = 0;
+
+	rb_error_clear(&err);
+	if (rb_destination_abort_stale_uploads(d, prefix, (int64_t) time(NULL) - orphan_age_s,
+										   &aborted, &err) < 0)
+	{
+		if (err.http_status == 501 || err.http_status == 405)
+		{
+			if (!multipart_unsupported_logged)
+				ereport(LOG,
+						(errmsg("ripple_backup: the S3 server cannot list or abort multipart uploads (%d); incomplete uploads are not swept",
+								err.http_status)));
+			multipart_unsupported_logged = true;
+		}
+		else
+			ereport(LOG, (errmsg("ripple_backup: retention could not sweep incomplete uploads: %s", err.msg)));
+	}
+	if (aborted > 0)
+		ereport(LOG, (errmsg("ripple_backup: retention aborted %zu incomplete multipart uploads", aborted)));
+}
+
+static void
+emit_backup(RbPruneEmit emit, void *arg, const RbRetBackup *b, const char *action, const char *reason)
+{
+	RbPruneRow	r;
+
+	if (emit == NULL)
+		return;
+	r.backup_id = b->id;
+	r.dbname = b->dbname;
+	r.finished_at = b->finished_at;
+	r.finished_null = b->finished_null;
+	r.action = action;
+	r.reason = reason;
+	emit(arg, &r);
+}
+
+bool
+rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
+{
+	Oid			argtypes[2] = {NUMERICOID, TEXTOID};
+	Datum		values[2];
+	uint64		sysid = GetSystemIdentifier();
+	char		sysid_text[32];
+	char	   *incarnation;
+	char	   *prefix;
+	RbRetBackup *bs;
+	rb_retention_item *items;
+	size_t		n;
+	rb_retention_policy policy;
+	rb_destination_options opt;
+	rb_destination *volatile dest = NULL;
+	rb_hooks	hooks;
+	RbCoreHookContext hook_ctx;
+	ObjList		objs = {0};
+	FailList	fails = {0};
+	bool	   *orphan = NULL;
+	rb_error	err;
+	bool		ok;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_xact_lock($1)", 1,
+							  (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(RB_RETENTION_LOCK_KEY)},
+							  NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	{
+		bool		isnull;
+
+		ok = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	if (!ok)
+	{
+		SPI_finish();
+		if (quiet)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("retention is already running"),
+				 errdetail("Another session or the launcher is applying retention now."),
+				 errhint("Try again when it has finished.")));
+	}
+	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')
+	{
+		SPI_finish();
+		if (quiet)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no backup destination is configured"),
+				 errhint("Set ripple_backup.destination.")));
+	}
+	if (SPI_execute("SELECT incarnation_id FROM ripple_backup.incarnation", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed");
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		if (quiet)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this server has no incarnation recorded yet"),
+				 errdetail("The launcher records it before the first backup; retention acts only on this server's own backups."),
+				 errhint("Is shared_preload_libraries set to ripple_backup?")));
+	}
+	incarnation = MemoryContextStrdup(cxt, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+
+	snprintf(sysid_text, sizeof(sysid_text), UINT64_FORMAT, sysid);
+	values[0] = DirectFunctionCall3(numeric_in, CStringGetDatum(sysid_text),
+									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	values[1] = CStringGetTextDatum(incarnation);
+	if (SPI_execute_with_args("SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
+							  "       coalesce(size_bytes, 0), object_key, location"
+							  "  FROM ripple_backup.backups"
+							  " WHERE status = 'succeeded' AND system_identifier = $1 AND incarnation = $2"
+							  "   AND object_key IS NOT NULL"
+							  " ORDER BY dbname, finished_at DESC, id DESC",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed");
+	n = SPI_processed;
+	bs = MemoryContextAllocZero(cxt, (n ? n : 1) * sizeof(RbRetBackup));
+	items = MemoryContextAllocZero(cxt, (n ? n : 1) * sizeof(rb_retention_item));
+
+	policy.retention_s = retention_s;
+	policy.min_keep = rb_guc_min_keep;
+	policy.keep_daily = rb_guc_keep_daily;
+	policy.keep_weekly = rb_guc_keep_weekly;
+	policy.keep_monthly = rb_guc_keep_monthly;
+
+	rb_core_hooks_init(&hooks, &hook_ctx, "retention");
+	worker_cancel = hooks.cancel;
+	hooks.cancel = run_cancel;
+	rb_guc_destination_options(&opt);
+	rb_error_clear(&err);
+
+	PG_TRY();
+	{
+		size_t		ndelete = 0;
+		size_t		norphans = 0;
+		char	   *url;
+
+		dest = rb_destination_open(rb_guc_destination, &opt, &hooks, &err);
+		if (dest == NULL)
+			ereport(ERROR,
+					(errcode(rb_errcode(err.code)),
+					 errmsg("could not open the backup destination: %s", err.msg)));
+
+		for (size_t i = 0; i < n; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		v;
+			char	   *loc;
+			int64_t		taken;
+
+			bs[i].id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+			bs[i].dbname = MemoryContextStrdup(cxt, SPI_getvalue(tup, td, 2));
+			v = SPI_getbinval(tup, td, 3, &isnull);
+			bs[i].finished_null = isnull;
+			bs[i].finished_at = isnull ? 0 : DatumGetTimestampTz(v);
+			bs[i].object_key = MemoryContextStrdup(cxt, SPI_getvalue(tup, td, 7));
+			loc = SPI_getvalue(tup, td, 8);
+			url = rb_destination_url_for(dest, bs[i].object_key);
+			bs[i].here = loc != NULL && strcmp(loc, url) == 0;
+			free(url);
+
+			items[i].backup_id = bs[i].id;
+			items[i].series = bs[i].dbname;
+			/* the second in the key, as the CLI reads it: both decide alike */
+			if (!rb_backup_key_parse(bs[i].object_key, &taken, NULL))
+				taken = bs[i].finished_null ? 0 : (int64_t) timestamptz_to_time_t(bs[i].finished_at);
+			items[i].taken_at = taken;
+			items[i].succeeded = bs[i].here;
+			items[i].verified = DatumGetBool(SPI_getbinval(tup, td, 4, &isnull));
+			items[i].pinned = DatumGetBool(SPI_getbinval(tup, td, 5, &isnull));
+			items[i].size_bytes = (uint64_t) DatumGetInt64(SPI_getbinval(tup, td, 6, &isnull));
+		}
+		ndelete = rb_retention_decide(items, n, &policy);
+
+		/* this server's objects only: its system identifier and incarnation */
+		prefix = psprintf("%s/%s/", sysid_text, incarnation);
+		if (rb_destination_list(dest, prefix, collect_object, &objs, &err) < 0)
+			ereport(ERROR,
+					(errcode(rb_errcode(err.code)),
+					 errmsg("could not list the backup destination: %s", err.msg)));
+		orphan = palloc0((objs.n ? objs.n : 1) * sizeof(bool));
+		norphans = rb_retention_find_orphans(objs.objs, objs.n, (int64_t) time(NULL),
+											 orphan_age_s, orphan);
+
+		if (!dry_run && (ndelete > 0 || norphans > 0))
+		{
+			const char **keys = palloc((2 * n + objs.n + 1) * sizeof(char *));
+			size_t		nk = 0;
+			Datum	   *expired = palloc((n ? n : 1) * sizeof(Datum));
+			int			nexpired = 0;
+
+			/* 1. metadata first: without it the dump is no longer a backup */
+			for (size_t i = 0; i < n; i++)
+				if (items[i].delete)
+					keys[nk++] = psprintf("%s%s", bs[i].object_key, RB_METADATA_SUFFIX);
+			delete_keys(dest, keys, nk, &fails);
+			for (size_t i = 0, j = 0; i < n; i++)
+			{
+				const char *why;
+
+				if (!items[i].delete)
+					continue;
+				why = failure_of(&fails, keys[j++]);
+				if (why)
+				{
+					bs[i].failed = true;
+					bs[i].failure = pstrdup(why);
+					log_delete_failure(&bs[i], "the metadata", why);
+				}
+			}
+			/* 2. then the dumps (and pin markers) of those, and the orphans */
+			nk = 0;
+			for (size_t i = 0; i < n; i++)
+				if (items[i].delete && !bs[i].failed)
+				{
+					keys[nk++] = bs[i].object_key;
+					keys[nk++] = psprintf("%s%s", bs[i].object_key, RB_PIN_SUFFIX);
+				}
+			for (size_t i = 0; i < objs.n; i++)
+				if (orphan[i])
+					keys[nk++] = objs.objs[i].key;
+			faillist_free(&fails);
+			delete_keys(dest, keys, nk, &fails);
+			for (size_t i = 0; i < n; i++)
+			{
+				const char *why;
+
+				if (!items[i].delete || bs[i].failed)
+					continue;
+				why = failure_of(&fails, bs[i].object_key);
+				if (why)
+				{
+					bs[i].failed = true;
+					bs[i].failure = pstrdup(why);
+					log_delete_failure(&bs[i], "the dump", why);
+				}
+				else
+					expired[nexpired++] = Int64GetDatum(bs[i].id);
+			}
+			for (size_t i = 0; i < objs.n; i++)
+			{
+				const char *why;
+
+				if (!orphan[i])
+					continue;
+				why = failure_of(&fails, objs.objs[i].key);
+				if (why)
+				{
+					orphan[i] = false;
+					norphans--;
+					ereport(LOG,
+							(errmsg("ripple_backup: retention could not delete the orphaned object \"%s\": %s",
+									objs.objs[i].key, why)));
+				}
+			}
+			if (nexpired > 0)
+			{
+				ArrayType  *arr = construct_array(expired, nexpired, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+				Oid			t1[1] = {INT8ARRAYOID};
+				Datum		v1[1] = {PointerGetDatum(arr)};
+
+				if (SPI_execute_with_args("UPDATE ripple_backup.backups"
+										  "   SET status = 'expired', expired_at = pg_catalog.now()"
+										  " WHERE id = ANY ($1) AND status = 'succeeded'",
+										  1, t1, v1, NULL, false, 0) != SPI_OK_UPDATE)
+					elog(ERROR, "SPI_execute_with_args failed");
+			}
+		}
+
+		/* the answer, and one log line per database */
+		for (size_t start = 0; start < n;)
+		{
+			size_t		end = start;
+			int			ndel = 0,
+						nkept = 0;
+			uint64		bytes = 0;
+
+			while (end < n && strcmp(bs[end].dbname, bs[start].dbname) == 0)
+				end++;
+			for (size_t i = start; i < end; i++)
+			{
+				const char *action;
+				const char *reason = items[i].reason;
+
+				if (!bs[i].here)
+				{
+					action = "keep";
+					reason = "other destination";
+					nkept++;
+				}
+				else if (!items[i].delete)
+				{
+					action = "keep";
+					nkept++;
+				}
+				else if (dry_run)
+					action = "delete";
+				else if (bs[i].failed)
+				{
+					action = "failed";
+					reason = bs[i].failure;
+					nkept++;
+				}
+				else
+				{
+					action = "deleted";
+					ndel++;
+					bytes += items[i].size_bytes;
+				}
+				emit_backup(emit, emit_arg, &bs[i], action, reason);
+			}
+			if (!dry_run)
+			{
+				char		size[32];
+
+				rb_format_bytes(bytes, size, sizeof(size));
+				ereport(LOG,
+						(errmsg("ripple_backup: retention deleted %d backup%s of \"%s\" (%s), kept %d",
+								ndel, ndel == 1 ? "" : "s", bs[start].dbname, size, nkept)));
+			}
+			start = end;
+		}
+		if (norphans > 0 || (dry_run && emit))
+		{
+			uint64		bytes = 0;
+
+			for (size_t i = 0; i < objs.n; i++)
+				if (orphan[i])
+				{
+					RbPruneRow	r;
+
+					bytes += objs.objs[i].size;
+					if (emit == NULL)
+						continue;
+					memset(&r, 0, sizeof(r));
+					r.finished_null = true;
+					r.action = dry_run ? "delete" : "deleted";
+					r.reason = psprintf("orphan %s", objs.objs[i].key);
+					emit(emit_arg, &r);
+				}
+			if (!dry_run && norphans > 0)
+			{
+				char		size[32];
+
+				rb_format_bytes(bytes, size, sizeof(size));
+				ereport(LOG,
+						(errmsg("ripple_backup: retention deleted %zu orphaned object%s (%s)",
+								norphans, norphans == 1 ? "" : "s", size)));
+			}
+		}
+		if (!dry_run)
+		{
+			sweep_multipart(dest, prefix);
+			abort_pending(dest, &hooks);
+		}
+	}
+	PG_FINALLY();
+	{
+		if (dest != NULL)
+			rb_destination_close(dest);
+		objlist_free(&objs);
+		faillist_free(&fails);
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return true;
+}
+
+/* --- the launcher's automatic runs ------------------------------------------------ */
+
+void
+rb_retention_note_success(void)
+{
+	success_noted = true;
+}
+
+void
+rb_retention_run_due(void)
+{
+	time_t		now = time(NULL);
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	if (!success_noted && last_run != 0 && now - last_run < RB_RETENTION_EVERY_S)
+		return;
+	success_noted = false;
+	last_run = now;
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		(void) rb_retention_run(false, true, NULL, NULL);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		ereport(LOG, (errmsg("ripple_backup: retention failed: %s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
