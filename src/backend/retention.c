@@ -44,6 +44,7 @@
 #include "format_bytes.h"
 #include "guc.h"
 #include "retention.h"
+#include "retention_delete.h"
 #include "retention_keys.h"
 #include "retention_policy.h"
 
@@ -201,68 +202,6 @@ objlist_free(ObjList *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Keys whose deletion failed, with the reason (malloc'd: filled from core callbacks). */
-typedef struct FailList
-{
-	char	  **keys;
-	char	  **reasons;
-	size_t		n;
-	size_t		cap;
-} FailList;
-
-static void
-note_failure(void *arg, const char *key, const char *reason)
-{
-	FailList   *f = arg;
-
-	if (f->n == f->cap)
-	{
-		size_t		cap = f->cap ? f->cap * 2 : 16;
-		char	  **k = realloc(f->keys, cap * sizeof(char *));
-		char	  **r;
-
-		if (k == NULL)
-			return;
-		f->keys = k;
-		r = realloc(f->reasons, cap * sizeof(char *));
-		if (r == NULL)
-			return;
-		f->reasons = r;
-		f->cap = cap;
-	}
-	f->keys[f->n] = strdup(key);
-	f->reasons[f->n] = strdup(reason);
-	if (f->keys[f->n] == NULL || f->reasons[f->n] == NULL)
-	{
-		free(f->keys[f->n]);
-		free(f->reasons[f->n]);
-		return;
-	}
-	f->n++;
-}
-
-static const char *
-failure_of(const FailList *f, const char *key)
-{
-	for (size_t i = 0; i < f->n; i++)
-		if (strcmp(f->keys[i], key) == 0)
-			return f->reasons[i];
-	return NULL;
-}
-
-static void
-faillist_free(FailList *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-	{
-		free(f->keys[i]);
-		free(f->reasons[i]);
-	}
-	free(f->keys);
-	free(f->reasons);
-	memset(f, 0, sizeof(*f));
-}
-
 /* hooks->cancel for a run in an ordinary backend: a query cancel stops it too */
 static bool (*worker_cancel) (void *arg) = NULL;
 
@@ -272,35 +211,6 @@ run_cancel(void *arg)
 	if (QueryCancelPending)
 		return true;
 	return worker_cancel(arg);
-}
-
-static void
-log_delete_failure(const RbRetBackup *b, const char *what, const char *reason)
-{
-	ereport(LOG,
-			(errmsg("ripple_backup: retention could not delete %s of backup %lld of \"%s\": %s",
-					what, (long long) b->id, b->dbname, reason)));
-}
-
-/* Deletes keys[0..n) and records every failure in fails; logs once a 501 fallback. */
-static void
-delete_keys(rb_destination *d, const char **keys, size_t n, FailList *fails)
-{
-	rb_error	err;
-	bool		unsupported = false;
-
-	if (n == 0)
-		return;
-	rb_error_clear(&err);
-	if (rb_destination_delete_keys(d, keys, n, note_failure, fails, &unsupported, &err) < 0 &&
-		fails->n == 0)
-		note_failure(fails, keys[0], err.msg);
-	if (unsupported && !batch_unsupported_logged)
-	{
-		batch_unsupported_logged = true;
-		ereport(LOG,
-				(errmsg("ripple_backup: the S3 server does not support DeleteObjects; retention deletes one object per request")));
-	}
 }
 
 /* Aborts what ripple_backup.pending_aborts records for this bucket. */
@@ -432,7 +342,6 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 	rb_hooks	hooks;
 	RbCoreHookContext hook_ctx;
 	ObjList		objs = {0};
-	FailList	fails = {0};
 	bool	   *orphan = NULL;
 	rb_error	err;
 	bool		ok;
@@ -569,75 +478,59 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 
 		if (!dry_run && (ndelete > 0 || norphans > 0))
 		{
-			const char **keys = palloc((2 * n + objs.n + 1) * sizeof(char *));
-			size_t		nk = 0;
+			rb_retention_target *targets = palloc0((n ? n : 1) * sizeof(rb_retention_target));
+			rb_retention_target *otargets = palloc0((objs.n ? objs.n : 1) * sizeof(rb_retention_target));
+			size_t	   *tindex = palloc((n ? n : 1) * sizeof(size_t));
+			size_t	   *oindex = palloc((objs.n ? objs.n : 1) * sizeof(size_t));
+			size_t		nt = 0,
+						no = 0;
+			bool		unsupported = false;
 			Datum	   *expired = palloc((n ? n : 1) * sizeof(Datum));
 			int			nexpired = 0;
 
-			/* 1. metadata first: without it the dump is no longer a backup */
 			for (size_t i = 0; i < n; i++)
 				if (items[i].delete)
-					keys[nk++] = psprintf("%s%s", bs[i].object_key, RB_METADATA_SUFFIX);
-			delete_keys(dest, keys, nk, &fails);
-			for (size_t i = 0, j = 0; i < n; i++)
-			{
-				const char *why;
-
-				if (!items[i].delete)
-					continue;
-				why = failure_of(&fails, keys[j++]);
-				if (why)
 				{
-					bs[i].failed = true;
-					bs[i].failure = pstrdup(why);
-					log_delete_failure(&bs[i], "the metadata", why);
-				}
-			}
-			/* 2. then the dumps (and pin markers) of those, and the orphans */
-			nk = 0;
-			for (size_t i = 0; i < n; i++)
-				if (items[i].delete && !bs[i].failed)
-				{
-					keys[nk++] = bs[i].object_key;
-					keys[nk++] = psprintf("%s%s", bs[i].object_key, RB_PIN_SUFFIX);
+					targets[nt].key = bs[i].object_key;
+					tindex[nt++] = i;
 				}
 			for (size_t i = 0; i < objs.n; i++)
 				if (orphan[i])
-					keys[nk++] = objs.objs[i].key;
-			faillist_free(&fails);
-			delete_keys(dest, keys, nk, &fails);
-			for (size_t i = 0; i < n; i++)
-			{
-				const char *why;
-
-				if (!items[i].delete || bs[i].failed)
-					continue;
-				why = failure_of(&fails, bs[i].object_key);
-				if (why)
 				{
-					bs[i].failed = true;
-					bs[i].failure = pstrdup(why);
-					log_delete_failure(&bs[i], "the dump", why);
+					otargets[no].key = objs.objs[i].key;
+					oindex[no++] = i;
+				}
+			(void) rb_retention_delete(dest, targets, nt, otargets, no, &unsupported);
+			if (unsupported && !batch_unsupported_logged)
+			{
+				batch_unsupported_logged = true;
+				ereport(LOG,
+						(errmsg("ripple_backup: the S3 server does not support DeleteObjects (501); retention deletes one object per request")));
+			}
+			for (size_t t = 0; t < nt; t++)
+			{
+				RbRetBackup *b = &bs[tindex[t]];
+
+				if (targets[t].failed)
+				{
+					b->failed = true;
+					b->failure = pstrdup(targets[t].failure);
+					ereport(LOG,
+							(errmsg("ripple_backup: retention could not delete backup %lld of \"%s\": %s",
+									(long long) b->id, b->dbname, b->failure)));
 				}
 				else
-					expired[nexpired++] = Int64GetDatum(bs[i].id);
+					expired[nexpired++] = Int64GetDatum(b->id);
 			}
-			for (size_t i = 0; i < objs.n; i++)
-			{
-				const char *why;
-
-				if (!orphan[i])
-					continue;
-				why = failure_of(&fails, objs.objs[i].key);
-				if (why)
+			for (size_t t = 0; t < no; t++)
+				if (otargets[t].failed)
 				{
-					orphan[i] = false;
+					orphan[oindex[t]] = false;
 					norphans--;
 					ereport(LOG,
 							(errmsg("ripple_backup: retention could not delete the orphaned object \"%s\": %s",
-									objs.objs[i].key, why)));
+									otargets[t].key, otargets[t].failure)));
 				}
-			}
 			if (nexpired > 0)
 			{
 				ArrayType  *arr = construct_array(expired, nexpired, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
@@ -744,7 +637,6 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 		if (dest != NULL)
 			rb_destination_close(dest);
 		objlist_free(&objs);
-		faillist_free(&fails);
 	}
 	PG_END_TRY();
 	SPI_finish();

@@ -38,6 +38,7 @@
 #include "dest.h"
 #include "guc.h"
 #include "restore_role.h"
+#include "retention_keys.h"
 #include "verifier.h"
 #include "verify.h"
 #include "verify_cleanup.h"
@@ -364,6 +365,9 @@ rb_verifier_main(Datum main_arg)
 			if (!verified && args.level == RB_VERIFY_RESTORE)
 				explain_login_failure(login.role, &err);
 		}
+		/* what ripple-backup prune reads instead of verify_status (retention_keys.h) */
+		if (verified || err.code != RB_ERR_CANCELLED)
+			rb_retention_mark_verified(dest, row.object_key, verified, &hooks);
 		rb_destination_close(dest);
 	}
 	if (!verified && rb_worker_got_sigterm && err.code == RB_ERR_CANCELLED)

@@ -11,6 +11,7 @@
 #include "cli_exit.h"
 #include "cli_report.h"
 #include "cli_resolve.h"
+#include "retention_policy.h"
 
 enum
 {
@@ -35,6 +36,13 @@ enum
 	OPT_PG_BINDIR,
 	OPT_MAINTENANCE_DB,
 	OPT_ROLE,
+	OPT_DRY_RUN,
+	OPT_RETENTION,
+	OPT_MIN_KEEP,
+	OPT_KEEP_DAILY,
+	OPT_KEEP_WEEKLY,
+	OPT_KEEP_MONTHLY,
+	OPT_ORPHAN_AGE,
 	OPT_HELP,
 	OPT_VERBOSE = 'v',
 	OPT_QUIET = 'q',
@@ -71,6 +79,13 @@ static const struct option long_options[] = {
 	{"pg-bindir", required_argument, NULL, OPT_PG_BINDIR},
 	{"maintenance-db", required_argument, NULL, OPT_MAINTENANCE_DB},
 	{"role", required_argument, NULL, OPT_ROLE},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"retention", required_argument, NULL, OPT_RETENTION},
+	{"min-keep", required_argument, NULL, OPT_MIN_KEEP},
+	{"keep-daily", required_argument, NULL, OPT_KEEP_DAILY},
+	{"keep-weekly", required_argument, NULL, OPT_KEEP_WEEKLY},
+	{"keep-monthly", required_argument, NULL, OPT_KEEP_MONTHLY},
+	{"orphan-age", required_argument, NULL, OPT_ORPHAN_AGE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
@@ -99,6 +114,10 @@ static const int list_options[] = {OPT_JSON, OPT_LONG, 0};
 static const int info_options[] = {OPT_JSON, 0};
 static const int fetch_options[] = {OPT_OUTPUT, OPT_FORCE, 0};
 static const int verify_options[] = {OPT_ARCHIVE, OPT_WORK_DIR, OPT_PG_BINDIR, 0};
+static const int prune_options[] = {
+	OPT_DRY_RUN, OPT_RETENTION, OPT_MIN_KEEP, OPT_KEEP_DAILY, OPT_KEEP_WEEKLY,
+	OPT_KEEP_MONTHLY, OPT_ORPHAN_AGE, OPT_JSON, 0
+};
 static const int restore_options[] = {
 	OPT_DBNAME, OPT_CREATE, OPT_JOBS, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_NO_OWNER,
 	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, 0
@@ -115,6 +134,7 @@ static const struct
 	{"fetch", CLI_CMD_FETCH, fetch_options},
 	{"verify", CLI_CMD_VERIFY, verify_options},
 	{"restore", CLI_CMD_RESTORE, restore_options},
+	{"prune", CLI_CMD_PRUNE, prune_options},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -166,6 +186,19 @@ usage_error(const char *command, const char *fmt,...)
 	return CLI_EXIT_USAGE;
 }
 
+/* A count option of prune: 0 or more. */
+static int
+set_count(cli_args *args, int *out, const char *value)
+{
+	char	   *end;
+	long		v = strtol(value, &end, 10);
+
+	if (*value == '\0' || *end != '\0' || v < 0 || v > 100000)
+		return usage_error(args->command_name, "invalid count \"%s\" (0 to 100000)", value);
+	*out = (int) v;
+	return 0;
+}
+
 static int
 set_flag(cli_args *args, const char *name, const char *value)
 {
@@ -188,6 +221,8 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 	cli_settings_init(&args->flags);
 	args->progress = -1;
 	args->jobs = 1;
+	args->min_keep = 3;
+	args->orphan_age_s = 86400;
 
 	if (argc < 2)
 		return usage_error(NULL, "%s", "no command given");
@@ -384,6 +419,45 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 					rc = 0;
 				}
 				break;
+			case OPT_DRY_RUN:
+				args->dry_run = true;
+				rc = 0;
+				break;
+			case OPT_RETENTION:
+				{
+					int64_t		secs;
+					rb_error	err;
+
+					rb_error_clear(&err);
+					if (rb_duration_parse(optarg, &secs, &err) < 0 || secs <= 0)
+						return usage_error(args->command_name, "invalid --retention \"%s\": %s", optarg,
+										   err.msg[0] ? err.msg : "it must be positive");
+					args->retention = optarg;
+					rc = 0;
+				}
+				break;
+			case OPT_ORPHAN_AGE:
+				{
+					rb_error	err;
+
+					rb_error_clear(&err);
+					if (rb_duration_parse(optarg, &args->orphan_age_s, &err) < 0)
+						return usage_error(args->command_name, "invalid --orphan-age \"%s\": %s", optarg, err.msg);
+					rc = 0;
+				}
+				break;
+			case OPT_MIN_KEEP:
+				rc = set_count(args, &args->min_keep, optarg);
+				break;
+			case OPT_KEEP_DAILY:
+				rc = set_count(args, &args->keep_daily, optarg);
+				break;
+			case OPT_KEEP_WEEKLY:
+				rc = set_count(args, &args->keep_weekly, optarg);
+				break;
+			case OPT_KEEP_MONTHLY:
+				rc = set_count(args, &args->keep_monthly, optarg);
+				break;
 			case OPT_NO_OWNER:
 				args->no_owner = true;
 				rc = 0;
@@ -403,7 +477,7 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		return 0;
 
 	/* positional arguments */
-	if (args->command == CLI_CMD_LIST)
+	if (args->command == CLI_CMD_LIST || args->command == CLI_CMD_PRUNE)
 	{
 		if (optind < argc)
 			return usage_error(args->command_name, "too many arguments: \"%s\"", argv[optind]);
@@ -450,6 +524,7 @@ static const char help_overview[] =
 "  verify  ID|KEY|latest      check size and SHA-256 (--archive: also the archive)\n"
 "  restore ID|KEY|latest --dbname NAME\n"
 "                             download, check, pg_restore, compare row counts\n"
+"  prune                      apply retention: delete old backups and orphans\n"
 "\n"
 "A backup is named by its id (ripple_backup.backups.id), by its object KEY (as\n"
 "\"list --long\" prints it, or as a full URL), or \"latest\" (use --db to choose the\n"
@@ -577,6 +652,34 @@ static const char help_restore[] =
 "  --pg-bindir DIR            where pg_restore and psql are (default: beside\n"
 "                             ripple-backup, then PATH)\n";
 
+static const char help_prune[] =
+"ripple-backup prune: retention from the destination alone, with the server's\n"
+"policy code: per database of each server (system identifier and incarnation),\n"
+"never the newest verified backup (the newest one if none is verified), nothing\n"
+"newer than it, no pinned backup (its \".pinned\" marker) and at least --min-keep\n"
+"backups; ages count from the newest good backup.  Also deletes orphaned objects\n"
+"(backup objects without metadata) older than --orphan-age.  Metadata objects are\n"
+"deleted before their dumps.  Prints every decision with its reason.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup prune [--db NAME] [--system-id N] [--dry-run] [--retention 30d]\n"
+"                      [--min-keep N] [--keep-daily N] [--keep-weekly N]\n"
+"                      [--keep-monthly N] [--orphan-age 1d] [--json]\n"
+"\n"
+"Options:\n"
+"  --dry-run                  only print what would be deleted and why the rest is kept\n"
+"  --retention DURATION       delete backups older than this (default 30 days; 12h,\n"
+"                             90s, \"2 weeks\" ...), as ripple_backup.retention\n"
+"  --min-keep N               keep at least N backups per database (default 3)\n"
+"  --keep-daily N, --keep-weekly N, --keep-monthly N\n"
+"                             also keep the newest backup of each of the last N days,\n"
+"                             ISO weeks, months that have one (default 0: off)\n"
+"  --orphan-age DURATION      sweep orphans older than this (default 1 day)\n"
+"  --json                     the decisions as a JSON array (backup_id, dbname,\n"
+"                             timestamp, system_identifier, incarnation, key,\n"
+"                             action, reason)\n"
+"Exits 1 when a deletion failed (what failed is kept and said).\n";
+
 void
 cli_print_help(cli_command cmd)
 {
@@ -599,6 +702,9 @@ cli_print_help(cli_command cmd)
 			break;
 		case CLI_CMD_RESTORE:
 			fputs(help_restore, stdout);
+			break;
+		case CLI_CMD_PRUNE:
+			fputs(help_prune, stdout);
 			break;
 	}
 	fputs(help_common, stdout);

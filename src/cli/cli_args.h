@@ -18,7 +18,8 @@ typedef enum cli_command
 	CLI_CMD_INFO,
 	CLI_CMD_FETCH,
 	CLI_CMD_VERIFY,
-	CLI_CMD_RESTORE
+	CLI_CMD_RESTORE,
+	CLI_CMD_PRUNE
 } cli_command;
 
 typedef struct cli_args
@@ -58,6 +59,15 @@ typedef struct cli_args
 	bool		no_owner;
 	bool		no_privileges;
 	const char *maintenance_db;
+
+	/* prune: the retention policy (defaults: the server's defaults) */
+	bool		dry_run;
+	const char *retention;		/* --retention DURATION; NULL = 30 days */
+	int			min_keep;		/* --min-keep (3) */
+	int			keep_daily;
+	int			keep_weekly;
+	int			keep_monthly;
+	int64_t		orphan_age_s;	/* --orphan-age (1 day) */
 
 	/* verify --archive, restore */
 	const char *work_dir;

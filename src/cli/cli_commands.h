@@ -1,5 +1,5 @@
 /*
- * cli_commands.h — the five commands of ripple-backup.  Each takes the open
+ * cli_commands.h — the commands of ripple-backup.  Each takes the open
  * context and returns the process exit code (cli_exit.h), having printed its
  * result to stdout and any problem to stderr.
  */
@@ -13,5 +13,6 @@ int			cli_cmd_info(cli_ctx *ctx);
 int			cli_cmd_fetch(cli_ctx *ctx);
 int			cli_cmd_verify(cli_ctx *ctx);
 int			cli_cmd_restore(cli_ctx *ctx);
+int			cli_cmd_prune(cli_ctx *ctx);
 
 #endif							/* CLI_COMMANDS_H */

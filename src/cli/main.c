@@ -68,6 +68,9 @@ main(int argc, char **argv)
 			case CLI_CMD_RESTORE:
 				rc = cli_cmd_restore(&ctx);
 				break;
+			case CLI_CMD_PRUNE:
+				rc = cli_cmd_prune(&ctx);
+				break;
 			case CLI_CMD_NONE:
 				break;
 		}

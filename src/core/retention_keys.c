@@ -26,6 +26,8 @@ rb_backup_key_base_len(const char *key)
 		return len - strlen(RB_METADATA_SUFFIX);
 	if (has_suffix(key, len, RB_PIN_SUFFIX))
 		return len - strlen(RB_PIN_SUFFIX);
+	if (has_suffix(key, len, RB_VERIFIED_SUFFIX))
+		return len - strlen(RB_VERIFIED_SUFFIX);
 	return len;
 }
 
@@ -157,4 +159,21 @@ rb_retention_find_orphans(const rb_object_info *objs, size_t n, int64_t now,
 	}
 	free(meta);
 	return norphans;
+}
+
+void
+rb_retention_mark_verified(rb_destination *d, const char *dump_key, bool verified,
+						   const rb_hooks *hooks)
+{
+	char	   *marker = rb_key_with_suffix(dump_key, RB_VERIFIED_SUFFIX);
+	rb_error	err;
+	int			rc;
+
+	rb_error_clear(&err);
+	rc = verified ? rb_destination_put_small(d, marker, "", 0, &err)
+		: rb_destination_delete(d, marker, &err);
+	if (rc < 0)
+		rb_log(hooks, RB_LOG_WARNING, "could not %s the verification marker \"%s\": %s",
+			   verified ? "store" : "delete", marker, err.msg);
+	free(marker);
 }

@@ -5,9 +5,12 @@
  * dump, "<dump>.metadata.json", and the pin marker "<dump>.pinned"), and the
  * orphans among a listing: backup objects whose backup has no metadata object.
  *
- * The pin marker is how a server's pins reach the CLI: ripple_backup_pin()
- * stores an empty object beside the dump, and deletes it when unpinned; both
- * the server and `ripple-backup prune` keep a backup that has one.
+ * Two empty marker objects carry what the catalog knows to the CLI, so that
+ * `ripple-backup prune` decides as the server does from the bucket alone:
+ *   "<dump>.pinned"   ripple_backup_pin() stores it, and deletes it when unpinned;
+ *   "<dump>.verified" the verifier stores it when a verification passes, and
+ *                     deletes it when one fails (the catalog's verify_status).
+ * Retention deletes them with the dump.
  */
 #ifndef RB_RETENTION_KEYS_H
 #define RB_RETENTION_KEYS_H
@@ -20,6 +23,7 @@
 
 #define RB_METADATA_SUFFIX	".metadata.json"
 #define RB_PIN_SUFFIX		".pinned"
+#define RB_VERIFIED_SUFFIX	".verified"
 
 /*
  * Parses the last segment of a backup object key (dump, metadata or pin marker):
@@ -29,7 +33,7 @@
  */
 bool		rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id);
 
-/* Length of the dump key that key belongs to (key without a metadata/pin suffix). */
+/* Length of the dump key that key belongs to (key without a metadata or marker suffix). */
 size_t		rb_backup_key_base_len(const char *key);
 
 /* key + suffix, malloc'd. */
@@ -43,5 +47,14 @@ char	   *rb_key_with_suffix(const char *key, const char *suffix);
  */
 size_t		rb_retention_find_orphans(const rb_object_info *objs, size_t n, int64_t now,
 									  int64_t min_age_s, bool *orphan);
+
+/*
+ * Stores (verified) or deletes the verification marker of the backup at dump_key.
+ * A failure is logged through hooks as a warning and otherwise ignored: the
+ * catalog stays the record (a missing marker makes the CLI count that backup
+ * as unverified).
+ */
+void		rb_retention_mark_verified(rb_destination *d, const char *dump_key, bool verified,
+									   const rb_hooks *hooks);
 
 #endif							/* RB_RETENTION_KEYS_H */

@@ -1,0 +1,368 @@
+/*
+ * cmd_prune.c — "ripple-backup prune": retention from the bucket alone, for a
+ * destination whose database is gone or that several servers share.  The same
+ * decision as the server's (rb_retention_decide, src/core), fed from what the
+ * destination holds: the metadata objects (a backup exists only when its
+ * metadata does), the pin markers "<dump>.pinned" and the verification markers
+ * "<dump>.verified" (retention_keys.h).  Each server's backups of each database
+ * are one series: "<system identifier>/<incarnation>/<database>", so the
+ * backups of two servers that share a bucket never protect or expire each
+ * other.  The policy comes from the options (defaults: the server's defaults),
+ * not from any server.  --dry-run only prints the decisions; otherwise the
+ * deletions run in the server's order (retention_delete.h) and the table says
+ * what was deleted.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_commands.h"
+#include "cli_exit.h"
+#include "cli_format.h"
+#include "cli_report.h"
+#include "cli_table.h"
+#include "format_bytes.h"
+#include "retention_delete.h"
+#include "retention_keys.h"
+#include "retention_policy.h"
+
+typedef struct obj_list
+{
+	rb_object_info *objs;
+	size_t		n;
+	size_t		cap;
+} obj_list;
+
+static int
+collect(void *arg, const rb_object_info *info, rb_error *err)
+{
+	obj_list   *l = arg;
+
+	if (l->n == l->cap)
+	{
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->objs = realloc(l->objs, l->cap * sizeof(*l->objs));
+		if (l->objs == NULL)
+			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	}
+	l->objs[l->n] = *info;
+	l->objs[l->n].key = strdup(info->key);
+	if (l->objs[l->n].key == NULL)
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	l->n++;
+	return 0;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	return strcmp(((const rb_object_info *) a)->key, ((const rb_object_info *) b)->key);
+}
+
+static bool
+has_object(const obj_list *l, const char *key)
+{
+	rb_object_info probe = {key, 0, 0};
+
+	return bsearch(&probe, l->objs, l->n, sizeof(*l->objs), cmp_key) != NULL;
+}
+
+static bool
+has_marker(const obj_list *l, const char *dump_key, const char *suffix)
+{
+	char	   *k = rb_key_with_suffix(dump_key, suffix);
+	bool		found = has_object(l, k);
+
+	free(k);
+	return found;
+}
+
+/* An orphan is swept only when no filter excludes its system or database. */
+static bool
+orphan_selected(const cli_args *args, const char *key)
+{
+	char		sys[32];
+	const char *slash = strchr(key, '/');
+
+	if (args->has_system_id)
+	{
+		snprintf(sys, sizeof(sys), "%" PRIu64 "/", args->system_id);
+		if (strncmp(key, sys, strlen(sys)) != 0)
+			return false;
+	}
+	if (args->db)
+	{
+		/* <sysid>/<incarnation>/<db>/...: the database segment, as written */
+		const char *db = slash ? strchr(slash + 1, '/') : NULL;
+		size_t		len = strlen(args->db);
+
+		if (db == NULL || strncmp(db + 1, args->db, len) != 0 || db[1 + len] != '/')
+			return false;
+	}
+	return true;
+}
+
+static void
+json_row(rb_buf *out, bool first, const cli_backup *b, const char *action, const char *reason,
+		 const char *orphan_key)
+{
+	rb_buf_append_str(out, first ? "\n " : ",\n ");
+	if (b)
+	{
+		rb_buf_appendf(out, "{\"backup_id\": %" PRId64 ", \"dbname\": ", b->meta.backup_id);
+		cli_json_string(out, b->meta.dbname);
+		rb_buf_append_str(out, ", \"timestamp\": ");
+		cli_json_string(out, b->meta.timestamp);
+		rb_buf_appendf(out, ", \"system_identifier\": \"%" PRIu64 "\", \"incarnation\": ",
+					   b->meta.system_identifier);
+		if (b->meta.incarnation)
+			cli_json_string(out, b->meta.incarnation);
+		else
+			rb_buf_append_str(out, "null");
+		rb_buf_append_str(out, ", \"key\": ");
+		cli_json_string(out, b->key);
+	}
+	else
+	{
+		rb_buf_append_str(out, "{\"backup_id\": null, \"dbname\": null, \"key\": ");
+		cli_json_string(out, orphan_key);
+	}
+	rb_buf_append_str(out, ", \"action\": ");
+	cli_json_string(out, action);
+	rb_buf_append_str(out, ", \"reason\": ");
+	cli_json_string(out, reason);
+	rb_buf_append_str(out, "}");
+}
+
+int
+cli_cmd_prune(cli_ctx *ctx)
+{
+	const cli_args *args = ctx->args;
+	cli_filter	filter = {args->db, args->has_system_id, args->system_id};
+	rb_retention_policy policy;
+	cli_catalog cat;
+	obj_list	objs = {0};
+	rb_retention_item *items = NULL;
+	size_t	   *which = NULL;	/* items[i] is cat.items[which[i]] */
+	char	  **series = NULL;
+	bool	   *orphan = NULL;
+	rb_retention_target *targets = NULL;
+	rb_retention_target *otargets = NULL;
+	size_t		n = 0,
+				nt = 0,
+				no = 0,
+				nfailed = 0;
+	rb_error	err;
+	int			rc;
+
+	rb_error_clear(&err);
+	policy.retention_s = 30 * 86400;
+	if (args->retention && rb_duration_parse(args->retention, &policy.retention_s, &err) < 0)
+		return cli_fail(&err);
+	policy.min_keep = args->min_keep;
+	policy.keep_daily = args->keep_daily;
+	policy.keep_weekly = args->keep_weekly;
+	policy.keep_monthly = args->keep_monthly;
+	if (rb_retention_policy_check(&policy, &err) < 0)
+		return cli_fail(&err);
+
+	if (rb_destination_list(ctx->dest, "", collect, &objs, &err) < 0)
+	{
+		rb_error_prefix(&err, "could not list %s: ", ctx->url);
+		return cli_fail(&err);
+	}
+	qsort(objs.objs, objs.n, sizeof(*objs.objs), cmp_key);
+	rc = cli_ctx_load_catalog(ctx, &cat);
+	if (rc != CLI_EXIT_OK)
+		goto done;
+
+	items = calloc(cat.n ? cat.n : 1, sizeof(*items));
+	which = calloc(cat.n ? cat.n : 1, sizeof(*which));
+	series = calloc(cat.n ? cat.n : 1, sizeof(*series));
+	if (items == NULL || which == NULL || series == NULL)
+		abort();
+	for (size_t i = 0; i < cat.n; i++)
+	{
+		const cli_backup *b = &cat.items[i];
+		rb_buf		s = RB_BUF_INIT;
+		int64_t		taken;
+
+		if (!cli_filter_match(&filter, &cat.refs[i]))
+			continue;
+		rb_buf_appendf(&s, "%" PRIu64 "/%s/%s", b->meta.system_identifier,
+					   b->meta.incarnation ? b->meta.incarnation : "-", b->meta.dbname);
+		series[n] = s.data;
+		if (!rb_backup_key_parse(b->key, &taken, NULL))
+		{
+			struct tm	tm;
+
+			memset(&tm, 0, sizeof(tm));
+			taken = strptime(b->meta.timestamp, "%Y-%m-%dT%H:%M:%SZ", &tm) ? (int64_t) timegm(&tm) : 0;
+		}
+		items[n].backup_id = b->meta.backup_id;
+		items[n].series = series[n];
+		items[n].taken_at = taken;
+		items[n].succeeded = true;
+		items[n].verified = has_marker(&objs, b->key, RB_VERIFIED_SUFFIX);
+		items[n].pinned = has_marker(&objs, b->key, RB_PIN_SUFFIX);
+		items[n].size_bytes = b->meta.size_bytes;
+		which[n++] = i;
+	}
+	(void) rb_retention_decide(items, n, &policy);
+
+	orphan = calloc(objs.n ? objs.n : 1, sizeof(bool));
+	if (orphan == NULL)
+		abort();
+	(void) rb_retention_find_orphans(objs.objs, objs.n, (int64_t) time(NULL),
+									 args->orphan_age_s, orphan);
+	for (size_t i = 0; i < objs.n; i++)
+		if (orphan[i] && !orphan_selected(args, objs.objs[i].key))
+			orphan[i] = false;
+
+	targets = calloc(n ? n : 1, sizeof(*targets));
+	otargets = calloc(objs.n ? objs.n : 1, sizeof(*otargets));
+	if (targets == NULL || otargets == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		if (items[i].delete)
+			targets[nt++].key = cat.items[which[i]].key;
+	for (size_t i = 0; i < objs.n; i++)
+		if (orphan[i])
+			otargets[no++].key = objs.objs[i].key;
+	if (!args->dry_run && nt + no > 0)
+		nfailed = rb_retention_delete(ctx->dest, targets, nt, otargets, no, NULL);
+
+	/* the decisions (and outcomes), in the catalog's order: newest first */
+	{
+		rb_buf		json = RB_BUF_INIT;
+		cli_table	t;
+		static const bool right[] = {false, true, false, false, false, false};
+		size_t		ti = 0;
+		bool		first = true;
+
+		cli_table_init(&t, 6, right);
+		cli_table_add(&t, "ACTION");
+		cli_table_add(&t, "ID");
+		cli_table_add(&t, "DATABASE");
+		cli_table_add(&t, "TIME (UTC)");
+		cli_table_add(&t, "INCARNATION");
+		cli_table_add(&t, "REASON");
+		rb_buf_append_str(&json, "[");
+		for (size_t i = 0; i < n; i++)
+		{
+			const cli_backup *b = &cat.items[which[i]];
+			const char *action = "keep";
+			const char *reason = items[i].reason;
+			char		tbuf[64];
+
+			if (items[i].delete)
+			{
+				rb_retention_target *tg = &targets[ti++];
+
+				action = args->dry_run ? "delete" : tg->failed ? "failed" : "deleted";
+				if (tg->failed)
+					reason = tg->failure;
+			}
+			json_row(&json, first, b, action, reason, NULL);
+			first = false;
+			cli_format_time(b->meta.timestamp, tbuf, sizeof(tbuf));
+			cli_table_add(&t, action);
+			cli_table_addf(&t, "%" PRId64, b->meta.backup_id);
+			cli_table_add(&t, b->meta.dbname);
+			cli_table_add(&t, tbuf);
+			cli_table_add(&t, b->meta.incarnation ? b->meta.incarnation : "-");
+			cli_table_add(&t, reason);
+		}
+		for (size_t i = 0; i < no; i++)
+		{
+			char	   *reason = malloc(strlen(otargets[i].key) + 8);
+			const char *action = args->dry_run ? "delete" : otargets[i].failed ? "failed" : "deleted";
+
+			if (reason == NULL)
+				abort();
+			sprintf(reason, "orphan %s", otargets[i].key);
+			json_row(&json, first, NULL, action, otargets[i].failed ? otargets[i].failure : reason,
+					 otargets[i].key);
+			first = false;
+			cli_table_add(&t, action);
+			cli_table_add(&t, "-");
+			cli_table_add(&t, "-");
+			cli_table_add(&t, "-");
+			cli_table_add(&t, "-");
+			cli_table_add(&t, otargets[i].failed ? otargets[i].failure : reason);
+			free(reason);
+		}
+		rb_buf_append_str(&json, first ? "]\n" : "\n]\n");
+		if (args->json)
+			fputs(rb_buf_str(&json), stdout);
+		else if (n + no > 0)
+			cli_table_print(&t, stdout);
+		fflush(stdout);
+		rb_buf_free(&json);
+		cli_table_free(&t);
+	}
+
+	/* one summary line per series on stderr, as the server logs it */
+	for (size_t i = 0; i < n; i++)
+	{
+		bool		seen = false;
+		int			del = 0,
+					kept = 0;
+		uint64_t	bytes = 0;
+		char		size[32];
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(items[j].series, items[i].series) == 0;
+		if (seen)
+			continue;
+		for (size_t j = i, ti = 0; j < n; j++)
+		{
+			bool		failed = false;
+
+			if (items[j].delete)
+			{
+				for (ti = 0; ti < nt; ti++)
+					if (targets[ti].key == cat.items[which[j]].key)
+						failed = targets[ti].failed;
+			}
+			if (strcmp(items[j].series, items[i].series) != 0)
+				continue;
+			if (items[j].delete && !failed)
+			{
+				del++;
+				bytes += items[j].size_bytes;
+			}
+			else
+				kept++;
+		}
+		rb_format_bytes(bytes, size, sizeof(size));
+		cli_info("%s %d backup%s of \"%s\" (%s, system %s), kept %d",
+				 args->dry_run ? "would delete" : "deleted", del, del == 1 ? "" : "s",
+				 cat.items[which[i]].meta.dbname, size, items[i].series, kept);
+	}
+	for (size_t i = 0; i < nt; i++)
+		if (targets[i].failed)
+			cli_error("could not delete backup %s: %s", targets[i].key, targets[i].failure);
+	for (size_t i = 0; i < no; i++)
+		if (otargets[i].failed)
+			cli_error("could not delete orphaned object %s: %s", otargets[i].key, otargets[i].failure);
+	rc = nfailed > 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+	cli_catalog_free(&cat);
+
+done:
+	for (size_t i = 0; i < n; i++)
+		free(series[i]);
+	free(series);
+	free(items);
+	free(which);
+	free(orphan);
+	free(targets);
+	free(otargets);
+	for (size_t i = 0; i < objs.n; i++)
+		free((char *) objs.objs[i].key);
+	free(objs.objs);
+	return rc;
+}
