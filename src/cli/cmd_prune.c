@@ -339,7 +339,7 @@ cli_cmd_prune(cli_ctx *ctx)
 				kept++;
 		}
 		rb_format_bytes(bytes, size, sizeof(size));
-		cli_info("%s %d backup%s of \"%s\" (%s, system %s), kept %d",
+		cli_info("%s %d backup%s of \"%s\" (%s) in %s, kept %d",
 				 args->dry_run ? "would delete" : "deleted", del, del == 1 ? "" : "s",
 				 cat.items[which[i]].meta.dbname, size, items[i].series, kept);
 	}
