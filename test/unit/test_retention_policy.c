@@ -99,6 +99,14 @@ static const tcase cases[] = {
 			{5, "app", T0 - DAY, 's', false, "keep: gfs daily 2026-11-27"},
 			{6, "app", T0 - 6 * 3600, 's', false, "delete: older than retention"},	/* same day as 7 */
 			{7, "app", T0, 's', false, "keep: newest succeeded"}}, 7, 3},
+	{"the worked example of docs/configuration.md", {DAY, 1, 2, 2, 2}, {
+			{1, "app", T0 - 79 * DAY, 'v', false, "delete: older than retention"},	/* 2026-09-10 */
+			{2, "app", T0 - 44 * DAY, 'v', false, "keep: gfs monthly 2026-10"},	/* 2026-10-15 */
+			{3, "app", T0 - 8 * DAY, 'v', false, "keep: gfs weekly 2026-W47"},	/* 2026-11-20 */
+			{4, "app", T0 - 2 * DAY, 'v', false, "delete: older than retention"},	/* 2026-11-26 */
+			{5, "app", T0 - DAY, 'v', false, "keep: within retention"},	/* 2026-11-27 */
+			{6, "app", T0 - 6 * 3600, 'v', false, "keep: within retention"},
+			{7, "app", T0, 'v', false, "keep: newest verified"}}, 7, 2},
 	{"GFS counts days that have backups, not calendar days", {3600, 0, 3, 0, 0}, {
 			{1, "app", T0 - 30 * DAY, 's', false, "delete: older than retention"},
 			{2, "app", T0 - 20 * DAY, 's', false, "keep: gfs daily 2026-11-08"},
