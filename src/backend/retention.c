@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -51,6 +52,7 @@
 /* pg_try_advisory_xact_lock key of a retention run ("rbretent") */
 #define RB_RETENTION_LOCK_KEY INT64CONST(0x7262726574656e74)
 #define RB_RETENTION_EVERY_S (24 * 3600)
+#define RB_RETENTION_LAUNCHER_TIMEOUT_MS (120 * 1000)
 
 static char *rb_guc_retention = NULL;
 static char *rb_guc_orphan_age = NULL;
@@ -347,6 +349,12 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 	bool		ok;
 	MemoryContext cxt = CurrentMemoryContext;
 
+	if (!dry_run && RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("retention cannot run on a standby"),
+				 errdetail("The objects belong to the primary, whose catalog records their deletion."),
+				 errhint("Run it on the primary, or use dry_run => true here.")));
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_xact_lock($1)", 1,
 							  (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(RB_RETENTION_LOCK_KEY)},
@@ -419,6 +427,9 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 	worker_cancel = hooks.cancel;
 	hooks.cancel = run_cancel;
 	rb_guc_destination_options(&opt);
+	/* the launcher's run must not hold up its other work for long while S3 is down */
+	if (quiet)
+		opt.s3_operation_timeout_ms = RB_RETENTION_LAUNCHER_TIMEOUT_MS;
 	rb_error_clear(&err);
 
 	PG_TRY();

@@ -34,7 +34,8 @@ extern void rb_retention_define_gucs(void);
  * One run in the current transaction: decides, and unless dry_run deletes and
  * marks rows expired.  emit (may be NULL) receives every decision.  ERRORs when
  * nothing can be decided (no destination, no incarnation yet, another run in
- * progress); with quiet (the launcher), returns false instead.
+ * progress); with quiet (the launcher), returns false instead, and the run's S3
+ * requests end after two minutes in all.  Only a dry run is allowed on a standby.
  */
 extern bool rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg);
 
