@@ -40,9 +40,9 @@
 
 #include "core_hooks.h"
 #include "dest_sweep.h"
-#include "destination.h"
+#include "dest.h"
 #include "errors.h"
-#include "format_bytes.h"
+#include "rb_format.h"
 #include "guc.h"
 #include "retention.h"
 #include "retention_delete.h"

@@ -17,7 +17,7 @@
 #include "utils/timestamp.h"
 
 #include "core_hooks.h"
-#include "destination.h"
+#include "dest.h"
 #include "errors.h"
 #include "guc.h"
 #include "retention.h"

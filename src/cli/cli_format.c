@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli_format.h"
-#include "format_bytes.h"
+#include "rb_format.h"
 
 void
 cli_format_bytes(uint64_t bytes, char *buf, size_t len)

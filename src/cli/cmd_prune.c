@@ -24,7 +24,7 @@
 #include "cli_format.h"
 #include "cli_report.h"
 #include "cli_table.h"
-#include "format_bytes.h"
+#include "rb_format.h"
 #include "retention_delete.h"
 #include "retention_keys.h"
 #include "retention_policy.h"

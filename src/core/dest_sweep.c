@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "dest_sweep.h"
-#include "destination_impl.h"
-#include "s3_client.h"
-#include "s3_multipart.h"
+#include "dest_impl.h"
+#include "s3/s3_client.h"
+#include "s3/s3_multipart.h"
 
 /* prefix + "/" + key (S3), malloc'd */
 static char *

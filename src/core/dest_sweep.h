@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "destination.h"
+#include "dest.h"
 
 /* A key (relative to the destination) that could not be deleted, and why. */
 typedef void (*rb_delete_failed_fn) (void *arg, const char *key, const char *reason);

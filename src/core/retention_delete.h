@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "destination.h"
+#include "dest.h"
 
 typedef struct rb_retention_target
 {

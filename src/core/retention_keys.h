@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "destination.h"
+#include "dest.h"
 
 #define RB_METADATA_SUFFIX	".metadata.json"
 #define RB_PIN_SUFFIX		".pinned"

@@ -1,10 +1,10 @@
 /*
- * format_bytes.c — see format_bytes.h.
+ * rb_format.c — see rb_format.h.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "format_bytes.h"
+#include "rb_format.h"
 
 void
 rb_format_bytes(uint64_t bytes, char *buf, size_t len)
