@@ -405,12 +405,20 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 	values[0] = DirectFunctionCall3(numeric_in, CStringGetDatum(sysid_text),
 									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	values[1] = CStringGetTextDatum(incarnation);
-	if (SPI_execute_with_args("SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
+	/* a real run locks the rows: a pin made meanwhile waits, then finds them expired */
+	if (SPI_execute_with_args(dry_run ?
+							  "SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
 							  "       coalesce(size_bytes, 0), object_key, location"
 							  "  FROM ripple_backup.backups"
 							  " WHERE status = 'succeeded' AND system_identifier = $1 AND incarnation = $2"
 							  "   AND object_key IS NOT NULL"
-							  " ORDER BY dbname, finished_at DESC, id DESC",
+							  " ORDER BY dbname, finished_at DESC, id DESC" :
+							  "SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
+							  "       coalesce(size_bytes, 0), object_key, location"
+							  "  FROM ripple_backup.backups"
+							  " WHERE status = 'succeeded' AND system_identifier = $1 AND incarnation = $2"
+							  "   AND object_key IS NOT NULL"
+							  " ORDER BY dbname, finished_at DESC, id DESC FOR UPDATE",
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	n = SPI_processed;
