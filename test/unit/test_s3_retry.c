@@ -229,6 +229,9 @@ test_classification(void **state)
 		{RB_ERR_REMOTE, 400, "InvalidArgument", false},
 		{RB_ERR_REMOTE, 400, "", false},
 		{RB_ERR_REMOTE, 405, "MethodNotAllowed", false},
+		/* the server lacks the operation (s3rver: ListMultipartUploads): permanent */
+		{RB_ERR_REMOTE, 501, "NotImplemented", false},
+		{RB_ERR_REMOTE, 501, "", false},
 		{RB_ERR_REMOTE, 409, "BucketAlreadyExists", false},
 		{RB_ERR_REMOTE, 416, "InvalidRange", false},
 		{RB_ERR_REMOTE, 0, "", false},	/* unparseable answer */

@@ -779,7 +779,8 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	else
 	{
 		rb_s3_error_from_response(&e, (int) status, rb_buf_str(&x->resp), x->resp.len);
-		endpoint_failure = status >= 500 || status == 429 ||
+		/* 501: an operation the server lacks, not a failing endpoint */
+		endpoint_failure = (status >= 500 && status != 501) || status == 429 ||
 			(e.remote_code[0] && rb_s3_code_is_transient(e.remote_code));
 	}
 

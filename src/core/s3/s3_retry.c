@@ -94,7 +94,8 @@ rb_retry_should_retry(const rb_error *err)
 	}
 	if (rb_s3_code_is_transient(err->remote_code))
 		return true;
-	if (err->http_status >= 500 && err->http_status <= 599)
+	/* 501 Not Implemented: the server lacks the operation, no retry changes that */
+	if (err->http_status >= 500 && err->http_status <= 599 && err->http_status != 501)
 		return true;
 	if (err->http_status == 429 || err->http_status == 408)
 		return true;
