@@ -2,7 +2,10 @@
  * test_s3_multipart.c — unit tests of the ListMultipartUploads answer parser
  * (src/core/s3/s3_xml.c) and of the retention sweep's deletions on a file://
  * destination (src/core/dest_sweep.c, src/core/retention_delete.c): metadata
- * first, a missing key counts as deleted, what cannot be deleted is reported.
+ * first, a missing key counts as deleted, what cannot be deleted is reported;
+ * and against a scripted S3 server (fake_s3.h): DeleteObjects answered 501
+ * falls back to one DELETE per key, ListMultipartUploads answered 501 is one
+ * request (no retries), and stale uploads are aborted by upload id.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 
 #include "dest.h"
 #include "dest_sweep.h"
+#include "fake_s3.h"
 #include "retention_delete.h"
 #include "s3/s3_xml.h"
 
@@ -149,6 +153,81 @@ test_file_deletions(void **state)
 	}
 }
 
+static rb_destination *
+fake_dest(fake_s3 *f)
+{
+	rb_destination_options opt;
+	rb_error	err = {0};
+	rb_destination *d;
+
+	setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+	memset(&opt, 0, sizeof(opt));
+	opt.s3_endpoint = f->endpoint;
+	opt.s3_uri_style = "path";
+	d = rb_destination_open("s3://b/pre", &opt, NULL, &err);
+	if (d == NULL)
+		fail_msg("%s", err.msg);
+	return d;
+}
+
+static void
+test_s3_batch_fallback(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_destination *d = fake_dest(f);
+	const char *keys[] = {"1/i/db/a.dump.zst", "1/i/db/b.dump.zst"};
+	bool		unsupported = false;
+	rb_error	err = {0};
+
+	(void) state;
+	/* DeleteObjects: 501 once (not retried), then one DELETE per key */
+	fake_s3_answer(f, 501, NULL, "<Error><Code>NotImplemented</Code><Message>no</Message></Error>");
+	fake_s3_answer(f, 204, NULL, NULL);
+	fake_s3_answer(f, 204, NULL, NULL);
+	assert_int_equal(rb_destination_delete_keys(d, keys, 2, NULL, NULL, &unsupported, &err), 0);
+	assert_true(unsupported);
+	assert_int_equal(f->nreq, 3);
+	assert_string_equal(f->req[0].line, "POST /b?delete= HTTP/1.1");
+	assert_string_equal(f->req[1].line, "DELETE /b/pre/1/i/db/a.dump.zst HTTP/1.1");
+	assert_string_equal(f->req[2].line, "DELETE /b/pre/1/i/db/b.dump.zst HTTP/1.1");
+	rb_destination_close(d);
+	fake_s3_stop(f);
+}
+
+static void
+test_s3_stale_uploads(void **state)
+{
+	fake_s3    *f = fake_s3_start();
+	rb_destination *d = fake_dest(f);
+	size_t		aborted = 0;
+	rb_error	err = {0};
+	const char *listing =
+		"<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+		"<Upload><Key>pre/1/i/db/old.dump.zst</Key><UploadId>u1</UploadId><Initiated>2020-01-01T00:00:00.000Z</Initiated></Upload>"
+		"<Upload><Key>pre/1/i/db/new.dump.zst</Key><UploadId>u2</UploadId><Initiated>2030-01-01T00:00:00.000Z</Initiated></Upload>"
+		"</ListMultipartUploadsResult>";
+
+	(void) state;
+	/* a server without ListMultipartUploads: one request, 501, no retries */
+	fake_s3_answer(f, 501, NULL, "<Error><Code>NotImplemented</Code><Message>no</Message></Error>");
+	assert_int_equal(rb_destination_abort_stale_uploads(d, "1/i/", 1700000000, &aborted, &err), -1);
+	assert_int_equal(err.http_status, 501);
+	assert_int_equal(f->nreq, 1);
+	assert_string_equal(f->req[0].line, "GET /b?prefix=pre%2F1%2Fi%2F&uploads= HTTP/1.1");
+
+	/* the old upload is aborted by its id, the recent one left alone */
+	fake_s3_answer(f, 200, NULL, listing);
+	fake_s3_answer(f, 204, NULL, NULL);
+	rb_error_clear(&err);
+	assert_int_equal(rb_destination_abort_stale_uploads(d, "1/i/", 1700000000, &aborted, &err), 0);
+	assert_int_equal(aborted, 1);
+	assert_int_equal(f->nreq, 3);
+	assert_string_equal(f->req[2].line, "DELETE /b/pre/1/i/db/old.dump.zst?uploadId=u1 HTTP/1.1");
+	rb_destination_close(d);
+	fake_s3_stop(f);
+}
+
 int
 main(void)
 {
@@ -156,6 +235,8 @@ main(void)
 		cmocka_unit_test(test_parse_uploads),
 		cmocka_unit_test(test_parse_uploads_bad),
 		cmocka_unit_test(test_file_deletions),
+		cmocka_unit_test(test_s3_batch_fallback),
+		cmocka_unit_test(test_s3_stale_uploads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
