@@ -25,6 +25,7 @@
 #include "cli_report.h"
 #include "cli_table.h"
 #include "rb_format.h"
+#include "rb_json.h"
 #include "retention_delete.h"
 #include "retention_keys.h"
 #include "retention_policy.h"
@@ -113,27 +114,27 @@ json_row(rb_buf *out, bool first, const cli_backup *b, const char *action, const
 	if (b)
 	{
 		rb_buf_appendf(out, "{\"backup_id\": %" PRId64 ", \"dbname\": ", b->meta.backup_id);
-		cli_json_string(out, b->meta.dbname);
+		rb_json_append_string(out, b->meta.dbname);
 		rb_buf_append_str(out, ", \"timestamp\": ");
-		cli_json_string(out, b->meta.timestamp);
+		rb_json_append_string(out, b->meta.timestamp);
 		rb_buf_appendf(out, ", \"system_identifier\": \"%" PRIu64 "\", \"incarnation\": ",
 					   b->meta.system_identifier);
 		if (b->meta.incarnation)
-			cli_json_string(out, b->meta.incarnation);
+			rb_json_append_string(out, b->meta.incarnation);
 		else
 			rb_buf_append_str(out, "null");
 		rb_buf_append_str(out, ", \"key\": ");
-		cli_json_string(out, b->key);
+		rb_json_append_string(out, b->key);
 	}
 	else
 	{
 		rb_buf_append_str(out, "{\"backup_id\": null, \"dbname\": null, \"key\": ");
-		cli_json_string(out, orphan_key);
+		rb_json_append_string(out, orphan_key);
 	}
 	rb_buf_append_str(out, ", \"action\": ");
-	cli_json_string(out, action);
+	rb_json_append_string(out, action);
 	rb_buf_append_str(out, ", \"reason\": ");
-	cli_json_string(out, reason);
+	rb_json_append_string(out, reason);
 	rb_buf_append_str(out, "}");
 }
 

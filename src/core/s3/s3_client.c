@@ -188,8 +188,8 @@ rb_s3_client_stats(const rb_s3_client *c, rb_s3_stats *out)
 /* --- dates ------------------------------------------------------------------------- */
 
 /* "2024-01-02T03:04:05.000Z" or "Tue, 02 Jan 2024 03:04:05 GMT" → epoch seconds, 0 if neither. */
-static int64_t
-parse_http_or_iso_date(const char *s)
+int64_t
+rb_s3_parse_date(const char *s)
 {
 	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -400,7 +400,7 @@ rb_s3_head_object(rb_s3_client *c, const char *key, rb_s3_object_info *info, rb_
 		info->size = x.content_length >= 0 ? (uint64_t) x.content_length : 0;
 		snprintf(info->etag, sizeof(info->etag), "%s", x.etag);
 		snprintf(info->last_modified, sizeof(info->last_modified), "%s", x.last_modified);
-		info->mtime = parse_http_or_iso_date(x.last_modified);
+		info->mtime = rb_s3_parse_date(x.last_modified);
 	}
 	rb_s3_xfer_cleanup(&x);
 	return rc;
@@ -459,7 +459,7 @@ rb_s3_list_objects(rb_s3_client *c, const char *prefix, int page_size,
 			rb_s3_etag_unquote(o->etag ? o->etag : "", info->etag, sizeof(info->etag));
 			snprintf(info->last_modified, sizeof(info->last_modified), "%s",
 					 o->last_modified ? o->last_modified : "");
-			info->mtime = parse_http_or_iso_date(info->last_modified);
+			info->mtime = rb_s3_parse_date(info->last_modified);
 			r = cb(cb_arg, info, err);
 			if (r < 0)
 				rc = -1;

@@ -192,4 +192,7 @@ int			rb_s3_conditional_write_refused(rb_s3_client *c, const rb_s3_xfer *x,
 /* Strips surrounding quotes of an ETag into out. */
 void		rb_s3_etag_unquote(const char *in, char *out, size_t outsize);
 
+/* "2024-01-02T03:04:05.000Z" or "Tue, 02 Jan 2024 03:04:05 GMT" → epoch seconds, 0 if neither. */
+int64_t		rb_s3_parse_date(const char *s);
+
 #endif							/* RB_S3_INTERNAL_H */

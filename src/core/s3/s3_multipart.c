@@ -6,30 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "s3_internal.h"
 #include "s3_multipart.h"
 #include "s3_xml.h"
-
-/* "2024-01-02T03:04:05.000Z" → epoch seconds; 0 when unreadable. */
-static int64_t
-iso_time(const char *s)
-{
-	struct tm	tm;
-	int			y, mo, d, h, mi, sec;
-
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	return (int64_t) timegm(&tm);
-}
 
 int
 rb_s3_list_multipart_uploads(rb_s3_client *c, const char *prefix, rb_s3_upload_list_fn cb,
@@ -65,7 +45,7 @@ rb_s3_list_multipart_uploads(rb_s3_client *c, const char *prefix, rb_s3_upload_l
 			break;
 		for (size_t i = 0; i < page.nuploads && rc == 0; i++)
 			if (cb(cb_arg, page.uploads[i].key, page.uploads[i].upload_id,
-				   iso_time(page.uploads[i].initiated), err) < 0)
+				   page.uploads[i].initiated ? rb_s3_parse_date(page.uploads[i].initiated) : 0, err) < 0)
 				rc = -1;
 		free(key_marker);
 		free(id_marker);
