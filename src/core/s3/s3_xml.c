@@ -549,35 +549,35 @@ int
 rb_s3_parse_list_multipart_uploads(const char *body, size_t len, rb_s3_multipart_page *out,
 								   rb_error *err)
 {
-	xnode	   *root;
-	xnode	   *c;
+	rb_xml_node *root;
+	const rb_xml_node *c;
 	size_t		n = 0;
 	bool		url_encoded;
 
 	memset(out, 0, sizeof(*out));
-	if (xml_parse(body, len, &root, err) != 0)
+	if (rb_xml_parse(body, len, &root, err) != 0)
 		return -1;
 	if (strcmp(root->name, "ListMultipartUploadsResult") != 0)
 	{
 		wrong_document(err, root, "ListMultipartUploadsResult");
-		xnode_free(root);
+		rb_xml_free(root);
 		return -1;
 	}
-	url_encoded = text_is(child_text(root, "EncodingType"), "url");
-	for (c = child(root, "Upload"); c != NULL; c = next_named(c, "Upload"))
+	url_encoded = text_is(rb_xml_child_text(root, "EncodingType"), "url");
+	for (c = rb_xml_child(root, "Upload"); c != NULL; c = rb_xml_next(c, "Upload"))
 		n++;
 	out->uploads = n ? xmalloc(n * sizeof(rb_s3_multipart_upload)) : NULL;
-	for (c = child(root, "Upload"); c != NULL; c = next_named(c, "Upload"))
+	for (c = rb_xml_child(root, "Upload"); c != NULL; c = rb_xml_next(c, "Upload"))
 	{
 		rb_s3_multipart_upload *u = &out->uploads[out->nuploads];
-		const char *key = child_text(c, "Key");
-		const char *id = child_text(c, "UploadId");
+		const char *key = rb_xml_child_text(c, "Key");
+		const char *id = rb_xml_child_text(c, "UploadId");
 
 		if (key == NULL || id == NULL)
 		{
 			rb_error_set(err, RB_ERR_REMOTE,
 						 "could not parse S3 response: <Upload> without <Key> or <UploadId>");
-			xnode_free(root);
+			rb_xml_free(root);
 			rb_s3_multipart_page_free(out);
 			return -1;
 		}
@@ -588,12 +588,12 @@ rb_s3_parse_list_multipart_uploads(const char *body, size_t len, rb_s3_multipart
 		u->initiated = child_dup(c, "Initiated");
 		out->nuploads++;
 	}
-	out->is_truncated = text_is(child_text(root, "IsTruncated"), "true");
+	out->is_truncated = text_is(rb_xml_child_text(root, "IsTruncated"), "true");
 	out->next_key_marker = child_dup(root, "NextKeyMarker");
 	if (out->next_key_marker && url_encoded)
 		url_decode_inplace(out->next_key_marker);
 	out->next_upload_id_marker = child_dup(root, "NextUploadIdMarker");
-	xnode_free(root);
+	rb_xml_free(root);
 	if (out->is_truncated && (out->next_key_marker == NULL || out->next_key_marker[0] == '\0'))
 	{
 		rb_s3_multipart_page_free(out);
