@@ -19,6 +19,7 @@ typedef struct RbCoreHookContext
 	char		what[96];		/* "backup 12", "verify of backup 12": the log prefix */
 	int64		deadline;		/* TimestampTz after which cancel says stop; 0 = none */
 	bool		deadline_passed;	/* set once cancel said stop because of it */
+	bool		out_of_memory;	/* set once cancel said stop because memory ran out */
 } RbCoreHookContext;
 
 /* Fills hooks with the worker hooks; ctx must outlive every use of hooks. */
@@ -27,6 +28,19 @@ extern void rb_core_hooks_init(rb_hooks *hooks, RbCoreHookContext *ctx, const ch
 
 /* From now on the cancel hook also says stop once timeout_ms have passed. */
 extern void rb_core_hooks_set_timeout(RbCoreHookContext *ctx, int64 timeout_ms);
+
+/*
+ * When the cancel hook stopped the operation because memory ran out (src/core
+ * spent the emergency reserve that rb_core_hooks_init arms), turns err's
+ * RB_ERR_CANCELLED into RB_ERR_NOMEM saying so.
+ */
+extern void rb_core_hooks_explain(const RbCoreHookContext *ctx, rb_error *err);
+
+/*
+ * Makes src/core's allocation failures without a reserve end this process with
+ * ereport(FATAL) (rb_alloc.h); called from _PG_init.
+ */
+extern void rb_core_hooks_install_alloc_handler(void);
 
 /* True once SIGTERM (die) arrived or the postmaster is gone: what the cancel hook says. */
 extern bool rb_core_hooks_stop_requested(void);

@@ -52,6 +52,7 @@ rb_discard_stored_backup(int64 backup_id, const char *location, const char *obje
 	pfree(url);
 	if (dest == NULL)
 	{
+		rb_core_hooks_explain(&hook_ctx, &err);
 		strlcpy(errbuf, err.msg, errlen);
 		return false;
 	}
@@ -61,6 +62,7 @@ rb_discard_stored_backup(int64 backup_id, const char *location, const char *obje
 	if (rb_destination_delete(dest, meta_key, &err) != 0 ||
 		rb_destination_delete(dest, object_key, &err) != 0)
 	{
+		rb_core_hooks_explain(&hook_ctx, &err);
 		strlcpy(errbuf, err.msg, errlen);
 		ok = false;
 	}

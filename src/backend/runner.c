@@ -335,6 +335,8 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 			(void) rb_destination_delete(dest, key, &ignored);
 		}
 	}
+	if (!out->succeeded)
+		rb_core_hooks_explain(&hook_ctx, &out->err);
 	if (!out->succeeded && hook_ctx.deadline_passed && out->err.code == RB_ERR_CANCELLED)
 		rb_error_set(&out->err, RB_ERR_NETWORK,
 					 "backup did not finish within ripple_backup.backup_timeout (%d s); nothing was stored",

@@ -370,6 +370,8 @@ rb_verifier_main(Datum main_arg)
 			rb_retention_mark_verified(dest, row.object_key, verified, &hooks);
 		rb_destination_close(dest);
 	}
+	if (!verified)
+		rb_core_hooks_explain(&hook_ctx, &err);
 	if (!verified && rb_worker_got_sigterm && err.code == RB_ERR_CANCELLED)
 		strlcpy(err.msg, "verification cancelled: the verifier was terminated", sizeof(err.msg));
 	else if (!verified && hook_ctx.deadline_passed && err.code == RB_ERR_CANCELLED)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_catalog.h"
+#include "rb_alloc.h"
 #include "rb_buf.h"
 
 #define METADATA_MAX_SIZE (64 * 1024 * 1024)
@@ -53,8 +54,8 @@ load_metadata(rb_destination *d, const char *key, const char *metadata_key, cli_
 
 	memset(b, 0, sizeof(*b));
 	rb_backup_metadata_init(&b->meta);
-	b->key = strdup(key);
-	b->metadata_key = strdup(metadata_key);
+	b->key = rb_strdup(key);
+	b->metadata_key = rb_strdup(metadata_key);
 	rc = cli_get_small(d, metadata_key, METADATA_MAX_SIZE, &json, err);
 	if (rc == 0)
 	{
@@ -163,7 +164,7 @@ cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat, rb_
 	for (size_t i = 0; rc == 0 && i < kl.n; i++)
 	{
 		size_t		kl_len = strlen(kl.keys[i]) - strlen(CLI_METADATA_SUFFIX);
-		char	   *key = strndup(kl.keys[i], kl_len);
+		char	   *key = rb_strndup(kl.keys[i], kl_len);
 		rb_error	merr;
 		cli_backup *b = &cat->items[cat->n];
 

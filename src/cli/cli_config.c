@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli_config.h"
+#include "rb_alloc.h"
 #include "rb_buf.h"
 
 #define CONFIG_MAX_SIZE (1024 * 1024)
@@ -63,22 +64,6 @@ cli_settings_free(cli_settings *s)
 	free(s->s3_profile);
 	free(s->s3_ca_file);
 	cli_settings_init(s);
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	   *r;
-
-	if (s == NULL)
-		return NULL;
-	r = strdup(s);
-	if (r == NULL)
-	{
-		fprintf(stderr, "ripple-backup: out of memory\n");
-		exit(1);
-	}
-	return r;
 }
 
 int
@@ -171,7 +156,7 @@ cli_settings_set(cli_settings *s, const char *name, const char *value, rb_error 
 								value);
 		field = string_field(s, settings_table[i].kind);
 		free(*field);
-		*field = xstrdup(value);
+		*field = rb_strdup(value);
 		return 0;
 	}
 	if (looks_secret(bare))
@@ -265,7 +250,7 @@ parse_value(char *p, rb_buf *out, const char **problem)
 int
 cli_settings_parse_config(cli_settings *s, const char *text, const char *path, rb_error *err)
 {
-	char	   *copy = xstrdup(text);
+	char	   *copy = rb_strdup(text);
 	char	   *line = copy;
 	int			lineno = 0;
 	rb_buf		value = RB_BUF_INIT;
@@ -376,10 +361,10 @@ cli_config_path(const char *explicit_path, cli_getenv_fn env,
 		exists = default_exists;
 	*required = true;
 	if (explicit_path != NULL && explicit_path[0] != '\0')
-		return xstrdup(explicit_path);
+		return rb_strdup(explicit_path);
 	v = env("RIPPLE_BACKUP_CONFIG");
 	if (v != NULL && v[0] != '\0')
-		return xstrdup(v);
+		return rb_strdup(v);
 	*required = false;
 	home = env("HOME");
 	if (home != NULL && home[0] != '\0')
@@ -390,7 +375,7 @@ cli_config_path(const char *explicit_path, cli_getenv_fn env,
 		rb_buf_free(&p);
 	}
 	if (exists("/etc/ripple-backup.conf"))
-		return xstrdup("/etc/ripple-backup.conf");
+		return rb_strdup("/etc/ripple-backup.conf");
 	return NULL;
 }
 
@@ -398,10 +383,10 @@ static char *
 first_of(const char *a, const char *b, const char *c)
 {
 	if (a != NULL)
-		return xstrdup(a);
+		return rb_strdup(a);
 	if (b != NULL)
-		return xstrdup(b);
-	return xstrdup(c);
+		return rb_strdup(b);
+	return c ? rb_strdup(c) : NULL;
 }
 
 static const char *
@@ -434,7 +419,7 @@ cli_settings_merge(cli_settings *out, const cli_settings *flags, const cli_setti
 
 		if (r == NULL)
 			r = env_nonempty(getenv_fn, "AWS_DEFAULT_REGION");
-		out->s3_region = xstrdup(r);
+		out->s3_region = r ? rb_strdup(r) : NULL;
 	}
 	if (out->s3_endpoint == NULL)
 	{
@@ -442,7 +427,7 @@ cli_settings_merge(cli_settings *out, const cli_settings *flags, const cli_setti
 
 		if (e == NULL)
 			e = env_nonempty(getenv_fn, "AWS_ENDPOINT_URL");
-		out->s3_endpoint = xstrdup(e);
+		out->s3_endpoint = e ? rb_strdup(e) : NULL;
 	}
 }
 

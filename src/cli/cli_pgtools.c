@@ -9,13 +9,7 @@
 
 #include "cli_pgtools.h"
 #include "cli_progress.h"
-
-static void
-oom(void)
-{
-	fprintf(stderr, "ripple-backup: out of memory\n");
-	exit(1);
-}
+#include "rb_alloc.h"
 
 static char *
 executable_in(const char *dir, const char *name)
@@ -65,11 +59,9 @@ cli_find_pg_program(const char *name, const char *bindir, rb_error *err)
 	path = getenv("PATH");
 	if (path != NULL)
 	{
-		char	   *copy = strdup(path);
+		char	   *copy = rb_strdup(path);
 		char	   *save = NULL;
 
-		if (copy == NULL)
-			oom();
 		for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
 			if ((found = executable_in(dir, name)) != NULL)
 				break;

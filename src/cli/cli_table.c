@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli_table.h"
+#include "rb_alloc.h"
 #include "rb_buf.h"
 
 void
@@ -22,16 +23,12 @@ cli_table_add(cli_table *t, const char *cell)
 	if (t->ncells == t->cap)
 	{
 		size_t		cap = t->cap ? t->cap * 2 : 64;
-		char	  **c = realloc(t->cells, cap * sizeof(char *));
+		char	  **c = rb_realloc(t->cells, cap * sizeof(char *));
 
-		if (c == NULL)
-			abort();
 		t->cells = c;
 		t->cap = cap;
 	}
-	t->cells[t->ncells] = strdup(cell ? cell : "");
-	if (t->cells[t->ncells] == NULL)
-		abort();
+	t->cells[t->ncells] = rb_strdup(cell ? cell : "");
 	t->ncells++;
 }
 
@@ -63,10 +60,8 @@ width(const char *s)
 void
 cli_table_print(const cli_table *t, FILE *out)
 {
-	size_t	   *w = calloc(t->ncols, sizeof(size_t));
+	size_t	   *w = rb_calloc(t->ncols, sizeof(size_t));
 
-	if (w == NULL)
-		abort();
 	for (size_t i = 0; i < t->ncells; i++)
 	{
 		size_t		cw = width(t->cells[i]);

@@ -11,6 +11,7 @@
 
 #include "cli_format.h"
 #include "cli_tempfile.h"
+#include "rb_alloc.h"
 #include "rb_buf.h"
 
 int
@@ -120,8 +121,8 @@ cli_dirname(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	if (slash == NULL)
-		return strdup(".");
+		return rb_strdup(".");
 	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t) (slash - path));
+		return rb_strdup("/");
+	return rb_strndup(path, (size_t) (slash - path));
 }

@@ -16,6 +16,7 @@
 #include "cli_format.h"
 #include "cli_report.h"
 #include "cli_tempfile.h"
+#include "rb_alloc.h"
 
 int
 cli_cmd_fetch(cli_ctx *ctx)
@@ -49,9 +50,7 @@ cli_cmd_fetch(cli_ctx *ctx)
 
 	rb_error_clear(&err);
 	dir = cli_dirname(args->output);
-	prefix = malloc(strlen(args->output) + 16);
-	if (prefix == NULL)
-		abort();
+	prefix = rb_malloc(strlen(args->output) + 16);
 	sprintf(prefix, "%s.partial-", strrchr(args->output, '/') ? strrchr(args->output, '/') + 1 : args->output);
 	if (cli_check_free_space(dir, b->meta.uncompressed_bytes, &err) != 0 ||
 		cli_tempfile_create(&tmp, dir, prefix, "", &err) != 0)

@@ -24,6 +24,7 @@
 #include "cli_format.h"
 #include "cli_report.h"
 #include "cli_table.h"
+#include "rb_alloc.h"
 #include "rb_format.h"
 #include "rb_json.h"
 #include "retention_delete.h"
@@ -45,12 +46,12 @@ collect(void *arg, const rb_object_info *info, rb_error *err)
 	if (l->n == l->cap)
 	{
 		l->cap = l->cap ? l->cap * 2 : 256;
-		l->objs = realloc(l->objs, l->cap * sizeof(*l->objs));
+		l->objs = rb_realloc(l->objs, l->cap * sizeof(*l->objs));
 		if (l->objs == NULL)
 			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 	}
 	l->objs[l->n] = *info;
-	l->objs[l->n].key = strdup(info->key);
+	l->objs[l->n].key = rb_strdup(info->key);
 	if (l->objs[l->n].key == NULL)
 		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 	l->n++;
@@ -180,11 +181,9 @@ cli_cmd_prune(cli_ctx *ctx)
 	if (rc != CLI_EXIT_OK)
 		goto done;
 
-	items = calloc(cat.n ? cat.n : 1, sizeof(*items));
-	which = calloc(cat.n ? cat.n : 1, sizeof(*which));
-	series = calloc(cat.n ? cat.n : 1, sizeof(*series));
-	if (items == NULL || which == NULL || series == NULL)
-		abort();
+	items = rb_calloc(cat.n ? cat.n : 1, sizeof(*items));
+	which = rb_calloc(cat.n ? cat.n : 1, sizeof(*which));
+	series = rb_calloc(cat.n ? cat.n : 1, sizeof(*series));
 	for (size_t i = 0; i < cat.n; i++)
 	{
 		const cli_backup *b = &cat.items[i];
@@ -214,19 +213,15 @@ cli_cmd_prune(cli_ctx *ctx)
 	}
 	(void) rb_retention_decide(items, n, &policy);
 
-	orphan = calloc(objs.n ? objs.n : 1, sizeof(bool));
-	if (orphan == NULL)
-		abort();
+	orphan = rb_calloc(objs.n ? objs.n : 1, sizeof(bool));
 	(void) rb_retention_find_orphans(objs.objs, objs.n, (int64_t) time(NULL),
 									 args->orphan_age_s, orphan);
 	for (size_t i = 0; i < objs.n; i++)
 		if (orphan[i] && !orphan_selected(args, objs.objs[i].key))
 			orphan[i] = false;
 
-	targets = calloc(n ? n : 1, sizeof(*targets));
-	otargets = calloc(objs.n ? objs.n : 1, sizeof(*otargets));
-	if (targets == NULL || otargets == NULL)
-		abort();
+	targets = rb_calloc(n ? n : 1, sizeof(*targets));
+	otargets = rb_calloc(objs.n ? objs.n : 1, sizeof(*otargets));
 	for (size_t i = 0; i < n; i++)
 		if (items[i].delete)
 			targets[nt++].key = cat.items[which[i]].key;
@@ -279,11 +274,9 @@ cli_cmd_prune(cli_ctx *ctx)
 		}
 		for (size_t i = 0; i < no; i++)
 		{
-			char	   *reason = malloc(strlen(otargets[i].key) + 8);
+			char	   *reason = rb_malloc(strlen(otargets[i].key) + 8);
 			const char *action = args->dry_run ? "delete" : otargets[i].failed ? "failed" : "deleted";
 
-			if (reason == NULL)
-				abort();
 			sprintf(reason, "orphan %s", otargets[i].key);
 			json_row(&json, first, NULL, action, otargets[i].failed ? otargets[i].failure : reason,
 					 otargets[i].key);

@@ -6,6 +6,7 @@
  * docs/cli.md is the reference.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli_args.h"
@@ -14,7 +15,20 @@
 #include "cli_exit.h"
 #include "cli_progress.h"
 #include "cli_report.h"
+#include "rb_alloc.h"
 #include "version.h"
+
+/* Every allocation failure of src/core and the CLI ends here (rb_alloc.h). */
+static void
+out_of_memory(size_t size)
+{
+	static const char msg[] = CLI_PROGNAME ": out of memory\n";
+
+	(void) size;
+	/* write(2), not stdio: stdio may itself need memory */
+	(void) !write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	exit(CLI_EXIT_ERROR);
+}
 
 int
 main(int argc, char **argv)
@@ -23,6 +37,7 @@ main(int argc, char **argv)
 	cli_ctx		ctx;
 	int			rc;
 
+	rb_alloc_set_failure_handler(out_of_memory);
 	rc = cli_args_parse(argc, argv, &args);
 	if (rc != CLI_EXIT_OK)
 	{

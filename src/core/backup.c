@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "pg_client.h"
+#include "rb_alloc.h"
 #include "rb_child.h"
 #include "pgdump_archive.h"
 #include "rb_buf.h"
@@ -41,19 +42,6 @@ sink_write(void *arg, const void *data, size_t len, rb_error *err)
 	return 0;
 }
 
-static char *
-xstrdup_or_null(const char *s)
-{
-	char	   *r;
-
-	if (s == NULL)
-		return NULL;
-	r = strdup(s);
-	if (r == NULL)
-		abort();
-	return r;
-}
-
 int
 rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *hooks,
 			  rb_error *err)
@@ -70,6 +58,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 	double		start = rb_now_seconds(),
 				last_progress = start;
 	double		interval;
+	const char *v;
 	int			rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -207,8 +196,10 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 	r->size_bytes = out.stored;
 	r->duration_seconds = rb_now_seconds() - start;
 	rb_table_counts_copy(&r->table_counts, rb_archive_parser_counts(parser));
-	r->archive_server_version = xstrdup_or_null(rb_archive_parser_server_version(parser));
-	r->archive_dump_version = xstrdup_or_null(rb_archive_parser_dump_version(parser));
+	v = rb_archive_parser_server_version(parser);
+	r->archive_server_version = v ? rb_strdup(v) : NULL;
+	v = rb_archive_parser_dump_version(parser);
+	r->archive_dump_version = v ? rb_strdup(v) : NULL;
 	if (p->progress != NULL)
 	{
 		rb_backup_progress pr = {r->bytes_read, out.stored, r->duration_seconds};
@@ -252,10 +243,8 @@ char *
 rb_backup_metadata_key(const char *object_key)
 {
 	size_t		n = strlen(object_key) + sizeof(".metadata.json");
-	char	   *k = malloc(n);
+	char	   *k = rb_malloc(n);
 
-	if (k == NULL)
-		abort();
 	snprintf(k, n, "%s.metadata.json", object_key);
 	return k;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rb_alloc.h"
 #include "rb_json.h"
 
 void
@@ -42,9 +43,7 @@ rb_metadata_set_str(char **field, const char *value)
 
 	if (value != NULL)
 	{
-		copy = strdup(value);
-		if (copy == NULL)
-			abort();
+		copy = rb_strdup(value);
 	}
 	free(*field);
 	*field = copy;

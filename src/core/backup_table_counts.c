@@ -9,28 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *
-xrealloc(void *p, size_t n)
-{
-	void	   *r = realloc(p, n);
-
-	if (r == NULL)
-	{
-		fprintf(stderr, "ripple_backup: out of memory\n");
-		abort();
-	}
-	return r;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	size_t		n = strlen(s) + 1;
-	char	   *r = xrealloc(NULL, n);
-
-	memcpy(r, s, n);
-	return r;
-}
+#include "rb_alloc.h"
 
 rb_table_count *
 rb_table_counts_add(rb_table_counts *tc, const char *schema, const char *table, int64_t rows)
@@ -40,11 +19,11 @@ rb_table_counts_add(rb_table_counts *tc, const char *schema, const char *table, 
 	if (tc->n == tc->cap)
 	{
 		tc->cap = tc->cap ? tc->cap * 2 : 16;
-		tc->items = xrealloc(tc->items, tc->cap * sizeof(rb_table_count));
+		tc->items = rb_realloc(tc->items, tc->cap * sizeof(rb_table_count));
 	}
 	item = &tc->items[tc->n++];
-	item->schema = xstrdup(schema ? schema : "");
-	item->table = xstrdup(table ? table : "");
+	item->schema = rb_strdup(schema ? schema : "");
+	item->table = rb_strdup(table ? table : "");
 	item->rows = rows;
 	return item;
 }
@@ -121,7 +100,7 @@ rb_table_key_format(const char *schema, const char *table)
 {
 	/* worst case: every character doubled, plus quotes, dot and NUL */
 	size_t		cap = 2 * (strlen(schema) + strlen(table)) + 6;
-	char	   *key = xrealloc(NULL, cap);
+	char	   *key = rb_malloc(cap);
 	char	   *end;
 
 	end = append_name(key, schema);
@@ -137,7 +116,7 @@ parse_name(const char **pos, bool last)
 {
 	const char *s = *pos;
 	size_t		cap = strlen(s) + 1;
-	char	   *out = xrealloc(NULL, cap);
+	char	   *out = rb_malloc(cap);
 	size_t		n = 0;
 
 	if (*s == '"')

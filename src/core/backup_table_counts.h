@@ -30,7 +30,7 @@ typedef struct rb_table_counts
 
 #define RB_TABLE_COUNTS_INIT {NULL, 0, 0}
 
-/* Appends a copy of the names; returns the new item (aborts on out of memory). */
+/* Appends a copy of the names; returns the new item (memory: rb_alloc.h). */
 rb_table_count *rb_table_counts_add(rb_table_counts *tc, const char *schema,
 									const char *table, int64_t rows);
 /* Returns the item with these names, or NULL. */

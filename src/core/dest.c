@@ -9,24 +9,13 @@
 #include <string.h>
 
 #include "dest_impl.h"
+#include "rb_alloc.h"
 
 struct rb_dest_writer
 {
 	rb_destination *dest;
 	void	   *impl;
 };
-
-static char *
-xstrndup(const char *s, size_t n)
-{
-	char	   *r = malloc(n + 1);
-
-	if (r == NULL)
-		abort();
-	memcpy(r, s, n);
-	r[n] = '\0';
-	return r;
-}
 
 /* Keys are relative paths: not empty, no leading '/', no "." or ".." segment, no NUL games. */
 static int
@@ -74,9 +63,7 @@ rb_destination_open(const char *url, const rb_destination_options *opt, const rb
 		rb_error_set(err, RB_ERR_INVALID, "no destination configured");
 		return NULL;
 	}
-	d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		abort();
+	d = rb_calloc(1, sizeof(*d));
 	d->hooks = hooks;
 
 	if (strncmp(url, "file://", 7) == 0)
@@ -93,11 +80,9 @@ rb_destination_open(const char *url, const rb_destination_options *opt, const rb
 		while (n > 1 && path[n - 1] == '/')
 			n--;
 		d->kind = RB_DEST_FILE;
-		d->location = xstrndup(path, n);
-		d->prefix = xstrndup("", 0);
-		d->url = malloc(n + 8);
-		if (d->url == NULL)
-			abort();
+		d->location = rb_strndup(path, n);
+		d->prefix = rb_strndup("", 0);
+		d->url = rb_malloc(n + 8);
 		snprintf(d->url, n + 8, "file://%s", d->location);
 		rc = rb_dest_file_init(d, opt, err);
 	}
@@ -120,16 +105,14 @@ rb_destination_open(const char *url, const rb_destination_options *opt, const rb
 		while (plen > 0 && p[plen - 1] == '/')
 			plen--;
 		d->kind = RB_DEST_S3;
-		d->location = xstrndup(b, blen);
-		d->prefix = xstrndup(p, plen);
+		d->location = rb_strndup(b, blen);
+		d->prefix = rb_strndup(p, plen);
 		if (plen > 0 && check_key(d->prefix, err) < 0)
 		{
 			rb_error_prefix(err, "invalid destination \"%s\": ", url);
 			goto fail;
 		}
-		d->url = malloc(blen + plen + 8);
-		if (d->url == NULL)
-			abort();
+		d->url = rb_malloc(blen + plen + 8);
 		snprintf(d->url, blen + plen + 8, "s3://%s%s%s", d->location, plen ? "/" : "", d->prefix);
 		rc = rb_dest_s3_init(d, opt, err);
 	}
@@ -177,10 +160,8 @@ char *
 rb_destination_url_for(const rb_destination *d, const char *key)
 {
 	size_t		n = strlen(d->url) + strlen(key) + 2;
-	char	   *r = malloc(n);
+	char	   *r = rb_malloc(n);
 
-	if (r == NULL)
-		abort();
 	if (d->kind == RB_DEST_S3 && d->prefix[0] == '\0')
 		snprintf(r, n, "%s/%s", d->url, key);
 	else if (d->kind == RB_DEST_FILE && strcmp(d->location, "/") == 0)
@@ -234,9 +215,7 @@ rb_destination_writer_open(rb_destination *d, const char *key, rb_error *err)
 	impl = d->ops->writer_open(d, key, err);
 	if (impl == NULL)
 		return NULL;
-	w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		abort();
+	w = rb_calloc(1, sizeof(*w));
 	w->dest = d;
 	w->impl = impl;
 	return w;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dest_impl.h"
+#include "rb_alloc.h"
 #include "rb_buf.h"
 
 typedef struct file_writer
@@ -64,10 +65,8 @@ static char *
 join(const char *dir, const char *key)
 {
 	size_t		n = strlen(dir) + strlen(key) + 2;
-	char	   *r = malloc(n);
+	char	   *r = rb_malloc(n);
 
-	if (r == NULL)
-		abort();
 	if (strcmp(dir, "/") == 0)
 		snprintf(r, n, "/%s", key);
 	else
@@ -80,10 +79,8 @@ dirname_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	size_t		n = slash == path ? 1 : (size_t) (slash - path);
-	char	   *r = malloc(n + 1);
+	char	   *r = rb_malloc(n + 1);
 
-	if (r == NULL)
-		abort();
 	memcpy(r, path, n);
 	r[n] = '\0';
 	return r;
@@ -93,11 +90,9 @@ dirname_of(const char *path)
 static int
 make_dirs(const char *path, rb_error *err)
 {
-	char	   *p = strdup(path);
+	char	   *p = rb_strdup(path);
 	struct stat st;
 
-	if (p == NULL)
-		abort();
 	for (char *s = p + 1;; s++)
 	{
 		if (*s == '/' || *s == '\0')
@@ -157,21 +152,17 @@ free_writer(file_writer *w)
 static file_writer *
 writer_open(rb_destination *d, const char *key, bool exclusive, rb_error *err)
 {
-	file_writer *w = calloc(1, sizeof(*w));
+	file_writer *w = rb_calloc(1, sizeof(*w));
 	const char *base;
 	size_t		n;
 
-	if (w == NULL)
-		abort();
 	w->fd = -1;
 	w->exclusive = exclusive;
 	w->final_path = join(d->location, key);
 	w->dir = dirname_of(w->final_path);
 	base = strrchr(w->final_path, '/') + 1;
 	n = strlen(w->dir) + strlen(base) + 40;
-	w->tmp_path = malloc(n);
-	if (w->tmp_path == NULL)
-		abort();
+	w->tmp_path = rb_malloc(n);
 	snprintf(w->tmp_path, n, "%s/.%s.tmp-%d", strcmp(w->dir, "/") == 0 ? "" : w->dir, base,
 			 (int) getpid());
 	if (make_dirs(w->dir, err) < 0)
@@ -337,7 +328,10 @@ file_get(rb_destination *d, const char *key, uint64_t offset, uint64_t length,
 	}
 	buf = malloc(256 * 1024);
 	if (buf == NULL)
-		abort();
+	{
+		rb_error_set(err, RB_ERR_NOMEM, "out of memory reading \"%s\"", path);
+		goto done;
+	}
 	while (left > 0)
 	{
 		size_t		want = left < 256 * 1024 ? (size_t) left : 256 * 1024;
@@ -420,9 +414,7 @@ walk(const char *dir, const char *rel, const char *prefix, list_state *ls, rb_er
 			continue;			/* ".", "..", temporary files */
 		path = join(dir, de->d_name);
 		klen = strlen(rel) + strlen(de->d_name) + 2;
-		key = malloc(klen);
-		if (key == NULL)
-			abort();
+		key = rb_malloc(klen);
 		snprintf(key, klen, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
 		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		{
@@ -444,9 +436,7 @@ walk(const char *dir, const char *rel, const char *prefix, list_state *ls, rb_er
 			if (ls->n == ls->cap)
 			{
 				ls->cap = ls->cap ? 2 * ls->cap : 64;
-				ls->keys = realloc(ls->keys, ls->cap * sizeof(char *));
-				if (ls->keys == NULL)
-					abort();
+				ls->keys = rb_realloc(ls->keys, ls->cap * sizeof(char *));
 			}
 			ls->keys[ls->n++] = key;
 		}

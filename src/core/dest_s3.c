@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rb_alloc.h"
 #include "s3/s3_credentials.h"
 #include "dest_impl.h"
 #include "s3/s3_client.h"
@@ -19,10 +20,8 @@ static char *
 full_key(const rb_destination *d, const char *key)
 {
 	size_t		n = strlen(d->prefix) + strlen(key) + 2;
-	char	   *r = malloc(n);
+	char	   *r = rb_malloc(n);
 
-	if (r == NULL)
-		abort();
 	snprintf(r, n, "%s%s%s", d->prefix, d->prefix[0] ? "/" : "", key);
 	return r;
 }
@@ -104,11 +103,9 @@ static int
 s3_head(rb_destination *d, const char *key, uint64_t *size, int64_t *mtime, rb_error *err)
 {
 	char	   *k = full_key(d, key);
-	rb_s3_object_info *info = calloc(1, sizeof(*info));
+	rb_s3_object_info *info = rb_calloc(1, sizeof(*info));
 	int			rc;
 
-	if (info == NULL)
-		abort();
 	rc = rb_s3_head_object(d->impl, k, info, err);
 	if (rc == 0)
 	{
@@ -154,9 +151,7 @@ s3_list(rb_destination *d, const char *prefix, rb_list_fn cb, void *cb_arg, rb_e
 	{
 		size_t		n = strlen(d->prefix) + 2;
 
-		k = malloc(n);
-		if (k == NULL)
-			abort();
+		k = rb_malloc(n);
 		snprintf(k, n, "%s%s", d->prefix, d->prefix[0] ? "/" : "");
 	}
 	else
@@ -191,12 +186,10 @@ static const rb_dest_ops s3_ops = {
 int
 rb_dest_s3_init(rb_destination *d, const rb_destination_options *opt, rb_error *err)
 {
-	rb_aws_credentials *cred = calloc(1, sizeof(*cred));
+	rb_aws_credentials *cred = rb_calloc(1, sizeof(*cred));
 	rb_s3_options so;
 	rb_retry_policy retry = rb_retry_policy_default();
 
-	if (cred == NULL)
-		abort();
 	memset(&so, 0, sizeof(so));
 	if (rb_s3_uri_style_parse(opt->s3_uri_style, &so.uri_style, err) < 0 ||
 		rb_aws_credentials_load(opt->s3_credentials_file, opt->s3_profile, cred, d->hooks, err) < 0)

@@ -8,6 +8,7 @@
 
 #include "dest_sweep.h"
 #include "dest_impl.h"
+#include "rb_alloc.h"
 #include "s3/s3_client.h"
 #include "s3/s3_multipart.h"
 
@@ -16,10 +17,8 @@ static char *
 s3_full_key(const rb_destination *d, const char *key)
 {
 	size_t		n = strlen(d->prefix) + strlen(key) + 2;
-	char	   *r = malloc(n);
+	char	   *r = rb_malloc(n);
 
-	if (r == NULL)
-		abort();
 	snprintf(r, n, "%s%s%s", d->prefix, d->prefix[0] ? "/" : "", key);
 	return r;
 }
@@ -98,9 +97,7 @@ rb_destination_delete_keys(rb_destination *d, const char *const *keys, size_t n,
 	if (d->kind != RB_DEST_S3 || n == 1)
 		return delete_one_by_one(d, keys, n, failed, failed_arg, err);
 
-	full = malloc(n * sizeof(*full));
-	if (full == NULL)
-		abort();
+	full = rb_malloc(n * sizeof(*full));
 	for (size_t i = 0; i < n; i++)
 		full[i] = s3_full_key(d, keys[i]);
 	rc = rb_s3_delete_objects(d->impl, (const char *const *) full, n, on_batch_error, &f, NULL, err);
@@ -143,15 +140,11 @@ collect_upload(void *arg, const char *key, const char *upload_id, int64_t initia
 	if (s->n == s->cap)
 	{
 		s->cap = s->cap ? s->cap * 2 : 16;
-		s->keys = realloc(s->keys, s->cap * sizeof(char *));
-		s->ids = realloc(s->ids, s->cap * sizeof(char *));
-		if (s->keys == NULL || s->ids == NULL)
-			abort();
+		s->keys = rb_realloc(s->keys, s->cap * sizeof(char *));
+		s->ids = rb_realloc(s->ids, s->cap * sizeof(char *));
 	}
-	s->keys[s->n] = strdup(key);
-	s->ids[s->n] = strdup(upload_id);
-	if (s->keys[s->n] == NULL || s->ids[s->n] == NULL)
-		abort();
+	s->keys[s->n] = rb_strdup(key);
+	s->ids[s->n] = rb_strdup(upload_id);
 	s->n++;
 	return 0;
 }

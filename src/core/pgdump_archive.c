@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rb_alloc.h"
 #include "rb_buf.h"
 
 #define VERS(maj, min, rev) (((maj) << 16) | ((min) << 8) | (rev))
@@ -230,9 +231,7 @@ take_str(rb_archive_parser *p)
 
 	if (p->str_is_null)
 		return NULL;
-	s = malloc(p->str.len + 1);
-	if (s == NULL)
-		abort();
+	s = rb_malloc(p->str.len + 1);
 	memcpy(s, rb_buf_str(&p->str), p->str.len + 1);
 	return s;
 }
@@ -338,9 +337,7 @@ end_toc_entry(rb_archive_parser *p, int data_state, rb_error *err)
 		if (p->n_entries == p->cap_entries)
 		{
 			p->cap_entries = p->cap_entries ? 2 * p->cap_entries : 64;
-			p->entries = realloc(p->entries, p->cap_entries * sizeof(data_entry));
-			if (p->entries == NULL)
-				abort();
+			p->entries = rb_realloc(p->entries, p->cap_entries * sizeof(data_entry));
 		}
 		e = &p->entries[p->n_entries++];
 		e->dump_id = p->cur_dump_id;

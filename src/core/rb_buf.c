@@ -7,12 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-rb_buf_oom(size_t want)
-{
-	fprintf(stderr, "ripple_backup: out of memory (requested %zu bytes)\n", want);
-	abort();
-}
+#include "rb_alloc.h"
 
 void
 rb_buf_init(rb_buf *buf)
@@ -34,9 +29,7 @@ rb_buf_reserve(rb_buf *buf, size_t extra)
 	cap = buf->cap ? buf->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(buf->data, cap);
-	if (p == NULL)
-		rb_buf_oom(cap);
+	p = rb_realloc(buf->data, cap);
 	buf->data = p;
 	buf->cap = cap;
 }

@@ -1,8 +1,9 @@
 /*
  * rb_buf.h — a growable byte buffer (always NUL-terminated) for building request
  * strings, XML and JSON documents and for collecting small response bodies.
- * Allocation failure aborts the process with a message: src/core treats memory
- * exhaustion in these small buffers as fatal rather than threading it everywhere.
+ * Allocation failure goes to the host's handler (rb_alloc.h), which ends the
+ * process: src/core treats memory exhaustion in these small buffers as fatal
+ * rather than threading it everywhere.
  */
 #ifndef RB_BUF_H
 #define RB_BUF_H

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rb_alloc.h"
+
 #define MAX_DEPTH 64
 
 void
@@ -71,10 +73,8 @@ skip_ws(parser *p)
 static rb_json *
 new_value(rb_json_type t)
 {
-	rb_json    *v = calloc(1, sizeof(rb_json));
+	rb_json    *v = rb_calloc(1, sizeof(rb_json));
 
-	if (v == NULL)
-		abort();
 	v->type = t;
 	return v;
 }
@@ -356,9 +356,7 @@ parse_value(parser *p, int depth)
 		}
 		v = new_value(RB_JSON_NUMBER);
 		v->len = p->pos - start;
-		v->text = malloc(v->len + 1);
-		if (v->text == NULL)
-			abort();
+		v->text = rb_malloc(v->len + 1);
 		memcpy(v->text, p->s + start, v->len);
 		v->text[v->len] = '\0';
 		return v;

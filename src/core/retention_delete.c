@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dest_sweep.h"
+#include "rb_alloc.h"
 #include "retention_delete.h"
 #include "retention_keys.h"
 
@@ -60,15 +61,13 @@ rb_retention_delete(rb_destination *d, rb_retention_target *backups, size_t nb,
 					rb_retention_target *orphans, size_t no, bool *batch_unsupported)
 {
 	size_t		cap = 3 * nb + no + 1;
-	char	  **owned = calloc(cap, sizeof(char *));
+	char	  **owned = rb_calloc(cap, sizeof(char *));
 	failure_map m;
 	size_t		nowned = 0;
 	size_t		nfailed = 0;
 
-	m.keys = calloc(cap, sizeof(char *));
-	m.owner = calloc(cap, sizeof(*m.owner));
-	if (owned == NULL || m.keys == NULL || m.owner == NULL)
-		abort();
+	m.keys = rb_calloc(cap, sizeof(char *));
+	m.owner = rb_calloc(cap, sizeof(*m.owner));
 	for (size_t i = 0; i < nb; i++)
 		backups[i].failed = false;
 	for (size_t i = 0; i < no; i++)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rb_alloc.h"
 #include "retention_keys.h"
 
 static bool
@@ -101,10 +102,8 @@ char *
 rb_key_with_suffix(const char *key, const char *suffix)
 {
 	size_t		n = strlen(key) + strlen(suffix) + 1;
-	char	   *r = malloc(n);
+	char	   *r = rb_malloc(n);
 
-	if (r == NULL)
-		abort();
 	snprintf(r, n, "%s%s", key, suffix);
 	return r;
 }
@@ -119,12 +118,10 @@ size_t
 rb_retention_find_orphans(const rb_object_info *objs, size_t n, int64_t now,
 						  int64_t min_age_s, bool *orphan)
 {
-	const char **meta = malloc((n ? n : 1) * sizeof(*meta));
+	const char **meta = rb_malloc((n ? n : 1) * sizeof(*meta));
 	size_t		nmeta = 0;
 	size_t		norphans = 0;
 
-	if (meta == NULL)
-		abort();
 	for (size_t i = 0; i < n; i++)
 	{
 		size_t		len = strlen(objs[i].key);
@@ -143,9 +140,7 @@ rb_retention_find_orphans(const rb_object_info *objs, size_t n, int64_t now,
 		orphan[i] = false;
 		if (!rb_backup_key_parse(k, NULL, NULL) || has_suffix(k, strlen(k), RB_METADATA_SUFFIX))
 			continue;
-		mk = malloc(base + sizeof(RB_METADATA_SUFFIX));
-		if (mk == NULL)
-			abort();
+		mk = rb_malloc(base + sizeof(RB_METADATA_SUFFIX));
 		memcpy(mk, k, base);
 		memcpy(mk + base, RB_METADATA_SUFFIX, sizeof(RB_METADATA_SUFFIX));
 		found = bsearch(&mk, meta, nmeta, sizeof(*meta), cmp_str) != NULL;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rb_alloc.h"
 #include "retention_policy.h"
 
 /* newest first within a series; series in name order */
@@ -139,9 +140,7 @@ rb_retention_decide(rb_retention_item *items, size_t n, const rb_retention_polic
 
 	if (n == 0)
 		return 0;
-	sorted = malloc(n * sizeof(*sorted));
-	if (sorted == NULL)
-		abort();
+	sorted = rb_malloc(n * sizeof(*sorted));
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &items[i];
 	qsort(sorted, n, sizeof(*sorted), cmp_items);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rb_alloc.h"
 #include "rb_crypto.h"
 #include "s3_xml.h"
 
@@ -469,7 +470,7 @@ rb_s3_list_objects(rb_s3_client *c, const char *prefix, int page_size,
 		free(token);
 		token = NULL;
 		if (!stop && page.is_truncated && page.next_continuation_token)
-			token = strdup(page.next_continuation_token);
+			token = rb_strdup(page.next_continuation_token);
 		rb_s3_list_page_free(&page);
 		if (stop || token == NULL)
 			break;

@@ -22,23 +22,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "rb_alloc.h"
 #include "rb_crypto.h"
 #include "s3_errors.h"
 #include "s3_xml.h"
 #include "s3_sigv4.h"
-
-static char *
-xstrdup(const char *s)
-{
-	char	   *p = strdup(s);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "ripple_backup: out of memory\n");
-		abort();
-	}
-	return p;
-}
 
 void
 rb_s3_etag_unquote(const char *in, char *out, size_t outsize)
@@ -71,7 +59,7 @@ rb_s3_xfer_init(rb_s3_xfer *x, rb_s3_client *c, const char *method, const char *
 {
 	memset(x, 0, sizeof(*x));
 	x->method = method;
-	x->key = key ? xstrdup(key) : NULL;
+	x->key = key ? rb_strdup(key) : NULL;
 	rb_buf_init(&x->own_body);
 	rb_buf_init(&x->resp);
 	strcpy(x->payload_sha256, RB_SHA256_EMPTY_HEX);
@@ -94,8 +82,8 @@ rb_s3_xfer_add_query(rb_s3_xfer *x, const char *name, const char *value)
 		fprintf(stderr, "ripple_backup: too many S3 query parameters\n");
 		abort();
 	}
-	x->qname[x->nquery] = xstrdup(name);
-	x->qvalue[x->nquery] = xstrdup(value ? value : "");
+	x->qname[x->nquery] = rb_strdup(name);
+	x->qvalue[x->nquery] = rb_strdup(value ? value : "");
 	x->nquery++;
 }
 

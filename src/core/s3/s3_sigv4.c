@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "rb_alloc.h"
 #include "rb_crypto.h"
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
@@ -30,19 +31,6 @@ typedef struct sig_param
 	char	   *name;
 	char	   *value;
 } sig_param;
-
-static void *
-xmalloc(size_t n)
-{
-	void	   *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "ripple_backup: out of memory (requested %zu bytes)\n", n);
-		abort();
-	}
-	return p;
-}
 
 static bool
 is_unreserved(unsigned char c)
@@ -100,7 +88,7 @@ encode_dup(const char *s, bool keep_slash)
 	char	   *r;
 
 	rb_sigv4_uri_encode(s ? s : "", keep_slash, &b);
-	r = xmalloc(b.len + 1);
+	r = rb_malloc(b.len + 1);
 	if (b.len > 0)
 		memcpy(r, b.data, b.len);
 	r[b.len] = '\0';
@@ -115,7 +103,7 @@ rb_sigv4_canonical_query(const rb_kv *query, size_t n, rb_buf *out)
 
 	if (n == 0)
 		return;
-	params = xmalloc(n * sizeof(*params));
+	params = rb_malloc(n * sizeof(*params));
 	for (size_t i = 0; i < n; i++)
 	{
 		params[i].name = encode_dup(query[i].name, false);
@@ -176,7 +164,7 @@ static char *
 lower_dup(const char *s)
 {
 	size_t		n = strlen(s);
-	char	   *r = xmalloc(n + 1);
+	char	   *r = rb_malloc(n + 1);
 
 	for (size_t i = 0; i <= n; i++)
 		r[i] = (char) tolower((unsigned char) s[i]);
@@ -187,7 +175,7 @@ lower_dup(const char *s)
 static char *
 normalise_value(const char *s)
 {
-	char	   *r = xmalloc(strlen(s) + 1);
+	char	   *r = rb_malloc(strlen(s) + 1);
 	size_t		o = 0;
 	bool		pending_space = false;
 
@@ -380,7 +368,7 @@ rb_sigv4_sign_debug(const rb_sigv4_request *req, const rb_aws_credentials *cred,
 	date8[8] = '\0';
 
 	/* The headers to sign: the signer's own, then the caller's. */
-	hdrs = xmalloc((req->nheaders + 4) * sizeof(*hdrs));
+	hdrs = rb_malloc((req->nheaders + 4) * sizeof(*hdrs));
 #define ADD_HEADER(n, v) do { \
 		hdrs[nh].name = lower_dup(n); hdrs[nh].value = normalise_value(v); \
 		hdrs[nh].order = nh; nh++; } while (0)

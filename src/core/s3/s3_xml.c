@@ -9,31 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rb_alloc.h"
 #include "rb_crypto.h"
 #include "s3_xml_tree.h"
-
-static void *
-xmalloc(size_t n)
-{
-	void	   *p = calloc(1, n ? n : 1);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "ripple_backup: out of memory (requested %zu bytes)\n", n);
-		abort();
-	}
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	size_t		n = strlen(s);
-	char	   *r = xmalloc(n + 1);
-
-	memcpy(r, s, n + 1);
-	return r;
-}
 
 static bool
 is_space(char c)
@@ -48,7 +26,7 @@ child_dup(const rb_xml_node *n, const char *name)
 {
 	const char *t = rb_xml_child_text(n, name);
 
-	return t ? xstrdup(t) : NULL;
+	return t ? rb_strdup(t) : NULL;
 }
 
 /* Copies src into dst[size], truncating at a UTF-8 character boundary. */
@@ -228,7 +206,7 @@ rb_s3_parse_list_objects_v2(const char *body, size_t len, rb_s3_list_page *out,
 
 	for (c = rb_xml_child(root, "Contents"); c != NULL; c = rb_xml_next(c, "Contents"))
 		n++;
-	out->objects = n ? xmalloc(n * sizeof(rb_s3_object)) : NULL;
+	out->objects = n ? rb_calloc(n, sizeof(rb_s3_object)) : NULL;
 	for (c = rb_xml_child(root, "Contents"); c != NULL; c = rb_xml_next(c, "Contents"))
 	{
 		rb_s3_object *o = &out->objects[out->nobjects];
@@ -240,7 +218,7 @@ rb_s3_parse_list_objects_v2(const char *body, size_t len, rb_s3_list_page *out,
 						 "could not parse S3 response: <Contents> without <Key>");
 			goto fail;
 		}
-		o->key = xstrdup(t);
+		o->key = rb_strdup(t);
 		if (url_encoded)
 			url_decode_inplace(o->key);
 		o->etag = child_dup(c, "ETag");
@@ -259,13 +237,13 @@ rb_s3_parse_list_objects_v2(const char *body, size_t len, rb_s3_list_page *out,
 	n = 0;
 	for (c = rb_xml_child(root, "CommonPrefixes"); c != NULL; c = rb_xml_next(c, "CommonPrefixes"))
 		n++;
-	out->common_prefixes = n ? xmalloc(n * sizeof(char *)) : NULL;
+	out->common_prefixes = n ? rb_calloc(n, sizeof(char *)) : NULL;
 	for (c = rb_xml_child(root, "CommonPrefixes"); c != NULL; c = rb_xml_next(c, "CommonPrefixes"))
 	{
 		t = rb_xml_child_text(c, "Prefix");
 		if (t == NULL)
 			continue;
-		out->common_prefixes[out->ncommon_prefixes] = xstrdup(t);
+		out->common_prefixes[out->ncommon_prefixes] = rb_strdup(t);
 		if (url_encoded)
 			url_decode_inplace(out->common_prefixes[out->ncommon_prefixes]);
 		out->ncommon_prefixes++;
@@ -280,7 +258,7 @@ rb_s3_parse_list_objects_v2(const char *body, size_t len, rb_s3_list_page *out,
 	out->is_truncated = text_is(t, "true");
 	t = rb_xml_child_text(root, "NextContinuationToken");
 	if (t != NULL && t[0] != '\0')
-		out->next_continuation_token = xstrdup(t);
+		out->next_continuation_token = rb_strdup(t);
 	if (out->is_truncated && out->next_continuation_token == NULL)
 	{
 		rb_error_set(err, RB_ERR_REMOTE,
@@ -333,7 +311,7 @@ rb_s3_parse_initiate_multipart(const char *body, size_t len, char **upload_id,
 		return rb_error_set(err, RB_ERR_REMOTE,
 							"could not parse S3 response: no <UploadId> in InitiateMultipartUploadResult");
 	}
-	*upload_id = xstrdup(t);
+	*upload_id = rb_strdup(t);
 	rb_xml_free(root);
 	return 0;
 }
@@ -384,7 +362,7 @@ rb_s3_parse_complete_multipart(const char *body, size_t len, rb_s3_complete_resu
 		return rb_error_set(err, RB_ERR_REMOTE,
 							"could not parse S3 response: no <ETag> in CompleteMultipartUploadResult");
 	}
-	out->etag = xstrdup(t);
+	out->etag = rb_strdup(t);
 	out->location = child_dup(root, "Location");
 	out->bucket = child_dup(root, "Bucket");
 	out->key = child_dup(root, "Key");
@@ -437,8 +415,8 @@ rb_s3_parse_delete_result(const char *body, size_t len, rb_s3_delete_result *out
 		else if (strcmp(c->name, "Error") == 0)
 			ne++;
 	}
-	out->deleted = nd ? xmalloc(nd * sizeof(char *)) : NULL;
-	out->errors = ne ? xmalloc(ne * sizeof(rb_s3_delete_error)) : NULL;
+	out->deleted = nd ? rb_calloc(nd, sizeof(char *)) : NULL;
+	out->errors = ne ? rb_calloc(ne, sizeof(rb_s3_delete_error)) : NULL;
 	for (c = root->first_child; c != NULL; c = c->next)
 	{
 		if (strcmp(c->name, "Deleted") == 0)
@@ -446,16 +424,16 @@ rb_s3_parse_delete_result(const char *body, size_t len, rb_s3_delete_result *out
 			const char *k = rb_xml_child_text(c, "Key");
 
 			if (k != NULL)
-				out->deleted[out->ndeleted++] = xstrdup(k);
+				out->deleted[out->ndeleted++] = rb_strdup(k);
 		}
 		else if (strcmp(c->name, "Error") == 0)
 		{
 			rb_s3_delete_error *e = &out->errors[out->nerrors++];
 			const char *code = rb_xml_child_text(c, "Code");
 
-			e->key = xstrdup(rb_xml_child_text(c, "Key") ? rb_xml_child_text(c, "Key") : "");
-			e->code = xstrdup(code && code[0] ? code : "InternalError");
-			e->message = xstrdup(rb_xml_child_text(c, "Message") ? rb_xml_child_text(c, "Message") : "");
+			e->key = rb_strdup(rb_xml_child_text(c, "Key") ? rb_xml_child_text(c, "Key") : "");
+			e->code = rb_strdup(code && code[0] ? code : "InternalError");
+			e->message = rb_strdup(rb_xml_child_text(c, "Message") ? rb_xml_child_text(c, "Message") : "");
 		}
 	}
 	rb_xml_free(root);
@@ -566,7 +544,7 @@ rb_s3_parse_list_multipart_uploads(const char *body, size_t len, rb_s3_multipart
 	url_encoded = text_is(rb_xml_child_text(root, "EncodingType"), "url");
 	for (c = rb_xml_child(root, "Upload"); c != NULL; c = rb_xml_next(c, "Upload"))
 		n++;
-	out->uploads = n ? xmalloc(n * sizeof(rb_s3_multipart_upload)) : NULL;
+	out->uploads = n ? rb_calloc(n, sizeof(rb_s3_multipart_upload)) : NULL;
 	for (c = rb_xml_child(root, "Upload"); c != NULL; c = rb_xml_next(c, "Upload"))
 	{
 		rb_s3_multipart_upload *u = &out->uploads[out->nuploads];
@@ -581,10 +559,10 @@ rb_s3_parse_list_multipart_uploads(const char *body, size_t len, rb_s3_multipart
 			rb_s3_multipart_page_free(out);
 			return -1;
 		}
-		u->key = xstrdup(key);
+		u->key = rb_strdup(key);
 		if (url_encoded)
 			url_decode_inplace(u->key);
-		u->upload_id = xstrdup(id);
+		u->upload_id = rb_strdup(id);
 		u->initiated = child_dup(c, "Initiated");
 		out->nuploads++;
 	}
