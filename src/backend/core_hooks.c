@@ -142,6 +142,5 @@ void
 rb_core_hooks_explain(const RbCoreHookContext *ctx, rb_error *err)
 {
 	if (ctx->out_of_memory && err->code == RB_ERR_CANCELLED)
-		rb_error_set(err, RB_ERR_NOMEM,
-					 "out of memory: the operation was stopped and cleaned up (%s)", err->msg);
+		rb_error_set(err, RB_ERR_NOMEM, "out of memory: the operation was stopped and cleaned up");
 }
