@@ -23,9 +23,7 @@ cli_table_add(cli_table *t, const char *cell)
 	if (t->ncells == t->cap)
 	{
 		size_t		cap = t->cap ? t->cap * 2 : 64;
-		char	  **c = rb_realloc(t->cells, cap * sizeof(char *));
-
-		t->cells = c;
+		t->cells = rb_realloc(t->cells, cap * sizeof(char *));
 		t->cap = cap;
 	}
 	t->cells[t->ncells] = rb_strdup(cell ? cell : "");

@@ -12,7 +12,8 @@
  * Conditional writes run against a scripted local server (fake_s3.h): the
  * If-None-Match: * header is sent and signed, a 412 is RB_ERR_EXISTS, a 412 to a
  * retry whose object is our own (same ETag) succeeds, a plain PUT sends no
- * condition.
+ * condition.  A request past the engine's fixed bounds fails as a bug instead of
+ * aborting the process.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include "fake_s3.h"
 #include "s3/s3_retry.h"
 #include "s3/s3_client.h"
+#include "s3/s3_internal.h"
 
 static rb_aws_credentials cred;
 
@@ -524,6 +526,32 @@ test_bad_keys(void **state)
 	rb_s3_client_free(c);
 }
 
+/* A request past the engine's fixed bounds fails as a bug (RB_ERR_INTERNAL), never aborts. */
+static void
+test_broken_bounds_fail_the_request(void **state)
+{
+	rb_s3_options opt;
+	rb_error	err;
+	rb_s3_client *c;
+	rb_s3_xfer	x;
+
+	base_options(&opt);
+	rb_error_clear(&err);
+	c = rb_s3_client_new(&opt, NULL, &err);
+	assert_non_null(c);
+	rb_s3_xfer_init(&x, c, "GET", NULL, "");
+	for (int i = 0; i <= RB_S3_MAX_QUERY; i++)
+		rb_s3_xfer_add_query(&x, "q", "v");
+	assert_int_equal(x.nquery, RB_S3_MAX_QUERY);
+	rb_s3_engine_submit(c, &x);
+	assert_int_equal(x.state, RB_XFER_DONE);
+	assert_false(x.ok);
+	assert_int_equal(x.err.code, RB_ERR_INTERNAL);
+	assert_non_null(strstr(x.err.msg, "too many query parameters in one S3 request"));
+	rb_s3_xfer_cleanup(&x);
+	rb_s3_client_free(c);
+}
+
 /* --- conditional writes (If-None-Match: *) against a scripted server ---------------- */
 
 static rb_retry_policy quick_retry;
@@ -635,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_request_deadline_spares_a_moving_download),
 		cmocka_unit_test(test_cancel_before_first_attempt),
 		cmocka_unit_test(test_bad_keys),
+		cmocka_unit_test(test_broken_bounds_fail_the_request),
 		cmocka_unit_test(test_put_if_absent_refused),
 		cmocka_unit_test(test_put_if_absent_stored),
 		cmocka_unit_test(test_put_if_absent_retry_finds_own_object),

@@ -79,8 +79,8 @@ rb_s3_xfer_add_query(rb_s3_xfer *x, const char *name, const char *value)
 {
 	if (x->nquery >= RB_S3_MAX_QUERY)
 	{
-		fprintf(stderr, "ripple_backup: too many S3 query parameters\n");
-		abort();
+		x->query_overflow = true;	/* a bug: rb_s3_engine_submit fails the request */
+		return;
 	}
 	x->qname[x->nquery] = rb_strdup(name);
 	x->qvalue[x->nquery] = rb_strdup(value ? value : "");
@@ -816,11 +816,6 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 void
 rb_s3_engine_submit(rb_s3_client *c, rb_s3_xfer *x)
 {
-	if (c->nactive >= RB_S3_MAX_ACTIVE)
-	{
-		fprintf(stderr, "ripple_backup: too many active S3 transfers\n");
-		abort();
-	}
 	x->state = RB_XFER_WAITING;
 	x->ok = false;
 	x->attempt = 0;
@@ -846,6 +841,17 @@ rb_s3_engine_submit(rb_s3_client *c, rb_s3_xfer *x)
 		x->deadline_overall = true;
 	}
 	rb_error_clear(&x->err);
+	/* broken bounds are bugs: this request fails (RB_ERR_INTERNAL), the process goes on */
+	if (c->nactive >= RB_S3_MAX_ACTIVE || x->query_overflow)
+	{
+		rb_error	e;
+
+		rb_error_set(&e, RB_ERR_INTERNAL, "%s",
+					 x->query_overflow ? "too many query parameters in one S3 request" :
+					 "too many S3 requests at once");
+		xfer_finish(c, x, &e);
+		return;
+	}
 	c->active[c->nactive++] = x;
 }
 

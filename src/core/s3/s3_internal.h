@@ -57,6 +57,7 @@ struct rb_s3_xfer
 	char	   *qname[RB_S3_MAX_QUERY];
 	char	   *qvalue[RB_S3_MAX_QUERY];
 	int			nquery;
+	bool		query_overflow; /* more than RB_S3_MAX_QUERY were added: submit fails x */
 	const unsigned char *body;	/* PUT/POST body (not owned unless in own_body) */
 	size_t		body_len;
 	rb_buf		own_body;
