@@ -163,47 +163,6 @@ typedef struct RbRetBackup
 	char	   *failure;
 } RbRetBackup;
 
-/* Objects listed by the sweep (malloc'd inside the list callback: no ereport there). */
-typedef struct ObjList
-{
-	rb_object_info *objs;
-	size_t		n;
-	size_t		cap;
-} ObjList;
-
-static int
-collect_object(void *arg, const rb_object_info *info, rb_error *err)
-{
-	ObjList    *l = arg;
-
-	if (l->n == l->cap)
-	{
-		size_t		cap = l->cap ? l->cap * 2 : 64;
-		rb_object_info *o = realloc(l->objs, cap * sizeof(*o));
-
-		if (o == NULL)
-			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
-		l->objs = o;
-		l->cap = cap;
-	}
-	l->objs[l->n].key = strdup(info->key);
-	if (l->objs[l->n].key == NULL)
-		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
-	l->objs[l->n].size = info->size;
-	l->objs[l->n].mtime = info->mtime;
-	l->n++;
-	return 0;
-}
-
-static void
-objlist_free(ObjList *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free((char *) l->objs[i].key);
-	free(l->objs);
-	memset(l, 0, sizeof(*l));
-}
-
 /* hooks->cancel for a run in an ordinary backend: a query cancel stops it too */
 static bool (*worker_cancel) (void *arg) = NULL;
 
@@ -343,7 +302,7 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 	rb_destination *volatile dest = NULL;
 	rb_hooks	hooks;
 	RbCoreHookContext hook_ctx;
-	ObjList		objs = {0};
+	rb_object_list objs = {0};
 	bool	   *orphan = NULL;
 	rb_error	err;
 	bool		ok;
@@ -487,7 +446,7 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 
 		/* this server's objects only: its system identifier and incarnation */
 		prefix = psprintf("%s/%s/", sysid_text, incarnation);
-		if (rb_destination_list(dest, prefix, collect_object, &objs, &err) < 0)
+		if (rb_destination_list_all(dest, prefix, &objs, &err) < 0)
 			ereport(ERROR,
 					(errcode(rb_errcode(err.code)),
 					 errmsg("could not list the backup destination: %s", err.msg)));
@@ -655,7 +614,7 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 	{
 		if (dest != NULL)
 			rb_destination_close(dest);
-		objlist_free(&objs);
+		rb_object_list_free(&objs);
 	}
 	PG_END_TRY();
 	SPI_finish();

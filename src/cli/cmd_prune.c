@@ -31,33 +31,6 @@
 #include "retention_keys.h"
 #include "retention_policy.h"
 
-typedef struct obj_list
-{
-	rb_object_info *objs;
-	size_t		n;
-	size_t		cap;
-} obj_list;
-
-static int
-collect(void *arg, const rb_object_info *info, rb_error *err)
-{
-	obj_list   *l = arg;
-
-	if (l->n == l->cap)
-	{
-		l->cap = l->cap ? l->cap * 2 : 256;
-		l->objs = rb_realloc(l->objs, l->cap * sizeof(*l->objs));
-		if (l->objs == NULL)
-			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
-	}
-	l->objs[l->n] = *info;
-	l->objs[l->n].key = rb_strdup(info->key);
-	if (l->objs[l->n].key == NULL)
-		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
-	l->n++;
-	return 0;
-}
-
 static int
 cmp_key(const void *a, const void *b)
 {
@@ -65,7 +38,7 @@ cmp_key(const void *a, const void *b)
 }
 
 static bool
-has_object(const obj_list *l, const char *key)
+has_object(const rb_object_list *l, const char *key)
 {
 	rb_object_info probe = {key, 0, 0};
 
@@ -73,7 +46,7 @@ has_object(const obj_list *l, const char *key)
 }
 
 static bool
-has_marker(const obj_list *l, const char *dump_key, const char *suffix)
+has_marker(const rb_object_list *l, const char *dump_key, const char *suffix)
 {
 	char	   *k = rb_key_with_suffix(dump_key, suffix);
 	bool		found = has_object(l, k);
@@ -146,7 +119,7 @@ cli_cmd_prune(cli_ctx *ctx)
 	cli_filter	filter = {args->db, args->has_system_id, args->system_id};
 	rb_retention_policy policy;
 	cli_catalog cat;
-	obj_list	objs = {0};
+	rb_object_list objs = {0};
 	rb_retention_item *items = NULL;
 	size_t	   *which = NULL;	/* items[i] is cat.items[which[i]] */
 	char	  **series = NULL;
@@ -171,12 +144,11 @@ cli_cmd_prune(cli_ctx *ctx)
 	if (rb_retention_policy_check(&policy, &err) < 0)
 		return cli_fail(&err);
 
-	if (rb_destination_list(ctx->dest, "", collect, &objs, &err) < 0)
+	if (rb_destination_list_all(ctx->dest, "", &objs, &err) < 0)
 	{
 		rb_error_prefix(&err, "could not list %s: ", ctx->url);
 		return cli_fail(&err);
 	}
-	qsort(objs.objs, objs.n, sizeof(*objs.objs), cmp_key);
 	rc = cli_ctx_load_catalog(ctx, &cat);
 	if (rc != CLI_EXIT_OK)
 		goto done;
@@ -355,8 +327,6 @@ done:
 	free(orphan);
 	free(targets);
 	free(otargets);
-	for (size_t i = 0; i < objs.n; i++)
-		free((char *) objs.objs[i].key);
-	free(objs.objs);
+	rb_object_list_free(&objs);
 	return rc;
 }

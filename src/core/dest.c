@@ -307,6 +307,59 @@ rb_destination_list(rb_destination *d, const char *prefix, rb_list_fn cb, void *
 	return d->ops->list(d, prefix ? prefix : "", cb, cb_arg, err);
 }
 
+static int
+collect_object(void *arg, const rb_object_info *info, rb_error *err)
+{
+	rb_object_list *l = arg;
+
+	if (l->n == l->cap)
+	{
+		size_t		cap = l->cap ? l->cap * 2 : 256;
+		rb_object_info *o = realloc(l->objs, cap * sizeof(*o));
+
+		if (o == NULL)
+			return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+		l->objs = o;
+		l->cap = cap;
+	}
+	l->objs[l->n] = *info;
+	l->objs[l->n].key = strdup(info->key);
+	if (l->objs[l->n].key == NULL)
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
+	l->n++;
+	return 0;
+}
+
+static int
+cmp_object_key(const void *a, const void *b)
+{
+	return strcmp(((const rb_object_info *) a)->key, ((const rb_object_info *) b)->key);
+}
+
+int
+rb_destination_list_all(rb_destination *d, const char *prefix, rb_object_list *out,
+						rb_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (rb_destination_list(d, prefix, collect_object, out, err) < 0)
+	{
+		rb_object_list_free(out);
+		return -1;
+	}
+	if (out->n > 1)
+		qsort(out->objs, out->n, sizeof(*out->objs), cmp_object_key);
+	return 0;
+}
+
+void
+rb_object_list_free(rb_object_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free((char *) l->objs[i].key);
+	free(l->objs);
+	memset(l, 0, sizeof(*l));
+}
+
 int
 rb_destination_delete(rb_destination *d, const char *key, rb_error *err)
 {

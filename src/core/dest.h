@@ -129,6 +129,23 @@ typedef int (*rb_list_fn) (void *arg, const rb_object_info *info, rb_error *err)
 int			rb_destination_list(rb_destination *d, const char *prefix, rb_list_fn cb,
 								void *cb_arg, rb_error *err);
 
+/*
+ * Every object whose key starts with prefix, collected into an array sorted by
+ * key (the keys are copies owned by the list).  Allocation failures are an
+ * RB_ERR_NOMEM return, never the out-of-memory handler, so the server may call it
+ * where an ereport must not happen.  Free with rb_object_list_free.
+ */
+typedef struct rb_object_list
+{
+	rb_object_info *objs;
+	size_t		n;
+	size_t		cap;
+} rb_object_list;
+
+int			rb_destination_list_all(rb_destination *d, const char *prefix,
+									rb_object_list *out, rb_error *err);
+void		rb_object_list_free(rb_object_list *l);
+
 /* Deletes an object; deleting one that does not exist succeeds. */
 int			rb_destination_delete(rb_destination *d, const char *key, rb_error *err);
 

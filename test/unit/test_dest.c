@@ -232,6 +232,24 @@ test_file_list_delete(void **state)
 	assert_int_equal(rb_destination_list(d, "42/", list_keys, &keys, &err), 0);
 	assert_string_equal(rb_buf_str(&keys), "42/my db/1.dump.zst=11 42/my db/1.dump.zst.metadata.json=2 ");
 	rb_buf_reset(&keys);
+	{
+		rb_object_list all;
+
+		/* the collected list: sorted copies of the keys, with their sizes */
+		assert_int_equal(rb_destination_list_all(d, "4", &all, &err), 0);
+		assert_int_equal(all.n, 3);
+		assert_string_equal(all.objs[0].key, "42/my db/1.dump.zst");
+		assert_int_equal(all.objs[0].size, 11);
+		assert_string_equal(all.objs[1].key, "42/my db/1.dump.zst.metadata.json");
+		assert_string_equal(all.objs[2].key, "43/other");
+		assert_int_equal(all.objs[2].size, 2);
+		rb_object_list_free(&all);
+		assert_int_equal(all.n, 0);
+		assert_null(all.objs);
+		assert_int_equal(rb_destination_list_all(d, "44", &all, &err), 0);
+		assert_int_equal(all.n, 0);
+		rb_object_list_free(&all);
+	}
 	assert_int_equal(rb_destination_list(d, "4", list_stop, NULL, &err), -1);
 	assert_string_equal(err.msg, "stop at 42/my db/1.dump.zst");
 	assert_int_equal(rb_destination_delete(d, "43/other", &err), 0);
