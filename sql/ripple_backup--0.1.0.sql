@@ -26,7 +26,8 @@ CREATE TABLE ripple_backup.jobs (
 	last_run		timestamptz,
 	last_status		text,
 	last_backup_id	bigint,
-	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now()
+	created_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	heartbeat_url	text			-- this job's dead-man's switch; NULL = ripple_backup.heartbeat_url
 );
 CREATE INDEX jobs_next_run ON ripple_backup.jobs (next_run) WHERE active;
 COMMENT ON TABLE ripple_backup.jobs IS 'backup schedules: one cron schedule, time zone and database per job';
@@ -355,7 +356,8 @@ COMMENT ON FUNCTION @extschema@.ripple_backup_unschedule(text) IS 'drop a backup
 
 -- Changes the given settings of a job (NULL keeps one) and recomputes its next_run.
 CREATE FUNCTION @extschema@.ripple_backup_alter_job(job_name text, schedule text DEFAULT NULL,
-		timezone text DEFAULT NULL, active boolean DEFAULT NULL, dbname name DEFAULT NULL)
+		timezone text DEFAULT NULL, active boolean DEFAULT NULL, dbname name DEFAULT NULL,
+		heartbeat_url text DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -375,15 +377,28 @@ BEGIN
 	j.timezone := coalesce(ripple_backup_alter_job.timezone, j.timezone);
 	j.dbname := coalesce(ripple_backup_alter_job.dbname, j.dbname);
 	j.active := coalesce(ripple_backup_alter_job.active, j.active);
+	-- the job's own heartbeat check ('' = back to ripple_backup.heartbeat_url); the
+	-- URL is never repeated in an error: its path is the check's token
+	IF ripple_backup_alter_job.heartbeat_url = '' THEN
+		j.heartbeat_url := NULL;
+	ELSIF ripple_backup_alter_job.heartbeat_url IS NOT NULL THEN
+		IF ripple_backup_alter_job.heartbeat_url !~ '^https?://[^/?#@[:space:]]+([/?#][^[:space:]]*)?$' THEN
+			RAISE EXCEPTION 'invalid heartbeat URL'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = 'A heartbeat URL is http://host/path or https://host/path, without spaces or a user name.';
+		END IF;
+		j.heartbeat_url := ripple_backup_alter_job.heartbeat_url;
+	END IF;
 	UPDATE ripple_backup.jobs x
 	   SET schedule = j.schedule, timezone = j.timezone, dbname = j.dbname, active = j.active,
+		   heartbeat_url = j.heartbeat_url,
 		   next_run = ripple_backup.job_next_run(j.schedule, j.timezone, j.dbname)
 	 WHERE x.jobid = j.jobid;
 	PERFORM ripple_backup.wake_launcher_at_commit();
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ripple_backup_alter_job(text, text, text, boolean, name) IS
-	'change the schedule, time zone, database or activity of a backup job';
+COMMENT ON FUNCTION @extschema@.ripple_backup_alter_job(text, text, text, boolean, name, text) IS
+	'change the schedule, time zone, database, activity or heartbeat URL of a backup job';
 
 -- Called by the launcher: fires every active job due at `now` (a queued 'scheduled'
 -- backup, or a skip when its previous backup is still queued or running) and moves
@@ -452,7 +467,7 @@ BEGIN
 END
 $$;
 
--- Called by the launcher about once an hour: forgets fires and failed backups older
+-- Called by the launcher about once an hour: forgets fires, failed backups and notifications older
 -- than `days` days (never the rows of backups that succeeded).
 CREATE FUNCTION ripple_backup.prune_history(days integer)
 	RETURNS bigint
@@ -469,13 +484,16 @@ BEGIN
 	DELETE FROM ripple_backup.backups b
 	 WHERE b.status = 'failed' AND coalesce(b.finished_at, b.queued_at) < cutoff;
 	GET DIAGNOSTICS m = ROW_COUNT;
+	n := n + m;
+	DELETE FROM ripple_backup.notifications x WHERE coalesce(x.sent_at, x.queued_at) < cutoff;
+	GET DIAGNOSTICS m = ROW_COUNT;
 	RETURN n + m;
 END
 $$;
 
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_schedule(text, text, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_unschedule(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ripple_backup_alter_job(text, text, text, boolean, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_alter_job(text, text, text, boolean, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.job_backup_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.wake_launcher_at_commit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.job_next_run(text, text, name) FROM PUBLIC;
@@ -552,3 +570,298 @@ COMMENT ON FUNCTION @extschema@.ripple_backup_pin(bigint, boolean) IS
 	'pin a backup so that retention keeps it (pinned => false unpins)';
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_prune(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_pin(bigint, boolean) FROM PUBLIC;
+
+-- ==== notifications, health and metrics (src/backend/notify_*.c, notifier.c, rpo_check.c) ====
+-- Every notification, one row per channel: queued as 'pending' in the transaction that
+-- records its event, then sent by the notifier worker (never by a backup) and marked
+-- 'sent' or 'failed' with the error.  No URL, address or secret is stored here.
+-- Heartbeat rows carry backup.started (the /start signal), backup.succeeded or
+-- backup.failed.  Pruned with ripple_backup.history_days.
+CREATE TABLE ripple_backup.notifications (
+	id			bigserial PRIMARY KEY,
+	backup_id	bigint REFERENCES ripple_backup.backups (id) ON DELETE SET NULL,
+	dbname		name,
+	channel		text NOT NULL CHECK (channel IN ('email', 'webhook', 'heartbeat')),
+	event		text NOT NULL,
+	queued_at	timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	sent_at		timestamptz,
+	status		text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+	error		text,
+	CONSTRAINT notifications_error_iff_failed CHECK ((status = 'failed') = (error IS NOT NULL))
+);
+CREATE INDEX notifications_pending ON ripple_backup.notifications (id) WHERE status = 'pending';
+CREATE INDEX notifications_backup_id ON ripple_backup.notifications (backup_id);
+COMMENT ON TABLE ripple_backup.notifications IS
+	'each notification on each channel (email, webhook, heartbeat): pending, sent or failed with the error';
+COMMENT ON COLUMN ripple_backup.notifications.sent_at IS 'when the delivery ended (after its retries)';
+SELECT pg_catalog.pg_extension_config_dump('ripple_backup.notifications', '');
+SELECT pg_catalog.pg_extension_config_dump('ripple_backup.notifications_id_seq', '');
+
+-- Databases whose recovery point objective is breached now, since when: the launcher
+-- notifies rpo.breached when a row appears and rpo.recovered when it goes.
+CREATE TABLE ripple_backup.rpo_breaches (
+	dbname		name PRIMARY KEY,
+	breached_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ripple_backup.rpo_breaches IS 'databases whose last successful backup is older than ripple_backup.rpo_target';
+
+-- The RPO of every database that has an active job or a backup: the last success, its
+-- age, and whether it is older than the target.  A database with no success yet is
+-- breached once the target has passed since it got its first job or backup.
+CREATE FUNCTION ripple_backup.rpo_state(target interval)
+	RETURNS TABLE (dbname name, last_success timestamptz, rpo interval, expected_since timestamptz,
+				   breached boolean)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH since AS (
+		SELECT j.dbname, min(j.created_at) AS at FROM ripple_backup.jobs j
+		 WHERE j.active GROUP BY j.dbname
+		UNION ALL
+		SELECT b.dbname, min(b.queued_at) FROM ripple_backup.backups b GROUP BY b.dbname
+	), d AS (
+		SELECT since.dbname, min(since.at) AS at FROM since GROUP BY since.dbname
+	)
+	SELECT d.dbname, s.last_success, now() - s.last_success, d.at,
+		   coalesce(s.last_success, d.at) < now() - target
+	  FROM d
+	  LEFT JOIN LATERAL (SELECT max(b.finished_at) AS last_success FROM ripple_backup.backups b
+						  WHERE b.dbname = d.dbname AND b.status = 'succeeded') s ON true
+$$;
+
+-- Called by the launcher (about every minute): brings rpo_breaches up to date and
+-- returns the databases whose state changed (breached true: newly breached; false:
+-- recovered), each exactly once.
+CREATE FUNCTION ripple_backup.rpo_transitions(target interval)
+	RETURNS TABLE (dbname name, breached boolean)
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH s AS (
+		SELECT * FROM ripple_backup.rpo_state(target)
+	), ins AS (
+		INSERT INTO ripple_backup.rpo_breaches AS r (dbname)
+			SELECT s.dbname FROM s WHERE s.breached
+			ON CONFLICT ON CONSTRAINT rpo_breaches_pkey DO NOTHING
+			RETURNING r.dbname
+	), del AS (
+		DELETE FROM ripple_backup.rpo_breaches r
+		 WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.dbname = r.dbname AND s.breached)
+		RETURNING r.dbname
+	)
+	SELECT ins.dbname, true FROM ins
+	UNION ALL
+	SELECT del.dbname, false FROM del
+$$;
+
+-- A setting of this extension in seconds, as an interval (rpo_target, rto_target).
+CREATE FUNCTION ripple_backup.setting_interval(name text)
+	RETURNS interval
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT make_interval(secs => s.setting::double precision)
+	  FROM pg_catalog.pg_settings s WHERE s.name = 'ripple_backup.' || setting_interval.name
+$$;
+
+-- One row per database that has an active job or a backup: ok, warning or critical,
+-- and why in words.  Only databases the calling role may connect to.
+CREATE FUNCTION @extschema@.ripple_backup_health()
+	RETURNS TABLE (dbname name, status text, last_success timestamptz, last_verified timestamptz,
+				   rpo interval, rpo_target interval, last_restore_seconds double precision,
+				   rto_target interval, failures_since_success integer,
+				   next_scheduled timestamptz, detail text)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH t AS (
+		SELECT ripple_backup.setting_interval('rpo_target') AS rpo_t,
+			   ripple_backup.setting_interval('rto_target') AS rto_t
+	), f AS (
+		SELECT s.*, t.rpo_t, t.rto_t,
+			   (SELECT max(b.verified_at) FROM ripple_backup.backups b
+				 WHERE b.dbname = s.dbname AND b.verify_status = 'verified') AS last_verified,
+			   (SELECT b.verify_status FROM ripple_backup.backups b
+				 WHERE b.dbname = s.dbname AND b.status = 'succeeded'
+				 ORDER BY b.finished_at DESC, b.id DESC LIMIT 1) AS latest_verify,
+			   (SELECT min(b.finished_at) FROM ripple_backup.backups b
+				 WHERE b.dbname = s.dbname AND b.status = 'succeeded') AS first_success,
+			   dr.verified_at AS drill_at, dr.verify_status AS drill_status,
+			   dr.verify_level AS drill_level, dr.restore_seconds AS drill_seconds,
+			   dr.verify_error AS drill_error,
+			   (SELECT count(*) FROM ripple_backup.backups b
+				 WHERE b.dbname = s.dbname AND b.status = 'failed'
+				   AND coalesce(b.finished_at, b.queued_at) > coalesce(s.last_success, '-infinity'))::integer
+				 AS failures,
+			   (SELECT min(j.next_run) FROM ripple_backup.jobs j
+				 WHERE j.dbname = s.dbname AND j.active) AS next_run
+		  FROM t, ripple_backup.rpo_state(t.rpo_t) s
+		  LEFT JOIN LATERAL (
+				SELECT b.verified_at, b.verify_status, b.verify_level, b.restore_seconds, b.verify_error
+				  FROM ripple_backup.backups b
+				 WHERE b.dbname = s.dbname AND (b.verify_level = 'restore' OR b.restore_seconds IS NOT NULL)
+				 ORDER BY b.verified_at DESC NULLS LAST LIMIT 1) dr ON true
+		 WHERE ripple_backup.caller_may_connect(s.dbname)
+	), r AS (
+		SELECT f.*,
+			   array_remove(ARRAY[
+				   CASE WHEN f.breached AND f.last_success IS NOT NULL THEN
+					   format('RPO breached: the last successful backup is %s old, the target is %s',
+							  date_trunc('second', f.rpo), f.rpo_t) END,
+				   CASE WHEN f.breached AND f.last_success IS NULL THEN
+					   format('RPO breached: no backup has succeeded since %s, the target is %s',
+							  date_trunc('second', f.expected_since), f.rpo_t) END,
+				   CASE WHEN f.latest_verify = 'failed' THEN
+					   'the latest backup failed its verification' END,
+				   CASE WHEN f.drill_level = 'restore' AND f.drill_status = 'failed' THEN
+					   'the last restore drill failed: ' || coalesce(f.drill_error, 'no reason recorded') END,
+				   CASE WHEN f.drill_seconds > extract(epoch FROM f.rto_t) THEN
+					   format('the last restore took %s s, longer than the RTO target %s',
+							  round(f.drill_seconds::numeric, 1), f.rto_t) END
+			   ], NULL) AS critical,
+			   array_remove(ARRAY[
+				   CASE WHEN NOT f.breached AND f.last_success IS NULL THEN
+					   'no backup has succeeded yet' END,
+				   CASE WHEN f.latest_verify IN ('unverified', 'pending') THEN
+					   format('the latest backup is %s', CASE f.latest_verify WHEN 'pending'
+							  THEN 'waiting for its verification' ELSE 'not verified' END) END,
+				   CASE WHEN f.failures > 0 THEN
+					   format('%s failed backup(s) since the last success', f.failures) END,
+				   CASE WHEN f.drill_at < now() - interval '45 days' THEN
+					   'the last restore drill is older than 45 days' END,
+				   CASE WHEN f.drill_at IS NULL AND f.first_success < now() - interval '45 days' THEN
+					   'no restore drill in 45 days' END
+			   ], NULL) AS warning
+		  FROM f
+	)
+	SELECT r.dbname,
+		   CASE WHEN cardinality(r.critical) > 0 THEN 'critical'
+				WHEN cardinality(r.warning) > 0 THEN 'warning' ELSE 'ok' END,
+		   r.last_success, r.last_verified, r.rpo, r.rpo_t, r.drill_seconds, r.rto_t,
+		   r.failures, r.next_run,
+		   CASE WHEN cardinality(r.critical || r.warning) > 0
+				THEN array_to_string(r.critical || r.warning, '; ')
+				ELSE 'backed up, verified and within the recovery objectives' END
+	  FROM r
+	 ORDER BY r.dbname
+$$;
+COMMENT ON FUNCTION @extschema@.ripple_backup_health() IS
+	'per database: ok, warning or critical against the recovery objectives, and why';
+
+-- A label value escaped as the Prometheus exposition format asks (\, " and newline).
+CREATE FUNCTION ripple_backup.prom_label(v text)
+	RETURNS text
+	LANGUAGE sql IMMUTABLE STRICT
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT replace(replace(replace(v, '\', '\\'), '"', '\"'), E'\n', '\n')
+$$;
+
+-- Prometheus text exposition (format 0.0.4) of the catalog's numbers, per database.
+CREATE FUNCTION @extschema@.ripple_backup_metrics()
+	RETURNS text
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	out text := '';
+	h record;
+	l record;
+	lbl text;
+BEGIN
+	out := out
+		|| E'# HELP ripple_backup_last_success_timestamp_seconds Unix time the last successful backup of the database finished.\n'
+		|| E'# TYPE ripple_backup_last_success_timestamp_seconds gauge\n';
+	FOR h IN SELECT x.dbname, extract(epoch FROM x.last_success)::float8 AS v
+			   FROM @extschema@.ripple_backup_health() x WHERE x.last_success IS NOT NULL LOOP
+		out := out || format(E'ripple_backup_last_success_timestamp_seconds{dbname="%s"} %s\n',
+							 ripple_backup.prom_label(h.dbname), h.v);
+	END LOOP;
+	out := out
+		|| E'# HELP ripple_backup_last_duration_seconds Duration of the last successful backup.\n'
+		|| E'# TYPE ripple_backup_last_duration_seconds gauge\n'
+		|| E'# HELP ripple_backup_last_size_bytes Bytes stored (compressed) by the last successful backup.\n'
+		|| E'# TYPE ripple_backup_last_size_bytes gauge\n';
+	FOR l IN SELECT DISTINCT ON (b.dbname) b.dbname, extract(epoch FROM b.duration)::float8 AS d,
+				b.size_bytes
+			   FROM ripple_backup.backups b
+			  WHERE b.status = 'succeeded' AND ripple_backup.caller_may_connect(b.dbname)
+			  ORDER BY b.dbname, b.finished_at DESC, b.id DESC LOOP
+		lbl := ripple_backup.prom_label(l.dbname);
+		IF l.d IS NOT NULL THEN
+			out := out || format(E'ripple_backup_last_duration_seconds{dbname="%s"} %s\n', lbl, l.d);
+		END IF;
+		out := out || format(E'ripple_backup_last_size_bytes{dbname="%s"} %s\n', lbl, l.size_bytes);
+	END LOOP;
+	out := out
+		|| E'# HELP ripple_backup_backups_total Backups in the catalog by outcome (failed ones are pruned after history_days).\n'
+		|| E'# TYPE ripple_backup_backups_total counter\n';
+	FOR l IN SELECT b.dbname, b.status, count(*) AS n FROM ripple_backup.backups b
+			  WHERE b.status IN ('succeeded', 'failed') AND ripple_backup.caller_may_connect(b.dbname)
+			  GROUP BY b.dbname, b.status ORDER BY b.dbname, b.status LOOP
+		out := out || format(E'ripple_backup_backups_total{dbname="%s",status="%s"} %s\n',
+							 ripple_backup.prom_label(l.dbname), l.status, l.n);
+	END LOOP;
+	out := out
+		|| E'# HELP ripple_backup_verify_failures_total Backups whose latest verification failed.\n'
+		|| E'# TYPE ripple_backup_verify_failures_total counter\n';
+	FOR l IN SELECT b.dbname, count(*) FILTER (WHERE b.verify_status = 'failed') AS n
+			   FROM ripple_backup.backups b
+			  WHERE b.status = 'succeeded' AND ripple_backup.caller_may_connect(b.dbname)
+			  GROUP BY b.dbname ORDER BY b.dbname LOOP
+		out := out || format(E'ripple_backup_verify_failures_total{dbname="%s"} %s\n',
+							 ripple_backup.prom_label(l.dbname), l.n);
+	END LOOP;
+	out := out
+		|| E'# HELP ripple_backup_rpo_seconds Age of the last successful backup.\n'
+		|| E'# TYPE ripple_backup_rpo_seconds gauge\n'
+		|| E'# HELP ripple_backup_last_restore_seconds Restore time measured by the last restore drill.\n'
+		|| E'# TYPE ripple_backup_last_restore_seconds gauge\n'
+		|| E'# HELP ripple_backup_health Health of the database: 0 ok, 1 warning, 2 critical (see ripple_backup_health()).\n'
+		|| E'# TYPE ripple_backup_health gauge\n';
+	FOR h IN SELECT * FROM @extschema@.ripple_backup_health() LOOP
+		lbl := ripple_backup.prom_label(h.dbname);
+		IF h.rpo IS NOT NULL THEN
+			out := out || format(E'ripple_backup_rpo_seconds{dbname="%s"} %s\n', lbl,
+								 extract(epoch FROM h.rpo)::float8);
+		END IF;
+		IF h.last_restore_seconds IS NOT NULL THEN
+			out := out || format(E'ripple_backup_last_restore_seconds{dbname="%s"} %s\n', lbl,
+								 h.last_restore_seconds);
+		END IF;
+		out := out || format(E'ripple_backup_health{dbname="%s"} %s\n', lbl,
+							 CASE h.status WHEN 'ok' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END);
+	END LOOP;
+	out := out
+		|| E'# HELP ripple_backup_rpo_target_seconds The recovery point objective (ripple_backup.rpo_target).\n'
+		|| E'# TYPE ripple_backup_rpo_target_seconds gauge\n'
+		|| format(E'ripple_backup_rpo_target_seconds %s\n',
+				  extract(epoch FROM ripple_backup.setting_interval('rpo_target'))::float8)
+		|| E'# HELP ripple_backup_rto_target_seconds The recovery time objective (ripple_backup.rto_target).\n'
+		|| E'# TYPE ripple_backup_rto_target_seconds gauge\n'
+		|| format(E'ripple_backup_rto_target_seconds %s\n',
+				  extract(epoch FROM ripple_backup.setting_interval('rto_target'))::float8);
+	RETURN out;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ripple_backup_metrics() IS
+	'Prometheus text exposition of last success, duration, size, backup counts, RPO, restore time';
+
+-- Sends a test message on every configured channel (or the one named) and returns
+-- what happened; each attempt is recorded in ripple_backup.notifications.
+CREATE FUNCTION @extschema@.ripple_backup_notify_test(channel text DEFAULT NULL)
+	RETURNS TABLE (channel text, status text, error text)
+	AS 'MODULE_PATHNAME', 'ripple_backup_notify_test'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ripple_backup_notify_test(text) IS
+	'send a test notification on every configured channel (or one); returns what happened';
+
+REVOKE ALL ON ripple_backup.notifications, ripple_backup.rpo_breaches FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.rpo_state(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.rpo_transitions(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.setting_interval(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.prom_label(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_health() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_notify_test(text) FROM PUBLIC;

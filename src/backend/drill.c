@@ -123,6 +123,7 @@ start_drill(void)
 	memset(&args, 0, sizeof(args));
 	args.backup_id = id;
 	args.level = RB_VERIFY_RESTORE;
+	args.drill = true;
 	/* no caller waits: the verifier stops itself after drill_timeout */
 	args.timeout_ms = (int64) rb_guc_drill_timeout * 1000;
 	if (!rb_verifier_start(&args, 0, NULL, false))

@@ -16,6 +16,7 @@
 #include "guc.h"
 #include "drill.h"			/* ripple_backup.drill_schedule */
 #include "retention.h"		/* ripple_backup.retention* */
+#include "notify_settings.h"	/* notifications, rpo_target, rto_target */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days */
 #include "verifier.h"		/* ripple_backup.verify_after_backup */
 
@@ -225,6 +226,7 @@ rb_guc_define(void)
 	rb_scheduler_define_gucs();
 	rb_drill_define_gucs();
 	rb_retention_define_gucs();
+	rb_notify_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

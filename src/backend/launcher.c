@@ -54,6 +54,9 @@
 #include "incarnation.h"
 #include "launcher.h"
 #include "retention.h"
+#include "notifier.h"
+#include "notify_queue.h"
+#include "rpo_check.h"
 #include "runner.h"
 #include "scheduler.h"
 #include "shmem.h"
@@ -412,13 +415,16 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 	char	   *err;
 	char		msg[RB_TEXT_LEN];
 
-	if (rb_worker_try(record_result_step, &a, &err))
-		return;
-	snprintf(msg, sizeof(msg), "could not record the backup result: %s", err);
-	ereport(LOG,
-			(errmsg("ripple_backup: backup %lld: %s", (long long) copy->backup_id, msg)));
-	rb_catalog_mark_failed(copy->backup_id, msg);
-	pfree(err);
+	if (!rb_worker_try(record_result_step, &a, &err))
+	{
+		snprintf(msg, sizeof(msg), "could not record the backup result: %s", err);
+		ereport(LOG,
+				(errmsg("ripple_backup: backup %lld: %s", (long long) copy->backup_id, msg)));
+		rb_catalog_mark_failed(copy->backup_id, msg);
+		pfree(err);
+	}
+	/* its final status, whichever branch recorded it: queued for the notifier */
+	rb_notify_backup_finished(copy->backup_id);
 }
 
 /*
@@ -647,6 +653,7 @@ claim_queued(bool *pending)
 			ereport(LOG,
 					(errmsg("ripple_backup: backup %lld of database \"%s\" failed: %s",
 							(long long) rows[r].id, rows[r].dbname, msg)));
+			rb_notify_backup_finished(rows[r].id);
 			continue;
 		}
 
@@ -668,6 +675,7 @@ claim_queued(bool *pending)
 			break;
 		}
 		rb_catalog_mark_running(rows[r].id);
+		rb_notify_backup_started(rows[r].id);	/* a scheduled backup's heartbeat /start */
 	}
 }
 
@@ -684,6 +692,7 @@ launcher_iteration(bool *ext_ready)
 	long		sched_nap = RB_LAUNCHER_NAPTIME_MS;
 	long		slot_nap;
 	int			sched_queued;
+	bool		notify_pending;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -723,6 +732,9 @@ launcher_iteration(bool *ext_ready)
 	sched_queued = rb_scheduler_run_due(first, &sched_nap);
 	/* a restore drill when due; nap no longer than until the next */
 	sched_nap = rb_drill_run_due(sched_nap);
+	/* recovery point objectives: rpo.breached / rpo.recovered, once each */
+	sched_nap = rb_rpo_check_run(sched_nap);
+	notify_pending = rb_notify_pending();
 
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -735,6 +747,8 @@ launcher_iteration(bool *ext_ready)
 		slot_release(to_free[i]);
 	if (nfree > 0 || sched_queued > 0)
 		SetLatch(MyLatch);		/* freed capacity or new scheduled backups: look again */
+	if (notify_pending)
+		rb_notifier_kick();		/* sends them in its own worker; its exit wakes us */
 	/* retention after a successful backup, and at least once a day */
 	rb_retention_run_due();
 

@@ -37,6 +37,7 @@
 #include "core_hooks.h"
 #include "dest.h"
 #include "guc.h"
+#include "notify_queue.h"
 #include "restore_role.h"
 #include "retention_keys.h"
 #include "verifier.h"
@@ -138,7 +139,7 @@ read_row(int64 id, VerifyRow *row)
 
 static void
 record_outcome(int64 id, rb_verify_level level, bool verified, double restore_seconds,
-			   const char *error)
+			   const char *error, bool drill)
 {
 	Oid			argtypes[5] = {INT8OID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID};
 	Datum		values[5];
@@ -172,8 +173,11 @@ record_outcome(int64 id, rb_verify_level level, bool verified, double restore_se
 		elog(ERROR, "SPI_execute_with_args failed recording the verification of backup %lld: %d",
 			 (long long) id, rc);
 	SPI_finish();
+	/* verify.failed, drill.succeeded, drill.failed: queued with the outcome */
+	rb_notify_verify_finished(id, verified, drill);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	rb_wake_launcher();			/* it starts the notifier */
 }
 
 /* rb_verify_pg.before_count: the restore role's password and settings again */
@@ -379,7 +383,7 @@ rb_verifier_main(Datum main_arg)
 				 (long long) (args.timeout_ms / 1000));
 
 	record_outcome(args.backup_id, (rb_verify_level) args.level, verified, res.restore_seconds,
-				   err.msg[0] ? err.msg : "verification failed");
+				   err.msg[0] ? err.msg : "verification failed", args.drill);
 	if (res.note[0] != '\0')
 		ereport(LOG,
 				(errmsg("ripple_backup: verify of backup %lld: %s", (long long) args.backup_id, res.note),

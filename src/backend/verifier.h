@@ -36,6 +36,7 @@ typedef struct RbVerifyArgs
 	bool		force;
 	int64		timeout_ms;		/* the caller's timeout; 0 = none (a drill) */
 	dsm_handle	outcome;		/* RbVerifyOutcome segment; 0 = nobody waits */
+	bool		drill;			/* a scheduled restore drill (drill.* notifications) */
 } RbVerifyArgs;
 
 /*

@@ -101,7 +101,7 @@ like($err, qr/permission denied for function ripple_backup_progress/, '... permi
 # --- jobs of a database the role may not connect to --------------------------------------
 $node->safe_psql('postgres', q{
 	GRANT EXECUTE ON FUNCTION ripple_backup_schedule(text, text, name, text),
-	                          ripple_backup_alter_job(text, text, text, boolean, name),
+	                          ripple_backup_alter_job(text, text, text, boolean, name, text),
 	                          ripple_backup_unschedule(text) TO backup_operator;
 	SELECT ripple_backup_schedule('secret-nightly', '0 3 * * *', 'secret');
 });

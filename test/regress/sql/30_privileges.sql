@@ -11,6 +11,10 @@ SELECT count(*) FROM ripple_backup_progress();
 SELECT count(*) FROM ripple_backup.backups;
 SELECT * FROM ripple_backup_prune(dry_run => true);
 SELECT ripple_backup_pin(1);
+SELECT * FROM ripple_backup_health();
+SELECT ripple_backup_metrics();
+SELECT * FROM ripple_backup_notify_test();
+SELECT count(*) FROM ripple_backup.notifications;
 RESET ROLE;
 
 GRANT USAGE ON SCHEMA ripple_backup TO regress_ripple_operator;
