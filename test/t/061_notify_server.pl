@@ -357,6 +357,37 @@ is($vf[0]{status}, 'sent', 'and sent');
 like($json->decode($hooks[-1]{body})->{error} // '', qr/SHA-256|checksum|size/i,
 	'the verify.failed body carries the verification error');
 
+# --- restore drills: drill.failed, then drill.succeeded -----------------------------------
+# Webhook bodies of an event, waiting (up to $secs) until $n have arrived.
+sub wait_event {
+	my ($event, $n, $secs) = @_;
+	my @b;
+	for (1 .. $secs * 10) {
+		@b = grep { ($_->{event} // '') eq $event }
+		  map { eval { $json->decode($_->{body}) } // {} } requests('/hook/');
+		return @b if @b >= $n;
+		usleep(100_000);
+	}
+	return @b;
+}
+reload_with(drill_schedule => '* * * * *');
+my @drill = wait_event('drill.failed', 1, 90);
+is(scalar @drill, 1, 'a drill of the corrupted latest backup notifies drill.failed');
+is($drill[0]{backup_id}, "$id", 'naming the backup it restored');
+ok(defined $drill[0]{error}, 'with the error');
+is(scalar(wait_event('verify.failed', 1, 1)), 1, 'a drill is not also a verify.failed');
+like($node->safe_psql('postgres', "SELECT status || ': ' || detail FROM ripple_backup_health() WHERE dbname = 'app'"),
+	qr/^critical: .*the last restore drill failed/, 'health is critical after a failed drill');
+my $did = RippleTest::Cluster::backup_now($node, 'app');
+is(RippleTest::Cluster::wait_backup($node, $did), 'succeeded', 'a new backup');
+@drill = wait_event('drill.succeeded', 1, 90);
+is(scalar @drill, 1, 'the next drill restores it and notifies drill.succeeded');
+is($drill[0]{backup_id}, "$did", 'naming the new backup');
+ok(defined $drill[0]{restore_seconds} && $drill[0]{restore_seconds} >= 0, 'with the measured restore time');
+reload_with(drill_schedule => '');
+RippleTest::Cluster::poll_value($node, 'postgres',
+	"SELECT verify_status FROM ripple_backup.backups WHERE id = $did", 'verified', 60);
+
 # --- ripple_backup_notify_test() --------------------------------------------------------------
 $mail->clear;
 my $test = $node->safe_psql('postgres',
