@@ -714,8 +714,11 @@ launcher_iteration(bool *ext_ready)
 		int			n = rb_catalog_fail_interrupted(busy, nbusy);
 
 		if (n > 0)
+		{
 			ereport(LOG,
 					(errmsg("ripple_backup: %d backup(s) left running were marked failed: interrupted by server restart", n)));
+			rb_notify_interrupted();
+		}
 		*ext_ready = true;
 	}
 	/* the incarnation new backups carry: drawn anew after a promotion */

@@ -186,6 +186,38 @@ rb_notify_backup_finished(int64 backup_id)
 }
 
 static void
+queue_interrupted(void *arg)
+{
+	int64	   *ids;
+	uint64		n;
+	int			rc;
+
+	(void) arg;
+	/* finished_at = now(): set by this very transaction */
+	rc = SPI_execute("SELECT id FROM ripple_backup.backups"
+					 " WHERE status = 'failed' AND error = 'interrupted by server restart'"
+					 "   AND finished_at = pg_catalog.now() ORDER BY id", false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading interrupted backups failed: %s", SPI_result_code_string(rc));
+	n = SPI_processed;
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	for (uint64 i = 0; i < n; i++)
+		rb_notify_backup_finished(ids[i]);
+}
+
+void
+rb_notify_interrupted(void)
+{
+	rb_notify_guarded(queue_interrupted, NULL, "the backups interrupted by the restart");
+}
+
+static void
 queue_started(void *arg)
 {
 	QueueArgs  *a = (QueueArgs *) arg;

@@ -24,6 +24,12 @@
  */
 extern void rb_notify_backup_finished(int64 backup_id);
 
+/*
+ * The backups this transaction just marked failed as "interrupted by server
+ * restart" (rb_catalog_fail_interrupted): backup.failed for each.
+ */
+extern void rb_notify_interrupted(void);
+
 /* A scheduled backup starts: queues the heartbeat's start signal (when it has a URL). */
 extern void rb_notify_backup_started(int64 backup_id);
 

@@ -455,6 +455,20 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM ripple_backup.notificatio
 	'0', 'notifications older than history_days are pruned');
 ok($node->safe_psql('postgres', 'SELECT count(*) FROM ripple_backup.notifications') > 0, 'the others stay');
 
+# --- a backup interrupted by a server restart is a backup.failed too -------------------------
+my $bg = $node->background_psql('app', on_error_stop => 1);
+$bg->query_safe('BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;');
+my $iid = RippleTest::Cluster::backup_now($node, 'app');
+is(RippleTest::Cluster::poll_value($node, 'app',
+	"SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = 'app' AND wait_event_type = 'Lock'"
+	  . " AND application_name = 'ripple_backup $iid'", 't', 60), 't', 'a backup is mid-run');
+$node->restart;
+eval { $bg->quit };
+is(RippleTest::Cluster::wait_backup($node, $iid, '1 minute'), 'failed', 'after the restart it is failed');
+my @int = grep { ($_->{backup_id} // '') eq $iid } wait_event('backup.failed', 3, 30);
+is(scalar @int, 1, 'and backup.failed is sent for it');
+is($int[0]{error}, 'interrupted by server restart', 'saying it was interrupted by the restart');
+
 $node->stop;
 $receiver->kill_kill;
 $mail->stop;
