@@ -16,7 +16,7 @@ PACKAGES=(
   libcmocka-dev valgrind clang libclang-rt-14-dev
   libipc-run-perl libtest-simple-perl
   awscli python3 python3-aiosmtpd curl ca-certificates openssl zstd time procps bc
-  prometheus
+  prometheus prometheus-postgres-exporter
 )
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
