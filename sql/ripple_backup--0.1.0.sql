@@ -664,14 +664,21 @@ AS $$
 	  FROM pg_catalog.pg_settings s WHERE s.name = 'ripple_backup.' || setting_interval.name
 $$;
 
+-- Whether the destination answers now (one listing of an unused prefix, 5 s at most).
+CREATE FUNCTION ripple_backup.destination_probe(OUT destination text, OUT reachable boolean,
+												OUT seconds double precision, OUT error text)
+	AS 'MODULE_PATHNAME', 'ripple_backup_destination_probe'
+	LANGUAGE C VOLATILE;
+
 -- One row per database that has an active job or a backup: ok, warning or critical,
--- and why in words.  Only databases the calling role may connect to.
+-- and why in words (only databases the calling role may connect to), then one row for
+-- the destination (dbname NULL): ok when it answers, critical when not.
 CREATE FUNCTION @extschema@.ripple_backup_health()
 	RETURNS TABLE (dbname name, status text, last_success timestamptz, last_verified timestamptz,
 				   rpo interval, rpo_target interval, last_restore_seconds double precision,
 				   rto_target interval, failures_since_success integer,
 				   next_scheduled timestamptz, detail text)
-	LANGUAGE sql STABLE SECURITY DEFINER
+	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH t AS (
@@ -743,7 +750,15 @@ AS $$
 				THEN array_to_string(r.critical || r.warning, '; ')
 				ELSE 'backed up, verified and within the recovery objectives' END
 	  FROM r
-	 ORDER BY r.dbname
+	UNION ALL
+	SELECT NULL, CASE WHEN p.reachable THEN 'ok' ELSE 'critical' END,
+		   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+		   CASE WHEN p.reachable
+				THEN format('destination %s is reachable (listed in %s s)', p.destination,
+							round(p.seconds::numeric, 3))
+				ELSE format('destination %s cannot be reached: %s', p.destination, p.error) END
+	  FROM ripple_backup.destination_probe() p
+	 ORDER BY 1 NULLS LAST
 $$;
 COMMENT ON FUNCTION @extschema@.ripple_backup_health() IS
 	'per database: ok, warning or critical against the recovery objectives, and why';
@@ -760,7 +775,7 @@ $$;
 -- Prometheus text exposition (format 0.0.4) of the catalog's numbers, per database.
 CREATE FUNCTION @extschema@.ripple_backup_metrics()
 	RETURNS text
-	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -773,7 +788,8 @@ BEGIN
 		|| E'# HELP ripple_backup_last_success_timestamp_seconds Unix time the last successful backup of the database finished.\n'
 		|| E'# TYPE ripple_backup_last_success_timestamp_seconds gauge\n';
 	FOR h IN SELECT x.dbname, extract(epoch FROM x.last_success)::float8 AS v
-			   FROM @extschema@.ripple_backup_health() x WHERE x.last_success IS NOT NULL LOOP
+			   FROM @extschema@.ripple_backup_health() x
+			  WHERE x.dbname IS NOT NULL AND x.last_success IS NOT NULL LOOP
 		out := out || format(E'ripple_backup_last_success_timestamp_seconds{dbname="%s"} %s\n',
 							 ripple_backup.prom_label(h.dbname), h.v);
 	END LOOP;
@@ -819,7 +835,7 @@ BEGIN
 		|| E'# TYPE ripple_backup_last_restore_seconds gauge\n'
 		|| E'# HELP ripple_backup_health Health of the database: 0 ok, 1 warning, 2 critical (see ripple_backup_health()).\n'
 		|| E'# TYPE ripple_backup_health gauge\n';
-	FOR h IN SELECT * FROM @extschema@.ripple_backup_health() LOOP
+	FOR h IN SELECT * FROM @extschema@.ripple_backup_health() x WHERE x.dbname IS NOT NULL LOOP
 		lbl := ripple_backup.prom_label(h.dbname);
 		IF h.rpo IS NOT NULL THEN
 			out := out || format(E'ripple_backup_rpo_seconds{dbname="%s"} %s\n', lbl,
@@ -841,6 +857,12 @@ BEGIN
 		|| E'# TYPE ripple_backup_rto_target_seconds gauge\n'
 		|| format(E'ripple_backup_rto_target_seconds %s\n',
 				  extract(epoch FROM ripple_backup.setting_interval('rto_target'))::float8);
+	SELECT * INTO l FROM ripple_backup.destination_probe();
+	out := out
+		|| E'# HELP ripple_backup_destination_up Whether the backup destination answered a listing just now (1) or not (0).\n'
+		|| E'# TYPE ripple_backup_destination_up gauge\n'
+		|| format(E'ripple_backup_destination_up{destination="%s"} %s\n',
+				  ripple_backup.prom_label(l.destination), CASE WHEN l.reachable THEN 1 ELSE 0 END);
 	RETURN out;
 END
 $$;
@@ -862,6 +884,7 @@ REVOKE ALL ON FUNCTION ripple_backup.rpo_state(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.rpo_transitions(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.setting_interval(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.prom_label(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.destination_probe() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_health() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_notify_test(text) FROM PUBLIC;

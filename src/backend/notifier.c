@@ -92,6 +92,14 @@ send_log(void *arg, rb_log_level level, const char *line)
 	RESUME_INTERRUPTS();
 }
 
+void
+rb_notifier_hooks(rb_hooks *hooks)
+{
+	memset(hooks, 0, sizeof(*hooks));
+	hooks->log = send_log;
+	hooks->cancel = send_cancelled;
+}
+
 int
 rb_notifier_send(rb_notify_channel ch, const rb_notify_event *ev, bool heartbeat_start,
 				 const char *heartbeat_url, rb_error *err)
@@ -100,9 +108,7 @@ rb_notifier_send(rb_notify_channel ch, const rb_notify_event *ev, bool heartbeat
 	rb_retry_policy policy;
 	rb_hooks	hooks;
 
-	memset(&hooks, 0, sizeof(hooks));
-	hooks.log = send_log;
-	hooks.cancel = send_cancelled;
+	rb_notifier_hooks(&hooks);
 	rb_notify_settings_get(&s, &policy);
 	rb_error_clear(err);
 	switch (ch)

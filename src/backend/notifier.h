@@ -31,6 +31,13 @@ extern int	rb_notifier_send(rb_notify_channel ch, const rb_notify_event *ev,
 							 bool heartbeat_start, const char *heartbeat_url,
 							 rb_error *err);
 
+/*
+ * The rb_hooks of a call into src/core from a session or this worker: log lines
+ * to the server log, cancelled by SIGTERM, a query cancel or postmaster death
+ * (acted on once core has returned).
+ */
+extern void rb_notifier_hooks(rb_hooks *hooks);
+
 extern PGDLLEXPORT void rb_notifier_main(Datum main_arg);
 
 #endif							/* RB_NOTIFIER_H */

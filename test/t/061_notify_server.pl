@@ -189,10 +189,15 @@ my $health = $node->safe_psql('postgres',
 	  . " FROM ripple_backup_health() WHERE dbname = 'app'");
 is($health, 'ok|backed up, verified and within the recovery objectives|t|t|t|0|t|t',
 	'health is ok after a verified backup, with the default objectives');
+like($node->safe_psql('postgres', "SELECT status || ': ' || detail FROM ripple_backup_health() WHERE dbname IS NULL"),
+	qr{^ok: destination file://\Q$dest\E is reachable \(listed in [\d.]+ s\)$}, 'the destination row: reachable');
 
 # --- a failed backup: the failure e-mail and webhook --------------------------------------
 $mail->clear;
 reload_with(destination => 'file:///dev/null/not-a-directory');
+like($node->safe_psql('postgres', "SELECT status || ': ' || detail FROM ripple_backup_health() WHERE dbname IS NULL"),
+	qr{^critical: destination file:///dev/null/not-a-directory cannot be reached: .*Not a directory},
+	'the destination row: critical, and why');
 my $fid = RippleTest::Cluster::backup_now($node, 'app');
 is(RippleTest::Cluster::wait_backup($node, $fid), 'failed', 'a backup to an impossible directory fails');
 @m = $mail->wait_messages(1);
@@ -443,6 +448,8 @@ like($metrics, qr/^ripple_backup_backups_total\{dbname="app",status="failed"\} 2
 like($metrics, qr/^ripple_backup_verify_failures_total\{dbname="app"\} 1$/m, 'verify failures counted');
 like($metrics, qr/^ripple_backup_rpo_target_seconds 3600$/m, 'the RPO target');
 like($metrics, qr/^ripple_backup_last_size_bytes\{dbname="app"\} \d+$/m, 'last size');
+like($metrics, qr{^ripple_backup_destination_up\{destination="file://\Q$dest\E"\} 1$}m, 'the destination is up');
+like($metrics, qr/^ripple_backup_health\{dbname="app"\} 0$/m, 'app is healthy again');
 my ($pout, $perr) = ('', '');
 my $prc = IPC::Run::run([ 'promtool', 'check', 'metrics' ], '<', "$tmp/metrics.txt", '>', \$pout, '2>', \$perr);
 ok($prc, 'promtool check metrics accepts the output') or diag "$pout$perr";
