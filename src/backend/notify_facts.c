@@ -19,15 +19,11 @@
 static const char *
 col_text(int col)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
-	char	   *s;
+	char	   *s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
 	char	   *copy;
 
-	if (isnull)
+	if (s == NULL)
 		return NULL;
-	s = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
-	(void) d;
 	copy = SPI_palloc(strlen(s) + 1);
 	strcpy(copy, s);
 	return copy;
@@ -47,15 +43,13 @@ static const char *
 host_name(void)
 {
 	char		host[256];
-	char	   *copy;
 
 	if (cluster_name != NULL && cluster_name[0] != '\0')
 		return pstrdup(cluster_name);
 	if (gethostname(host, sizeof(host)) != 0)
 		return NULL;
 	host[sizeof(host) - 1] = '\0';
-	copy = pstrdup(host);
-	return copy;
+	return pstrdup(host);
 }
 
 static void
@@ -149,13 +143,13 @@ backup_facts(int64 backup_id, rb_notify_event *ev)
 static void
 database_facts(const char *dbname, rb_notify_event *ev)
 {
-	Oid			argtypes[1] = {NAMEOID};
-	Datum		values[1] = {CStringGetDatum(dbname)};
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(dbname)};
 	int			rc;
 
 	rc = SPI_execute_with_args("SELECT extract(epoch FROM max(finished_at))::float8,"
 							   "       extract(epoch FROM pg_catalog.clock_timestamp() - max(finished_at))::float8"
-							   "  FROM ripple_backup.backups WHERE dbname = $1 AND status = 'succeeded'",
+							   "  FROM ripple_backup.backups WHERE dbname = $1::name AND status = 'succeeded'",
 							   1, argtypes, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the last success of database \"%s\" failed: %s", dbname,

@@ -51,7 +51,7 @@ rb_notify_guarded(rb_notify_guarded_fn fn, void *arg, const char *what)
 static void
 insert_row(int64 backup_id, const char *dbname, rb_notify_channel ch, const char *event)
 {
-	Oid			argtypes[4] = {INT8OID, NAMEOID, TEXTOID, TEXTOID};
+	Oid			argtypes[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	int			rc;
@@ -59,13 +59,13 @@ insert_row(int64 backup_id, const char *dbname, rb_notify_channel ch, const char
 	values[0] = Int64GetDatum(backup_id);
 	if (backup_id == 0)
 		nulls[0] = 'n';
-	values[1] = CStringGetDatum(dbname ? dbname : "");
+	values[1] = CStringGetTextDatum(dbname ? dbname : "");
 	if (dbname == NULL)
 		nulls[1] = 'n';
 	values[2] = CStringGetTextDatum(rb_notify_channel_name(ch));
 	values[3] = CStringGetTextDatum(event);
 	rc = SPI_execute_with_args("INSERT INTO ripple_backup.notifications"
-							   " (backup_id, dbname, channel, event) VALUES ($1, $2, $3, $4)",
+							   " (backup_id, dbname, channel, event) VALUES ($1, $2::name, $3, $4)",
 							   4, argtypes, values, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "inserting a notification failed: %s", SPI_result_code_string(rc));
