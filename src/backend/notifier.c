@@ -116,6 +116,8 @@ rb_notifier_send(rb_notify_channel ch, const rb_notify_event *ev, bool heartbeat
 		case RB_CHANNEL_EMAIL:
 			return rb_notify_send_email(&s, ev, &hooks, err);
 		case RB_CHANNEL_WEBHOOK:
+			if ((s.webhook_url = rb_notify_webhook_url(err)) == NULL)
+				return -1;
 			return rb_notify_send_webhook(&s, ev, &hooks, err);
 		case RB_CHANNEL_HEARTBEAT:
 			{
@@ -139,6 +141,7 @@ typedef struct PendingRow
 	rb_notify_channel channel;
 	bool		start;			/* the heartbeat's start signal */
 	char	   *heartbeat_url;
+	rb_error	url_error;		/* why heartbeat_url_file could not be used */
 	rb_notify_event ev;
 } PendingRow;
 
@@ -179,8 +182,13 @@ next_row(MemoryContext cxt, PendingRow *row)
 		v = SPI_getvalue(tup, desc, 5);
 		dbname = v ? MemoryContextStrdup(cxt, v) : NULL;
 		row->heartbeat_url = NULL;
+		rb_error_clear(&row->url_error);
 		if (strcmp(channel, "heartbeat") == 0 && row->backup_id != 0)
-			row->heartbeat_url = rb_notify_heartbeat_url_spi(row->backup_id);
+		{
+			char	   *global = rb_notify_heartbeat_url(&row->url_error);
+
+			row->heartbeat_url = rb_notify_heartbeat_url_spi(row->backup_id, global ? global : "");
+		}
 	}
 	SPI_finish();
 	if (found)
@@ -320,7 +328,14 @@ rb_notifier_main(Datum main_arg)
 		if (done)
 			break;
 		pgstat_report_activity(STATE_RUNNING, "ripple_backup notifier: sending");
-		rc = rb_notifier_send(row.channel, &row.ev, row.start, row.heartbeat_url, &err);
+		if (row.channel == RB_CHANNEL_HEARTBEAT && row.heartbeat_url == NULL &&
+			row.url_error.msg[0] != '\0')
+		{
+			err = row.url_error;
+			rc = -1;
+		}
+		else
+			rc = rb_notifier_send(row.channel, &row.ev, row.start, row.heartbeat_url, &err);
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (row.backup_id != 0)
 			snprintf(what, sizeof(what), "of backup %lld", (long long) row.backup_id);

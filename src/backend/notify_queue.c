@@ -83,12 +83,12 @@ queue_channels(rb_notify_kind kind, int64 backup_id, const char *dbname)
 		return;
 	if (rb_notify_configured(&s, RB_CHANNEL_EMAIL))
 		insert_row(backup_id, dbname, RB_CHANNEL_EMAIL, rb_notify_kind_name(kind));
-	if (rb_notify_configured(&s, RB_CHANNEL_WEBHOOK))
+	if (rb_notify_webhook_set())
 		insert_row(backup_id, dbname, RB_CHANNEL_WEBHOOK, rb_notify_kind_name(kind));
 }
 
 char *
-rb_notify_heartbeat_url_spi(int64 backup_id)
+rb_notify_heartbeat_url_spi(int64 backup_id, const char *global)
 {
 	Oid			argtypes[2] = {INT8OID, TEXTOID};
 	Datum		values[2];
@@ -96,7 +96,7 @@ rb_notify_heartbeat_url_spi(int64 backup_id)
 	int			rc;
 
 	values[0] = Int64GetDatum(backup_id);
-	values[1] = CStringGetTextDatum(rb_guc_heartbeat_url ? rb_guc_heartbeat_url : "");
+	values[1] = CStringGetTextDatum(global ? global : "");
 	rc = SPI_execute_with_args("SELECT coalesce(NULLIF(j.heartbeat_url, ''), NULLIF($2, ''))"
 							   "  FROM ripple_backup.backups b"
 							   "  LEFT JOIN ripple_backup.jobs j ON j.jobid = b.jobid"
@@ -146,6 +146,13 @@ backup_status(int64 backup_id, char *dbname, char *status)
 	return true;
 }
 
+/*
+ * Queueing only asks whether a backup has a heartbeat URL: a stand-in for the
+ * global one when it is set, so that its file (heartbeat_url_file) is read only
+ * when sending, where a problem with it is recorded as the delivery's error.
+ */
+#define GLOBAL_HEARTBEAT (rb_notify_heartbeat_set() ? "(ripple_backup.heartbeat_url)" : "")
+
 typedef struct QueueArgs
 {
 	int64		backup_id;
@@ -171,7 +178,7 @@ queue_finished(void *arg)
 	else
 		return;
 	queue_channels(kind, a->backup_id, dbname);
-	if (rb_notify_heartbeat_url_spi(a->backup_id) != NULL)
+	if (rb_notify_heartbeat_url_spi(a->backup_id, GLOBAL_HEARTBEAT) != NULL)
 		insert_row(a->backup_id, dbname, RB_CHANNEL_HEARTBEAT, rb_notify_kind_name(kind));
 }
 
@@ -226,7 +233,7 @@ queue_started(void *arg)
 
 	if (!backup_status(a->backup_id, dbname, status))
 		return;
-	if (rb_notify_heartbeat_url_spi(a->backup_id) != NULL)
+	if (rb_notify_heartbeat_url_spi(a->backup_id, GLOBAL_HEARTBEAT) != NULL)
 		insert_row(a->backup_id, dbname, RB_CHANNEL_HEARTBEAT, "backup.started");
 }
 

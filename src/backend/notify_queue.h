@@ -43,11 +43,11 @@ extern void rb_notify_rpo(const char *dbname, bool breached);
 extern bool rb_notify_pending(void);
 
 /*
- * The heartbeat URL of a backup: its job's own, else ripple_backup.heartbeat_url;
- * NULL for a manual backup or when neither is set.  The caller is connected to
+ * The heartbeat URL of a backup: its job's own, else global (the setting's URL,
+ * "" = none); NULL for a manual backup or when neither is set.  The caller is connected to
  * SPI; the string is allocated in the context that was current at SPI_connect.
  */
-extern char *rb_notify_heartbeat_url_spi(int64 backup_id);
+extern char *rb_notify_heartbeat_url_spi(int64 backup_id, const char *global);
 
 /*
  * Runs fn(arg) in a subtransaction, connected to SPI: an error is logged ("could

@@ -24,10 +24,12 @@ static char *rb_guc_mail_from = NULL;
 static char *rb_guc_mail_to = NULL;
 static int	rb_guc_notify_on = RB_NOTIFY_ON_FAILURE;
 static char *rb_guc_webhook_url = NULL;
+static char *rb_guc_webhook_url_file = NULL;
+static char *rb_guc_heartbeat_url_file = NULL;
 static char *rb_guc_webhook_secret_file = NULL;
 static int	rb_guc_webhook_format = 0;
 static int	rb_guc_notify_timeout_s = 10;
-char	   *rb_guc_heartbeat_url = NULL;
+static char *rb_guc_heartbeat_url = NULL;
 int			rb_guc_rpo_target_s = 25 * 3600;
 int			rb_guc_rto_target_s = 4 * 3600;
 
@@ -127,6 +129,14 @@ rb_notify_define_gucs(void)
 							   "Superuser-only: the path of a Slack or Mattermost URL is its secret. Logs and errors show only scheme://host:port.",
 							   &rb_guc_webhook_url, "",
 							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, check_webhook_url, NULL, NULL);
+	DefineCustomStringVariable("ripple_backup.webhook_url_file",
+							   "File holding the webhook URL, readable by the server's user only; when set it is used instead of webhook_url.",
+							   NULL, &rb_guc_webhook_url_file, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("ripple_backup.heartbeat_url_file",
+							   "File holding the heartbeat URL, readable by the server's user only; when set it is used instead of heartbeat_url.",
+							   NULL, &rb_guc_heartbeat_url_file, "",
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 	DefineCustomStringVariable("ripple_backup.webhook_secret_file",
 							   "File holding the secret that signs webhook bodies (X-Ripple-Signature: sha256=HMAC); empty means unsigned.",
 							   NULL, &rb_guc_webhook_secret_file, "",
@@ -154,6 +164,58 @@ rb_notify_define_gucs(void)
 							NULL, &rb_guc_rto_target_s, 4 * 3600, 1, INT_MAX,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 	rb_rpo_check_define_gucs();
+}
+
+bool
+rb_notify_webhook_set(void)
+{
+	return rb_guc_webhook_url[0] != '\0' || rb_guc_webhook_url_file[0] != '\0';
+}
+
+bool
+rb_notify_heartbeat_set(void)
+{
+	return rb_guc_heartbeat_url[0] != '\0' || rb_guc_heartbeat_url_file[0] != '\0';
+}
+
+/* The URL in file (what names it in errors), or the setting's value url. */
+static char *
+url_of(const char *url, const char *file, const char *what, rb_error *err)
+{
+	rb_buf		buf = RB_BUF_INIT;
+	char		name[64];
+	char	   *out;
+	size_t		len;
+
+	if (file[0] == '\0')
+		return pstrdup(url);
+	snprintf(name, sizeof(name), "%s URL file", what);
+	if (rb_notify_read_secret_file(file, name, &buf, err) != 0)
+		return NULL;
+	len = buf.len;
+	while (len > 0 && (buf.data[len - 1] == '\n' || buf.data[len - 1] == '\r' ||
+					   buf.data[len - 1] == ' ' || buf.data[len - 1] == '\t'))
+		len--;
+	out = pnstrdup(buf.data ? buf.data : "", len);
+	rb_buf_free_secure(&buf);
+	if (rb_http_url_check(out, what, err) != 0)
+	{
+		rb_error_prefix(err, "%s: ", name);
+		return NULL;
+	}
+	return out;
+}
+
+char *
+rb_notify_webhook_url(rb_error *err)
+{
+	return url_of(rb_guc_webhook_url, rb_guc_webhook_url_file, "webhook", err);
+}
+
+char *
+rb_notify_heartbeat_url(rb_error *err)
+{
+	return url_of(rb_guc_heartbeat_url, rb_guc_heartbeat_url_file, "heartbeat", err);
 }
 
 rb_notify_on

@@ -59,9 +59,9 @@ not_configured(rb_notify_channel ch)
 		case RB_CHANNEL_EMAIL:
 			return rb_notify_configured(&s, ch) ? NULL : "ripple_backup.smtp_url is empty";
 		case RB_CHANNEL_WEBHOOK:
-			return rb_notify_configured(&s, ch) ? NULL : "ripple_backup.webhook_url is empty";
+			return rb_notify_webhook_set() ? NULL : "ripple_backup.webhook_url and webhook_url_file are empty";
 		case RB_CHANNEL_HEARTBEAT:
-			return rb_guc_heartbeat_url[0] ? NULL : "ripple_backup.heartbeat_url is empty";
+			return rb_notify_heartbeat_set() ? NULL : "ripple_backup.heartbeat_url and heartbeat_url_file are empty";
 	}
 	return "unknown channel";
 }
@@ -108,7 +108,12 @@ ripple_backup_notify_test(PG_FUNCTION_ARGS)
 		}
 		else
 		{
-			int			rc = rb_notifier_send(ch, &ev, false, rb_guc_heartbeat_url, &err);
+			char	   *hb_url = NULL;
+			int			rc = -1;
+
+			rb_error_clear(&err);
+			if (ch != RB_CHANNEL_HEARTBEAT || (hb_url = rb_notify_heartbeat_url(&err)) != NULL)
+				rc = rb_notifier_send(ch, &ev, false, hb_url, &err);
 
 			CHECK_FOR_INTERRUPTS();
 			record_test(ch, rc == 0, err.msg);

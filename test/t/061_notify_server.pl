@@ -208,6 +208,7 @@ like($msg->{text} // '', qr/^Error:          \S/m, 'body: the error');
 like($msg->{text} // '', qr/not-a-directory/, 'body: the error names the directory');
 like($msg->{text} // '', qr/^Last success:   \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, .* ago$/m,
 	'body: the last success and its age');
+diag("failure e-mail as received:\nSubject: $msg->{subject}\n\n" . ($msg->{text} // ''));
 @hooks = wait_requests('/hook/', 2);
 $body = eval { $json->decode($hooks[1]{body}) } // {};
 is($body->{event}, 'backup.failed', 'webhook JSON: backup.failed');
@@ -409,6 +410,25 @@ reload_with(heartbeat_url => "$base/hbglobal/T0KEN");
 is($node->safe_psql('postgres', q{SELECT status FROM ripple_backup_notify_test('heartbeat')}), 'sent',
 	'notify_test pings the global heartbeat');
 is((wait_requests('/hbglobal/', 1))[0]{path}, '/hbglobal/T0KEN', 'with a plain GET (success)');
+
+# --- the URLs can come from owner-only files instead of settings --------------------------------
+write_file("$tmp/hook_url", "$base/filehook/T0KEN-from-file\n");
+reload_with(webhook_url => '', webhook_url_file => "$tmp/hook_url");
+is($node->safe_psql('postgres', q{SELECT status FROM ripple_backup_notify_test('webhook')}), 'sent',
+	'the webhook URL is read from webhook_url_file');
+is((wait_requests('/filehook/', 1))[0]{path}, '/filehook/T0KEN-from-file', 'and used');
+chmod 0644, "$tmp/hook_url";
+my $uf = $node->safe_psql('postgres', q{SELECT status || ': ' || error FROM ripple_backup_notify_test('webhook')});
+like($uf, qr/^failed: webhook URL file ".*" is accessible by other users \(mode 0644\); chmod 600 it/,
+	'a URL file others can read is refused');
+unlike($uf, qr/T0KEN/, 'without showing the URL');
+write_file("$tmp/hb_url", "$base/hbfile/T0KEN\n");
+reload_with(heartbeat_url => '', heartbeat_url_file => "$tmp/hb_url");
+is($node->safe_psql('postgres', q{SELECT status FROM ripple_backup_notify_test('heartbeat')}), 'sent',
+	'the heartbeat URL is read from heartbeat_url_file');
+is((wait_requests('/hbfile/', 1))[0]{path}, '/hbfile/T0KEN', 'and used');
+reload_with(webhook_url => "$base/hook/T0KEN-in-path", webhook_url_file => '', heartbeat_url_file => '',
+	heartbeat_url => '');
 is($node->psql('postgres', q{SELECT * FROM ripple_backup_notify_test('pager')}, stderr => \my $nt_err), 3,
 	'an unknown channel is an error');
 like($nt_err, qr/unknown notification channel "pager"/, 'that names it');
