@@ -31,7 +31,7 @@ rb_scheduler_define_gucs(void)
 							 &rb_guc_catch_up, true,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ripple_backup.history_days",
-							"Days after which skipped fires and failed backups are pruned from the catalog.",
+							"Days after which skipped fires, failed backups and notification records are pruned from the catalog.",
 							"Rows of succeeded backups are never pruned; 0 keeps everything.",
 							&rb_guc_history_days, 90, 0, 36500,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
