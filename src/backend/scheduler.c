@@ -94,7 +94,7 @@ run_due(bool first, long *nap_ms, TimestampTz now)
 		pruned = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		if (pruned > 0)
 			ereport(LOG,
-					(errmsg("ripple_backup: pruned %lld record(s) of skipped fires and failed backups older than %d days",
+					(errmsg("ripple_backup: pruned %lld record(s) of skipped fires, failed backups and notifications older than %d days",
 							(long long) pruned, rb_guc_history_days)));
 		last_prune = now;
 	}

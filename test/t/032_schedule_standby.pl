@@ -64,7 +64,7 @@ is($standby->safe_psql('postgres', "SELECT string_agg(error, ', ' ORDER BY error
 	'a recent failure', 'the failed backup older than 90 days was pruned, the recent one kept');
 is($standby->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.job_runs WHERE detail = 'an old skip'"), '0',
 	'the old skip was pruned');
-like(slurp_file($standby->logfile), qr/pruned 2 record\(s\) of skipped fires and failed backups older than 90 days/,
+like(slurp_file($standby->logfile), qr/pruned 2 record\(s\) of skipped fires, failed backups and notifications older than 90 days/,
 	'the pruning is logged');
 
 $standby->stop;
