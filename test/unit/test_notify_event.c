@@ -241,6 +241,13 @@ test_text_body(void **state)
 	assert_non_null(strstr(t, "\nVerification:   verified\n"));
 	assert_null(strstr(t, "Error:"));
 	assert_lines_within(t, "\n", 78);
+	rb_buf_reset(&b);
+
+	/* a location longer than a line stays whole on its line: a cut URL is no link */
+	ev.location = "s3://backups/prod/7715046653503022700/b229db9395d9c7ff/app/20261203T120118Z-1234.dump.zst";
+	rb_notify_render_text(&ev, &b);
+	t = rb_buf_str(&b);
+	assert_non_null(strstr(t, "\nLocation:       s3://backups/prod/7715046653503022700/b229db9395d9c7ff/app/20261203T120118Z-1234.dump.zst\n"));
 	rb_buf_free(&b);
 }
 
