@@ -95,7 +95,8 @@ backup_facts(int64 backup_id, rb_notify_event *ev)
 	ev->rows_total = (int64) col_double(9, -1);
 	ev->tables_total = (int64) col_double(10, -1);
 	ev->location = col_text(11);
-	ev->verification = col_text(12);
+	/* a failed backup stored nothing: there is nothing to verify */
+	ev->verification = ev->kind == RB_NOTIFY_BACKUP_FAILED ? NULL : col_text(12);
 	ev->error = col_text(13);
 	if (ev->kind == RB_NOTIFY_VERIFY_FAILED || ev->kind == RB_NOTIFY_DRILL_FAILED)
 	{

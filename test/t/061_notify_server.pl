@@ -207,6 +207,7 @@ is($msg->{subject}, '[ripple_backup] FAILED: backup of "app" on notify', 'failur
 my $ferror = $node->safe_psql('postgres', "SELECT error FROM ripple_backup.backups WHERE id = $fid");
 like($msg->{text} // '', qr/^Error:          \S/m, 'body: the error');
 like($msg->{text} // '', qr/not-a-directory/, 'body: the error names the directory');
+unlike($msg->{text} // '', qr/^Verification:/m, 'body: no verification line for a backup that stored nothing');
 like($msg->{text} // '', qr/^Last success:   \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, .* ago$/m,
 	'body: the last success and its age');
 diag("failure e-mail as received:\nSubject: $msg->{subject}\n\n" . ($msg->{text} // ''));
