@@ -28,6 +28,7 @@
 #include "notify_http.h"
 #include "notify_queue.h"
 #include "notify_settings.h"
+#include "worker_common.h"
 
 /* the advisory lock (two int4 keys) that keeps notifiers to one at a time */
 #define RB_NOTIFIER_LOCK_KEY1 1380081486	/* 0x5242_4e4e, "RBNN" */
@@ -43,7 +44,6 @@ rb_notifier_kick(void)
 {
 	BackgroundWorker worker;
 	pid_t		pid;
-	MemoryContext oldcxt;
 
 	if (notifier_handle != NULL)
 	{
@@ -57,19 +57,10 @@ rb_notifier_kick(void)
 									RB_NOTIFIER_MIN_RESTART_MS))
 		return;					/* the launcher's next iteration tries again */
 	notifier_started_at = GetCurrentTimestamp();
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(worker.bgw_library_name, "ripple_backup", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "rb_notifier_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "ripple_backup notifier", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "ripple_backup notifier", BGW_MAXLEN);
+	rb_worker_init(&worker, "rb_notifier_main", "ripple_backup notifier", BGW_NEVER_RESTART);
 	worker.bgw_notify_pid = MyProcPid;
-	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-	if (!RegisterDynamicBackgroundWorker(&worker, &notifier_handle))
+	if (!rb_worker_start(&worker, &notifier_handle, true))
 		notifier_handle = NULL; /* no free slot: the next launcher iteration tries again */
-	MemoryContextSwitchTo(oldcxt);
 }
 
 /* Cancel hook: SIGTERM, a query cancel (ripple_backup_notify_test), postmaster death. */
@@ -303,10 +294,8 @@ rb_notifier_main(Datum main_arg)
 {
 	MemoryContext rowcxt;
 
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(rb_guc_database, NULL, 0);
-	pgstat_report_appname("ripple_backup notifier");
+	rb_worker_signals(false);	/* settings are read once, at start */
+	rb_worker_connect(rb_guc_database, "ripple_backup notifier");
 	if (!take_lock())
 		proc_exit(0);
 
