@@ -24,7 +24,6 @@
 
 #define MAIL_WIDTH		78		/* body line width (RFC 5322's advice) */
 #define LABEL_WIDTH		16		/* "Largest tables: " */
-#define MAIL_MAX_LINE	998		/* RFC 5322: the longest a line may be, CRLF aside */
 
 /* --- kinds --------------------------------------------------------------------- */
 
@@ -423,20 +422,8 @@ rb_notify_render_text(const rb_notify_event *ev, rb_buf *out)
 	for (int i = 0; i < f.n; i++)
 	{
 		rb_buf_appendf(out, "%-*s", LABEL_WIDTH, f.label[i]);
-		/*
-		 * The location is a URL with no spaces: cut, it could no longer be
-		 * clicked or copied whole, so it stays on its line (RFC 5322 allows 998
-		 * octets; a quoted-printable body soft-wraps it, which decoding undoes).
-		 */
-		if (strcmp(f.label[i], "Location:") == 0 &&
-			LABEL_WIDTH + f.value[i].len <= MAIL_MAX_LINE &&
-			strchr(rb_buf_str(&f.value[i]), ' ') == NULL)
-		{
-			rb_buf_append_str(out, rb_buf_str(&f.value[i]));
-			rb_buf_append_char(out, '\n');
-		}
-		else
-			rb_text_wrap(out, rb_buf_str(&f.value[i]), MAIL_WIDTH, LABEL_WIDTH, LABEL_WIDTH);
+		/* a URL (the location) wider than the line stays whole: see rb_text_wrap */
+		rb_text_wrap(out, rb_buf_str(&f.value[i]), MAIL_WIDTH, LABEL_WIDTH, LABEL_WIDTH);
 	}
 	free_facts(&f);
 

@@ -151,7 +151,18 @@ rb_text_wrap(rb_buf *out, const char *text, int width, int first_used, int inden
 			rb_buf_append_char(out, ' ');
 			col++;
 		}
-		/* a word longer than a line is cut at code-point boundaries */
+		/*
+		 * A word longer than a line (a URL, a path, a key) stays whole on a line of
+		 * its own, so it can still be copied or clicked; only one past
+		 * RB_TEXT_MAX_WORD bytes is cut, at code-point boundaries.
+		 */
+		if ((size_t) (w - p) <= RB_TEXT_MAX_WORD)
+		{
+			rb_buf_append(out, p, (size_t) (w - p));
+			col += wcols;
+			p = w;
+			continue;
+		}
 		while (p < w)
 		{
 			size_t		n = char_len(p);

@@ -30,9 +30,14 @@ void		rb_text_clean(rb_buf *out, const char *s, rb_text_mode mode);
 /* Whether s holds only 7-bit bytes. */
 bool		rb_text_is_ascii(const char *s);
 
+/* The longest word rb_text_wrap never cuts (RFC 5322 allows lines of 998 octets). */
+#define RB_TEXT_MAX_WORD 900
+
 /*
  * Appends text wrapped at width columns (one column per UTF-8 code point): breaks at
- * the last space that fits, else inside a word at a code-point boundary.  The first
+ * the last space that fits.  A word wider than a line gets a line of its own, whole;
+ * only a word longer than RB_TEXT_MAX_WORD bytes is cut, inside, at a code-point
+ * boundary.  The first
  * line has first_used columns taken already (a label); every further line starts
  * with indent spaces.  Existing newlines are kept (and indented); CR is dropped.
  * Lines end with LF.

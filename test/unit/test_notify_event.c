@@ -105,6 +105,41 @@ assert_lines_within(const char *text, const char *sep, int max)
 	}
 }
 
+/*
+ * Every line of a wrapped body (split on sep) has at most max code points, but for
+ * a word wider than a line, which rb_text_wrap keeps whole on a line of its own.
+ */
+static void
+assert_body_lines_within(const char *text, const char *sep, int max)
+{
+	const char *p = text;
+
+	for (;;)
+	{
+		const char *e = strstr(p, sep);
+		size_t		n = e ? (size_t) (e - p) : strlen(p);
+
+		if (cols(p, n) > max)
+		{
+			/*
+			 * Only a word wider than a line may pass the width, alone on its line
+			 * after the indent or the label (at most 16 columns before it).
+			 */
+			const char *w = p + n;
+
+			while (w > p && w[-1] != ' ')
+				w--;
+			if (cols(p, (size_t) (w - p)) > 16 ||
+				cols(w, (size_t) (p + n - w)) <= max - 16 ||
+				(size_t) (p + n - w) > RB_TEXT_MAX_WORD)
+				fail_msg("line longer than %d columns: \"%.*s\"", max, (int) n, p);
+		}
+		if (e == NULL)
+			break;
+		p = e + strlen(sep);
+	}
+}
+
 /* The header block of a message (up to the empty line), as a new string. */
 static char *
 header_block(const char *msg)
@@ -256,6 +291,7 @@ test_wrap(void **state)
 {
 	rb_buf		b = RB_BUF_INIT;
 	char		word[400];
+	char		big[1001];
 	const char *p;
 	int			n;
 
@@ -270,19 +306,39 @@ test_wrap(void **state)
 	assert_string_equal(rb_buf_str(&b), "one\n    two\n");
 	rb_buf_reset(&b);
 
-	/* 100 two-byte characters and no space: cut at 78 columns, never inside one */
+	/* a word wider than a line (a URL in an error) stays whole on a line of its own */
+	rb_text_wrap(&b, "could not write file:///dev/null/not-a-directory/7715060237324094125/6b9391b84634ce0f/app/x.dump.zst: Not a directory",
+				 78, 16, 16);
+	assert_string_equal(rb_buf_str(&b),
+						"could not write\n"
+						"                file:///dev/null/not-a-directory/7715060237324094125/6b9391b84634ce0f/app/x.dump.zst:\n"
+						"                Not a directory\n");
+	rb_buf_reset(&b);
+
+	/* 100 two-byte characters and no space: whole, on the first line */
 	word[0] = '\0';
 	for (int i = 0; i < 100; i++)
 		strcat(word, "\xC3\xA9");
 	rb_text_wrap(&b, word, 78, 0, 0);
+	assert_string_equal(rb_buf_str(&b) + 200, "\n");
+	assert_memory_equal(rb_buf_str(&b), word, 200);
+	rb_buf_reset(&b);
+
+	/* 500 two-byte characters (past RB_TEXT_MAX_WORD bytes): cut at 78 columns, never inside one */
+	big[0] = '\0';
+	for (int i = 0; i < 500; i++)
+		strcat(big, "\xC3\xA9");
+	rb_text_wrap(&b, big, 78, 0, 0);
 	p = rb_buf_str(&b);
 	n = (int) (strchr(p, '\n') - p);
 	assert_int_equal(n, 78 * 2);
 	assert_int_equal(cols(p, (size_t) n), 78);
-	/* the rest: 22 characters and the line end */
-	assert_int_equal(strlen(p + n + 1), 22 * 2 + 1);
-	assert_memory_equal(p + n + 1, word, 22 * 2);
-	assert_string_equal(p + n + 1 + 22 * 2, "\n");
+	/* six full lines, then the rest: 500 - 6 * 78 = 32 characters and the line end */
+	p = strrchr(p, '\n');
+	*(char *) p = '\0';
+	p = strrchr(rb_buf_str(&b), '\n') + 1;
+	assert_int_equal(strlen(p), 32 * 2);
+	assert_memory_equal(p, big, 32 * 2);
 	rb_buf_reset(&b);
 
 	/* three-byte characters among words, with an indent */
@@ -868,7 +924,7 @@ test_random_values(void **state)
 		assert_int_equal(headers, 10);
 
 		rb_notify_render_text(&ev, &text);
-		assert_lines_within(rb_buf_str(&text), "\n", 78);
+		assert_body_lines_within(rb_buf_str(&text), "\n", 78);
 
 		rb_notify_render_json(&ev, &j);
 		doc = rb_json_parse(rb_buf_str(&j), j.len, &err);
