@@ -292,6 +292,10 @@ my @T = ('--destination', "file://$dir", '--host', $node->host, '--port', $node-
 	});
 	my $id = RippleTest::Cluster::backup_now($cat, 'postgres');
 	is(RippleTest::Cluster::wait_backup($cat, $id), 'succeeded', 'backup of the catalog database');
+	# the extension's own tables whose rows pg_dump keeps (pg_extension_config_dump)
+	my $ext_tables = $cat->safe_psql('postgres',
+		"SELECT count(*) FROM pg_extension e CROSS JOIN LATERAL unnest(e.extconfig) AS c(oid)"
+		. " JOIN pg_class r ON r.oid = c.oid WHERE e.extname = 'ripple_backup' AND r.relkind = 'r'");
 	$cat->stop;
 
 	my $new = PostgreSQL::Test::Cluster->new('replacement');
@@ -304,7 +308,7 @@ my @T = ('--destination', "file://$dir", '--host', $node->host, '--port', $node-
 	unlike($err, qr/table ripple_backup\.jobs has 2 rows/, 'no false mismatch on ripple_backup.jobs');
 	like($err, qr/row counts match the backup for all 1 tables \(1234 rows/,
 		'the user table beside the extension is counted');
-	like($err, qr/4 tables of extension ripple_backup \(schema ripple_backup\) restored but not compared \(2 rows at backup time\)/,
+	like($err, qr/$ext_tables tables of extension ripple_backup \(schema ripple_backup\) restored but not compared \(2 rows at backup time\)/,
 		'the output says the extension\'s tables were not compared');
 	is($new->safe_psql('postgres', 'SELECT string_agg(job_name, \',\' ORDER BY job_name) FROM ripple_backup.jobs'),
 		'hourly,nightly', 'the restored catalog has its job and the nightly one');
