@@ -1,0 +1,63 @@
+/*
+ * test_backup_retry_class.c — unit tests of which backup failures are retried
+ * as a whole (src/core/backup_retry_class.c): storage unreachable, 5xx, breaker
+ * open, timeouts and pg_dump refused for a full or starting server are
+ * transient; refused credentials, a missing bucket or database, bad settings,
+ * a data error, a cancel and backup_timeout are permanent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "backup_retry_class.h"
+
+static void
+test_transient(void **state)
+{
+	(void) state;
+	assert_true(rb_backup_failure_is_transient("PUT s3://test/x: Connection refused (gave up after 6 attempts)"));
+	assert_true(rb_backup_failure_is_transient("PUT s3://b/k: 503 SlowDown: Please reduce your request rate."));
+	assert_true(rb_backup_failure_is_transient("PUT s3://b/k: 500 Internal Server Error (gave up after 6 attempts)"));
+	assert_true(rb_backup_failure_is_transient("PUT s3://b/k: 429 Too Many Requests"));
+	assert_true(rb_backup_failure_is_transient("circuit breaker open for http://127.0.0.1:9000 after 5 consecutive failures; failing fast (next trial in 3.0 s)"));
+	assert_true(rb_backup_failure_is_transient("HEAD s3://test/x: timed out: no success within the request deadline of 5 s"));
+	assert_true(rb_backup_failure_is_transient("pg_dump failed: pg_dump: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  sorry, too many clients already"));
+	assert_true(rb_backup_failure_is_transient("pg_dump: error: connection to server failed: FATAL:  the database system is starting up"));
+	assert_true(rb_backup_failure_is_transient("FATAL:  the database system is shutting down"));
+	assert_true(rb_backup_failure_is_transient("FATAL:  the database system is in recovery mode"));
+}
+
+static void
+test_permanent(void **state)
+{
+	(void) state;
+	assert_false(rb_backup_failure_is_transient(NULL));
+	assert_false(rb_backup_failure_is_transient(""));
+	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 403 AccessDenied: Access Denied"));
+	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 403 SignatureDoesNotMatch: The request signature we calculated does not match"));
+	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 403 InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records."));
+	assert_false(rb_backup_failure_is_transient("PUT s3://nobucket/k: 404 NoSuchBucket: The specified bucket does not exist"));
+	/* a refused credential wins over a transient phrase in the same text */
+	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 403 AccessDenied: Access Denied (last error: Connection refused)"));
+	assert_false(rb_backup_failure_is_transient("database \"nope\" does not exist or does not accept connections"));
+	assert_false(rb_backup_failure_is_transient("no destination configured: set ripple_backup.destination"));
+	assert_false(rb_backup_failure_is_transient("pg_dump failed: pg_dump: error: query failed: ERROR:  could not read block 0 in file \"base/1/2\""));
+	assert_false(rb_backup_failure_is_transient("backup canceled by the user"));
+	assert_false(rb_backup_failure_is_transient("backup did not finish within ripple_backup.backup_timeout (60 s); nothing was stored"));
+	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 400 BadRequest: nope"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_transient),
+		cmocka_unit_test(test_permanent),
+	};
+
+	return cmocka_run_group_tests_name("backup_retry_class", tests, NULL, NULL);
+}
