@@ -70,6 +70,12 @@ CREATE TABLE ripple_backup.backups (
 	-- retention (src/backend/retention.c): never deleted when pinned; the row stays when expired
 	pinned				boolean NOT NULL DEFAULT false,
 	expired_at			timestamptz,
+	-- backup-level retries (src/backend/backup_retry.c): the attempt running or
+	-- last run (from 1), the errors of the attempts before it, and while queued
+	-- for a retry the time before which it is not started
+	attempt				integer NOT NULL DEFAULT 1 CHECK (attempt >= 1),
+	previous_errors		text[],
+	retry_at			timestamptz,
 	CONSTRAINT backups_error_iff_failed CHECK ((status = 'failed') = (error IS NOT NULL)),
 	CONSTRAINT backups_succeeded_complete CHECK (status <> 'succeeded'
 		OR (size_bytes IS NOT NULL AND sha256 IS NOT NULL AND location IS NOT NULL))

@@ -151,6 +151,7 @@ rb_catalog_fetch_queued(int limit, const int64 *exclude, int nexclude, RbBackupR
 	rc = SPI_execute_with_args("SELECT " ROW_COLUMNS
 							   "  FROM ripple_backup.backups b"
 							   " WHERE b.status = 'queued' AND b.id <> ALL ($2)"
+							   "   AND (b.retry_at IS NULL OR b.retry_at <= pg_catalog.now())"
 							   " ORDER BY b.queued_at, b.id LIMIT $1",
 							   2, argtypes, values, NULL, true, 0);
 	spi_check(rc, SPI_OK_SELECT, "reading queued backups");
@@ -193,7 +194,7 @@ rb_catalog_mark_running(int64 id)
 	Datum		values[1] = {Int64GetDatum(id)};
 
 	spi_modify("UPDATE ripple_backup.backups"
-			   "   SET status = 'running', started_at = now()"
+			   "   SET status = 'running', started_at = now(), retry_at = NULL"
 			   " WHERE id = $1 AND status = 'queued'",
 			   1, argtypes, values, SPI_OK_UPDATE, "marking a backup running");
 }

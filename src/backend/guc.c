@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "backup_retry.h"	/* ripple_backup.backup_retries, backup_retry_delay */
 #include "dest.h"
 #include "guc.h"
 #include "drill.h"			/* ripple_backup.drill_schedule */
@@ -227,6 +228,7 @@ rb_guc_define(void)
 	rb_drill_define_gucs();
 	rb_retention_define_gucs();
 	rb_notify_define_gucs();
+	rb_backup_retry_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

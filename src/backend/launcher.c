@@ -9,7 +9,8 @@
  *   2. the first time it exists: rows left 'running' by a crash or restart
  *      become 'failed' with "interrupted by server restart";
  *   3. finished runners: persist their result (status, size, checksum,
- *      location, per-table row counts from their DSM segment);
+ *      location, per-table row counts from their DSM segment), or queue a
+ *      transiently failed backup again for a retry (backup_retry.h);
  *   4. start runners asked for through shared memory by ripple_backup_wait(),
  *      unless the transaction that asked has rolled back meanwhile, and stop a
  *      running one whose requester rolled back (its result is discarded and
@@ -47,6 +48,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "backup_retry.h"
 #include "catalog.h"
 #include "discard.h"
 #include "drill.h"
@@ -415,6 +417,9 @@ record_result(const RbRunnerSlot *copy, const RbCountsHeader *counts)
 	char	   *err;
 	char		msg[RB_TEXT_LEN];
 
+	/* failed transiently with retries left: queued again, nothing recorded or notified */
+	if (rb_backup_retry_requeue(copy))
+		return;
 	if (!rb_worker_try(record_result_step, &a, &err))
 	{
 		snprintf(msg, sizeof(msg), "could not record the backup result: %s", err);
@@ -737,6 +742,8 @@ launcher_iteration(bool *ext_ready)
 	sched_nap = rb_drill_run_due(sched_nap);
 	/* recovery point objectives: rpo.breached / rpo.recovered, once each */
 	sched_nap = rb_rpo_check_run(sched_nap);
+	/* a backup queued for a retry: wake when it is due */
+	sched_nap = rb_backup_retry_nap(sched_nap);
 	notify_pending = rb_notify_pending();
 
 	PopActiveSnapshot();

@@ -54,6 +54,8 @@ sub new_node {
 	$conf .= s3_conf($node, $opt{s3}, prefix => $opt{prefix}) if $opt{s3};
 	$conf .= "ripple_backup.max_workers = $opt{max_workers}\n" if $opt{max_workers};
 	$conf .= "max_worker_processes = 16\n";
+	# a failure is final unless a test asks for backup-level retries (074)
+	$conf .= "ripple_backup.backup_retries = 0\n" if $opt{preload} // 1;
 	$conf .= $opt{conf} // '';
 	$node->append_conf('postgresql.conf', $conf);
 	return $node if $opt{no_start};
