@@ -110,7 +110,12 @@ rb_backup_retry_requeue(const RbRunnerSlot *result)
 	RequeueArgs a = {result, false};
 	char	   *err;
 
+	/*
+	 * Started early for ripple_backup_wait() in the transaction that queued it
+	 * (requester_xid): that call has already returned this outcome, so it stays.
+	 */
 	if (result->succeeded || rb_guc_backup_retries <= 0 ||
+		TransactionIdIsValid(result->requester_xid) ||
 		!rb_backup_failure_is_transient(result->error))
 		return false;
 	if (!rb_worker_try(requeue_step, &a, &err))
