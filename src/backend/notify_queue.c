@@ -121,9 +121,12 @@ rb_notify_heartbeat_url_spi(int64 backup_id, const char *global)
 	}
 }
 
-/* The database and status of a backup into the arguments; false when it is gone. */
+/*
+ * The database, status and (when attempt is not NULL) attempt number of a backup
+ * into the arguments; false when it is gone.
+ */
 static bool
-backup_status(int64 backup_id, char *dbname, char *status)
+backup_status(int64 backup_id, char *dbname, char *status, int *attempt)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(backup_id)};
@@ -131,7 +134,7 @@ backup_status(int64 backup_id, char *dbname, char *status)
 	int			rc;
 
 	/* not read-only: the caller's transaction may have just recorded the status */
-	rc = SPI_execute_with_args("SELECT dbname::text, status FROM ripple_backup.backups WHERE id = $1",
+	rc = SPI_execute_with_args("SELECT dbname::text, status, attempt FROM ripple_backup.backups WHERE id = $1",
 							   1, argtypes, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading a backup failed: %s", SPI_result_code_string(rc));
@@ -143,6 +146,9 @@ backup_status(int64 backup_id, char *dbname, char *status)
 	strlcpy(status, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0],
 													   SPI_tuptable->tupdesc, 2, &isnull)),
 			16);
+	if (attempt != NULL)
+		*attempt = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 3, &isnull));
 	return true;
 }
 
@@ -169,7 +175,7 @@ queue_finished(void *arg)
 	char		status[16];
 	rb_notify_kind kind;
 
-	if (!backup_status(a->backup_id, dbname, status))
+	if (!backup_status(a->backup_id, dbname, status, NULL))
 		return;
 	if (strcmp(status, "succeeded") == 0)
 		kind = RB_NOTIFY_BACKUP_SUCCEEDED;
@@ -230,8 +236,12 @@ queue_started(void *arg)
 	QueueArgs  *a = (QueueArgs *) arg;
 	char		dbname[NAMEDATALEN];
 	char		status[16];
+	int			attempt;
 
-	if (!backup_status(a->backup_id, dbname, status))
+	if (!backup_status(a->backup_id, dbname, status, &attempt))
+		return;
+	/* a retried backup (backup_retries) told the switch at its first attempt */
+	if (attempt > 1)
 		return;
 	if (rb_notify_heartbeat_url_spi(a->backup_id, GLOBAL_HEARTBEAT) != NULL)
 		insert_row(a->backup_id, dbname, RB_CHANNEL_HEARTBEAT, "backup.started");
@@ -261,7 +271,7 @@ queue_verify(void *arg)
 		kind = RB_NOTIFY_VERIFY_FAILED;
 	else
 		return;					/* a verification that passed is no news */
-	if (!backup_status(a->backup_id, dbname, status))
+	if (!backup_status(a->backup_id, dbname, status, NULL))
 		return;
 	queue_channels(kind, a->backup_id, dbname);
 }

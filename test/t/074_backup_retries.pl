@@ -107,5 +107,30 @@ sub reload {
 	$s3->start;
 }
 
+# (d) a scheduled backup that is retried tells the heartbeat once: one /start, one outcome
+{
+	reload("ripple_backup.backup_retries = 2\n"
+		  . "ripple_backup.heartbeat_url = 'http://127.0.0.1:$hook_port/hb'\n");
+	sqlv(q{SELECT ripple_backup_schedule('hourly', '0 * * * *', 'postgres')});
+	$s3->stop;
+	sqlv(q{UPDATE ripple_backup.jobs SET next_run = now() - interval '1 second' WHERE job_name = 'hourly';
+		SELECT ripple_backup.wake_launcher_at_commit()});
+	RippleTest::Cluster::poll_value($node, 'postgres',
+		q{SELECT last_backup_id IS NOT NULL FROM ripple_backup.jobs WHERE job_name = 'hourly'}, 't', 30);
+	my $id = sqlv(q{SELECT last_backup_id FROM ripple_backup.jobs WHERE job_name = 'hourly'});
+	is(RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT attempt = 2 FROM ripple_backup.backups WHERE id = $id", 't', 60),
+		't', 'the scheduled backup is retried');
+	$s3->start;
+	is(RippleTest::Cluster::wait_backup($node, $id, '2 minutes'), 'succeeded', 'and succeeds on its second attempt');
+	RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT count(*) > 1 FROM ripple_backup.notifications WHERE backup_id = $id AND channel = 'heartbeat'", 't', 30);
+	sleep 1;
+	is(sqlv("SELECT string_agg(event, ',' ORDER BY id) FROM ripple_backup.notifications"
+		  . " WHERE backup_id = $id AND channel = 'heartbeat'"),
+		'backup.started,backup.succeeded', 'the heartbeat gets one /start (the first attempt) and the final outcome');
+	sqlv(q{SELECT ripple_backup_unschedule('hourly')});
+}
+
 $node->stop;
 done_testing();
