@@ -676,6 +676,21 @@ CREATE FUNCTION ripple_backup.destination_probe(OUT destination text, OUT reacha
 	AS 'MODULE_PATHNAME', 'ripple_backup_destination_probe'
 	LANGUAGE C VOLATILE;
 
+-- The S3 circuit breaker of each endpoint, shared by every process of the server
+-- (shared memory, breaker_shmem.c): one row per endpoint talked to since the start.
+CREATE FUNCTION ripple_backup.destinations_state(OUT endpoint text, OUT state text,
+												 OUT consecutive_failures integer,
+												 OUT opened_at timestamptz, OUT next_trial timestamptz,
+												 OUT last_failure timestamptz, OUT last_error text,
+												 OUT last_success timestamptz)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ripple_backup_destinations'
+	LANGUAGE C VOLATILE;
+CREATE VIEW ripple_backup.destinations AS
+	SELECT * FROM ripple_backup.destinations_state();
+COMMENT ON VIEW ripple_backup.destinations IS
+	'S3 endpoints and their shared circuit breaker: closed, open or half-open, failures, last error';
+
 -- One row per database that has an active job or a backup: ok, warning or critical,
 -- and why in words (only databases the calling role may connect to), then one row for
 -- the destination (dbname NULL): ok when it answers, critical when not.
@@ -757,13 +772,26 @@ AS $$
 				ELSE 'backed up, verified and within the recovery objectives' END
 	  FROM r
 	UNION ALL
-	SELECT NULL, CASE WHEN p.reachable THEN 'ok' ELSE 'critical' END,
+	SELECT NULL,
+		   CASE WHEN NOT p.reachable OR d.state = 'open' THEN 'critical'
+				WHEN d.state = 'half-open' THEN 'warning' ELSE 'ok' END,
 		   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 		   CASE WHEN p.reachable
 				THEN format('destination %s is reachable (listed in %s s)', p.destination,
 							round(p.seconds::numeric, 3))
 				ELSE format('destination %s cannot be reached: %s', p.destination, p.error) END
+		   || coalesce(format('; circuit breaker of %s %s', d.endpoint,
+							  CASE d.state WHEN 'closed' THEN 'closed'
+								   ELSE format('%s after %s consecutive failures (next trial %s): %s',
+											   d.state, d.consecutive_failures,
+											   date_trunc('second', d.next_trial),
+											   coalesce(d.last_error, 'no error recorded')) END), '')
 	  FROM ripple_backup.destination_probe() p
+	  LEFT JOIN LATERAL (
+			-- the breakers that are not closed first, then the one used last
+			SELECT * FROM ripple_backup.destinations_state() s
+			 ORDER BY s.state = 'closed', greatest(s.last_failure, s.last_success) DESC NULLS LAST
+			 LIMIT 1) d ON true
 	 ORDER BY 1 NULLS LAST
 $$;
 COMMENT ON FUNCTION @extschema@.ripple_backup_health() IS
@@ -869,6 +897,13 @@ BEGIN
 		|| E'# TYPE ripple_backup_destination_up gauge\n'
 		|| format(E'ripple_backup_destination_up{destination="%s"} %s\n',
 				  ripple_backup.prom_label(l.destination), CASE WHEN l.reachable THEN 1 ELSE 0 END);
+	out := out
+		|| E'# HELP ripple_backup_breaker_open Whether the shared S3 circuit breaker of the endpoint refuses requests (1: open or half-open) or not (0).\n'
+		|| E'# TYPE ripple_backup_breaker_open gauge\n';
+	FOR l IN SELECT d.endpoint, d.state FROM ripple_backup.destinations_state() d ORDER BY d.endpoint LOOP
+		out := out || format(E'ripple_backup_breaker_open{endpoint="%s"} %s\n',
+							 ripple_backup.prom_label(l.endpoint), CASE WHEN l.state = 'closed' THEN 0 ELSE 1 END);
+	END LOOP;
 	RETURN out;
 END
 $$;
@@ -891,6 +926,8 @@ REVOKE ALL ON FUNCTION ripple_backup.rpo_transitions(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.setting_interval(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.prom_label(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.destination_probe() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.destinations_state() FROM PUBLIC;
+REVOKE ALL ON ripple_backup.destinations FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_health() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_notify_test(text) FROM PUBLIC;

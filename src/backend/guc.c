@@ -15,6 +15,7 @@
 #include "backup_retry.h"	/* ripple_backup.backup_retries, backup_retry_delay */
 #include "dest.h"
 #include "guc.h"
+#include "breaker_shmem.h"	/* the shared S3 circuit breakers */
 #include "drill.h"			/* ripple_backup.drill_schedule */
 #include "retention.h"		/* ripple_backup.retention* */
 #include "notify_settings.h"	/* notifications, rpo_target, rto_target */
@@ -229,6 +230,7 @@ rb_guc_define(void)
 	rb_retention_define_gucs();
 	rb_notify_define_gucs();
 	rb_backup_retry_define_gucs();
+	rb_breaker_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }
@@ -247,4 +249,7 @@ rb_guc_destination_options(rb_destination_options *opt)
 	opt->s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
 	opt->s3_request_timeout_ms = rb_guc_s3_request_timeout_s > 0 ?
 		(int64_t) rb_guc_s3_request_timeout_s * 1000 : -1;
+	/* the endpoint's shared circuit breaker, when backups go to S3 */
+	if (strncmp(rb_guc_destination, "s3://", 5) == 0)
+		rb_breaker_shared_options(opt);
 }

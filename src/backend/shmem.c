@@ -8,6 +8,7 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 
+#include "breaker_shmem.h"
 #include "shmem.h"
 
 RbShared   *rb_shared = NULL;
@@ -22,6 +23,7 @@ rb_shmem_request(void)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(RbShared)));
 	RequestNamedLWLockTranche("ripple_backup", 1);
+	rb_breaker_shmem_request();
 }
 
 static void
@@ -45,6 +47,7 @@ rb_shmem_startup(void)
 			pg_atomic_init_u64(&rb_shared->slots[i].bytes_stored, 0);
 		}
 	}
+	rb_breaker_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 }
 

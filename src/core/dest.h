@@ -53,6 +53,22 @@ typedef struct rb_destination_options
 											 * passed since the destination was opened
 											 * (a per-backup deadline); aborts are
 											 * exempt; 0 = none */
+
+	/*
+	 * The endpoint's circuit breaker, owned by the caller (the extension keeps one
+	 * per endpoint in shared memory, so that every process talking to it shares
+	 * what it learnt): NULL = a private breaker in the client.  s3_breaker_lock /
+	 * s3_breaker_unlock (either may be NULL) are called with s3_breaker_lock_arg
+	 * around every access to it; s3_clock (NULL = CLOCK_MONOTONIC) must be one
+	 * clock for every process sharing the breaker.  See s3_client.h.
+	 */
+	struct rb_breaker *s3_breaker;
+	void		(*s3_breaker_lock) (void *arg);
+	void		(*s3_breaker_unlock) (void *arg);
+	void	   *s3_breaker_lock_arg;
+	int64_t		(*s3_clock) (void *arg);
+	int			s3_breaker_threshold;	/* private breaker: 0 = default (5) */
+	int64_t		s3_breaker_open_ms; /* private breaker: 0 = default (60 s) */
 } rb_destination_options;
 
 typedef struct rb_object_info

@@ -209,6 +209,14 @@ rb_dest_s3_init(rb_destination *d, const rb_destination_options *opt, rb_error *
 	so.parts_in_flight = opt->s3_parts_in_flight;
 	so.request_timeout_ms = opt->s3_request_timeout_ms;
 	so.operation_timeout_ms = opt->s3_operation_timeout_ms;
+	so.breaker = opt->s3_breaker;
+	so.breaker_lock = opt->s3_breaker_lock;
+	so.breaker_unlock = opt->s3_breaker_unlock;
+	so.breaker_lock_arg = opt->s3_breaker_lock_arg;
+	so.breaker_threshold = opt->s3_breaker_threshold;
+	so.breaker_open_ms = opt->s3_breaker_open_ms;
+	so.clock = opt->s3_clock;
+	so.clock_arg = opt->s3_breaker_lock_arg;
 	if (opt->max_attempts > 0)
 	{
 		retry.max_attempts = opt->max_attempts;
