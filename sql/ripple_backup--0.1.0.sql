@@ -780,18 +780,19 @@ AS $$
 				THEN format('destination %s is reachable (listed in %s s)', p.destination,
 							round(p.seconds::numeric, 3))
 				ELSE format('destination %s cannot be reached: %s', p.destination, p.error) END
-		   || coalesce(format('; circuit breaker of %s %s', d.endpoint,
-							  CASE d.state WHEN 'closed' THEN 'closed'
-								   ELSE format('%s after %s consecutive failures (next trial %s): %s',
-											   d.state, d.consecutive_failures,
-											   date_trunc('second', d.next_trial),
-											   coalesce(d.last_error, 'no error recorded')) END), '')
+		   || CASE WHEN d.endpoint IS NULL THEN ''
+				   ELSE format('; circuit breaker of %s %s', d.endpoint,
+							   CASE d.state WHEN 'closed' THEN 'closed'
+									ELSE format('%s after %s consecutive failures (next trial %s): %s',
+												d.state, d.consecutive_failures,
+												date_trunc('second', d.next_trial),
+												coalesce(d.last_error, 'no error recorded')) END) END
 	  FROM ripple_backup.destination_probe() p
 	  LEFT JOIN LATERAL (
 			-- the breakers that are not closed first, then the one used last
 			SELECT * FROM ripple_backup.destinations_state() s
 			 ORDER BY s.state = 'closed', greatest(s.last_failure, s.last_success) DESC NULLS LAST
-			 LIMIT 1) d ON true
+			 LIMIT 1) d ON p.destination LIKE 's3://%'
 	 ORDER BY 1 NULLS LAST
 $$;
 COMMENT ON FUNCTION @extschema@.ripple_backup_health() IS
