@@ -31,7 +31,8 @@ my $node = RippleTest::Cluster->new_node('breaker', s3 => $s3, prefix => 'breake
 	conf => "ripple_backup.s3_request_timeout = '6s'\n"
 	  . "ripple_backup.s3_breaker_threshold = 1\n"
 	  . "ripple_backup.s3_breaker_open_time = '${open_time}s'\n"
-	  . "ripple_backup.verify_after_backup = off\n");
+	  . "ripple_backup.verify_after_backup = off\n"
+	  . "ripple_backup.backup_retries = 0\n");	# each backup is one runner, timed alone
 RippleTest::Cluster::create_app_db($node, 'app');
 
 sub view {
