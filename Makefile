@@ -12,7 +12,7 @@
 # The product build (make, make install) needs a C compiler, PGXS and the libraries
 # below, never cmocka or clang: only the test targets use them.
 #
-# Layers (see docs/architecture.md): src/core is plain C11 with libcurl, OpenSSL, expat and
+# Layers (see docs/architecture.md): src/core is plain C11 with libcurl, OpenSSL, libsodium, expat and
 # zstd and never includes postgres.h; it is built once as a static library that the
 # extension, the CLI and the unit tests link.  The CLI's objects other than main.o
 # form a second static library, which the CLI's unit tests link.
@@ -25,7 +25,7 @@ BUILD        = build
 CORE_CC     ?= $(CC)
 CORE_WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-truncation
 CORE_CFLAGS  = -std=gnu11 -O2 -g -fPIC -pthread $(CORE_WARN) -Isrc/core
-CORE_LIBS    = -lcurl -lssl -lcrypto -lzstd -lz -lexpat -lpthread -lm
+CORE_LIBS    = -lcurl -lssl -lcrypto -lsodium -lzstd -lz -lexpat -lpthread -lm
 ASAN_FLAGS   = -fsanitize=address,undefined -fno-omit-frame-pointer
 
 CORE_SRCS    = $(sort $(wildcard src/core/*.c src/core/s3/*.c))

@@ -12,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 PACKAGES=(
   build-essential pkg-config
   postgresql-15 postgresql-server-dev-15 postgresql-client-15
-  libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libexpat1-dev
+  libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev zlib1g-dev libexpat1-dev
   libcmocka-dev valgrind clang libclang-rt-14-dev
   libipc-run-perl libtest-simple-perl
   awscli python3 python3-aiosmtpd curl ca-certificates openssl zstd time procps bc

@@ -33,6 +33,12 @@ typedef struct rb_key
 } rb_key;
 
 /*
+ * Initializes libsodium (thread-safe, idempotent; every function here and in
+ * encrypt_stream.h calls it, so callers need not).  RB_ERR_INTERNAL when it fails.
+ */
+int			rb_encrypt_init(rb_error *err);
+
+/*
  * Reads and checks the key file at path (absolute or relative to the caller's working
  * directory).  Fails with RB_ERR_INVALID (and a message that names the file and the
  * fault, never any key material) when the file is missing, unreadable, not a regular
