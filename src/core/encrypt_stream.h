@@ -40,6 +40,12 @@
 #define RB_ENCRYPT_HEADER_LEN	48
 #define RB_ENCRYPT_CHUNK		(64 * 1024)
 #define RB_ENCRYPT_OVERHEAD		17	/* per chunk */
+/*
+ * The chunk sizes a reader accepts in a header (the encryptor writes RB_ENCRYPT_CHUNK;
+ * smaller ones serve tests and the fuzzer).  Anything outside is not a version 1 object.
+ */
+#define RB_ENCRYPT_CHUNK_MIN	64
+#define RB_ENCRYPT_CHUNK_MAX	(4 * 1024 * 1024)
 
 /* The name recorded in metadata ("encryption": "xchacha20poly1305-secretstream-v1"). */
 #define RB_ENCRYPT_ALGORITHM_NAME "xchacha20poly1305-secretstream-v1"
@@ -59,6 +65,9 @@ typedef struct rb_encryptor rb_encryptor;
 /* The key is copied; out receives the header and the chunks as they are produced. */
 rb_encryptor *rb_encryptor_new(const rb_key *key, rb_write_fn out, void *out_arg,
 							   rb_error *err);
+/* The same with another chunk size (RB_ENCRYPT_CHUNK_MIN..MAX): for tests. */
+rb_encryptor *rb_encryptor_new_chunked(const rb_key *key, size_t chunk, rb_write_fn out,
+									   void *out_arg, rb_error *err);
 int			rb_encryptor_write(rb_encryptor *e, const void *data, size_t len, rb_error *err);
 /* Writes the FINAL chunk; call once, then free. */
 int			rb_encryptor_finish(rb_encryptor *e, rb_error *err);
@@ -71,7 +80,9 @@ typedef struct rb_decryptor rb_decryptor;
 /*
  * Decrypts with the key in ring whose id the header names (the ring is only read, and
  * must outlive the decryptor).  out receives plaintext as each chunk authenticates:
- * nothing unauthenticated is ever passed on.
+ * nothing unauthenticated is ever passed on.  The stream as a whole (no chunk missing
+ * at its end, nothing after it) is known good only when finish succeeds.  After a
+ * failure every call fails again with the same error.
  */
 rb_decryptor *rb_decryptor_new(const rb_keyring *ring, rb_write_fn out, void *out_arg,
 							   rb_error *err);
