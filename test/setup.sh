@@ -17,6 +17,7 @@ PACKAGES=(
   libipc-run-perl libtest-simple-perl
   awscli python3 python3-aiosmtpd curl ca-certificates openssl zstd time procps bc
   prometheus prometheus-postgres-exporter
+  chromium fonts-dejavu-core
 )
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

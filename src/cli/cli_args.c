@@ -43,6 +43,8 @@ enum
 	OPT_KEEP_WEEKLY,
 	OPT_KEEP_MONTHLY,
 	OPT_ORPHAN_AGE,
+	OPT_HTML,
+	OPT_RPO_TARGET,
 	OPT_HELP,
 	OPT_VERBOSE = 'v',
 	OPT_QUIET = 'q',
@@ -86,6 +88,8 @@ static const struct option long_options[] = {
 	{"keep-weekly", required_argument, NULL, OPT_KEEP_WEEKLY},
 	{"keep-monthly", required_argument, NULL, OPT_KEEP_MONTHLY},
 	{"orphan-age", required_argument, NULL, OPT_ORPHAN_AGE},
+	{"html", required_argument, NULL, OPT_HTML},
+	{"rpo-target", required_argument, NULL, OPT_RPO_TARGET},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
@@ -118,6 +122,7 @@ static const int prune_options[] = {
 	OPT_DRY_RUN, OPT_RETENTION, OPT_MIN_KEEP, OPT_KEEP_DAILY, OPT_KEEP_WEEKLY,
 	OPT_KEEP_MONTHLY, OPT_ORPHAN_AGE, OPT_JSON, 0
 };
+static const int report_options[] = {OPT_HTML, OPT_RPO_TARGET, OPT_FORCE, 0};
 static const int restore_options[] = {
 	OPT_DBNAME, OPT_CREATE, OPT_JOBS, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_NO_OWNER,
 	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, 0
@@ -135,6 +140,7 @@ static const struct
 	{"verify", CLI_CMD_VERIFY, verify_options},
 	{"restore", CLI_CMD_RESTORE, restore_options},
 	{"prune", CLI_CMD_PRUNE, prune_options},
+	{"report", CLI_CMD_REPORT, report_options},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -223,6 +229,7 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 	args->jobs = 1;
 	args->min_keep = 3;
 	args->orphan_age_s = 86400;
+	args->rpo_target_s = 25 * 3600;
 
 	if (argc < 2)
 		return usage_error(NULL, "%s", "no command given");
@@ -446,6 +453,24 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 					rc = 0;
 				}
 				break;
+			case OPT_HTML:
+				if (optarg[0] == '\0')
+					return usage_error(args->command_name, "%s", "--html needs a file name");
+				args->html = optarg;
+				rc = 0;
+				break;
+			case OPT_RPO_TARGET:
+				{
+					rb_error	err;
+
+					rb_error_clear(&err);
+					if (rb_duration_parse(optarg, &args->rpo_target_s, &err) < 0 ||
+						args->rpo_target_s <= 0)
+						return usage_error(args->command_name, "invalid --rpo-target \"%s\": %s", optarg,
+										   err.msg[0] ? err.msg : "it must be positive");
+					rc = 0;
+				}
+				break;
 			case OPT_MIN_KEEP:
 				rc = set_count(args, &args->min_keep, optarg);
 				break;
@@ -477,7 +502,8 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		return 0;
 
 	/* positional arguments */
-	if (args->command == CLI_CMD_LIST || args->command == CLI_CMD_PRUNE)
+	if (args->command == CLI_CMD_LIST || args->command == CLI_CMD_PRUNE ||
+		args->command == CLI_CMD_REPORT)
 	{
 		if (optind < argc)
 			return usage_error(args->command_name, "too many arguments: \"%s\"", argv[optind]);
@@ -525,6 +551,7 @@ static const char help_overview[] =
 "  restore ID|KEY|latest --dbname NAME\n"
 "                             download, check, pg_restore, compare row counts\n"
 "  prune                      apply retention: delete old backups and orphans\n"
+"  report  --html FILE        an HTML page of charts and status per database\n"
 "\n"
 "A backup is named by its id (ripple_backup.backups.id), by its object KEY (as\n"
 "\"list --long\" prints it, or as a full URL), or \"latest\" (use --db to choose the\n"
@@ -680,6 +707,24 @@ static const char help_prune[] =
 "                             action, reason)\n"
 "Exits 1 when a deletion failed (what failed is kept and said).\n";
 
+static const char help_report[] =
+"ripple-backup report: one self-contained HTML page (no external scripts, styles\n"
+"or fonts) about the backups in the destination, from their metadata objects\n"
+"alone: per database, whether the newest backup meets the recovery point\n"
+"objective, charts of stored size, duration and compression ratio over time,\n"
+"and the table of backups.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup report --html FILE [--db NAME] [--system-id N] [--rpo-target 25h]\n"
+"                       [--force]\n"
+"\n"
+"Options:\n"
+"  --html FILE                where to write the page (written to a temporary file\n"
+"                             beside it, renamed when complete)\n"
+"  --rpo-target DURATION      the recovery point objective to judge the newest backup\n"
+"                             by (default 25 hours, as ripple_backup.rpo_target)\n"
+"  --force                    replace FILE if it exists\n";
+
 void
 cli_print_help(cli_command cmd)
 {
@@ -705,6 +750,9 @@ cli_print_help(cli_command cmd)
 			break;
 		case CLI_CMD_PRUNE:
 			fputs(help_prune, stdout);
+			break;
+		case CLI_CMD_REPORT:
+			fputs(help_report, stdout);
 			break;
 	}
 	fputs(help_common, stdout);

@@ -19,7 +19,8 @@ typedef enum cli_command
 	CLI_CMD_FETCH,
 	CLI_CMD_VERIFY,
 	CLI_CMD_RESTORE,
-	CLI_CMD_PRUNE
+	CLI_CMD_PRUNE,
+	CLI_CMD_REPORT
 } cli_command;
 
 typedef struct cli_args
@@ -68,6 +69,10 @@ typedef struct cli_args
 	int			keep_weekly;
 	int			keep_monthly;
 	int64_t		orphan_age_s;	/* --orphan-age (1 day) */
+
+	/* report */
+	const char *html;			/* --html FILE */
+	int64_t		rpo_target_s;	/* --rpo-target (25 hours, as the server's default) */
 
 	/* verify --archive, restore */
 	const char *work_dir;

@@ -14,5 +14,6 @@ int			cli_cmd_fetch(cli_ctx *ctx);
 int			cli_cmd_verify(cli_ctx *ctx);
 int			cli_cmd_restore(cli_ctx *ctx);
 int			cli_cmd_prune(cli_ctx *ctx);
+int			cli_cmd_report(cli_ctx *ctx);
 
 #endif							/* CLI_COMMANDS_H */

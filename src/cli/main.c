@@ -86,6 +86,9 @@ main(int argc, char **argv)
 			case CLI_CMD_PRUNE:
 				rc = cli_cmd_prune(&ctx);
 				break;
+			case CLI_CMD_REPORT:
+				rc = cli_cmd_report(&ctx);
+				break;
 			case CLI_CMD_NONE:
 				break;
 		}
