@@ -15,7 +15,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev libsodium-dev libzstd-dev zlib1g-dev libexpat1-dev
   libcmocka-dev valgrind clang libclang-rt-14-dev
   libipc-run-perl libtest-simple-perl
-  awscli python3 python3-aiosmtpd curl ca-certificates openssl zstd time procps bc
+  awscli python3 python3-aiosmtpd python3-nacl curl ca-certificates openssl zstd time procps bc
   prometheus prometheus-postgres-exporter
   chromium fonts-dejavu-core
 )
