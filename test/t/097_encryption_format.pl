@@ -1,4 +1,4 @@
-# 102_encryption_format.pl — proves that docs/encryption-format.md is enough to decrypt a
+# 097_encryption_format.pl — proves that docs/encryption-format.md is enough to decrypt a
 # backup without ripple_backup: objects written by src/core's encryptor
 # (build/tools/encrypt_tool) are decrypted by two decryptors written from the document
 # alone, the PyNaCl snippet in the document itself (extracted from it here) and

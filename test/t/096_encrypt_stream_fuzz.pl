@@ -1,4 +1,4 @@
-# 101_encrypt_stream_fuzz.pl — runs the libFuzzer harness of the decryptor's header
+# 096_encrypt_stream_fuzz.pl — runs the libFuzzer harness of the decryptor's header
 # and chunk parser (test/fuzz/encrypt_stream_fuzz.c: raw objects give the same outcome
 # however they are chunked; encrypted objects changed in any way always fail and pass on
 # only whole authenticated chunks) for a bounded time (20 s, 5 s per input) from the
