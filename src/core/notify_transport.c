@@ -127,29 +127,6 @@ rb_notify_url_for_log(const char *url, char *out, size_t size)
 	curl_url_cleanup(u);
 }
 
-/* Waits delay_s seconds, polling the cancel hook; false when cancelled. */
-static bool
-wait_polling(double delay_s, const rb_hooks *hooks)
-{
-	int64_t		deadline = rb_now_ms() + (int64_t) (delay_s * 1000.0);
-
-	for (;;)
-	{
-		int64_t		left = deadline - rb_now_ms();
-		struct timespec ts;
-
-		if (rb_cancelled(hooks))
-			return false;
-		if (left <= 0)
-			return true;
-		if (left > POLL_MS)
-			left = POLL_MS;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long) left * 1000000L;
-		nanosleep(&ts, NULL);
-	}
-}
-
 int
 rb_notify_with_retry(const rb_notify_delivery *d, const char *what,
 					 rb_notify_attempt_fn attempt, rb_notify_retryable_fn retryable,
@@ -181,7 +158,7 @@ rb_notify_with_retry(const rb_notify_delivery *d, const char *what,
 		delay = rb_retry_delay(&policy, n, &rng);
 		rb_log(hooks, RB_LOG_WARNING, "%s: attempt %d of %d failed: %s; retrying in %.1f s",
 			   what, n, policy.max_attempts, e.msg, delay);
-		if (!wait_polling(delay, hooks))
+		if (!rb_sleep_polling(delay, hooks))
 		{
 			rb_error_set(&e, RB_ERR_CANCELLED, "cancelled");
 			break;
