@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "backup_retry_class.h"
 #include "pg_client.h"
 #include "rb_alloc.h"
 #include "rb_child.h"
@@ -18,6 +20,7 @@
 #include "rb_buf.h"
 #include "rb_crypto.h"
 #include "rb_time.h"
+#include "s3/s3_retry.h"
 
 #define READ_CHUNK (256 * 1024)
 
@@ -60,11 +63,17 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 	double		interval;
 	const char *v;
 	int			rc = -1;
+	rb_retry_policy connect_policy = p && p->connect_retry ? *p->connect_retry :
+		rb_retry_policy_default();
+	uint64_t	rng = (uint64_t) rb_now_ms() ^ ((uint64_t) getpid() << 32);
+	int			connect_attempt = 1;
 
 	memset(r, 0, sizeof(*r));
 	if (p == NULL || p->pg_dump_path == NULL || p->dbname == NULL || p->dbname[0] == '\0' ||
 		p->dest == NULL || p->object_key == NULL)
 		return rb_error_set(err, RB_ERR_INTERNAL, "backup parameters incomplete (pg_dump path, database, destination and key are required)");
+	if (rb_retry_policy_validate(&connect_policy, err) < 0)
+		return -1;
 	interval = (p->progress_interval_ms > 0 ? p->progress_interval_ms : 100) / 1000.0;
 	url = rb_destination_url_for(p->dest, p->object_key);
 
@@ -131,7 +140,46 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 		if (n == -1)
 			goto done;
 		if (n == 0)
-			break;
+		{
+			rb_error	e;
+			const char *reason;
+
+			/* end of pg_dump's output: did it succeed? */
+			rb_error_clear(&e);
+			if (rb_child_wait(child, hooks, &e) == 0)
+				break;
+			reason = r->bytes_read == 0 && e.code == RB_ERR_CHILD ?
+				rb_connect_refusal_reason(e.msg) : NULL;
+			if (reason != NULL && connect_attempt < connect_policy.max_attempts)
+			{
+				/* refused before it dumped a byte: start it again after a backoff */
+				double		delay = rb_retry_delay(&connect_policy, connect_attempt, &rng);
+
+				rb_log(hooks, RB_LOG_INFO,
+					   "pg_dump could not connect to database \"%s\" (%s), attempt %d of %d; retrying in %.1f s",
+					   p->dbname, reason, connect_attempt, connect_policy.max_attempts, delay);
+				rb_child_free(child);
+				child = NULL;
+				if (!rb_sleep_polling(delay, hooks))
+				{
+					rb_error_set(err, RB_ERR_CANCELLED, "backup cancelled");
+					goto done;
+				}
+				connect_attempt++;
+				child = rb_child_start(&copt, err);
+				if (child == NULL)
+					goto done;
+				rb_log(hooks, RB_LOG_DEBUG, "pg_dump started again (pid %d), attempt %d of %d",
+					   (int) rb_child_pid(child), connect_attempt, connect_policy.max_attempts);
+				continue;
+			}
+			if (err != NULL)
+				*err = e;
+			if (reason != NULL && connect_attempt > 1)
+				rb_error_prefix(err, "pg_dump could not connect in %d attempts over %.0f s: ",
+								connect_attempt, rb_now_seconds() - start);
+			goto done;
+		}
 		if (n == RB_CHILD_TIMEOUT &&
 			rb_dest_writer_pump(out.writer, 50, err) < 0)
 		{
@@ -168,9 +216,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 		}
 	}
 
-	/* end of pg_dump's output: did it succeed, and is the archive whole? */
-	if (rb_child_wait(child, hooks, err) < 0)
-		goto done;
+	/* pg_dump succeeded: is the archive whole? */
 	if (rb_archive_parser_finish(parser, err) < 0)
 	{
 		rb_error_prefix(err, "pg_dump output: ");

@@ -50,6 +50,15 @@ typedef struct rb_backup_params
 	int			compression_level;	/* -1 = the kind's default */
 	int			compression_workers;	/* zstd threads; 0 = in the calling thread */
 
+	/*
+	 * Starting pg_dump again when the server refuses its connection for a reason
+	 * that passes (rb_connect_refusal_reason: no free connection slot, starting
+	 * up, shutting down, crash recovery) and it has written nothing: attempts in
+	 * all and the backoff between them.  NULL = rb_retry_policy_default() (6
+	 * attempts, waits of 1, 2, 4, 8, 16 s each shortened by up to half at random).
+	 */
+	const struct rb_retry_policy *connect_retry;
+
 	rb_backup_progress_fn progress; /* NULL = no progress reports */
 	void	   *progress_arg;
 	int			progress_interval_ms;	/* 0 = 100 ms */
@@ -68,9 +77,14 @@ typedef struct rb_backup_result
 
 /*
  * Runs one backup.  result is initialised by the call; free it with
- * rb_backup_result_free whatever the outcome.  Returns 0, or -1 with err:
+ * rb_backup_result_free whatever the outcome.  A pg_dump refused by the server
+ * before it wrote anything is started again (params->connect_retry), each retry
+ * logged (RB_LOG_INFO: the reason and the wait); these retries are part of this
+ * one backup.  Returns 0, or -1 with err:
  *   RB_ERR_CHILD      pg_dump failed: "pg_dump exited with code 1: <stderr>",
- *                     "pg_dump was terminated by signal 9: Killed"
+ *                     "pg_dump was terminated by signal 9: Killed",
+ *                     "pg_dump could not connect in 6 attempts over 24 s: pg_dump
+ *                     exited with code 1: ... too many clients already"
  *   RB_ERR_CANCELLED  hooks->cancel said stop
  *   RB_ERR_INTEGRITY  the archive could not be parsed
  *   other             the destination's error

@@ -37,7 +37,15 @@ static const char *const transient_markers[] = {
 	"Empty reply from server",
 	"Failure when receiving data",
 	"circuit breaker open",
-	/* pg_dump could not connect */
+	NULL
+};
+
+/*
+ * Why the server refused pg_dump's connection, when it may accept one later
+ * (its FATAL messages, as libpq prints them): full, starting, stopping, in
+ * crash recovery.
+ */
+static const char *const connect_markers[] = {
 	"too many clients",
 	"remaining connection slots are reserved",
 	"the database system is starting up",
@@ -47,13 +55,25 @@ static const char *const transient_markers[] = {
 	NULL
 };
 
-static bool
-contains_any(const char *text, const char *const *markers)
+static const char *
+find_any(const char *text, const char *const *markers)
 {
 	for (int i = 0; markers[i] != NULL; i++)
 		if (strstr(text, markers[i]) != NULL)
-			return true;
-	return false;
+			return markers[i];
+	return NULL;
+}
+
+static bool
+contains_any(const char *text, const char *const *markers)
+{
+	return find_any(text, markers) != NULL;
+}
+
+const char *
+rb_connect_refusal_reason(const char *text)
+{
+	return text != NULL ? find_any(text, connect_markers) : NULL;
 }
 
 /*
@@ -115,5 +135,6 @@ rb_backup_failure_is_transient(const char *error)
 	scan_s3_answers(error, &permanent, &transient);
 	if (permanent || contains_any(error, permanent_markers))
 		return false;
-	return transient || contains_any(error, transient_markers);
+	return transient || contains_any(error, transient_markers) ||
+		contains_any(error, connect_markers);
 }

@@ -19,4 +19,12 @@
 /* Whether a backup that failed with this error text may succeed if tried again. */
 bool		rb_backup_failure_is_transient(const char *error);
 
+/*
+ * When text (pg_dump's stderr) says the server refused the connection for a
+ * reason that passes (no free connection slot, starting up, shutting down, in
+ * crash recovery), the phrase that says so ("too many clients"); else NULL.
+ * The backup pipeline retries starting pg_dump on these (backup.h).
+ */
+const char *rb_connect_refusal_reason(const char *text);
+
 #endif							/* RB_BACKUP_RETRY_CLASS_H */
