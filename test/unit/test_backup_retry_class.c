@@ -3,7 +3,9 @@
  * as a whole (src/core/backup_retry_class.c): storage unreachable, 5xx, breaker
  * open, timeouts and pg_dump refused for a full or starting server are
  * transient; refused credentials, a missing bucket or database, bad settings,
- * a data error, a cancel and backup_timeout are permanent.
+ * a data error, a cancel, backup_timeout and a stream larger than 10,000
+ * parts are permanent; which pg_dump failures are a connection refused for a
+ * reason that passes (retried inside the backup by starting pg_dump again).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +51,33 @@ test_permanent(void **state)
 	assert_false(rb_backup_failure_is_transient("backup canceled by the user"));
 	assert_false(rb_backup_failure_is_transient("backup did not finish within ripple_backup.backup_timeout (60 s); nothing was stored"));
 	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 400 BadRequest: nope"));
+	/* more data than 10,000 equal parts hold: the same again would fail again */
+	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: the stream is larger than 10000 parts of 16 MiB (167772160000 bytes): every part but the last must have the same size, chosen at the start from the database's size; set ripple_backup.s3_part_size to at least 32MB and take the backup again"));
+}
+
+/* Which pg_dump failures the pipeline retries at once by starting pg_dump again. */
+static void
+test_connect_refusal(void **state)
+{
+	(void) state;
+	assert_string_equal(rb_connect_refusal_reason("pg_dump exited with code 1: pg_dump: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  sorry, too many clients already"),
+						"too many clients");
+	assert_string_equal(rb_connect_refusal_reason("pg_dump: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  remaining connection slots are reserved for non-replication superuser connections"),
+						"remaining connection slots are reserved");
+	assert_string_equal(rb_connect_refusal_reason("FATAL:  the database system is starting up"),
+						"the database system is starting up");
+	assert_string_equal(rb_connect_refusal_reason("FATAL:  the database system is shutting down"),
+						"the database system is shutting down");
+	assert_string_equal(rb_connect_refusal_reason("FATAL:  the database system is in recovery mode"),
+						"the database system is in recovery mode");
+	assert_string_equal(rb_connect_refusal_reason("FATAL:  the database system is not yet accepting connections"),
+						"the database system is not yet accepting connections");
+	/* not a refusal that passes: a missing database, a password, a data error */
+	assert_null(rb_connect_refusal_reason(NULL));
+	assert_null(rb_connect_refusal_reason("pg_dump: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  database \"nope\" does not exist"));
+	assert_null(rb_connect_refusal_reason("pg_dump: error: connection to server failed: fe_sendauth: no password supplied"));
+	assert_null(rb_connect_refusal_reason("pg_dump: error: query failed: ERROR:  could not read block 0 in file \"base/1/2\""));
+	assert_null(rb_connect_refusal_reason("PUT s3://b/k: Connection refused"));
 }
 
 int
@@ -57,6 +86,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transient),
 		cmocka_unit_test(test_permanent),
+		cmocka_unit_test(test_connect_refusal),
 	};
 
 	return cmocka_run_group_tests_name("backup_retry_class", tests, NULL, NULL);
