@@ -31,6 +31,7 @@
 #include "storage/pmsignal.h"
 #include "storage/procsignal.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -244,6 +245,12 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 		return;
 	}
 
+	/*
+	 * Multipart parts all have one size, fixed now: large enough that 10,000 of
+	 * them hold twice the database's size (s3_part_size is the least).
+	 */
+	opt.s3_expected_bytes = (uint64_t) DatumGetInt64(DirectFunctionCall1(pg_database_size_oid,
+																		 ObjectIdGetDatum(MyDatabaseId)));
 	dest = rb_destination_open(rb_guc_destination, &opt, &hooks, &out->err);
 	if (dest == NULL)
 		return;

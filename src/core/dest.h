@@ -43,7 +43,12 @@ typedef struct rb_destination_options
 	const char *s3_profile;		/* profile in that file; NULL = "default" */
 	bool		s3_tls_no_verify;	/* true = do not verify the server certificate */
 	const char *s3_ca_file;		/* extra CA bundle; NULL = system */
-	size_t		s3_part_size;	/* multipart part size in bytes; 0 = default */
+	size_t		s3_part_size;	/* multipart part size in bytes, the least one used;
+								 * 0 = default (16 MiB) */
+	uint64_t	s3_expected_bytes;	/* about how large a backup stream may be (the
+									 * database's size): raises the part size so
+									 * that 10,000 equal parts hold twice that
+									 * (rb_s3_part_size_choose); 0 = unknown */
 	int			max_attempts;	/* per request, with backoff; 0 = default */
 	bool		s3_allow_small_parts;	/* tests only: parts below 5 MiB (S3 refuses them) */
 	int			s3_parts_in_flight; /* parts uploading at once; 0 = default (2) */

@@ -5,6 +5,7 @@
  * New objects (the writer, create_small) are conditional writes (If-None-Match: *)
  * after dest.c's HEAD.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,15 @@ rb_dest_s3_init(rb_destination *d, const rb_destination_options *opt, rb_error *
 	so.tls_insecure = opt->s3_tls_no_verify;
 	so.ca_file = opt->s3_ca_file;
 	so.part_size = opt->s3_part_size;
+	if (opt->s3_expected_bytes > 0)
+	{
+		/* every non-final part the same size, chosen now for the whole stream */
+		so.part_size = rb_s3_part_size_choose(opt->s3_expected_bytes, opt->s3_part_size);
+		if (so.part_size > (opt->s3_part_size ? opt->s3_part_size : RB_S3_DEFAULT_PART_SIZE))
+			rb_log(d->hooks, RB_LOG_INFO,
+				   "s3: multipart parts of %zu MiB, so that 10,000 of them hold twice the database's %" PRIu64 " MiB",
+				   so.part_size / (1024 * 1024), opt->s3_expected_bytes / (1024 * 1024));
+	}
 	so.allow_small_parts = opt->s3_allow_small_parts;
 	so.parts_in_flight = opt->s3_parts_in_flight;
 	so.request_timeout_ms = opt->s3_request_timeout_ms;

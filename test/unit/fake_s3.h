@@ -6,7 +6,8 @@
  * (after the last one: 500) and records each request: its request line, whether
  * it carried "If-None-Match: *", and whether that header was signed (listed in
  * the Authorization header's SignedHeaders).  An answer's ETag can be the MD5 of
- * the request body, as S3 gives a part or a PutObject.
+ * the request body, as S3 gives a part or a PutObject.  With repeat_last set, a
+ * request past the script gets the last scripted answer again.
  *
  *   fake_s3 *f = fake_s3_start();
  *   fake_s3_answer(f, 412, NULL, "<Error><Code>PreconditionFailed</Code>...");
@@ -57,7 +58,9 @@ typedef struct fake_s3
 	fake_answer answers[FAKE_S3_MAX];
 	int			nanswers;
 	fake_request req[FAKE_S3_MAX];
-	int			nreq;
+	int			nreq;			/* requests recorded (the first FAKE_S3_MAX) */
+	int			ntotal;			/* requests answered */
+	bool		repeat_last;	/* past the script: its last answer again, not 500 */
 } fake_s3;
 
 static inline void
@@ -181,12 +184,13 @@ fake_s3_main(void *arg)
 		is_head = strncmp(head, "HEAD ", 5) == 0;
 
 		pthread_mutex_lock(&f->mu);
+		if (f->ntotal < f->nanswers)
+			a = f->answers[f->ntotal];
+		else if (f->repeat_last && f->nanswers > 0)
+			a = f->answers[f->nanswers - 1];
+		f->ntotal++;
 		if (f->nreq < FAKE_S3_MAX)
-		{
-			if (f->nreq < f->nanswers)
-				a = f->answers[f->nreq];
 			f->req[f->nreq++] = r;
-		}
 		pthread_mutex_unlock(&f->mu);
 
 		if (a.etag && strcmp(a.etag, FAKE_ETAG_MD5) == 0)

@@ -1,14 +1,17 @@
 /*
  * test_s3_upload.c — unit tests of the streaming upload's logic that needs no
- * network (src/core/s3/s3_upload.c): the part-size schedule (doubling every 1000
- * parts, capped at 5 GiB, so that 10,000 parts hold more than 1 TiB from a 5 MiB
- * or 16 MiB start), and memory accounting: bytes written below one part stay in
+ * network (src/core/s3/s3_upload.c): the part size chosen from the database's
+ * size (twice it fits in 10,000 equal parts, whole MiB, at least the minimum,
+ * at most 5 GiB), and memory accounting: bytes written below one part stay in
  * one buffer of the part size, and an upload that never reached the server is
  * released by abort without I/O.  Uploads that must not replace an object run
  * against a scripted local server (fake_s3.h): the PutObject or the
  * CompleteMultipartUpload carries a signed If-None-Match: *, a 412 fails the
  * upload with RB_ERR_EXISTS and a multipart upload is then aborted; parts in
- * flight through failed attempts are not cut short by the circuit breaker.
+ * flight through failed attempts are not cut short by the circuit breaker;
+ * every part but the last has the same size for streams of several sizes, and a
+ * stream that outgrows 10,000 parts fails before a 10,001st part, naming the
+ * setting to raise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,60 +29,42 @@
 #define MiB ((size_t) 1024 * 1024)
 #define TiB ((uint64_t) 1024 * 1024 * 1024 * 1024)
 
-static uint64_t
-total_of_parts(size_t base, int nparts)
-{
-	uint64_t	total = 0;
-
-	for (int i = 1; i <= nparts; i++)
-		total += rb_s3_part_size_for(base, i);
-	return total;
-}
-
+/* The part size for several database sizes: twice the size fits in 10,000 equal parts. */
 static void
-test_part_size_schedule(void **state)
+test_part_size_choose(void **state)
 {
-	assert_int_equal(rb_s3_part_size_for(16 * MiB, 1), 16 * MiB);
-	assert_int_equal(rb_s3_part_size_for(16 * MiB, 1000), 16 * MiB);
-	assert_int_equal(rb_s3_part_size_for(16 * MiB, 1001), 32 * MiB);
-	assert_int_equal(rb_s3_part_size_for(16 * MiB, 2001), 64 * MiB);
-	assert_int_equal(rb_s3_part_size_for(5 * MiB, 10000), 5 * MiB << 9);
-	/* part numbers below 1 are treated as the first part */
-	assert_int_equal(rb_s3_part_size_for(5 * MiB, 0), 5 * MiB);
-}
+	const uint64_t sizes[] = {1, MiB, 1024 * MiB, 78 * 1024 * MiB, 80000 * MiB, 80000 * MiB + 1,
+	200 * 1024 * MiB, TiB, 10 * TiB, 25 * TiB};
 
-static void
-test_part_size_is_monotonic_and_capped(void **state)
-{
-	size_t		bases[] = {1024, 5 * MiB, 16 * MiB, 100 * MiB, 1024 * MiB, RB_S3_MAX_PART_SIZE};
+	/* unknown size: the minimum (0 = the default) */
+	assert_int_equal(rb_s3_part_size_choose(0, 0), RB_S3_DEFAULT_PART_SIZE);
+	assert_int_equal(rb_s3_part_size_choose(0, 5 * MiB), 5 * MiB);
+	assert_int_equal(rb_s3_part_size_choose(0, 1024), 1024);
+	/* small databases: the minimum, whatever it is */
+	assert_int_equal(rb_s3_part_size_choose(1024 * MiB, 0), 16 * MiB);
+	assert_int_equal(rb_s3_part_size_choose(1024 * MiB, 64 * MiB), 64 * MiB);
+	/* 10,000 × 16 MiB / 2 is the last size for 16 MiB parts; a byte more is 17 MiB */
+	assert_int_equal(rb_s3_part_size_choose(80000 * MiB, 0), 16 * MiB);
+	assert_int_equal(rb_s3_part_size_choose(80000 * MiB + 1, 0), 17 * MiB);
+	/* 1 TiB: 2 TiB / 10,000 = 209.7 MiB, rounded up to a whole MiB */
+	assert_int_equal(rb_s3_part_size_choose(TiB, 0), 210 * MiB);
+	assert_int_equal(rb_s3_part_size_choose(10 * TiB, 0), 2098 * MiB);
+	/* beyond what 10,000 parts of 5 GiB hold: S3's largest part */
+	assert_int_equal(rb_s3_part_size_choose(25 * TiB, 0), RB_S3_MAX_PART_SIZE);
+	assert_int_equal(rb_s3_part_size_choose(UINT64_MAX, 0), RB_S3_MAX_PART_SIZE);
 
-	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++)
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
 	{
-		size_t		prev = 0;
+		size_t		p = rb_s3_part_size_choose(sizes[i], 0);
 
-		for (int i = 1; i <= RB_S3_MAX_PARTS; i++)
-		{
-			size_t		s = rb_s3_part_size_for(bases[b], i);
-
-			assert_true(s >= prev);
-			assert_true(s <= RB_S3_MAX_PART_SIZE);
-			prev = s;
-		}
+		assert_true(p >= RB_S3_DEFAULT_PART_SIZE);
+		assert_true(p <= RB_S3_MAX_PART_SIZE);
+		assert_int_equal(p % MiB, 0);
+		if (p < RB_S3_MAX_PART_SIZE)
+			assert_true((uint64_t) p * RB_S3_MAX_PARTS >= sizes[i] * RB_S3_PART_SIZE_SAFETY);
+		if (p > RB_S3_DEFAULT_PART_SIZE && p < RB_S3_MAX_PART_SIZE)	/* and no larger than needed */
+			assert_true((uint64_t) (p - MiB) * RB_S3_MAX_PARTS < sizes[i] * RB_S3_PART_SIZE_SAFETY);
 	}
-	assert_int_equal(rb_s3_part_size_for(1024 * MiB, 9999), RB_S3_MAX_PART_SIZE);
-}
-
-static void
-test_one_tib_fits_in_10000_parts(void **state)
-{
-	/* from the minimum part size and from the default */
-	assert_true(total_of_parts(RB_S3_MIN_PART_SIZE, RB_S3_MAX_PARTS) >= TiB);
-	assert_true(total_of_parts(RB_S3_DEFAULT_PART_SIZE, RB_S3_MAX_PARTS) >= TiB);
-	/* and it takes more than the first 1000 parts: growth is really needed */
-	assert_true(total_of_parts(RB_S3_DEFAULT_PART_SIZE, 1000) < TiB);
-	/* with the default start, 1 TiB is reached by part 7000 at 16 MiB << 6 = 1 GiB */
-	assert_true(total_of_parts(RB_S3_DEFAULT_PART_SIZE, 7000) >= TiB);
-	assert_int_equal(rb_s3_part_size_for(RB_S3_DEFAULT_PART_SIZE, 7000), 1024 * MiB);
 }
 
 static rb_s3_client *
@@ -319,19 +304,222 @@ test_parts_in_flight_ride_out_failures(void **state)
 	fake_s3_stop(f);
 }
 
+/* Part number of a "PUT /b/k?partNumber=N&uploadId=..." request line; 0 if none. */
+static int
+part_number(const char *line)
+{
+	const char *p = strstr(line, "partNumber=");
+
+	return strncmp(line, "PUT ", 4) == 0 && p ? atoi(p + strlen("partNumber=")) : 0;
+}
+
+/*
+ * Streams of several sizes, written in odd-sized pieces with parts of 1024 bytes:
+ * every part but the last is exactly 1024 bytes, the last holds the rest (1 to
+ * 1024 bytes), and the parts add up to the stream.
+ */
+static void
+test_equal_non_final_parts(void **state)
+{
+	const size_t part = 1024;
+	const size_t streams[] = {1024, 1025, 2047, 5 * 1024, 5 * 1024 + 1, 7777, 20 * 1024 + 1};
+
+	for (size_t t = 0; t < sizeof(streams) / sizeof(streams[0]); t++)
+	{
+		fake_s3    *f = fake_s3_start();
+		rb_s3_client *c = make_client_at(f->endpoint, part, 2);
+		size_t		len = streams[t];
+		size_t		nparts = (len + part - 1) / part;
+		unsigned char *data = malloc(len);
+		rb_s3_upload *w;
+		rb_s3_upload_result res;
+		rb_error	err;
+		size_t		sum = 0;
+		int			seen = 0;
+
+		for (size_t i = 0; i < len; i++)
+			data[i] = (unsigned char) (i * 7 + t);
+		fake_s3_answer(f, 200, NULL,
+					   "<InitiateMultipartUploadResult><UploadId>EQ</UploadId></InitiateMultipartUploadResult>");
+		for (size_t i = 0; i < nparts; i++)
+			fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+		fake_s3_answer(f, 200, NULL,
+					   "<CompleteMultipartUploadResult><ETag>\"x-1\"</ETag></CompleteMultipartUploadResult>");
+		rb_error_clear(&err);
+		w = rb_s3_upload_begin(c, "k", NULL, &err);
+		assert_non_null(w);
+		for (size_t off = 0; off < len; off += 333)
+			assert_int_equal(rb_s3_upload_write(w, data + off, len - off < 333 ? len - off : 333, &err), 0);
+		if (rb_s3_upload_finish(w, &res, &err) != 0)
+			fail_msg("stream of %zu bytes: %s", len, err.msg);
+		assert_true(res.multipart);
+		assert_int_equal(res.parts, (int) nparts);
+		assert_int_equal(res.size, len);
+		assert_int_equal(f->nreq, (int) nparts + 2);
+		for (int i = 0; i < f->nreq; i++)
+		{
+			int			n = part_number(f->req[i].line);
+
+			if (n == 0)
+				continue;
+			seen++;
+			sum += f->req[i].body_len;
+			if ((size_t) n < nparts)
+				assert_int_equal(f->req[i].body_len, part);
+			else
+			{
+				assert_int_equal(n, (int) nparts);
+				assert_true(f->req[i].body_len >= 1 && f->req[i].body_len <= part);
+				assert_int_equal(f->req[i].body_len, len - (nparts - 1) * part);
+			}
+		}
+		assert_int_equal(seen, (int) nparts);
+		assert_int_equal(sum, len);
+		free(data);
+		rb_s3_client_free(c);
+		fake_s3_stop(f);
+	}
+}
+
+/*
+ * A stream of 1,002 parts (past the 1,000 after which parts used to double):
+ * every part keeps the size, so the part buffers stay at (in flight + 1) × the
+ * part size, the memory the documentation promises.
+ */
+static void
+test_long_stream_keeps_part_size(void **state)
+{
+	const size_t part = 1024;
+	const size_t len = 1001 * part + 1;
+	fake_s3    *f = fake_s3_start();
+	rb_s3_client *c = make_client_at(f->endpoint, part, 2);
+	unsigned char data[1000];
+	rb_s3_upload *w;
+	rb_s3_upload_result res;
+	rb_error	err;
+	size_t		done = 0;
+
+	memset(data, 'l', sizeof(data));
+	f->repeat_last = true;
+	fake_s3_answer(f, 200, NULL,
+				   "<InitiateMultipartUploadResult><UploadId>LONG</UploadId></InitiateMultipartUploadResult>");
+	fake_s3_answer(f, 200, FAKE_ETAG_MD5,
+				   "<CompleteMultipartUploadResult><ETag>\"x-1002\"</ETag></CompleteMultipartUploadResult>");
+	rb_error_clear(&err);
+	w = rb_s3_upload_begin(c, "k", NULL, &err);
+	assert_non_null(w);
+	while (done < len)
+	{
+		size_t		n = len - done < sizeof(data) ? len - done : sizeof(data);
+
+		assert_int_equal(rb_s3_upload_write(w, data, n, &err), 0);
+		done += n;
+	}
+	assert_int_equal(rb_s3_upload_buffer_peak(w), 3 * part);
+	if (rb_s3_upload_finish(w, &res, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(res.parts, 1002);
+	assert_int_equal(res.size, len);
+	assert_int_equal(f->ntotal, 1002 + 2);
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
+/*
+ * A stream one byte larger than the part limit (20 parts here, through the
+ * client's test-only max_parts, instead of S3's 10,000): the write that would
+ * begin part 21 fails, naming the setting and a size that fits; no part 21 is
+ * sent, every part sent has the same size, and the upload is aborted.
+ */
+static void
+test_stream_outgrows_parts(void **state)
+{
+	const size_t part = 1024;
+	const int	max_parts = 20;
+	fake_s3    *f = fake_s3_start();
+	rb_aws_credentials cred;
+	rb_s3_options opt;
+	rb_retry_policy quick = rb_retry_policy_default();
+	rb_s3_client *c;
+	unsigned char data[4096];
+	uint64_t	written = 0;
+	uint64_t	limit = (uint64_t) max_parts * part;
+	rb_s3_upload *w;
+	rb_error	err;
+	int			parts = 0;
+
+	memset(data, 'r', sizeof(data));
+	fake_s3_answer(f, 200, NULL,
+				   "<InitiateMultipartUploadResult><UploadId>BIG</UploadId></InitiateMultipartUploadResult>");
+	for (int i = 0; i < max_parts; i++)
+		fake_s3_answer(f, 200, FAKE_ETAG_MD5, NULL);
+	fake_s3_answer(f, 204, NULL, NULL);	/* the abort */
+	rb_error_clear(&err);
+	assert_int_equal(rb_aws_credentials_set(&cred, "AKIDEXAMPLE", "secret", NULL, NULL, &err), 0);
+	memset(&opt, 0, sizeof(opt));
+	quick.base_delay_s = 0.01;
+	quick.max_delay_s = 0.02;
+	opt.retry = &quick;
+	opt.endpoint = f->endpoint;
+	opt.uri_style = RB_S3_URI_PATH;
+	opt.bucket = "b";
+	opt.credentials = &cred;
+	opt.part_size = part;
+	opt.allow_small_parts = true;
+	opt.parts_in_flight = 1;
+	opt.max_parts = max_parts;
+	c = rb_s3_client_new(&opt, NULL, &err);
+	rb_aws_credentials_clear(&cred);
+	assert_non_null(c);
+
+	w = rb_s3_upload_begin(c, "k", NULL, &err);
+	assert_non_null(w);
+	while (written < limit)
+	{
+		assert_int_equal(rb_s3_upload_write(w, data, sizeof(data), &err), 0);
+		written += sizeof(data);
+	}
+	assert_int_equal(written, limit);
+	assert_int_equal(rb_s3_upload_write(w, data, 1, &err), -1);
+	assert_int_equal(err.code, RB_ERR_INVALID);
+	if (strstr(err.msg, "PUT s3://b/k: the stream is larger than 20 parts of 1024 bytes (20480 bytes): ") == NULL ||
+		strstr(err.msg, "every part but the last must have the same size") == NULL ||
+		strstr(err.msg, "set ripple_backup.s3_part_size to at least 1MB and take the backup again") == NULL)
+		fail_msg("unexpected error: %s", err.msg);
+	rb_s3_upload_abort(w);
+	/* create, at most 20 parts (the last may be cancelled by the abort), the abort */
+	assert_true(f->nreq <= max_parts + 2);
+	for (int i = 0; i < f->nreq; i++)
+	{
+		int			n = part_number(f->req[i].line);
+
+		assert_true(n <= max_parts);
+		if (n > 0)
+		{
+			parts++;
+			assert_int_equal(f->req[i].body_len, part);
+		}
+	}
+	assert_true(parts >= max_parts - 1);
+	assert_string_equal(f->req[f->nreq - 1].line, "DELETE /b/k?uploadId=BIG HTTP/1.1");
+	rb_s3_client_free(c);
+	fake_s3_stop(f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_part_size_schedule),
-		cmocka_unit_test(test_part_size_is_monotonic_and_capped),
-		cmocka_unit_test(test_one_tib_fits_in_10000_parts),
+		cmocka_unit_test(test_part_size_choose),
 		cmocka_unit_test(test_buffer_below_one_part),
 		cmocka_unit_test(test_begin_refuses_bad_keys),
 		cmocka_unit_test(test_single_put_if_absent_refused),
 		cmocka_unit_test(test_multipart_complete_refused_is_aborted),
 		cmocka_unit_test(test_multipart_retry_finds_own_object),
 		cmocka_unit_test(test_parts_in_flight_ride_out_failures),
+		cmocka_unit_test(test_equal_non_final_parts),
+		cmocka_unit_test(test_long_stream_keeps_part_size),
+		cmocka_unit_test(test_stream_outgrows_parts),
 	};
 
 	return cmocka_run_group_tests_name("s3_upload", tests, NULL, NULL);

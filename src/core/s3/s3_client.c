@@ -106,6 +106,7 @@ rb_s3_client_new(const rb_s3_options *opt, const rb_hooks *hooks, rb_error *err)
 		rb_error_set(err, RB_ERR_INVALID, "S3 part size %zu is smaller than 1 kB", c->part_size);
 		goto fail;
 	}
+	c->max_parts = opt->max_parts > 0 && opt->max_parts < RB_S3_MAX_PARTS ? opt->max_parts : RB_S3_MAX_PARTS;
 	c->in_flight = opt->parts_in_flight ? opt->parts_in_flight : RB_S3_DEFAULT_IN_FLIGHT;
 	if (c->in_flight < 1 || c->in_flight > RB_S3_MAX_IN_FLIGHT)
 	{

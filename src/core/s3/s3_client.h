@@ -98,10 +98,13 @@ typedef struct rb_s3_options
 										 * are exempt; 0 = none */
 	uint64_t	rng_seed;		/* jitter seed; 0 = from the clock and pid */
 
-	size_t		part_size;		/* first multipart part; 0 = 16 MiB; minimum 5 MiB */
+	size_t		part_size;		/* every multipart part but the last; 0 = 16 MiB;
+								 * minimum 5 MiB */
 	bool		allow_small_parts;	/* testing only: accept part_size below 5 MiB
 									 * (real S3 refuses such parts, s3rver does not) */
 	int			parts_in_flight;	/* parts uploading at once; 0 = 2; max 16 */
+	int			max_parts;		/* testing only: fewer parts than S3's 10,000 per
+								 * upload; 0 = RB_S3_MAX_PARTS */
 
 	/*
 	 * Circuit breaker for the endpoint.  NULL = a private breaker inside the client

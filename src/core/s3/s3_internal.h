@@ -130,6 +130,7 @@ struct rb_s3_client
 	uint64_t	rng;
 	size_t		part_size;
 	int			in_flight;
+	int			max_parts;		/* RB_S3_MAX_PARTS unless a test asks for fewer */
 
 	rb_breaker	own_breaker;
 	rb_breaker *breaker;

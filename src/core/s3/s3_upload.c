@@ -6,6 +6,7 @@
  */
 #include "s3_upload.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #define PUMP_EVERY	((size_t) 256 * 1024)	/* let curl send after this many bytes */
 #define PUMP_MS		20						/* ... or after this long, whichever first */
 #define COPY_CHUNK	((size_t) 1024 * 1024)
+#define MIB			((uint64_t) 1024 * 1024)
 
 typedef struct part_slot
 {
@@ -54,19 +56,24 @@ struct rb_s3_upload
 };
 
 size_t
-rb_s3_part_size_for(size_t base, int part_no)
+rb_s3_part_size_choose(uint64_t expected_bytes, size_t minimum)
 {
-	size_t		s = base;
+	uint64_t	need;
 
-	if (part_no < 1)
-		part_no = 1;
-	for (int i = 0; i < (part_no - 1) / 1000; i++)
-	{
-		if (s >= RB_S3_MAX_PART_SIZE / 2)
-			return RB_S3_MAX_PART_SIZE;
-		s *= 2;
-	}
-	return s > RB_S3_MAX_PART_SIZE ? RB_S3_MAX_PART_SIZE : s;
+	if (minimum == 0)
+		minimum = RB_S3_DEFAULT_PART_SIZE;
+	if (minimum > RB_S3_MAX_PART_SIZE)
+		minimum = RB_S3_MAX_PART_SIZE;
+	if (expected_bytes == 0)
+		return minimum;
+	/* expected × safety over the part limit, rounded up to a whole MiB */
+	if (expected_bytes > UINT64_MAX / RB_S3_PART_SIZE_SAFETY)
+		return RB_S3_MAX_PART_SIZE;
+	need = (expected_bytes * RB_S3_PART_SIZE_SAFETY + RB_S3_MAX_PARTS - 1) / RB_S3_MAX_PARTS;
+	need = (need + MIB - 1) / MIB * MIB;
+	if (need > RB_S3_MAX_PART_SIZE)
+		return RB_S3_MAX_PART_SIZE;
+	return need > minimum ? (size_t) need : minimum;
 }
 
 uint64_t
@@ -364,13 +371,27 @@ get_fill_slot(rb_s3_upload *w, rb_error *err)
 
 	if (w->fill)
 		return 0;
-	if (w->next_part > RB_S3_MAX_PARTS)
+	if (w->next_part > w->c->max_parts)
 	{
+		/*
+		 * Every part but the last has the same size (storage such as R2 refuses
+		 * anything else), so the size cannot grow now: fail before a 10,001st
+		 * part, naming the part size that would have fitted this stream.
+		 */
 		rb_error	e;
+		uint64_t	suggest = rb_s3_part_size_choose(w->total + 1, w->c->part_size * 2);
+		char		psize[32];
 
+		if (w->c->part_size % MIB == 0)
+			snprintf(psize, sizeof(psize), "%zu MiB", (size_t) (w->c->part_size / MIB));
+		else
+			snprintf(psize, sizeof(psize), "%zu bytes", w->c->part_size);
 		rb_error_clear(&e);
-		rb_error_set(&e, RB_ERR_INVALID, "PUT s3://%s/%s: stream too large: more than %d parts",
-					 w->c->bucket, w->key, RB_S3_MAX_PARTS);
+		rb_error_set(&e, RB_ERR_INVALID,
+					 "PUT s3://%s/%s: the stream is larger than %d parts of %s (%" PRIu64 " bytes): "
+					 "every part but the last must have the same size, chosen at the start from the database's size; "
+					 "set ripple_backup.s3_part_size to at least %" PRIu64 "MB and take the backup again",
+					 w->c->bucket, w->key, w->c->max_parts, psize, w->total, suggest / MIB);
 		return upload_fail(w, &e, err);
 	}
 	for (;;)
@@ -394,7 +415,7 @@ get_fill_slot(rb_s3_upload *w, rb_error *err)
 		}
 	}
 
-	need = rb_s3_part_size_for(w->c->part_size, w->next_part);
+	need = w->c->part_size;		/* every part the same size: see s3_upload.h */
 	if (s->cap != need)
 	{
 		w->buffer_bytes -= s->cap;

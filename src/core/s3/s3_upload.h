@@ -5,10 +5,14 @@
  * fills.  A stream shorter than one part is stored with a single PutObject at
  * finish.
  *
- * Part sizes start at the client's part_size and double every 1000 parts (capped
- * at 5 GiB), so 10,000 parts hold at least 5 TiB even with 5 MiB parts (1 TiB fits
- * in 6,000 parts of a 16 MiB start).  Memory: at most part size × (parts_in_flight
- * + 1) plus a small constant, for the part size in use.
+ * Every part but the last has exactly the client's part_size: some storage
+ * (Cloudflare R2) refuses a multipart upload whose non-final parts differ in
+ * length.  The caller chooses that size at the start for the stream it expects
+ * (rb_s3_part_size_choose), since it cannot grow later; a stream that needs more
+ * than 10,000 parts fails when the 10,001st would begin (RB_ERR_INVALID, naming
+ * the part size to set), before anything unequal is sent.  Memory: at most
+ * part_size × (parts_in_flight + 1) plus a small constant (48 MiB at the
+ * default 16 MiB and 2 parts in flight).
  *
  * Each part carries Content-MD5 and its real SHA-256 (x-amz-content-sha256), both
  * hashed as the bytes arrive; the ETag the server returns is checked against the
@@ -99,9 +103,14 @@ uint64_t	rb_s3_upload_bytes(const rb_s3_upload *w);
 size_t		rb_s3_upload_buffer_peak(const rb_s3_upload *w);
 
 /*
- * Size of part number part_no (1-based) for a first part size base: base doubled
- * every 1000 parts, capped at RB_S3_MAX_PART_SIZE.  Exposed for tests.
+ * The part size for a stream expected to be about expected_bytes long:
+ * expected_bytes × RB_S3_PART_SIZE_SAFETY spread over RB_S3_MAX_PARTS parts,
+ * rounded up to a whole MiB, and never below minimum (0 = the default 16 MiB)
+ * nor above RB_S3_MAX_PART_SIZE.  expected_bytes 0 (unknown) gives minimum.
+ * With the default minimum the size first grows for streams expected above
+ * 10,000 × 16 MiB / 2 ≈ 78 GiB.
  */
-size_t		rb_s3_part_size_for(size_t base, int part_no);
+#define RB_S3_PART_SIZE_SAFETY 2
+size_t		rb_s3_part_size_choose(uint64_t expected_bytes, size_t minimum);
 
 #endif							/* RB_S3_UPLOAD_H */
