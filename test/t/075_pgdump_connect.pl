@@ -6,6 +6,11 @@
 #       log shows the connection retries;
 #   (b) no slot ever frees: the backup fails within a bounded time with an error
 #       that names "too many clients" and the attempts, not a generic one.
+# And (c) 20 backups queued at once (ripple_backup_now() 20 times in a row) on
+# the same small server (ripple_backup.max_workers = 2, max_worker_processes = 4:
+# the launcher, two runners, one spare): all 20 end succeeded, none is lost or
+# run twice, the catalog has 20 rows with 20 distinct objects, at most 2 ran at
+# once, it finishes in a bounded time, and the log is not flooded.
 # The slots are held by background psql sessions (all superuser, so the
 # reserved slots are taken too); the session that queues the backup holds the
 # last one.  While every slot is taken nothing can be queried, so the outcome is
@@ -20,9 +25,10 @@ use Time::HiRes qw(time usleep);
 
 my $max_connections = 5;
 my $dir = PostgreSQL::Test::Utils::tempdir('backups');
-my $node = RippleTest::Cluster->new_node('conn', destination => "file://$dir",
+my $node = RippleTest::Cluster->new_node('conn', destination => "file://$dir", max_workers => 2,
 	conf => "max_connections = $max_connections\n"
 	  . "superuser_reserved_connections = 0\n"
+	  . "max_worker_processes = 4\nmax_logical_replication_workers = 0\nmax_parallel_workers = 0\n"
 	  . "ripple_backup.verify_after_backup = off\n");
 
 # Waits until the server log (from $offset) matches $re or $timeout seconds pass;
@@ -105,6 +111,64 @@ sub fill_slots_and_queue {
 	like($row->{error}, qr/pg_dump could not connect in 6 attempts over \d+ s: pg_dump exited with code 1: .*too many clients already/,
 		'the error names the real cause: too many clients, after 6 attempts');
 	is($node->safe_psql('postgres', "SELECT attempt FROM ripple_backup.backups WHERE id = $id"), '1', 'one backup attempt');
+}
+
+# --- (c) 20 backups queued at once ---------------------------------------------------
+{
+	my $n = 20;
+	RippleTest::Cluster::create_app_db($node, 'app', 2000);
+
+	my $offset = -s $node->logfile;
+	my $t0 = time;
+	my @ids = split /\n/, $node->safe_psql('postgres',
+		join('', map { "SELECT ripple_backup_now('app', 'queued $_');\n" } 1 .. $n));
+	my $t_queued = time;
+	is(scalar(@ids), $n, "$n backups queued");
+	is(scalar(keys %{ { map { $_ => 1 } @ids } }), $n, 'with distinct ids');
+
+	# sample how many run at once while the queue drains
+	my $max_running = 0;
+	my $done = 0;
+	my $until = time + 600;
+	while (time < $until) {
+		my ($running, $finished) = split /\|/, $node->safe_psql('postgres',
+			"SELECT count(*) FILTER (WHERE status = 'running'), count(*) FILTER (WHERE status IN ('succeeded', 'failed'))"
+			  . " FROM ripple_backup.backups WHERE id IN (" . join(',', @ids) . ")");
+		$max_running = $running if $running > $max_running;
+		if ($finished == $n) { $done = 1; last; }
+		usleep(100_000);
+	}
+	my $elapsed = time - $t0;
+	ok($done, "all $n finished");
+	note sprintf('%d backups queued in %.2f s, all finished %.1f s after the first was queued (%.1f s per backup); at most %d ran at once',
+		$n, $t_queued - $t0, $elapsed, $elapsed / $n, $max_running);
+	cmp_ok($elapsed, '<', 600, 'within a bounded time');
+	cmp_ok($max_running, '<=', 2, 'never more than max_workers running at once');
+
+	is($node->safe_psql('postgres',
+		"SELECT count(*) FROM ripple_backup.backups WHERE id IN (" . join(',', @ids) . ") AND status = 'succeeded' AND attempt = 1"),
+		$n, "all $n succeeded, each on its first attempt");
+	is($node->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.backups WHERE label LIKE 'queued %'"),
+		$n, "the catalog has $n rows for them (none lost, none doubled)");
+	is($node->safe_psql('postgres',
+		"SELECT count(DISTINCT object_key) FROM ripple_backup.backups WHERE id IN (" . join(',', @ids) . ")"),
+		$n, 'each stored its own object');
+	my $on_disk = 0;
+	for my $key (split /\n/, $node->safe_psql('postgres',
+		"SELECT object_key FROM ripple_backup.backups WHERE id IN (" . join(',', @ids) . ")")) {
+		$on_disk++ if -s "$dir/$key" && -s "$dir/$key.metadata.json";
+	}
+	is($on_disk, $n, 'every object and its metadata are in the destination');
+
+	my $log = slurp_file($node->logfile, $offset);
+	# lines the extension logs (not the test's own statements, which log_statement = all records)
+	my $lines = () = $log =~ /(?:LOG|WARNING|HINT|DETAIL):  ripple_backup/g;
+	my $slot_lines = () = $log =~ /worker slot/g;
+	note "log lines naming ripple_backup while the queue drained: $lines (" . sprintf('%.1f', $lines / $n) . ' per backup)';
+	cmp_ok($lines, '<=', 6 * $n, "the log is not flooded (at most 6 lines per backup, got $lines)");
+	is($slot_lines, 0, 'no line about missing worker slots');
+	my $succeeded = () = $log =~ /backup \d+ of database "app" succeeded/g;
+	is($succeeded, $n, "the log has one succeeded line per backup");
 }
 
 # --- the next backup succeeds --------------------------------------------------------
