@@ -246,11 +246,12 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	}
 
 	/*
-	 * Multipart parts all have one size, fixed now: large enough that 10,000 of
-	 * them hold twice the database's size (s3_part_size is the least).
+	 * S3 multipart parts all have one size, fixed now: large enough that 10,000
+	 * of them hold twice the database's size (s3_part_size is the least).
 	 */
-	opt.s3_expected_bytes = (uint64_t) DatumGetInt64(DirectFunctionCall1(pg_database_size_oid,
-																		 ObjectIdGetDatum(MyDatabaseId)));
+	if (pg_strncasecmp(rb_guc_destination, "s3://", 5) == 0)
+		opt.s3_expected_bytes = (uint64_t) DatumGetInt64(DirectFunctionCall1(pg_database_size_oid,
+																			 ObjectIdGetDatum(MyDatabaseId)));
 	dest = rb_destination_open(rb_guc_destination, &opt, &hooks, &out->err);
 	if (dest == NULL)
 		return;
