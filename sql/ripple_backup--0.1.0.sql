@@ -932,3 +932,16 @@ REVOKE ALL ON ripple_backup.destinations FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_health() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_notify_test(text) FROM PUBLIC;
+
+-- A diagnosis of the server's own way to its destination, with the server's own
+-- settings and credentials: one row per step (settings, credentials, connect, tls,
+-- auth, write, delete), ok true, false (detail = the error) or NULL (skipped after
+-- an earlier failure).  It writes and deletes a small probe object, so it acts:
+-- not for PUBLIC.
+CREATE FUNCTION @extschema@.ripple_backup_check()
+	RETURNS TABLE (step text, ok boolean, detail text)
+	AS 'MODULE_PATHNAME', 'ripple_backup_check'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ripple_backup_check() IS
+	'test the way to the destination with the server''s settings: one row per step';
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_check() FROM PUBLIC;

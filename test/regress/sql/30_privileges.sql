@@ -14,6 +14,7 @@ SELECT ripple_backup_pin(1);
 SELECT * FROM ripple_backup_health();
 SELECT ripple_backup_metrics();
 SELECT * FROM ripple_backup_notify_test();
+SELECT * FROM ripple_backup_check();
 SELECT count(*) FROM ripple_backup.notifications;
 RESET ROLE;
 
