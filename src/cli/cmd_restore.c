@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli_commands.h"
+#include "cli_db_properties.h"
 #include "cli_exit.h"
 #include "cli_fetch.h"
 #include "cli_format.h"
@@ -249,6 +250,30 @@ count_rows(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, const char *s
 	return 0;
 }
 
+/*
+ * restore --create: the owner, ACL, comment and settings the archive recorded for
+ * its database, given to the new one (pg_restore applies them only when it creates
+ * the database itself; see cli_db_properties.h).
+ */
+static int
+apply_db_properties(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, const char *sql,
+					rb_error *err)
+{
+	const cli_args *args = ctx->args;
+	rb_argv		argv = RB_ARGV_INIT;
+	int			rc;
+
+	rb_pg_argv_psql(&argv, NULL, psql, conn, args->maintenance_db ? args->maintenance_db : "postgres");
+	rb_argv_add(&argv, "-c");
+	rb_argv_add(&argv, sql);
+	rc = cli_run_program(&argv, NULL, "database properties", NULL, &ctx->hooks, err);
+	if (rc != 0)
+		rb_error_prefix(err, "could not give database \"%s\" the owner, privileges and settings of the backup: ",
+						args->dbname);
+	rb_argv_free(&argv);
+	return rc;
+}
+
 int
 cli_cmd_restore(cli_ctx *ctx)
 {
@@ -266,6 +291,8 @@ cli_cmd_restore(cli_ctx *ctx)
 	rb_error	err;
 	char	   *pg_restore = NULL;
 	char	   *psql = NULL;
+	char	   *db_props = NULL;
+	int			n_db_props = 0;
 	char		desc[512],
 				s1[32],
 				s2[32],
@@ -321,9 +348,22 @@ cli_cmd_restore(cli_ctx *ctx)
 	cli_format_duration(t_fetch, s3, sizeof(s3));
 	cli_info("downloaded %s, size and sha256 match, %s archive (%s)", s1, s2, s3);
 
-	/* 2. the target database */
+	/* 2. the target database, and what the archive says about its own */
 	if (args->create)
 	{
+		rb_buf		list_path = RB_BUF_INIT;
+		int			prc;
+
+		rb_buf_appendf(&list_path, "%s.dblist", tmp.path);
+		prc = cli_db_properties_sql(pg_restore, tmp.path, rb_buf_str(&list_path), b->meta.dbname,
+									args->dbname, args->no_owner, args->no_privileges,
+									&ctx->hooks, &db_props, &n_db_props, &err);
+		rb_buf_free(&list_path);
+		if (prc != 0)
+		{
+			rc = cli_fail(&err);
+			goto out;
+		}
 		if (create_database(ctx, psql, &conn, &err) != 0)
 		{
 			rc = cli_fail(&err);
@@ -366,6 +406,16 @@ cli_cmd_restore(cli_ctx *ctx)
 		}
 		t_count = rb_now_seconds() - t;
 	}
+	if (db_props != NULL && n_db_props > 0)
+	{
+		if (apply_db_properties(ctx, psql, &conn, db_props, &err) != 0)
+		{
+			rc = cli_fail(&err);
+			goto out;
+		}
+		cli_info("database \"%s\": %d owner, privilege and setting statement%s of the backup applied",
+				 args->dbname, n_db_props, n_db_props == 1 ? "" : "s");
+	}
 	if (counts.skipped > 0)
 		cli_info("%zu table%s of extension %s (schema %s) restored but not compared (%" PRId64 " rows at backup time): "
 				 "CREATE EXTENSION in the target adds rows of its own (the nightly job) that the dump leaves out",
@@ -389,6 +439,7 @@ cli_cmd_restore(cli_ctx *ctx)
 	rc = CLI_EXIT_OK;
 
 out:
+	free(db_props);
 	cli_tempfile_remove(&tmp);
 	rb_rowcount_result_free(&counts);
 	rb_buf_free(&report);

@@ -1,0 +1,49 @@
+/*
+ * cli_db_properties.h — the database-level properties of a backup for
+ * "ripple-backup restore --create": the owner, the ACL (REVOKE CONNECT FROM PUBLIC,
+ * GRANTs), the comment and the ALTER DATABASE / ALTER ROLE ... IN DATABASE settings
+ * that pg_dump records in its archive for the database itself and that
+ * pg_restore applies only with --create.  The CLI creates the database itself
+ * (under any name), so it takes these statements from the archive
+ * (`pg_restore --create --list`, then `pg_restore --create -L <those entries> -f -`),
+ * keeps only statements of those kinds, renames the database in them to the
+ * target, and runs them after the restore.
+ */
+#ifndef CLI_DB_PROPERTIES_H
+#define CLI_DB_PROPERTIES_H
+
+#include <stdbool.h>
+
+#include "rb_buf.h"
+#include "rb_error.h"
+
+/*
+ * Of `pg_restore --create --list` output, the lines of the database's own entries
+ * (DATABASE, DATABASE PROPERTIES, and ACL, COMMENT or SECURITY LABEL on DATABASE),
+ * as a pg_restore -L file; malloc'd, "" when none.
+ */
+char	   *cli_db_properties_list(const char *listing);
+
+/*
+ * Of the SQL that pg_restore printed for those entries, the ALTER DATABASE, ALTER
+ * ROLE ... IN DATABASE, GRANT, REVOKE, COMMENT ON DATABASE and SECURITY LABEL ON
+ * DATABASE statements on database `archived`, renamed to `target`, one a line;
+ * CREATE DATABASE, \connect and the session settings are left out.  malloc'd;
+ * *n = how many statements.
+ */
+char	   *cli_db_properties_rewrite(const char *dump_sql, const char *archived,
+									  const char *target, int *n);
+
+/*
+ * Both steps on an archive file: runs pg_restore twice (list_path is a scratch
+ * file for the -L list, removed before returning).  *sql = the statements to run
+ * (malloc'd, "" when none).  no_owner / no_privileges: leave out the owner / the
+ * ACL, as pg_restore's flags of the same names.
+ */
+int			cli_db_properties_sql(const char *pg_restore, const char *archive,
+								  const char *list_path, const char *archived,
+								  const char *target, bool no_owner, bool no_privileges,
+								  const rb_hooks *hooks, char **sql, int *n,
+								  rb_error *err);
+
+#endif							/* CLI_DB_PROPERTIES_H */
