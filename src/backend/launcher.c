@@ -358,6 +358,9 @@ detect_dead_runners(void)
 	{
 		pid_t		pid;
 		BgwHandleStatus st;
+		char		why[RB_TEXT_LEN];
+		int64		id = 0;
+		bool		told = false;
 
 		if (handles[i] == NULL)
 			continue;
@@ -369,13 +372,31 @@ detect_dead_runners(void)
 		{
 			RbRunnerSlot *slot = &rb_shared->slots[i];
 
+			/*
+			 * No pid: the runner never got as far as its slot (the postmaster
+			 * could not start it, or it was stopped first); else it died before
+			 * its exit callback could record why (a crash is in the log).
+			 */
+			if (slot->pid == 0)
+				strlcpy(slot->error,
+						"the backup runner stopped before it started: the postmaster did not start it, or it was stopped first",
+						sizeof(slot->error));
+			else
+				snprintf(slot->error, sizeof(slot->error),
+						 "the backup runner (pid %d) exited without recording a result",
+						 (int) slot->pid);
 			slot->succeeded = false;
 			slot->finished_at = GetCurrentTimestamp();
-			strlcpy(slot->error, "the backup runner exited without recording a result",
-					sizeof(slot->error));
 			slot->state = RB_SLOT_FINISHED;
+			strlcpy(why, slot->error, sizeof(why));
+			id = slot->backup_id;
+			told = true;
 		}
 		LWLockRelease(rb_shared->lock);
+		if (told)
+			ereport(LOG,
+					(errmsg("ripple_backup: backup %lld failed", (long long) id),
+					 errdetail("%s", why)));
 	}
 }
 

@@ -100,7 +100,9 @@ runner_exit(int code, Datum arg)
 		else if (captured_error[0])
 			strlcpy(slot->error, captured_error, sizeof(slot->error));
 		else
-			strlcpy(slot->error, "the backup runner exited without recording a result", sizeof(slot->error));
+			snprintf(slot->error, sizeof(slot->error),
+					 "the backup runner (pid %d) exited with code %d without recording a result",
+					 (int) MyProcPid, code);
 		slot->phase = RB_PHASE_DONE;
 		slot->state = RB_SLOT_FINISHED;
 		told = true;
@@ -363,6 +365,8 @@ rb_runner_main(Datum main_arg)
 	RunOutcome *out;
 	char		error[RB_TEXT_LEN];
 	bool		mine;
+	int			slot_state = 0;
+	int64		slot_backup = 0;
 
 	my_slotno = DatumGetInt32(main_arg);
 	memcpy(&my_backup_id, MyBgworkerEntry->bgw_extra, sizeof(my_backup_id));
@@ -379,9 +383,20 @@ rb_runner_main(Datum main_arg)
 		slot->pid = MyProcPid;
 		strlcpy(dbname, slot->dbname, sizeof(dbname));
 	}
+	else
+	{
+		slot_state = (int) slot->state;
+		slot_backup = slot->backup_id;
+	}
 	LWLockRelease(rb_shared->lock);
 	if (!mine)
+	{
+		/* not ours to record in: say why in the log, the launcher records the slot's */
+		ereport(LOG,
+				(errmsg("ripple_backup: the runner of backup %lld exits without a backup: its slot %d holds backup %lld in state %d",
+						(long long) my_backup_id, my_slotno, (long long) slot_backup, slot_state)));
 		proc_exit(0);
+	}
 	before_shmem_exit(runner_exit, (Datum) 0);
 	/* why the backup failed, for runner_exit: a FATAL while connecting cannot be caught */
 	rb_worker_capture_errors(captured_error, sizeof(captured_error));
