@@ -13,6 +13,16 @@
 #include "pg_client.h"
 #include "rb_alloc.h"
 
+/* The buffer's text as a malloc'd string ("" when empty); the buffer is freed. */
+static char *
+take_string(rb_buf *b)
+{
+	char	   *s = rb_strdup(rb_buf_str(b));
+
+	rb_buf_free(b);
+	return s;
+}
+
 /* Whether line (up to its end) starts with prefix. */
 static bool
 starts_with(const char *line, const char *prefix)
@@ -70,7 +80,7 @@ cli_db_properties_list(const char *listing)
 		}
 		p += len + (nl ? 1 : 0);
 	}
-	return rb_strdup(rb_buf_str(&out));
+	return take_string(&out);
 }
 
 /* The ways pg_dump may have written the name: always quoted, or bare if it may be. */
@@ -168,7 +178,7 @@ cli_db_properties_rewrite(const char *dump_sql, const char *archived, const char
 	rb_buf_free(&stmt);
 	free(quoted);
 	free(qtarget);
-	return rb_strdup(rb_buf_str(&out));
+	return take_string(&out);
 }
 
 int
