@@ -123,6 +123,9 @@ static const int prune_options[] = {
 	OPT_KEEP_MONTHLY, OPT_ORPHAN_AGE, OPT_JSON, 0
 };
 static const int report_options[] = {OPT_HTML, OPT_RPO_TARGET, OPT_FORCE, 0};
+static const int keygen_options[] = {OPT_OUTPUT, 0};
+/* keygen has no destination: of the common options only these */
+static const int keygen_common_options[] = {OPT_HELP, OPT_VERBOSE, OPT_QUIET, 0};
 static const int restore_options[] = {
 	OPT_DBNAME, OPT_CREATE, OPT_JOBS, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_NO_OWNER,
 	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, 0
@@ -141,6 +144,7 @@ static const struct
 	{"restore", CLI_CMD_RESTORE, restore_options},
 	{"prune", CLI_CMD_PRUNE, prune_options},
 	{"report", CLI_CMD_REPORT, report_options},
+	{"keygen", CLI_CMD_KEYGEN, keygen_options},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -280,7 +284,8 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		if (c == '?')
 			return usage_error(args->command_name, "invalid option or missing value: \"%s\"",
 							   argv[optind - 1]);
-		if (c != 'h' && !in_list(common_options, c) && !in_list(allowed, c))
+		if (c != 'h' && !in_list(args->command == CLI_CMD_KEYGEN ? keygen_common_options : common_options, c) &&
+			!in_list(allowed, c))
 		{
 			char		msg[256];
 
@@ -503,7 +508,7 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 
 	/* positional arguments */
 	if (args->command == CLI_CMD_LIST || args->command == CLI_CMD_PRUNE ||
-		args->command == CLI_CMD_REPORT)
+		args->command == CLI_CMD_REPORT || args->command == CLI_CMD_KEYGEN)
 	{
 		if (optind < argc)
 			return usage_error(args->command_name, "too many arguments: \"%s\"", argv[optind]);
@@ -552,6 +557,7 @@ static const char help_overview[] =
 "                             download, check, pg_restore, compare row counts\n"
 "  prune                      apply retention: delete old backups and orphans\n"
 "  report  --html FILE        an HTML page of charts and status per database\n"
+"  keygen  [-o FILE]          a new backup encryption key (key file text)\n"
 "\n"
 "A backup is named by its id (ripple_backup.backups.id), by its object KEY (as\n"
 "\"list --long\" prints it, or as a full URL), or \"latest\" (use --db to choose the\n"
@@ -725,6 +731,20 @@ static const char help_report[] =
 "                             by (default 25 hours, as ripple_backup.rpo_target)\n"
 "  --force                    replace FILE if it exists\n";
 
+static const char help_keygen[] =
+"ripple-backup keygen: a new random 256-bit key for backup encryption, as the\n"
+"text of a key file (64 hex digits and a newline, docs/encryption-format.md).\n"
+"Prints the key id (never the key) on stderr.  Needs no destination.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup keygen -o FILE         create FILE with mode 0600 (never replaced)\n"
+"  ripple-backup keygen > FILE && chmod 600 FILE\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE          create FILE (mode 0600); fails if it exists\n"
+"  -q, --quiet                do not print the key id\n"
+"Keep a copy of the key away from the backups: without it they cannot be read.\n";
+
 void
 cli_print_help(cli_command cmd)
 {
@@ -754,6 +774,9 @@ cli_print_help(cli_command cmd)
 		case CLI_CMD_REPORT:
 			fputs(help_report, stdout);
 			break;
+		case CLI_CMD_KEYGEN:
+			fputs(help_keygen, stdout);
+			return;				/* no destination options */
 	}
 	fputs(help_common, stdout);
 }

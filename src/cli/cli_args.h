@@ -20,7 +20,8 @@ typedef enum cli_command
 	CLI_CMD_VERIFY,
 	CLI_CMD_RESTORE,
 	CLI_CMD_PRUNE,
-	CLI_CMD_REPORT
+	CLI_CMD_REPORT,
+	CLI_CMD_KEYGEN
 } cli_command;
 
 typedef struct cli_args
@@ -42,7 +43,7 @@ typedef struct cli_args
 	int			progress;		/* -1 auto (terminal), 0 never, 1 always */
 	bool		help;
 
-	/* fetch */
+	/* fetch, keygen */
 	const char *output;			/* -o */
 	bool		force;
 

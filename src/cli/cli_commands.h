@@ -6,6 +6,7 @@
 #ifndef CLI_COMMANDS_H
 #define CLI_COMMANDS_H
 
+#include "cli_args.h"
 #include "cli_context.h"
 
 int			cli_cmd_list(cli_ctx *ctx);
@@ -15,5 +16,8 @@ int			cli_cmd_verify(cli_ctx *ctx);
 int			cli_cmd_restore(cli_ctx *ctx);
 int			cli_cmd_prune(cli_ctx *ctx);
 int			cli_cmd_report(cli_ctx *ctx);
+
+/* keygen needs no destination: it runs without a context */
+int			cli_cmd_keygen(const cli_args *args);
 
 #endif							/* CLI_COMMANDS_H */

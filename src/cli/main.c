@@ -63,6 +63,13 @@ main(int argc, char **argv)
 	cli_report_set_clear_line(cli_progress_clear_line);
 	cli_install_signal_handlers();
 
+	if (args.command == CLI_CMD_KEYGEN)
+	{
+		rc = cli_cmd_keygen(&args);
+		cli_args_free(&args);
+		return rc;
+	}
+
 	rc = cli_ctx_open(&ctx, &args);
 	if (rc == CLI_EXIT_OK)
 	{
@@ -90,6 +97,7 @@ main(int argc, char **argv)
 				rc = cli_cmd_report(&ctx);
 				break;
 			case CLI_CMD_NONE:
+			case CLI_CMD_KEYGEN:
 				break;
 		}
 	}
