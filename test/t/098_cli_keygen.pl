@@ -1,4 +1,4 @@
-# 103_cli_keygen.pl — ripple-backup keygen: prints a key file's text (64 lowercase hex
+# 098_cli_keygen.pl — ripple-backup keygen: prints a key file's text (64 lowercase hex
 # digits and a newline) and the key id on stderr, the id matching an independent HMAC
 # of the key (test/tools/decrypt_reference.py, from docs/encryption-format.md); -o FILE
 # creates the file with mode 0600 whatever the umask, never replaces a file nor follows
