@@ -18,6 +18,7 @@
 #include "breaker_shmem.h"	/* the shared S3 circuit breakers */
 #include "drill.h"			/* ripple_backup.drill_schedule */
 #include "retention.h"		/* ripple_backup.retention* */
+#include "s3_sse_settings.h"	/* ripple_backup.s3_sse, s3_sse_kms_key_id */
 #include "notify_settings.h"	/* notifications, rpo_target, rto_target */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days */
 #include "verifier.h"		/* ripple_backup.verify_after_backup */
@@ -231,6 +232,7 @@ rb_guc_define(void)
 	rb_notify_define_gucs();
 	rb_backup_retry_define_gucs();
 	rb_breaker_define_gucs();
+	rb_s3_sse_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }
@@ -246,6 +248,7 @@ rb_guc_destination_options(rb_destination_options *opt)
 	opt->s3_credentials_file = rb_guc_s3_credentials_file[0] ? rb_guc_s3_credentials_file : NULL;
 	opt->s3_tls_no_verify = !rb_guc_s3_verify_tls;
 	opt->s3_ca_file = rb_guc_s3_ca_file[0] ? rb_guc_s3_ca_file : NULL;
+	rb_s3_sse_destination_options(opt);
 	opt->s3_part_size = (size_t) rb_guc_s3_part_size_mb * 1024 * 1024;
 	opt->s3_request_timeout_ms = rb_guc_s3_request_timeout_s > 0 ?
 		(int64_t) rb_guc_s3_request_timeout_s * 1000 : -1;

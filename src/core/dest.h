@@ -43,6 +43,8 @@ typedef struct rb_destination_options
 	const char *s3_profile;		/* profile in that file; NULL = "default" */
 	bool		s3_tls_no_verify;	/* true = do not verify the server certificate */
 	const char *s3_ca_file;		/* extra CA bundle; NULL = system */
+	const char *s3_sse;			/* server-side encryption: NULL/"" none, "AES256", "aws:kms" */
+	const char *s3_sse_kms_key_id;	/* with "aws:kms": the KMS key; NULL = default */
 	size_t		s3_part_size;	/* multipart part size in bytes, the least one used;
 								 * 0 = default (16 MiB) */
 	uint64_t	s3_expected_bytes;	/* about how large a backup stream may be (the

@@ -205,6 +205,8 @@ rb_dest_s3_init(rb_destination *d, const rb_destination_options *opt, rb_error *
 	so.credentials = cred;
 	so.tls_insecure = opt->s3_tls_no_verify;
 	so.ca_file = opt->s3_ca_file;
+	so.sse = opt->s3_sse;
+	so.sse_kms_key_id = opt->s3_sse_kms_key_id;
 	so.part_size = opt->s3_part_size;
 	if (opt->s3_expected_bytes > 0)
 	{

@@ -17,6 +17,7 @@
  *   --max-attempts N --base-delay S --max-delay S --jitter F --connect-timeout S
  *   --low-speed-time S --request-timeout S (0 = the default, -1 = none)
  *   --operation-timeout S --insecure --ca-file F --credentials-file F --profile P
+ *   --sse AES256|aws:kms --sse-kms-key-id ID (server-side encryption of new objects)
  *   --breaker-threshold N --breaker-open-ms N --breaker-file F (the breaker lives in
  *   that file, locked with flock, as the extension keeps it in shared memory)
  *   --page-size N (list) --batch (delete: always DeleteObjects) --if-absent (put,
@@ -301,6 +302,8 @@ main(int argc, char **argv)
 		else if (strcmp(a, "--operation-timeout") == 0) { NEEDV(); opt.operation_timeout_ms = (int64_t) (atof(v) * 1000); }
 		else if (strcmp(a, "--insecure") == 0) opt.tls_insecure = true;
 		else if (strcmp(a, "--ca-file") == 0) { NEEDV(); opt.ca_file = v; }
+		else if (strcmp(a, "--sse") == 0) { NEEDV(); opt.sse = v; }
+		else if (strcmp(a, "--sse-kms-key-id") == 0) { NEEDV(); opt.sse_kms_key_id = v; }
 		else if (strcmp(a, "--credentials-file") == 0) { NEEDV(); credentials_file = v; }
 		else if (strcmp(a, "--profile") == 0) { NEEDV(); profile = v; }
 		else if (strcmp(a, "--breaker-threshold") == 0) { NEEDV(); opt.breaker_threshold = atoi(v); }

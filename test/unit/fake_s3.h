@@ -5,9 +5,10 @@
  * One thread answers one request per connection with the next scripted answer
  * (after the last one: 500) and records each request: its request line, whether
  * it carried "If-None-Match: *", and whether that header was signed (listed in
- * the Authorization header's SignedHeaders).  An answer's ETag can be the MD5 of
- * the request body, as S3 gives a part or a PutObject.  With repeat_last set, a
- * request past the script gets the last scripted answer again.
+ * the Authorization header's SignedHeaders), and its whole head (request line and
+ * headers, for tests that check what was sent and signed).  An answer's ETag can
+ * be the MD5 of the request body, as S3 gives a part or a PutObject.  With
+ * repeat_last set, a request past the script gets the last scripted answer again.
  *
  *   fake_s3 *f = fake_s3_start();
  *   fake_s3_answer(f, 412, NULL, "<Error><Code>PreconditionFailed</Code>...");
@@ -47,6 +48,7 @@ typedef struct fake_request
 	bool		if_none_match;	/* "If-None-Match: *" was sent */
 	bool		inm_signed;		/* and if-none-match is in SignedHeaders */
 	size_t		body_len;
+	char		head[4096];		/* request line and headers, CRLF-separated */
 } fake_request;
 
 typedef struct fake_s3
@@ -181,6 +183,7 @@ fake_s3_main(void *arg)
 		auth = strstr(head, "SignedHeaders=");
 		r.inm_signed = auth != NULL && fake_contains(auth, strcspn(auth, ",\r"), "if-none-match");
 		r.body_len = body_len;
+		snprintf(r.head, sizeof(r.head), "%s", head);
 		is_head = strncmp(head, "HEAD ", 5) == 0;
 
 		pthread_mutex_lock(&f->mu);

@@ -16,6 +16,7 @@
 
 #include "rb_alloc.h"
 #include "rb_crypto.h"
+#include "s3_sse.h"
 #include "s3_xml.h"
 
 /* --- options and lifecycle ------------------------------------------------------- */
@@ -60,13 +61,19 @@ rb_s3_client_new(const rb_s3_options *opt, const rb_hooks *hooks, rb_error *err)
 		return NULL;
 	}
 	region = (opt->region && opt->region[0]) ? opt->region : RB_S3_DEFAULT_REGION;
+	if (rb_s3_sse_check(opt->sse, opt->sse_kms_key_id, err) < 0)
+		goto fail;
 	if (rb_s3_endpoint_init(&c->ep, opt->endpoint, region, opt->bucket, opt->uri_style, err) < 0)
 		goto fail;
 
 	c->bucket = strdup(opt->bucket);
 	c->region = strdup(region);
 	c->ca_file = dup_or_null(opt->ca_file);
-	if (c->bucket == NULL || c->region == NULL || (opt->ca_file && opt->ca_file[0] && c->ca_file == NULL))
+	c->sse = dup_or_null(opt->sse);
+	c->sse_kms_key_id = dup_or_null(opt->sse_kms_key_id);
+	if (c->bucket == NULL || c->region == NULL || (opt->ca_file && opt->ca_file[0] && c->ca_file == NULL) ||
+		(opt->sse && opt->sse[0] && c->sse == NULL) ||
+		(opt->sse_kms_key_id && opt->sse_kms_key_id[0] && c->sse_kms_key_id == NULL))
 	{
 		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 		goto fail;
@@ -149,6 +156,8 @@ fail:
 	free(c->bucket);
 	free(c->region);
 	free(c->ca_file);
+	free(c->sse);
+	free(c->sse_kms_key_id);
 	free(c);
 	return NULL;
 }
@@ -166,6 +175,8 @@ rb_s3_client_free(rb_s3_client *c)
 	free(c->bucket);
 	free(c->region);
 	free(c->ca_file);
+	free(c->sse);
+	free(c->sse_kms_key_id);
 	free(c);
 }
 
@@ -305,6 +316,7 @@ put_object(rb_s3_client *c, const char *key, const void *data, size_t len,
 	snprintf(x.content_type, sizeof(x.content_type), "%s",
 			 content_type ? content_type : "application/octet-stream");
 	x.if_none_match = if_absent;
+	x.sse = true;
 	if (rb_s3_xfer_set_body(&x, data, len, true, err) < 0 ||
 		rb_md5_hex(data ? data : "", len, x.expect_md5_hex, err) < 0)
 	{

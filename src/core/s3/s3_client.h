@@ -16,7 +16,8 @@
  * retry schedule, within its deadline (request_timeout_ms; each attempt also ends
  * when the transfer stalls for low_speed_time_s).  Retries are logged through
  * hooks->log, e.g.
- *   s3: PUT part 3 of db/x.dump.zst failed: Connection refused; retrying in 1.6 s (attempt 2 of 6)
+ *   s3: PUT part 3 of db/x.dump.zst failed: could not connect to endpoint
+ *     http://127.0.0.1:9000: Connection refused; retrying in 1.6 s (attempt 2 of 6)
  * and final errors read
  *   PUT s3://b/k: 403 SignatureDoesNotMatch: The request signature we calculated ...
  * with err->http_status and err->remote_code set.  Secrets never appear in logs or
@@ -78,6 +79,11 @@ typedef struct rb_s3_options
 	bool		tls_insecure;	/* true = do not verify the server's certificate
 								 * (tests only; verification is on by default) */
 	const char *ca_file;		/* extra CA bundle (PEM); NULL = the system's */
+	const char *sse;			/* server-side encryption of new objects: NULL/"" =
+								 * none (the bucket's default), "AES256" or
+								 * "aws:kms" (s3_sse.h) */
+	const char *sse_kms_key_id; /* with "aws:kms": the KMS key; NULL/"" = the
+								 * account's default key */
 	long		connect_timeout_s;	/* 0 = 10 */
 	long		low_speed_time_s;	/* a transfer slower than 1 byte/s for this long
 									 * is stalled and fails (retryable); 0 = 30 */
@@ -128,7 +134,7 @@ typedef struct rb_s3_client rb_s3_client;
 /*
  * Checks the options and creates the client (no network I/O).  hooks may be NULL
  * and must outlive the client.  Returns NULL with err (RB_ERR_INVALID for a bad
- * endpoint, region, bucket or part size; RB_ERR_NOMEM).
+ * endpoint, region, bucket, part size or server-side encryption; RB_ERR_NOMEM).
  */
 rb_s3_client *rb_s3_client_new(const rb_s3_options *opt, const rb_hooks *hooks, rb_error *err);
 /* Frees the client, its curl handles and its copy of the credentials.  NULL is fine. */

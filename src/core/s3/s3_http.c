@@ -25,6 +25,7 @@
 #include "rb_alloc.h"
 #include "rb_crypto.h"
 #include "s3_errors.h"
+#include "s3_sse.h"
 #include "s3_xml.h"
 #include "s3_sigv4.h"
 
@@ -436,7 +437,7 @@ attempt_start(rb_s3_client *c, rb_s3_xfer *x, rb_error *e)
 	rb_buf		url = RB_BUF_INIT;
 	rb_buf		line = RB_BUF_INIT;
 	rb_kv		q[RB_S3_MAX_QUERY];
-	rb_kv		h[6];
+	rb_kv		h[8];
 	size_t		nh = 0;
 	char		range[96];
 	char		ifmatch[140];
@@ -486,6 +487,11 @@ attempt_start(rb_s3_client *c, rb_s3_xfer *x, rb_error *e)
 	/* signed like every header above, so the server cannot be told to drop it */
 	if (x->if_none_match)
 		h[nh++] = (rb_kv) {"If-None-Match", "*"};
+	/* signed too: a proxy cannot strip the encryption the object was sent with */
+	if (x->sse && c->sse)
+		h[nh++] = (rb_kv) {RB_S3_SSE_HEADER, c->sse};
+	if (x->sse && c->sse && c->sse_kms_key_id)
+		h[nh++] = (rb_kv) {RB_S3_SSE_KMS_KEY_HEADER, c->sse_kms_key_id};
 
 	memset(&req, 0, sizeof(req));
 	req.method = x->method;

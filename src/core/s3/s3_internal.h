@@ -75,6 +75,8 @@ struct rb_s3_xfer
 	int			max_attempts;	/* 0 = the client's policy */
 	bool		ignore_cancel;	/* cleanup requests (abort) run even when cancelled */
 	bool		if_none_match;	/* If-None-Match: * (a conditional write: 412 when the key exists) */
+	bool		sse;			/* send the client's server-side encryption headers
+								 * (PutObject, CreateMultipartUpload) */
 	char		what_log[RB_S3_MAX_KEY_LEN + 96];	/* "PUT part 3 of db/x" */
 	char		what_err[RB_S3_MAX_KEY_LEN + 352];	/* "PUT part 3 of s3://b/db/x" */
 
@@ -121,6 +123,8 @@ struct rb_s3_client
 	rb_aws_credentials cred;
 	bool		tls_insecure;
 	char	   *ca_file;
+	char	   *sse;			/* x-amz-server-side-encryption value; NULL = none */
+	char	   *sse_kms_key_id; /* ...-aws-kms-key-id value; NULL = none */
 	long		connect_timeout_s;
 	long		low_speed_time_s;
 	int64_t		request_timeout_ms; /* 0 = none */

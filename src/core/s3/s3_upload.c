@@ -259,6 +259,7 @@ create_multipart(rb_s3_upload *w, rb_error *err)
 	snprintf(x.content_type, sizeof(x.content_type), "%s", w->content_type);
 	x.check = initiate_check;
 	x.user = &w->upload_id;
+	x.sse = true;				/* the object's encryption is chosen here, not per part */
 	rc = rb_s3_xfer_run(w->c, &x, &e);
 	rb_s3_xfer_cleanup(&x);
 	if (rc < 0)
@@ -577,6 +578,7 @@ put_single(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 	x.body = data;
 	x.body_len = len;
 	x.if_none_match = w->if_absent;
+	x.sse = true;
 	rc = rb_s3_xfer_run(w->c, &x, err);
 	if (rc < 0 && w->if_absent && x.state == RB_XFER_DONE && rb_s3_error_is_conflict(&x.err))
 		rc = rb_s3_conditional_write_refused(w->c, &x, x.expect_md5_hex, err);
