@@ -54,7 +54,7 @@ make_file("$tmp/start.bin", 12, 1);
 	$s3->start;
 	$h->finish;
 	is(($h->results)[0], 0, 'upload started while the server was down succeeds once it is up') or diag $err;
-	like($err, qr/s3: POST create multipart upload of down\/start\.bin failed: Connection refused; retrying in [\d.]+ s \(attempt 2 of 8\)/,
+	like($err, qr/s3: POST create multipart upload of down\/start\.bin failed: could not connect to endpoint http:\/\/127\.0\.0\.1:\d+: Connection refused; retrying in [\d.]+ s \(attempt 2 of 8\)/,
 		'the failed attempts were logged with the reason, the delay and the attempt number');
 	like($out, qr/^size=12582912 parts=3 multipart=1 /, 'all 12 MiB went up in 3 parts');
 	ok($s3->fetch_object('down/start.bin', "$tmp/start.aws"), 'awscli reads the object');
@@ -77,9 +77,9 @@ make_file("$tmp/p2.bin", 4, 3);
 	my @rc = $h->results;
 	my $elapsed = time - $t0;
 	is($rc[1], 1, 'the upload fails when the server dies in the middle');
-	like($err, qr/s3: PUT part \d+ of killed\/obj\.bin failed: Connection refused; retrying in [\d.]+ s \(attempt 2 of 3\)/,
+	like($err, qr/s3: PUT part \d+ of killed\/obj\.bin failed: could not connect to endpoint http:\/\/127\.0\.0\.1:\d+: Connection refused; retrying in [\d.]+ s \(attempt 2 of 3\)/,
 		'the failed part was retried alone');
-	like($err, qr{s3tool: PUT part \d+ of s3://test/killed/obj\.bin: Connection refused \(gave up after 3 attempts\)},
+	like($err, qr{s3tool: PUT part \d+ of s3://test/killed/obj\.bin: could not connect to endpoint http://127\.0\.0\.1:\d+: Connection refused \(gave up after 3 attempts\)},
 		'the error names the part, the object, the reason and the attempts');
 	like($err, qr/could not abort the multipart upload of killed\/obj\.bin/,
 		'the abort was attempted (and, with the server down, reported as a warning)');
@@ -111,7 +111,7 @@ make_file("$tmp/p2.bin", 4, 3);
 	($rc, $out, $err) = s3tool(@b, 'head', 'breaker/obj');
 	my $elapsed = time - $t0;
 	is($rc, 3, 'the sixth request fails fast with the breaker open');
-	like($err, qr{HEAD s3://test/breaker/obj: Connection refused \(the last error of http://127\.0\.0\.1:\d+; circuit breaker open after 5 consecutive failures, failing fast: next trial in [\d.]+ s\)},
+	like($err, qr{HEAD s3://test/breaker/obj: could not connect to endpoint http://127\.0\.0\.1:\d+: Connection refused \(the last error of http://127\.0\.0\.1:\d+; circuit breaker open after 5 consecutive failures, failing fast: next trial in [\d.]+ s\)},
 		'the fast-fail message names the real cause, the endpoint and the failures');
 	ok($elapsed < 0.5, 'it did not wait for the network') or diag "took $elapsed s";
 
@@ -140,7 +140,7 @@ $s3->stop;
 	is($rc, 1, 'with 10 attempts allowed and a breaker of 5 failures, the request runs its whole schedule');
 	my @retries = $err =~ /retrying in/g;
 	is(scalar @retries, 9, 'nine attempts failed and were retried; none was refused');
-	like($err, qr{PUT s3://test/breaker/x: Connection refused \(gave up after 10 attempts\)},
+	like($err, qr{PUT s3://test/breaker/x: could not connect to endpoint http://127\.0\.0\.1:\d+: Connection refused \(gave up after 10 attempts\)},
 		'the error is the real cause');
 	unlike($err, qr/circuit breaker/, 'one failed request does not open the breaker');
 	like($err, qr/requests=10 /, 'all ten attempts reached the network');

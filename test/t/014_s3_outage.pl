@@ -70,7 +70,7 @@ make_file("$tmp/big.bin", 48, 11);
 	my ($rc, $out, $err, $outage, $elapsed) = upload_through_outage("$tmp/big.bin", 'outage/big.bin', 1.5, 5);
 	is($rc, 0, 'a multipart upload survives a 5 s outage of the server')
 	  or diag "outage ${outage}s; stderr:\n" . substr($err, -3000);
-	like($err, qr/s3: PUT part \d+ of outage\/big\.bin failed: Connection refused; retrying in [\d.]+ s \(attempt 2 of 6\)/,
+	like($err, qr/s3: PUT part \d+ of outage\/big\.bin failed: could not connect to endpoint http:\/\/127\.0\.0\.1:\d+: Connection refused; retrying in [\d.]+ s \(attempt 2 of 6\)/,
 		'the parts in flight met the outage and were retried');
 	unlike($err, qr/circuit breaker/, 'the breaker neither opened nor cut a retry short');
 	like($out, qr/^size=50331648 parts=48 multipart=1 /, 'all 48 MiB went up in 48 parts');
@@ -101,7 +101,7 @@ make_file("$tmp/mid.bin", 12, 12);
 	$s3->stop;
 	$h->finish;
 	is(($h->results)[1], 1, 'the upload fails when the server stays down');
-	like($err, qr{s3tool: PUT part \d+ of s3://test/outage/mid\.bin: Connection refused \(gave up after 4 attempts\)},
+	like($err, qr{s3tool: PUT part \d+ of s3://test/outage/mid\.bin: could not connect to endpoint http://127\.0\.0\.1:\d+: Connection refused \(gave up after 4 attempts\)},
 		'the error is the real cause, with the part and the attempts');
 	unlike($err, qr/s3tool: .*circuit breaker/, 'it does not name the breaker');
 	$s3->start;
@@ -126,7 +126,7 @@ make_file("$tmp/mid.bin", 12, 12);
 		my $w = $waits[ $n - 1 ] // -1;
 		ok($w >= $d / 2 - 0.051 && $w <= $d + 0.051, "wait $n ($w s) is within [d/2, d] for d = $d s");
 	}
-	like($err, qr{PUT s3://test/sched/x: Connection refused \(gave up after 6 attempts\)},
+	like($err, qr{PUT s3://test/sched/x: could not connect to endpoint http://127\.0\.0\.1:\d+: Connection refused \(gave up after 6 attempts\)},
 		'it gave up after 6 attempts');
 }
 

@@ -22,6 +22,7 @@ test_transient(void **state)
 {
 	(void) state;
 	assert_true(rb_backup_failure_is_transient("PUT s3://test/x: Connection refused (gave up after 6 attempts)"));
+	assert_true(rb_backup_failure_is_transient("PUT s3://test/x: could not connect to endpoint http://127.0.0.1:1: Connection refused (gave up after 6 attempts)"));
 	assert_true(rb_backup_failure_is_transient("PUT s3://b/k: 503 SlowDown: Please reduce your request rate."));
 	assert_true(rb_backup_failure_is_transient("PUT s3://b/k: 500 Internal Server Error (gave up after 6 attempts)"));
 	assert_true(rb_backup_failure_is_transient("PUT s3://b/k: 429 Too Many Requests"));
@@ -53,6 +54,9 @@ test_permanent(void **state)
 	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 400 BadRequest: nope"));
 	/* more data than 10,000 equal parts hold: the same again would fail again */
 	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: the stream is larger than 10000 parts of 16 MiB (167772160000 bytes): every part but the last must have the same size, chosen at the start from the database's size; set ripple_backup.s3_part_size to at least 32MB and take the backup again"));
+	/* a name that does not resolve, a certificate that does not verify: not passing failures */
+	assert_false(rb_backup_failure_is_transient("HEAD s3://b/k: could not resolve host \"s3.example.com\" of endpoint https://s3.example.com (gave up after 2 attempts)"));
+	assert_false(rb_backup_failure_is_transient("HEAD s3://b/k: could not verify the TLS certificate of endpoint https://127.0.0.1:9000: SSL certificate problem: self-signed certificate in certificate chain"));
 }
 
 /* Which pg_dump failures the pipeline retries at once by starting pg_dump again. */

@@ -616,17 +616,68 @@ out:
 	return rc;
 }
 
+/* The host name a request of c connects to: "bucket.host" when virtual-hosted. */
 static void
-network_error(rb_error *e, CURLcode cc, long oserr, const char *errbuf)
+request_host(const rb_s3_client *c, char *out, size_t outsize)
 {
-	if (cc == CURLE_COULDNT_CONNECT && oserr != 0)
-		rb_error_set(e, RB_ERR_NETWORK, "%s", strerror((int) oserr));
-	else if (cc == CURLE_OPERATION_TIMEDOUT)
-		rb_error_set(e, RB_ERR_NETWORK, "timed out: %s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
-	else if (errbuf[0])
-		rb_error_set(e, RB_ERR_NETWORK, "%s", errbuf);
+	if (c->ep.virtual_host)
+		snprintf(out, outsize, "%s.%s", c->bucket, c->ep.host);
 	else
-		rb_error_set(e, RB_ERR_NETWORK, "%s", curl_easy_strerror(cc));
+		snprintf(out, outsize, "%s", c->ep.host);
+}
+
+/*
+ * The error of an attempt that got no HTTP answer.  Failures to reach the
+ * endpoint name it (the bucket is already in the operation's prefix), e.g.
+ *   could not connect to endpoint http://127.0.0.1:1: Connection refused
+ *   could not resolve host "s3.example.invalid" of endpoint https://s3.example.invalid
+ *   could not verify the TLS certificate of endpoint https://127.0.0.1:9000: SSL certificate problem: ...
+ *   timed out: could not connect to endpoint http://10.0.0.5:9000: Connection timed out after 10001 milliseconds
+ * connected: the attempt sent its request (a timeout after that is a stalled or
+ * slow transfer, not an unreachable endpoint).
+ */
+static void
+network_error(const rb_s3_client *c, rb_error *e, CURLcode cc, long oserr, bool connected,
+			  const char *errbuf)
+{
+	const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	const char *endpoint = c->ep.normalized;
+	char		host[320];
+
+	switch (cc)
+	{
+		case CURLE_COULDNT_RESOLVE_HOST:
+			request_host(c, host, sizeof(host));
+			rb_error_set(e, RB_ERR_NETWORK, "could not resolve host \"%s\" of endpoint %s", host, endpoint);
+			break;
+		case CURLE_COULDNT_RESOLVE_PROXY:
+			rb_error_set(e, RB_ERR_NETWORK, "could not resolve the proxy for endpoint %s: %s", endpoint, detail);
+			break;
+		case CURLE_COULDNT_CONNECT:
+			rb_error_set(e, RB_ERR_NETWORK, "could not connect to endpoint %s: %s", endpoint,
+						 oserr != 0 ? strerror((int) oserr) : detail);
+			break;
+		case CURLE_PEER_FAILED_VERIFICATION:
+			rb_error_set(e, RB_ERR_NETWORK, "could not verify the TLS certificate of endpoint %s: %s",
+						 endpoint, detail);
+			break;
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+		case CURLE_SSL_CONNECT_ERROR:
+			rb_error_set(e, RB_ERR_NETWORK, "TLS connection to endpoint %s failed: %s", endpoint, detail);
+			break;
+		case CURLE_OPERATION_TIMEDOUT:
+			if (connected)
+				rb_error_set(e, RB_ERR_NETWORK, "timed out: %s", detail);
+			else
+				rb_error_set(e, RB_ERR_NETWORK, "timed out: could not connect to endpoint %s: %s",
+							 endpoint, detail);
+			break;
+		default:
+			rb_error_set(e, RB_ERR_NETWORK, "%s", detail);
+			break;
+	}
 }
 
 /* Errors libcurl reports that another attempt cannot fix. */
@@ -715,6 +766,7 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	long		oserr = 0;
 	curl_off_t	up = 0;
 	curl_off_t	down = 0;
+	long		request_size = 0;	/* bytes of request headers sent: 0 = never connected */
 	int			max_attempts;
 
 	rb_error_clear(&e);
@@ -722,6 +774,7 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &up);
 	curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &request_size);
 	c->stats.bytes_sent += (uint64_t) up;
 	c->stats.bytes_received += (uint64_t) down;
 	attempt_release(c, x);
@@ -741,7 +794,7 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	}
 	else if (cc != CURLE_OK)
 	{
-		network_error(&e, cc, oserr, x->curl_errbuf);
+		network_error(c, &e, cc, oserr, request_size > 0, x->curl_errbuf);
 		if (curl_error_is_final(cc))
 			no_retry = true;
 		else
@@ -779,6 +832,10 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	}
 
 	max_attempts = x->max_attempts > 0 ? x->max_attempts : c->retry.max_attempts;
+	/* a name that does not resolve rarely resolves a second later: one retry */
+	if ((cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_COULDNT_RESOLVE_PROXY) &&
+		max_attempts > RB_RETRY_RESOLVE_MAX_ATTEMPTS)
+		max_attempts = RB_RETRY_RESOLVE_MAX_ATTEMPTS;
 	if (!no_retry && (force_retry || rb_retry_should_retry(&e)) && x->attempt < max_attempts)
 	{
 		double		delay = rb_retry_delay(&c->retry, x->attempt, &c->rng);

@@ -11,8 +11,8 @@
  * The random numbers come from a tiny PRNG (splitmix64) whose state the caller
  * owns and seeds, so tests are deterministic and threads need no locking.
  *
- * What is retried (rb_retry_should_retry): network failures (connect, DNS, TLS,
- * timeouts, stalled transfers: RB_ERR_NETWORK), HTTP 5xx, 429 and 408, and the S3
+ * What is retried (rb_retry_should_retry): network failures (connect, DNS, TLS
+ * handshakes, timeouts, stalled transfers: RB_ERR_NETWORK), HTTP 5xx, 429 and 408, and the S3
  * codes SlowDown, RequestTimeout, InternalError, ServiceUnavailable and the
  * throttling family (Throttling, RequestLimitExceeded, ...; rb_s3_code_is_transient()
  * in s3_errors.h lists them), whatever the status
@@ -20,7 +20,12 @@
  * AccessDenied, NoSuchBucket, NoSuchKey, SignatureDoesNotMatch, InvalidAccessKeyId,
  * any other 4xx, and RB_ERR_CANCELLED, RB_ERR_INVALID, RB_ERR_AUTH, RB_ERR_NOT_FOUND,
  * RB_ERR_INTEGRITY, RB_ERR_IO, RB_ERR_NOMEM, RB_ERR_INTERNAL, RB_ERR_CIRCUIT_OPEN,
- * RB_ERR_CHILD.
+ * RB_ERR_CHILD.  The S3 transport (s3_http.c) narrows two network cases further: a
+ * host name that does not resolve gets RB_RETRY_RESOLVE_MAX_ATTEMPTS attempts at
+ * most (a name that does not resolve is rarely a passing failure: a typo, a
+ * removed record; one retry covers a resolver's hiccup), and a TLS certificate
+ * that fails verification, a CA file that cannot be read or a URL that cannot be
+ * used is final at once (another attempt meets the same certificate).
  */
 #ifndef RB_RETRY_H
 #define RB_RETRY_H
@@ -43,6 +48,8 @@ typedef struct rb_retry_policy
 #define RB_RETRY_DEFAULT_BASE_DELAY_S	1.0
 #define RB_RETRY_DEFAULT_MAX_DELAY_S	30.0
 #define RB_RETRY_DEFAULT_JITTER			0.5
+/* attempts in all when the host name does not resolve (the first and one retry) */
+#define RB_RETRY_RESOLVE_MAX_ATTEMPTS	2
 
 rb_retry_policy rb_retry_policy_default(void);
 
