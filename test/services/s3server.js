@@ -3,8 +3,11 @@
 // signatures) for ripple_backup's tests and demo.
 //
 // usage: node s3server.js --port N --directory DIR [--bucket NAME ...]
-//        [--address 127.0.0.1] [--cert FILE --key FILE]
+//        [--address 127.0.0.1] [--cert FILE --key FILE] [--record FILE]
 // Credentials: access key S3RVER, secret S3RVER (s3rver's built-in account).
+// --cert/--key: HTTPS with that certificate.  --record: appends one JSON line per
+// request received ({"method", "url", "headers"}) to FILE, for tests of what was
+// sent that s3rver does not keep (it drops x-amz-server-side-encryption).
 // Prints "s3server listening on ADDRESS:PORT" once it accepts connections.
 'use strict'
 const fs = require('node:fs')
@@ -24,6 +27,7 @@ function parseArgs(argv) {
     else if (a === '--bucket') opts.buckets.push(next())
     else if (a === '--cert') opts.cert = fs.readFileSync(next())
     else if (a === '--key') opts.key = fs.readFileSync(next())
+    else if (a === '--record') opts.record = next()
     else if (a === '--verbose') opts.silent = false
     else throw new Error(`unknown argument ${a}`)
   }
@@ -45,6 +49,12 @@ async function main() {
     configureBuckets: o.buckets.map((name) => ({ name, configs: [] })),
   })
   const { address, port } = await server.run()
+  if (o.record) {
+    server.httpServer.on('request', (req) => {
+      const line = { method: req.method, url: req.url, headers: req.headers }
+      fs.appendFileSync(o.record, JSON.stringify(line) + '\n')
+    })
+  }
   console.log(`s3server listening on ${address}:${port}`)
   const stop = () => server.close(() => process.exit(0))
   process.on('SIGTERM', stop)
