@@ -1,4 +1,4 @@
-# 016_s3_tls.pl — the S3 client over TLS, for real: the S3 test server runs HTTPS
+# 019_s3_tls.pl — the S3 client over TLS, for real: the S3 test server runs HTTPS
 # with a certificate signed by a CA made here with openssl, and the client,
 # the extension and the CLI talk to it as they would to a private-CA endpoint.
 #   - verification on and no CA file: a clear certificate error, at once (one
