@@ -1,4 +1,4 @@
-# 018_s3_endpoint_errors.pl — an endpoint that cannot be reached is named in the
+# 009_s3_endpoint_errors.pl — an endpoint that cannot be reached is named in the
 # error, and a host name that does not resolve is reported as such and retried
 # once only (a name that does not resolve is rarely a passing failure), through
 # the S3 client (test/tools/s3tool.c) and through a backup of the extension:

@@ -1,4 +1,4 @@
-# 017_s3_sse.pl — server-side encryption end to end: backups with
+# 008_s3_sse.pl — server-side encryption end to end: backups with
 # ripple_backup.s3_sse = 'aws:kms' (and a KMS key id), then 'AES256', to the S3
 # test server, which checks every request's SigV4 signature and records every
 # request it receives (s3rver keeps no SSE header: HeadObject cannot show it, so
