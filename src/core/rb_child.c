@@ -17,6 +17,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,6 +28,7 @@ extern char **environ;
 struct rb_child
 {
 	pid_t		pid;
+	int			in_fd;			/* write end of stdin (stdin_pipe), -1 when closed */
 	int			out_fd;			/* read end of stdout, -1 when closed */
 	int			err_fd;			/* read end of stderr, -1 when closed */
 	int			reaped;
@@ -127,6 +129,36 @@ reset_reserved_signal(int sig)
 #endif
 }
 
+/*
+ * The I/O class is best-effort at the level the kernel derives from a nice value
+ * for a process without an I/O priority of its own ((nice + 20) / 5: nice 10 is
+ * level 6, nice 15 and 19 level 7, the lowest), set explicitly so that it holds
+ * whatever the process's I/O priority was; the I/O schedulers that honour it
+ * (bfq) then favour the workload too.
+ */
+void
+rb_lower_priority(int nice)
+{
+	if (nice <= 0)
+		return;
+	if (nice > 19)
+		nice = 19;
+#if defined(__linux__) && defined(SYS_ioprio_set)
+	{
+		const int	ioprio_class_be = 2,
+					ioprio_class_shift = 13,
+					ioprio_who_process = 1;
+		int			level = (nice + 20) / 5;
+
+		if (level > 7)
+			level = 7;
+		(void) syscall(SYS_ioprio_set, ioprio_who_process, 0,
+					   (ioprio_class_be << ioprio_class_shift) | level);
+	}
+#endif
+	(void) setpriority(PRIO_PROCESS, 0, nice);
+}
+
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
 static void
 child_exec(const rb_child_options *opt, char **envp, int in_fd, int out_fd, int err_fd,
@@ -151,6 +183,7 @@ child_exec(const rb_child_options *opt, char **envp, int in_fd, int out_fd, int 
 	(void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127);
+	rb_lower_priority(opt->nice);
 
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		goto fail;
@@ -167,10 +200,11 @@ rb_child *
 rb_child_start(const rb_child_options *opt, rb_error *err)
 {
 	rb_child   *c;
-	int			out_pipe[2] = {-1, -1},
+	int			in_pipe[2] = {-1, -1},
+				out_pipe[2] = {-1, -1},
 				err_pipe[2] = {-1, -1},
 				rep_pipe[2] = {-1, -1};
-	int			devnull = -1,
+	int			in_src = -1,	/* the child's stdin: /dev/null or the pipe's read end */
 				in_hi = -1,
 				out_hi = -1,
 				err_hi = -1;
@@ -192,7 +226,7 @@ rb_child_start(const rb_child_options *opt, rb_error *err)
 		return NULL;
 	}
 	c->pid = -1;
-	c->out_fd = c->err_fd = -1;
+	c->in_fd = c->out_fd = c->err_fd = -1;
 	c->kill_grace_ms = opt->kill_grace_ms > 0 ? opt->kill_grace_ms : 2000;
 	base = strrchr(opt->argv[0], '/');
 	snprintf(c->name, sizeof(c->name), "%s",
@@ -202,9 +236,11 @@ rb_child_start(const rb_child_options *opt, rb_error *err)
 	if (envp == NULL ||
 		pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 ||
 		pipe2(rep_pipe, O_CLOEXEC) < 0 ||
-		(devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
+		(opt->stdin_pipe && pipe2(in_pipe, O_CLOEXEC) < 0) ||
+		(in_src = opt->stdin_pipe ? fcntl(in_pipe[0], F_DUPFD_CLOEXEC, 3) :
+		 open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0 ||
 		/* the child's 0/1/2 sources above 2, so no dup2 can clobber another */
-		(in_hi = fcntl(devnull, F_DUPFD_CLOEXEC, 3)) < 0 ||
+		(in_hi = fcntl(in_src, F_DUPFD_CLOEXEC, 3)) < 0 ||
 		(out_hi = fcntl(out_pipe[1], F_DUPFD_CLOEXEC, 3)) < 0 ||
 		(err_hi = fcntl(err_pipe[1], F_DUPFD_CLOEXEC, 3)) < 0)
 	{
@@ -222,15 +258,25 @@ rb_child_start(const rb_child_options *opt, rb_error *err)
 		child_exec(opt, envp, in_hi, out_hi, err_hi, rep_pipe[1], parent);
 
 	/* parent */
-	close_fd(&devnull);
+	close_fd(&in_src);
 	close_fd(&in_hi);
 	close_fd(&out_hi);
 	close_fd(&err_hi);
 	close_fd(&out_pipe[1]);
 	close_fd(&err_pipe[1]);
 	close_fd(&rep_pipe[1]);
+	close_fd(&in_pipe[0]);
 	free(envp);
 	envp = NULL;
+	c->in_fd = in_pipe[1];
+	in_pipe[1] = -1;
+	if (c->in_fd >= 0)
+	{
+		(void) fcntl(c->in_fd, F_SETFL, O_NONBLOCK);
+#ifdef F_SETPIPE_SZ
+		(void) fcntl(c->in_fd, F_SETPIPE_SZ, 1024 * 1024);
+#endif
+	}
 	c->out_fd = out_pipe[0];
 	c->err_fd = err_pipe[0];
 	out_pipe[0] = err_pipe[0] = -1;
@@ -258,13 +304,15 @@ rb_child_start(const rb_child_options *opt, rb_error *err)
 
 fail:
 	free(envp);
+	close_fd(&in_pipe[0]);
+	close_fd(&in_pipe[1]);
 	close_fd(&out_pipe[0]);
 	close_fd(&out_pipe[1]);
 	close_fd(&err_pipe[0]);
 	close_fd(&err_pipe[1]);
 	close_fd(&rep_pipe[0]);
 	close_fd(&rep_pipe[1]);
-	close_fd(&devnull);
+	close_fd(&in_src);
 	close_fd(&in_hi);
 	close_fd(&out_hi);
 	close_fd(&err_hi);
@@ -381,6 +429,59 @@ rb_child_read(rb_child *c, void *buf, size_t cap, int timeout_ms, rb_error *err)
 	}
 }
 
+int
+rb_child_write(rb_child *c, const void *data, size_t len, const rb_hooks *hooks, rb_error *err)
+{
+	const char *p = data;
+
+	if (c->in_fd < 0)
+		return rb_error_set(err, RB_ERR_CHILD, "the input of %s is closed", c->name);
+	while (len > 0)
+	{
+		ssize_t		n = write(c->in_fd, p, len);
+		struct pollfd pfd[2];
+		nfds_t		nfd = 1;
+
+		if (n > 0)
+		{
+			p += n;
+			len -= (size_t) n;
+			continue;
+		}
+		if (n < 0 && errno == EPIPE)
+		{
+			close_fd(&c->in_fd);
+			drain_stderr(c);
+			return rb_error_set(err, RB_ERR_CHILD, "%s stopped reading its input", c->name);
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return rb_error_set(err, RB_ERR_IO, "could not write to %s: %s", c->name,
+								strerror(errno));
+		/* the pipe is full: wait for room, reading stderr so that the child cannot block on it */
+		if (rb_cancelled(hooks))
+			return rb_error_set(err, RB_ERR_CANCELLED, "%s was canceled", c->name);
+		pfd[0].fd = c->in_fd;
+		pfd[0].events = POLLOUT;
+		pfd[0].revents = 0;
+		if (c->err_fd >= 0)
+		{
+			pfd[1].fd = c->err_fd;
+			pfd[1].events = POLLIN;
+			pfd[1].revents = 0;
+			nfd = 2;
+		}
+		if (poll(pfd, nfd, 100) > 0 && nfd > 1 && pfd[1].revents)
+			drain_stderr(c);
+	}
+	return 0;
+}
+
+void
+rb_child_close_stdin(rb_child *c)
+{
+	close_fd(&c->in_fd);
+}
+
 static int
 try_reap(rb_child *c, int block)
 {
@@ -448,6 +549,7 @@ exit_error(rb_child *c, rb_error *err)
 int
 rb_child_wait(rb_child *c, const rb_hooks *hooks, rb_error *err)
 {
+	close_fd(&c->in_fd);		/* end of its input */
 	close_fd(&c->out_fd);		/* a child still writing gets SIGPIPE */
 	while (!try_reap(c, 0))
 	{
@@ -508,6 +610,7 @@ rb_child_free(rb_child *c)
 {
 	if (c == NULL)
 		return;
+	close_fd(&c->in_fd);
 	close_fd(&c->out_fd);
 	rb_child_kill(c);
 	close_fd(&c->err_fd);

@@ -1,7 +1,9 @@
 /*
  * rb_child.h — runs a helper program (pg_dump, pg_restore) as a child: fork and
- * execve, never a shell; stdin /dev/null, stdout a pipe the caller reads, stderr
- * kept in a bounded buffer (its last 8 KiB) that becomes the error text.
+ * execve, never a shell; stdin /dev/null (or a pipe the caller writes, with
+ * stdin_pipe), stdout a pipe the caller reads, stderr kept in a bounded buffer
+ * (its last 8 KiB) that becomes the error text.  The child may be started at a
+ * lower CPU and I/O priority (nice), set between fork and exec.
  *
  * Safe inside a PostgreSQL backend: the child resets every signal disposition and
  * the signal mask before exec, no descriptor but 0/1/2 survives into it, and the
@@ -29,7 +31,22 @@ typedef struct rb_child_options
 	const char *const *env;		/* "NAME=value" added to (or replacing in) environ; NULL-ended */
 	const char *name;			/* for messages ("pg_dump"); NULL = basename of argv[0] */
 	int			kill_grace_ms;	/* SIGTERM → SIGKILL delay; 0 = 2000 */
+	bool		stdin_pipe;		/* stdin is a pipe written with rb_child_write */
+	/*
+	 * 1..19: the child runs at this nice value (rb_lower_priority, before exec,
+	 * so it holds from the program's first instruction; its threads and
+	 * children inherit it); 0 = inherited.
+	 */
+	int			nice;
 } rb_child_options;
+
+/*
+ * Lowers the calling process's priority: nice 1..19 (setpriority) and the
+ * best-effort I/O class at the matching level (ioprio_set); 0 does nothing.
+ * Failures are ignored: a priority that cannot be lowered is no reason to stop.
+ * An unprivileged process cannot raise it again.  Async-signal-safe.
+ */
+void		rb_lower_priority(int nice);
 
 /* Starts the program; fails (RB_ERR_CHILD) when it cannot be executed. */
 rb_child   *rb_child_start(const rb_child_options *opt, rb_error *err);
@@ -42,6 +59,19 @@ pid_t		rb_child_pid(const rb_child *c);
  * nothing arrived within timeout_ms (-1 = wait forever), or -1 on error.
  */
 ssize_t		rb_child_read(rb_child *c, void *buf, size_t cap, int timeout_ms, rb_error *err);
+
+/*
+ * With stdin_pipe: writes all len bytes to the child's stdin, collecting stderr
+ * meanwhile (the child's stdout is not read: use it for programs that write
+ * little there, such as pg_restore --dbname).  Returns 0, or -1 with err
+ * (RB_ERR_CHILD when the child closed its stdin or exited first; RB_ERR_CANCELLED
+ * when hooks->cancel said stop, polled every 100 ms while the pipe is full).
+ */
+int			rb_child_write(rb_child *c, const void *data, size_t len, const rb_hooks *hooks,
+						   rb_error *err);
+
+/* With stdin_pipe: end of input for the child (also done by rb_child_wait). */
+void		rb_child_close_stdin(rb_child *c);
 
 /*
  * After end of stdout: drains stderr and waits for the child to exit, polling

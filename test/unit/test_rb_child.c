@@ -2,7 +2,9 @@
  * test_rb_child.c — unit tests of child processes: output capture, extra
  * environment, exit codes and signals in the error text, bounded stderr, exec
  * failure, default signal state and no inherited descriptors in the child, kill
- * with SIGKILL escalation, cancellation, and no zombie left behind.
+ * with SIGKILL escalation, cancellation, and no zombie left behind; a stdin pipe
+ * (more than a pipe's worth written, end of input, a child that stops reading),
+ * and a lower priority (nice) seen by the child itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,7 +29,7 @@
 static int
 run(const char *const *argv, const char *const *env, const char *name, rb_buf *out, rb_error *err)
 {
-	rb_child_options opt = {argv, env, name, 0};
+	rb_child_options opt = {.argv = argv, .env = env, .name = name, .kill_grace_ms = 0};
 	rb_child   *c = rb_child_start(&opt, err);
 	char		buf[1000];
 	ssize_t		n;
@@ -112,7 +114,7 @@ test_stderr_bounded(void **state)
 	"i=0; while [ $i -lt 2000 ]; do echo \"line $i of noise\" >&2; i=$((i+1)); done; exit 1", NULL};
 	rb_buf		out = RB_BUF_INIT;
 	rb_error	err = {0};
-	rb_child_options opt = {argv, NULL, "noisy", 0};
+	rb_child_options opt = {.argv = argv, .env = NULL, .name = "noisy", .kill_grace_ms = 0};
 	rb_child   *c = rb_child_start(&opt, &err);
 	char		buf[100];
 	const char *text;
@@ -135,7 +137,7 @@ static void
 test_exec_failure(void **state)
 {
 	const char *argv[] = {"/nonexistent/pg_dump", "-V", NULL};
-	rb_child_options opt = {argv, NULL, NULL, 0};
+	rb_child_options opt = {.argv = argv, .env = NULL, .name = NULL, .kill_grace_ms = 0};
 	rb_error	err = {0};
 
 	assert_null(rb_child_start(&opt, &err));
@@ -220,7 +222,7 @@ test_kill_escalates(void **state)
 {
 	const char *polite[] = {"/bin/sleep", "30", NULL};
 	const char *stubborn[] = {"/bin/sh", "-c", "trap '' TERM; exec /bin/sleep 30", NULL};
-	rb_child_options opt = {polite, NULL, "pg_dump", 300};
+	rb_child_options opt = {.argv = polite, .env = NULL, .name = "pg_dump", .kill_grace_ms = 300};
 	rb_error	err = {0};
 	rb_child   *c = rb_child_start(&opt, &err);
 	char		how[200];
@@ -253,10 +255,90 @@ cancel_after_a_while(void *arg)
 }
 
 static void
+test_stdin_pipe(void **state)
+{
+	/* wc -c counts what it is given: 3 MiB, more than the 1 MiB pipe holds */
+	const char *wc[] = {"/usr/bin/wc", "-c", NULL};
+	const char *dd[] = {"/bin/dd", "bs=10", "count=1", "of=/dev/null", "status=none", NULL};
+	rb_child_options opt;
+	rb_child   *c;
+	rb_error	err = {0};
+	char	   *block = malloc(1024 * 1024);
+	char		buf[64];
+	ssize_t		n;
+	int			rc = 0;
+
+	memset(block, 'x', 1024 * 1024);
+	memset(&opt, 0, sizeof(opt));
+	opt.argv = wc;
+	opt.stdin_pipe = true;
+	c = rb_child_start(&opt, &err);
+	assert_non_null(c);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(rb_child_write(c, block, 1024 * 1024, NULL, &err), 0);
+	rb_child_close_stdin(c);
+	n = rb_child_read(c, buf, sizeof(buf) - 1, 5000, &err);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_int_equal(atol(buf), 3 * 1024 * 1024);
+	assert_int_equal(rb_child_wait(c, NULL, &err), 0);
+	rb_child_free(c);
+
+	/* dd stops reading after 10 bytes: the writer hears of it, and is not killed by SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	opt.argv = dd;
+	c = rb_child_start(&opt, &err);
+	assert_non_null(c);
+	for (int i = 0; i < 20 && rc == 0; i++)
+		rc = rb_child_write(c, block, 1024 * 1024, NULL, &err);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.code, RB_ERR_CHILD);
+	assert_non_null(strstr(err.msg, "dd stopped reading its input"));
+	if (rb_child_wait(c, NULL, &err) != 0)
+		fail_msg("%s", err.msg);
+	rb_child_free(c);
+	signal(SIGPIPE, SIG_DFL);
+	free(block);
+}
+
+static void
+test_nice(void **state)
+{
+	/* field 19 of /proc/self/stat is the nice value of the process reading it */
+	const char *stat[] = {"/bin/cat", "/proc/self/stat", NULL};
+	rb_child_options opt;
+	rb_child   *c;
+	rb_error	err = {0};
+	char		buf[1024];
+	ssize_t		n,
+				len = 0;
+	const char *p;
+	int			field = 2;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.argv = stat;
+	opt.nice = 7;
+	c = rb_child_start(&opt, &err);
+	assert_non_null(c);
+	while ((n = rb_child_read(c, buf + len, sizeof(buf) - 1 - (size_t) len, 5000, &err)) > 0)
+		len += n;
+	buf[len] = '\0';
+	assert_int_equal(rb_child_wait(c, NULL, &err), 0);
+	rb_child_free(c);
+	/* after the command name in parentheses, fields are separated by spaces */
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	while (*p && field < 19)
+		if (*p++ == ' ')
+			field++;
+	assert_int_equal(atoi(p), 7);
+}
+
+static void
 test_wait_cancelled(void **state)
 {
 	const char *argv[] = {"/bin/sh", "-c", "exec /bin/sleep 30 >/dev/null", NULL};
-	rb_child_options opt = {argv, NULL, "pg_dump", 0};
+	rb_child_options opt = {.argv = argv, .env = NULL, .name = "pg_dump", .kill_grace_ms = 0};
 	rb_hooks	hooks = {NULL, cancel_after_a_while, NULL, NULL};
 	rb_error	err = {0};
 	rb_child   *c = rb_child_start(&opt, &err);
@@ -283,6 +365,8 @@ main(void)
 		cmocka_unit_test(test_child_state_is_clean),
 		cmocka_unit_test(test_kill_escalates),
 		cmocka_unit_test(test_wait_cancelled),
+		cmocka_unit_test(test_stdin_pipe),
+		cmocka_unit_test(test_nice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
