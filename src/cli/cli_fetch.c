@@ -52,6 +52,8 @@ cli_fetch(rb_destination *d, const cli_backup *b, const cli_fetch_options *opt,
 	fo.compression = b->meta.compression;
 	fo.out_fd = opt->out_fd;
 	fo.out_name = opt->out_name;
+	fo.out_fn = opt->out_fn;
+	fo.out_arg = opt->out_arg;
 	fo.parser = opt->parser;
 	fo.activity = label;
 	fo.progress = progress_cb;
@@ -71,7 +73,7 @@ cli_fetch(rb_destination *d, const cli_backup *b, const cli_fetch_options *opt,
 		rb_error_set(err, RB_ERR_INTEGRITY,
 					 "checksum mismatch for backup %" PRId64 " (%s): the metadata says sha256 %s, the object's is %s",
 					 b->meta.backup_id, url, b->meta.sha256, res->sha256);
-	else if ((opt->out_fd >= 0 || opt->parser != NULL) && !res->decompressed)
+	else if ((opt->out_fd >= 0 || opt->out_fn != NULL || opt->parser != NULL) && !res->decompressed)
 		rb_error_set(err, RB_ERR_INTEGRITY,
 					 "backup %" PRId64 " (%s) matches its checksum but does not decompress: %s",
 					 b->meta.backup_id, url, res->decompress_err.msg);

@@ -20,6 +20,9 @@ typedef struct cli_fetch_options
 {
 	int			out_fd;			/* decompressed archive goes here; -1 = nowhere */
 	const char *out_name;		/* for messages */
+	/* decompressed archive is handed here too (see rb_fetch_options); NULL = no */
+	int			(*out_fn) (void *arg, const void *data, size_t len, rb_error *err);
+	void	   *out_arg;
 	rb_archive_parser *parser;	/* decompressed archive is fed here; NULL = no */
 	const char *progress_label; /* NULL = "download" */
 } cli_fetch_options;

@@ -11,11 +11,26 @@ void
 cli_pg_restore_argv(rb_argv *argv, const char *pg_restore, const cli_args *args,
 					const rb_pg_conn *conn, const char *file)
 {
+	cli_pg_restore_argv_part(argv, pg_restore, args, conn, file, CLI_RESTORE_ALL);
+}
+
+void
+cli_pg_restore_argv_part(rb_argv *argv, const char *pg_restore, const cli_args *args,
+						 const rb_pg_conn *conn, const char *file, cli_restore_part part)
+{
 	char	   *conninfo = rb_pg_conninfo_dbname(args->dbname);
 
 	rb_argv_add(argv, pg_restore);
 	rb_argv_add(argv, "--no-password");
-	rb_argv_addf(argv, "--jobs=%d", args->jobs);
+	if (part == CLI_RESTORE_PRE_AND_DATA)
+	{
+		rb_argv_add(argv, "--section=pre-data");
+		rb_argv_add(argv, "--section=data");
+	}
+	else if (part == CLI_RESTORE_POST_DATA)
+		rb_argv_add(argv, "--section=post-data");
+	if (file != NULL)
+		rb_argv_addf(argv, "--jobs=%d", args->jobs);
 	if (args->no_owner)
 		rb_argv_add(argv, "--no-owner");
 	if (args->no_privileges)
@@ -27,8 +42,46 @@ cli_pg_restore_argv(rb_argv *argv, const char *pg_restore, const cli_args *args,
 		rb_argv_addf(argv, "--role=%s", args->role);
 	rb_pg_conn_args(argv, conn);
 	rb_argv_addf(argv, "--dbname=%s", conninfo);
-	rb_argv_add(argv, file);
+	if (file != NULL)
+		rb_argv_add(argv, file);
 	free(conninfo);
+}
+
+cli_restore_plan
+cli_restore_choose_plan(const cli_args *args, const rb_table_counts *counts)
+{
+	int64_t		total = 0,
+				largest = 0,
+				bound;
+
+	if (!args->create)
+		return CLI_PLAN_AFTER_DOWNLOAD;
+	if (args->jobs <= 1)
+		return CLI_PLAN_STREAM_ALL;
+	for (size_t i = 0; i < counts->n; i++)
+	{
+		int64_t		r = counts->items[i].rows > 0 ? counts->items[i].rows : 0;
+
+		total += r;
+		if (r > largest)
+			largest = r;
+	}
+	/* the least time N jobs can take to load the rows, in rows */
+	bound = total / args->jobs;
+	if (largest > bound)
+		bound = largest;
+	return (bound * 10 >= total * 9) ? CLI_PLAN_STREAM_DATA : CLI_PLAN_AFTER_DOWNLOAD;
+}
+
+char *
+cli_drop_database_sql(const char *dbname)
+{
+	rb_buf		b = RB_BUF_INIT;
+	char	   *ident = rb_pg_quote_ident(dbname);
+
+	rb_buf_appendf(&b, "DROP DATABASE %s WITH (FORCE)", ident);
+	free(ident);
+	return b.data;
 }
 
 char *

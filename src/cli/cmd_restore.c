@@ -1,13 +1,21 @@
 /*
  * cmd_restore.c — "ripple-backup restore": download a backup, prove it against
- * its metadata while decompressing it into a temporary archive in the work
- * directory (pg_restore --jobs needs a seekable file), optionally create the
- * target database, run pg_restore, then count the rows of every table the
- * metadata lists and compare.  With --role, the restore and the counts run as
- * that role (the dump's code runs as whoever restores).  Prints the time each
- * step took.  The temporary archive is removed whatever happens.
+ * its metadata while decompressing it, optionally create the target database,
+ * run pg_restore, then count the rows of every table the metadata lists and
+ * compare.  With --role, the restore and the counts run as that role (the dump's
+ * code runs as whoever restores).  Prints the time each step took.
+ *
+ * Into an existing database the archive is proven first: decompressed into a
+ * temporary file in the work directory (pg_restore --jobs needs a seekable
+ * file), then restored.  With --create, pg_restore reads the archive from its
+ * stdin while it downloads (the plan of cli_restore_choose_plan): the whole
+ * restore with --jobs 1, the schema and the data with --jobs N (then the
+ * post-data section with N jobs from the temporary file).  If the object then
+ * fails its proof, the database this command created is dropped.  The temporary
+ * archive is removed whatever happens.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +31,17 @@
 #include "cli_restore_argv.h"
 #include "cli_tempfile.h"
 #include "pg_rowcount.h"
+#include "rb_child.h"
 #include "verify.h"
 #include "rb_time.h"
+
+/* A pg_restore reading the archive from its stdin while the download goes on */
+typedef struct restore_stream
+{
+	rb_child   *child;
+	const rb_hooks *hooks;
+	bool		stopped;		/* it stopped reading: done with what it needs, or failed */
+} restore_stream;
 
 static int
 create_database(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, rb_error *err)
@@ -189,16 +206,131 @@ out:
 	return rc;
 }
 
+/* Drops the database this command created and streamed a failed restore into. */
+static void
+drop_created_database(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn)
+{
+	const cli_args *args = ctx->args;
+	rb_argv		argv = RB_ARGV_INIT;
+	char	   *sql = cli_drop_database_sql(args->dbname);
+	rb_error	err;
+
+	rb_error_clear(&err);
+	rb_pg_argv_psql(&argv, NULL, psql, conn, args->maintenance_db ? args->maintenance_db : "postgres");
+	rb_argv_add(&argv, "-c");
+	rb_argv_add(&argv, sql);
+	/* not cancellable: after Ctrl-C too, an unproven restore must go */
+	if (cli_run_program(&argv, NULL, "drop db", NULL, NULL, &err) == 0)
+		cli_info("dropped database \"%s\", which this command created and partly restored", args->dbname);
+	else
+	{
+		cli_warning("could not drop database \"%s\": %s", args->dbname, err.msg);
+		cli_hint("Database \"%s\" was created by this command and holds a partial restore; drop it.",
+				 args->dbname);
+	}
+	rb_argv_free(&argv);
+	free(sql);
+}
+
 static int
 run_pg_restore(cli_ctx *ctx, const char *pg_restore, const rb_pg_conn *conn, const char *file,
-			   rb_error *err)
+			   cli_restore_part part, rb_error *err)
 {
 	rb_argv		argv = RB_ARGV_INIT;
 	int			rc;
 
-	cli_pg_restore_argv(&argv, pg_restore, ctx->args, conn, file);
+	cli_pg_restore_argv_part(&argv, pg_restore, ctx->args, conn, file, part);
 	rc = cli_run_program(&argv, NULL, "pg_restore", NULL, &ctx->hooks, err);
 	rb_argv_free(&argv);
+	return rc;
+}
+
+/* Starts a pg_restore of part that reads the archive from its stdin. */
+static int
+stream_start(restore_stream *s, cli_ctx *ctx, const char *pg_restore, const rb_pg_conn *conn,
+			 cli_restore_part part, rb_error *err)
+{
+	rb_argv		argv = RB_ARGV_INIT;
+	rb_child_options copt;
+
+	memset(s, 0, sizeof(*s));
+	s->hooks = &ctx->hooks;
+	cli_pg_restore_argv_part(&argv, pg_restore, ctx->args, conn, NULL, part);
+	if (argv.failed)
+	{
+		rb_argv_free(&argv);
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory while building the arguments of pg_restore");
+	}
+	memset(&copt, 0, sizeof(copt));
+	copt.argv = (const char *const *) argv.v;
+	copt.name = "pg_restore";
+	copt.stdin_pipe = true;
+	s->child = rb_child_start(&copt, err);
+	rb_argv_free(&argv);
+	return s->child ? 0 : -1;
+}
+
+/* verify_fetch's consumer: the decompressed archive into the streaming pg_restore */
+static int
+stream_out(void *arg, const void *data, size_t len, rb_error *err)
+{
+	restore_stream *s = arg;
+	rb_error	e;
+
+	if (s->stopped)
+		return 0;
+	rb_error_clear(&e);
+	if (rb_child_write(s->child, data, len, s->hooks, &e) != 0)
+	{
+		if (e.code == RB_ERR_CANCELLED)
+		{
+			*err = e;
+			return -1;
+		}
+		/* it needs no more (or failed): its exit says which; the proof reads on */
+		s->stopped = true;
+	}
+	return 0;
+}
+
+/* End of input for the streaming pg_restore; waits for it, with a spinner. */
+static int
+stream_finish(restore_stream *s, rb_error *err)
+{
+	cli_progress spinner;
+	void		(*tick) (void *) = NULL;
+	void	   *tick_arg = NULL;
+	char		buf[4096];
+	int			rc = 0;
+
+	rb_child_close_stdin(s->child);
+	cli_progress_spinner(&spinner, "pg_restore", &tick, &tick_arg);
+	for (;;)
+	{
+		ssize_t		n = rb_child_read(s->child, buf, sizeof(buf), 100, err);
+
+		if (n == RB_CHILD_TIMEOUT)
+		{
+			if (rb_cancelled(s->hooks))
+			{
+				rc = rb_error_set(err, RB_ERR_CANCELLED, "pg_restore was canceled");
+				break;
+			}
+			if (tick)
+				tick(tick_arg);
+			continue;
+		}
+		if (n <= 0)
+		{
+			rc = (int) n;
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = rb_child_wait(s->child, s->hooks, err);
+	cli_progress_finish(&spinner);
+	rb_child_free(s->child);
+	s->child = NULL;
 	return rc;
 }
 
@@ -283,6 +415,9 @@ cli_cmd_restore(cli_ctx *ctx)
 	cli_catalog cat;
 	const cli_backup *b;
 	cli_tempfile tmp = {NULL, -1};
+	cli_restore_plan plan;
+	restore_stream stream = {NULL, NULL, false};
+	bool		created = false;	/* created here, and to drop if the restore is not proven */
 	cli_fetch_options fo;
 	rb_fetch_result res;
 	rb_rowcount_result counts;
@@ -299,6 +434,7 @@ cli_cmd_restore(cli_ctx *ctx)
 				s3[32];
 	double		t0 = rb_now_seconds(),
 				t_fetch,
+				t_restore0 = 0,
 				t_restore,
 				t_count;
 	int			rc;
@@ -323,7 +459,13 @@ cli_cmd_restore(cli_ctx *ctx)
 	cli_describe_backup(b, desc, sizeof(desc));
 	cli_info("restoring %s into database \"%s\"", desc, args->dbname);
 
-	/* 1. download, check, decompress */
+	plan = cli_restore_choose_plan(args, &b->meta.table_counts);
+
+	/*
+	 * 1. the temporary archive (with --create its TOC gives the database's own
+	 * properties, whatever the plan), and with a streamed plan the target
+	 * database and the pg_restore that reads the download
+	 */
 	if (cli_check_free_space(work, b->meta.uncompressed_bytes, &err) != 0 ||
 		cli_tempfile_create(&tmp, work, "ripple-backup-restore-", ".dump", &err) != 0)
 	{
@@ -331,15 +473,46 @@ cli_cmd_restore(cli_ctx *ctx)
 		cli_hint("Choose a directory with enough space with --work-dir.");
 		goto out;
 	}
+	if (plan != CLI_PLAN_AFTER_DOWNLOAD)
+	{
+		if (create_database(ctx, psql, &conn, &err) != 0)
+		{
+			rc = cli_fail(&err);
+			goto out;
+		}
+		created = true;
+		cli_info("created database \"%s\"", args->dbname);
+		t_restore0 = rb_now_seconds();
+		if (stream_start(&stream, ctx, pg_restore, &conn,
+						 plan == CLI_PLAN_STREAM_ALL ? CLI_RESTORE_ALL : CLI_RESTORE_PRE_AND_DATA,
+						 &err) != 0)
+		{
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (plan == CLI_PLAN_STREAM_ALL)
+			cli_info("pg_restore reads the archive as it downloads");
+		else
+			cli_info("pg_restore loads the schema and the rows as the archive downloads; indexes and constraints follow with --jobs=%d",
+					 args->jobs);
+	}
+
+	/* 2. download, check, decompress (into the file and/or the streaming pg_restore) */
 	memset(&fo, 0, sizeof(fo));
 	fo.out_fd = tmp.fd;
 	fo.out_name = tmp.path;
+	if (stream.child != NULL)
+	{
+		fo.out_fn = stream_out;
+		fo.out_arg = &stream;
+	}
 	fo.progress_label = "download";
 	if (cli_fetch(ctx->dest, b, &fo, &ctx->hooks, &res, &err) != 0)
 	{
 		rc = cli_fail(&err);
 		if (err.code == RB_ERR_INTEGRITY)
-			cli_detail("Nothing was restored: the backup does not match its metadata.");
+			cli_detail(created ? "The restore that read the download is stopped: the backup does not match its metadata." :
+					   "Nothing was restored: the backup does not match its metadata.");
 		goto out;
 	}
 	t_fetch = res.seconds;
@@ -348,7 +521,10 @@ cli_cmd_restore(cli_ctx *ctx)
 	cli_format_duration(t_fetch, s3, sizeof(s3));
 	cli_info("downloaded %s, size and sha256 match, %s archive (%s)", s1, s2, s3);
 
-	/* 2. the target database, and what the archive says about its own */
+	/*
+	 * 3. what the archive says about its own database (from the file: its TOC),
+	 * and the target database, after the proof when nothing was streamed
+	 */
 	if (args->create)
 	{
 		rb_buf		list_path = RB_BUF_INIT;
@@ -364,6 +540,9 @@ cli_cmd_restore(cli_ctx *ctx)
 			rc = cli_fail(&err);
 			goto out;
 		}
+	}
+	if (args->create && !created)
+	{
 		if (create_database(ctx, psql, &conn, &err) != 0)
 		{
 			rc = cli_fail(&err);
@@ -372,22 +551,26 @@ cli_cmd_restore(cli_ctx *ctx)
 		cli_info("created database \"%s\"", args->dbname);
 	}
 
-	/* 3. pg_restore */
+	/* 4. pg_restore: the streaming one finishes, then what reads the file */
+	if (plan == CLI_PLAN_AFTER_DOWNLOAD)
+		t_restore0 = rb_now_seconds();
+	if ((stream.child != NULL && stream_finish(&stream, &err) != 0) ||
+		(plan != CLI_PLAN_STREAM_ALL &&
+		 run_pg_restore(ctx, pg_restore, &conn, tmp.path,
+						plan == CLI_PLAN_STREAM_DATA ? CLI_RESTORE_POST_DATA : CLI_RESTORE_ALL,
+						&err) != 0))
 	{
-		double		t = rb_now_seconds();
-
-		if (run_pg_restore(ctx, pg_restore, &conn, tmp.path, &err) != 0)
-		{
-			rb_error_prefix(&err, "pg_restore into database \"%s\" failed: ", args->dbname);
-			rc = err.code == RB_ERR_CHILD ? CLI_EXIT_ERROR : cli_exit_for_error(err.code);
-			cli_error("%s", err.msg);
-			if (args->create)
-				cli_hint("Database \"%s\" was created by this command and may be partly restored; drop it before trying again.",
-						 args->dbname);
-			goto out;
-		}
-		t_restore = rb_now_seconds() - t;
+		rb_error_prefix(&err, "pg_restore into database \"%s\" failed: ", args->dbname);
+		rc = err.code == RB_ERR_CHILD ? CLI_EXIT_ERROR : cli_exit_for_error(err.code);
+		cli_error("%s", err.msg);
+		if (args->create)
+			cli_hint("Database \"%s\" was created by this command and may be partly restored; drop it before trying again.",
+					 args->dbname);
+		created = false;		/* proven: what is there is the operator's to judge */
+		goto out;
 	}
+	t_restore = rb_now_seconds() - t_restore0;
+	created = false;
 	/* the count script is written beside the archive, under its (unique) name */
 	rb_buf_append_str(&count_base, tmp.path);
 	cli_tempfile_remove(&tmp);
@@ -440,6 +623,10 @@ cli_cmd_restore(cli_ctx *ctx)
 
 out:
 	free(db_props);
+	if (stream.child != NULL)
+		rb_child_free(stream.child);	/* stops it: its input is not proven */
+	if (created)
+		drop_created_database(ctx, psql, &conn);
 	cli_tempfile_remove(&tmp);
 	rb_rowcount_result_free(&counts);
 	rb_buf_free(&report);

@@ -39,6 +39,8 @@ archive_out(void *arg, const void *data, size_t len, rb_error *err)
 	if (st->opt->out_fd >= 0 && rb_write_all(st->opt->out_fd, data, len) != 0)
 		return rb_error_set(err, RB_ERR_IO, "could not write to file \"%s\": %s",
 							st->opt->out_name ? st->opt->out_name : "?", strerror(errno));
+	if (st->opt->out_fn != NULL)
+		return st->opt->out_fn(st->opt->out_arg, data, len, err);
 	return 0;
 }
 
@@ -91,7 +93,7 @@ rb_verify_fetch(rb_destination *dest, const char *key, const rb_fetch_options *o
 	st.digest = rb_digest_new(RB_DIGEST_SHA256, err);
 	if (st.digest == NULL)
 		goto done;
-	if (opt->out_fd >= 0 || opt->parser != NULL)
+	if (opt->out_fd >= 0 || opt->out_fn != NULL || opt->parser != NULL)
 	{
 		rb_compress_kind kind;
 

@@ -3,8 +3,9 @@
  * verifier and for every ripple-backup command that downloads one: the bytes
  * come from the destination once, every byte is hashed (SHA-256) and counted,
  * and when asked they are decompressed on the way into an output descriptor
- * (the archive pg_restore reads) and/or through the archive parser (per-table
- * row counts of the archive itself).  Memory stays bounded whatever the size;
+ * (the archive pg_restore reads), to a consumer of the caller's (a pg_restore
+ * reading its stdin) and/or through the archive parser (per-table row counts of
+ * the archive itself).  Memory stays bounded whatever the size;
  * the cancel hook is polled at every chunk; the checksum is compared in
  * constant time.
  *
@@ -30,6 +31,9 @@ typedef struct rb_fetch_options
 	const char *compression;	/* the metadata's ("zstd", "gzip", "none"); NULL = "none" */
 	int			out_fd;			/* the decompressed archive is written here; -1 = nowhere */
 	const char *out_name;		/* out_fd's file name, for messages */
+	/* the decompressed archive is handed here too (after out_fd); NULL = not */
+	int			(*out_fn) (void *arg, const void *data, size_t len, rb_error *err);
+	void	   *out_arg;
 	rb_archive_parser *parser;	/* the decompressed archive is fed here; NULL = not */
 	const char *activity;		/* for the cancel message ("%s was canceled"); NULL = "download" */
 	void		(*progress) (void *arg, uint64_t stored_bytes);	/* after each chunk; may be NULL */
