@@ -17,6 +17,7 @@
 #include "guc.h"
 #include "breaker_shmem.h"	/* the shared S3 circuit breakers */
 #include "drill.h"			/* ripple_backup.drill_schedule */
+#include "rb_child.h"		/* rb_lower_priority */
 #include "retention.h"		/* ripple_backup.retention* */
 #include "s3_sse_settings.h"	/* ripple_backup.s3_sse, s3_sse_kms_key_id */
 #include "notify_settings.h"	/* notifications, rpo_target, rto_target */
@@ -37,6 +38,8 @@ int			rb_guc_backup_timeout_s = 86400;
 int			rb_guc_max_workers = 2;
 int			rb_guc_compression = RB_COMPRESSION_ZSTD;
 int			rb_guc_compression_level = 0;
+int			rb_guc_backup_nice = 0;
+static int	rb_guc_session_nice = 0;
 
 static const struct config_enum_entry compression_options[] = {
 	{"zstd", RB_COMPRESSION_ZSTD, false},
@@ -94,6 +97,13 @@ rb_destination_problem(const char *url)
 		return NULL;
 	}
 	return "The destination must start with s3:// or file://.";
+}
+
+/* ripple_backup.session_nice: this process from now on (0 changes nothing) */
+static void
+assign_session_nice(int newval, void *extra)
+{
+	rb_lower_priority(newval);
 }
 
 static bool
@@ -204,6 +214,25 @@ rb_guc_define(void)
 							"A backup still running then is stopped (pg_dump killed, the upload aborted) and recorded as failed.",
 							&rb_guc_backup_timeout_s, 86400, 0, INT_MAX / 1000,
 							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ripple_backup.backup_nice",
+							"CPU and I/O priority of a backup, as a nice value: 0 (the server's) to 19 (the lowest).",
+							"pg_dump, the server process that answers its queries and the runner that compresses and uploads run at this nice value and in the matching best-effort I/O class: the workload keeps the CPU and the disk when they are contended, and the backup takes longer.",
+							&rb_guc_backup_nice, 0, 0, 19,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/*
+	 * Set only in the startup packet of a backup's pg_dump (PGOPTIONS), so that
+	 * the server process that serves it runs at backup_nice: a setting of the
+	 * session, never of the file, and lowered for good (an unprivileged process
+	 * cannot raise its priority again; the session ends with pg_dump).
+	 */
+	DefineCustomIntVariable("ripple_backup.session_nice",
+							"Lowers the CPU and I/O priority of this session's server process (a backup's pg_dump sets it).",
+							NULL,
+							&rb_guc_session_nice, 0, 0, 19,
+							PGC_SU_BACKEND, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							NULL, assign_session_nice, NULL);
 
 	DefineCustomIntVariable("ripple_backup.max_workers",
 							"Maximum number of backups running at once.",

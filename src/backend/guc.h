@@ -43,6 +43,7 @@ extern int	rb_guc_backup_timeout_s;
 extern int	rb_guc_max_workers;
 extern int	rb_guc_compression;
 extern int	rb_guc_compression_level;
+extern int	rb_guc_backup_nice;
 
 /* Defines every ripple_backup.* setting and reserves the prefix (from _PG_init). */
 extern void rb_guc_define(void);

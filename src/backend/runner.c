@@ -45,6 +45,7 @@
 #include "guc.h"
 #include "incarnation.h"
 #include "backup_metadata.h"
+#include "rb_child.h"			/* rb_lower_priority */
 #include "runner.h"
 #include "shmem.h"
 #include "version.h"
@@ -212,7 +213,8 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	char	   *socket_dir = rb_worker_socket_directory();
 	char		appname[64];
 	char		host[HOST_NAME_MAX + 1];
-	const char *env[2];
+	char		options[64];
+	const char *env[3];
 	int			rc;
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
@@ -271,6 +273,19 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	snprintf(appname, sizeof(appname), "PGAPPNAME=ripple_backup %lld", (long long) slot->backup_id);
 	env[0] = appname;
 	env[1] = NULL;
+	if (rb_guc_backup_nice > 0)
+	{
+		/*
+		 * backup_nice: pg_dump (set before its exec), the server process that
+		 * answers it (session_nice in its startup packet) and this runner, which
+		 * compresses and uploads; a runner serves one backup, then exits.
+		 */
+		snprintf(options, sizeof(options), "PGOPTIONS=-c ripple_backup.session_nice=%d",
+				 rb_guc_backup_nice);
+		env[1] = options;
+		env[2] = NULL;
+		rb_lower_priority(rb_guc_backup_nice);
+	}
 
 	memset(&params, 0, sizeof(params));
 	params.pg_dump_path = pg_dump_path();
@@ -285,6 +300,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	params.compression = kind;
 	params.compression_level = rb_guc_compression_level > 0 ? rb_guc_compression_level : -1;
 	params.compression_workers = 0;
+	params.nice = rb_guc_backup_nice;
 	params.progress = runner_progress;
 	params.progress_arg = slot;
 	params.progress_interval_ms = 100;

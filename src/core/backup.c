@@ -126,6 +126,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 	copt.argv = (const char *const *) argv.v;
 	copt.env = p->extra_env;
 	copt.name = "pg_dump";
+	copt.nice = p->nice;
 	child = rb_child_start(&copt, err);
 	if (child == NULL)
 		goto done;

@@ -49,6 +49,7 @@ typedef struct rb_backup_params
 	rb_compress_kind compression;	/* RB_COMPRESS_ZSTD by default (0 = none!) */
 	int			compression_level;	/* -1 = the kind's default */
 	int			compression_workers;	/* zstd threads; 0 = in the calling thread */
+	int			nice;			/* pg_dump's nice value, 1..19 (rb_child_options); 0 = inherited */
 
 	/*
 	 * Starting pg_dump again when the server refuses its connection for a reason
