@@ -577,7 +577,7 @@ cli_cmd_restore(cli_ctx *ctx)
 	cli_format_duration(t_restore, s3, sizeof(s3));
 	cli_info("pg_restore --jobs=%d finished (%s)", args->jobs, s3);
 
-	/* 4. row counts */
+	/* 5. row counts */
 	{
 		double		t = rb_now_seconds();
 
