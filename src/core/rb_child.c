@@ -139,10 +139,17 @@ reset_reserved_signal(int sig)
 void
 rb_lower_priority(int nice)
 {
+	int			now;
+
 	if (nice <= 0)
 		return;
 	if (nice > 19)
 		nice = 19;
+	/* already as low or lower (a server started under nice): never raise it */
+	errno = 0;
+	now = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0 && now >= nice)
+		return;
 #if defined(__linux__) && defined(SYS_ioprio_set)
 	{
 		const int	ioprio_class_be = 2,

@@ -42,7 +42,8 @@ typedef struct rb_child_options
 
 /*
  * Lowers the calling process's priority: nice 1..19 (setpriority) and the
- * best-effort I/O class at the matching level (ioprio_set); 0 does nothing.
+ * best-effort I/O class at the matching level (ioprio_set); 0, or a process
+ * already at that nice value or lower, is left as it is (never raised).
  * Failures are ignored: a priority that cannot be lowered is no reason to stop.
  * An unprivileged process cannot raise it again.  Async-signal-safe.
  */

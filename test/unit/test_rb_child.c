@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -314,6 +315,8 @@ test_nice(void **state)
 				len = 0;
 	const char *p;
 	int			field = 2;
+	/* nice 7, or what this test runs at when that is lower already (never raised) */
+	int			want = getpriority(PRIO_PROCESS, 0) > 7 ? getpriority(PRIO_PROCESS, 0) : 7;
 
 	memset(&opt, 0, sizeof(opt));
 	opt.argv = stat;
@@ -331,7 +334,7 @@ test_nice(void **state)
 	while (*p && field < 19)
 		if (*p++ == ' ')
 			field++;
-	assert_int_equal(atoi(p), 7);
+	assert_int_equal(atoi(p), want);
 }
 
 static void
