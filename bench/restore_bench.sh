@@ -9,6 +9,7 @@
 #   D  pg_restore -j 2 of a copy just written and not fsynced (as the CLI's temporary
 #      file is when its pg_restore starts), into a database made by createdb
 #   S  C with --work-dir /dev/shm (the temporary archive on tmpfs)
+#   J  C with --jobs 1 (the whole restore reads the download from its stdin)
 #   O  C with another build of ripple-backup, OLD_CLI (e.g. one built from main), for a
 #      before/after comparison in the same run
 # The variants are interleaved (their order rotates each round); the medians over
@@ -80,13 +81,14 @@ run_variant() {
   local v=$1 db=$2 target=$3 t0 t1 line work=$DIR/work
   as_pg "${PSQL[@]}" -d postgres -c "CHECKPOINT"
   case $v in
-    C|S|O)
-      local cli=ripple-backup
+    C|S|O|J)
+      local cli=ripple-backup jobs=2
       [ "$v" = S ] && work=/dev/shm
+      [ "$v" = J ] && jobs=1
       [ "$v" = O ] && cli=${OLD_CLI:?O needs OLD_CLI}
       t0=$(now)
       line=$(as_pg env "${CLIENV[@]}" "$cli" restore latest --db "$db" --dbname "$target" --create \
-        --jobs 2 --work-dir "$work" --pg-bindir "$PGBIN" --no-progress 2>/dev/null)
+        --jobs "$jobs" --work-dir "$work" --pg-bindir "$PGBIN" --no-progress 2>/dev/null)
       t1=$(now)
       [ -n "$line" ] || { echo "bench: the CLI restore failed" >&2; exit 1; }
       echo "$v: ${line##*(}" >>"$DIR/steps"
@@ -160,5 +162,5 @@ for scale in "${SCALES[@]}"; do echo "${SUMMARY[$scale]}   (medians of $ROUNDS r
 echo "C = ripple-backup restore --create --jobs 2 from S3 (download, check, decompress, restore, row counts)"
 echo "P = createdb + pg_restore -j 2 of a local, already decompressed copy of the same archive"
 echo "D = P from a copy written just before (dirty in the page cache); S = C with --work-dir /dev/shm"
-echo "O = C with ${OLD_CLI:-another build of the CLI}"
+echo "J = C with --jobs 1; O = C with ${OLD_CLI:-another build of the CLI}"
 echo "load: $(uptime)"
