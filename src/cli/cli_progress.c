@@ -59,9 +59,9 @@ draw(cli_progress *p, double now)
 		memset(bar, '#', (size_t) filled);
 		memset(bar + filled, '.', (size_t) (BAR_WIDTH - filled));
 		bar[BAR_WIDTH] = '\0';
-		cli_format_bytes(p->done, done_s, sizeof(done_s));
-		cli_format_bytes(p->total, total_s, sizeof(total_s));
-		cli_format_bytes(elapsed > 0.001 ? (uint64_t) ((double) p->done / elapsed) : 0,
+		rb_format_bytes(p->done, done_s, sizeof(done_s));
+		rb_format_bytes(p->total, total_s, sizeof(total_s));
+		rb_format_bytes(elapsed > 0.001 ? (uint64_t) ((double) p->done / elapsed) : 0,
 						 rate_s, sizeof(rate_s));
 		fprintf(stderr, "%-12s [%s] %3d%%  %s / %s  %s/s  %s",
 				p->label, bar, (int) (frac * 100.0), done_s, total_s, rate_s, el_s);
@@ -73,7 +73,7 @@ draw(cli_progress *p, double now)
 		fprintf(stderr, "%-12s %c  %s", p->label, spinner[p->spin++ % 4], el_s);
 		if (p->done > 0)
 		{
-			cli_format_bytes(p->done, done_s, sizeof(done_s));
+			rb_format_bytes(p->done, done_s, sizeof(done_s));
 			fprintf(stderr, "  %s", done_s);
 		}
 	}

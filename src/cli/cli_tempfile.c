@@ -106,8 +106,8 @@ cli_check_free_space(const char *dir, uint64_t need, rb_error *err)
 		char		a[32],
 					n[32];
 
-		cli_format_bytes(avail, a, sizeof(a));
-		cli_format_bytes(need, n, sizeof(n));
+		rb_format_bytes(avail, a, sizeof(a));
+		rb_format_bytes(need, n, sizeof(n));
 		return rb_error_set(err, RB_ERR_IO,
 							"not enough free space in \"%s\": the archive needs %s, %s are free",
 							dir, n, a);

@@ -77,8 +77,8 @@ cli_cmd_fetch(cli_ctx *ctx)
 		cli_catalog_free(&cat);
 		return rc;
 	}
-	cli_format_bytes(res.archive_bytes, s1, sizeof(s1));
-	cli_format_bytes(res.stored_bytes, s2, sizeof(s2));
+	rb_format_bytes(res.archive_bytes, s1, sizeof(s1));
+	rb_format_bytes(res.stored_bytes, s2, sizeof(s2));
 	cli_format_duration(res.seconds, s3, sizeof(s3));
 	if (!args->quiet)
 		printf("fetched %s into \"%s\": %s archive from %s stored, size and sha256 match, %s\n",

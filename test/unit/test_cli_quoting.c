@@ -1,6 +1,8 @@
 /*
  * test_cli_quoting.c — unit tests of the text ripple-backup shows to people
- * (src/cli/cli_format.c, linked from build/libripple_cli.a): sizes, durations, times, and its JSON
+ * (src/cli/cli_format.c, linked from build/libripple_cli.a): sizes (src/core's
+ * rb_format_bytes; TAP test 094 compares it with pg_size_pretty), labels in
+ * tables, durations, times, and its JSON
  * strings, which are src/core's.  What it hands to psql and pg_restore is built
  * by src/core and tested there: quoting and conninfo in test_pg_client.c, the
  * comparison of per-table counts in test_verify.c.
@@ -22,14 +24,18 @@ test_format(void **state)
 {
 	char		b[32];
 
-	cli_format_bytes(0, b, sizeof(b));
-	assert_string_equal(b, "0 B");
-	cli_format_bytes(999, b, sizeof(b));
-	assert_string_equal(b, "999 B");
-	cli_format_bytes(1867024, b, sizeof(b));
-	assert_string_equal(b, "1.9 MB");
-	cli_format_bytes(UINT64_C(5000000000000), b, sizeof(b));
-	assert_string_equal(b, "5.0 TB");
+	rb_format_bytes(0, b, sizeof(b));
+	assert_string_equal(b, "0 bytes");
+	rb_format_bytes(10239, b, sizeof(b));
+	assert_string_equal(b, "10239 bytes");
+	rb_format_bytes(10240, b, sizeof(b));
+	assert_string_equal(b, "10 kB");
+	rb_format_bytes(1867024, b, sizeof(b));
+	assert_string_equal(b, "1823 kB");
+	rb_format_bytes(UINT64_C(5000000000000), b, sizeof(b));
+	assert_string_equal(b, "4657 GB");
+	rb_format_bytes(UINT64_MAX, b, sizeof(b));
+	assert_string_equal(b, "16384 PB");
 	cli_format_duration(0.44, b, sizeof(b));
 	assert_string_equal(b, "0.4 s");
 	cli_format_duration(123, b, sizeof(b));
@@ -40,6 +46,35 @@ test_format(void **state)
 	assert_string_equal(b, "2026-11-26 04:00:00");
 	cli_format_time("odd", b, sizeof(b));
 	assert_string_equal(b, "odd");
+}
+
+/* labels in table cells: one line, escaped, cut with an ellipsis */
+static void
+test_label(void **state)
+{
+	rb_buf		b = RB_BUF_INIT;
+
+	cli_format_label("a\nb\tc\rd\x01" "e\\f\x7f", 0, &b);
+	assert_string_equal(rb_buf_str(&b), "a\\nb\\tc\\rd\\x01e\\\\f\\x7f");
+	rb_buf_reset(&b);
+	cli_format_label(NULL, 10, &b);
+	assert_string_equal(rb_buf_str(&b), "");
+	rb_buf_reset(&b);
+	cli_format_label("0123456789", 10, &b);
+	assert_string_equal(rb_buf_str(&b), "0123456789");
+	rb_buf_reset(&b);
+	cli_format_label("0123456789x", 10, &b);
+	assert_string_equal(rb_buf_str(&b), "012345678\xe2\x80\xa6");
+	/* cut on a character boundary: 11 two-byte characters */
+	rb_buf_reset(&b);
+	cli_format_label("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10, &b);
+	assert_string_equal(rb_buf_str(&b),
+						"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xe2\x80\xa6");
+	/* an escape counts as the characters it shows, and is never cut in half */
+	rb_buf_reset(&b);
+	cli_format_label("\n\n\n\n\n\n", 10, &b);
+	assert_string_equal(rb_buf_str(&b), "\\n\\n\\n\\n\xe2\x80\xa6");
+	rb_buf_free(&b);
 }
 
 static void
@@ -64,6 +99,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_label),
 		cmocka_unit_test(test_json_string),
 	};
 
