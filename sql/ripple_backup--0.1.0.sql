@@ -106,13 +106,18 @@ SELECT pg_catalog.pg_extension_config_dump('ripple_backup.backups_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ripple_backup.backup_tables', '');
 
 -- Queues a backup of a database; the launcher starts it when the transaction commits.
+-- With wait => true it waits (up to timeout) for the backup, returns its id when it
+-- succeeded and raises an ERROR with the backup's error when it failed, so that a
+-- script under ON_ERROR_STOP stops there.
 CREATE FUNCTION @extschema@.ripple_backup_now(dbname name DEFAULT pg_catalog.current_database(),
-											  label text DEFAULT NULL)
+											  label text DEFAULT NULL,
+											  wait boolean DEFAULT false,
+											  timeout interval DEFAULT '10 minutes')
 	RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ripple_backup_now'
 	LANGUAGE C VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION @extschema@.ripple_backup_now(name, text) IS 'queue a backup of a database; returns its id';
+COMMENT ON FUNCTION @extschema@.ripple_backup_now(name, text, boolean, interval) IS 'queue a backup of a database (wait => true: and wait for it, raising its error when it fails); returns its id';
 
 -- Waits until a backup has succeeded or failed and returns which.
 CREATE FUNCTION @extschema@.ripple_backup_wait(backup_id bigint,
@@ -134,23 +139,40 @@ CREATE FUNCTION ripple_backup.require_caller_may_connect(dbname name) RETURNS vo
 	AS 'MODULE_PATHNAME', 'ripple_backup_require_caller_may_connect'
 	LANGUAGE C STABLE STRICT;
 
--- Per-table row counts of one backup (of the latest succeeded one the calling role
--- may see when NULL): only of databases the calling role may connect to or owns.
-CREATE FUNCTION @extschema@.ripple_backup_stats(backup_id bigint DEFAULT NULL)
-	RETURNS TABLE (schema_name name, table_name name, row_count bigint)
+-- Per-table row counts of one backup, with the backup's id and database: of backup_id,
+-- else of the latest succeeded backup of dbname, else of the latest succeeded one the
+-- calling role may see; only of databases the calling role may connect to or owns.
+CREATE TYPE ripple_backup.table_count AS (
+	backup_id	bigint,
+	dbname		name,
+	schema_name	name,
+	table_name	name,
+	row_count	bigint
+);
+CREATE FUNCTION @extschema@.ripple_backup_stats(backup_id bigint DEFAULT NULL, dbname name DEFAULT NULL)
+	RETURNS SETOF ripple_backup.table_count
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	wanted bigint := backup_id;
+	wanted_db name := dbname;
 	st text;
 	db name;
 BEGIN
 	IF wanted IS NULL THEN
-		SELECT b.id INTO wanted FROM ripple_backup.backups b
+		IF wanted_db IS NOT NULL THEN
+			PERFORM ripple_backup.require_caller_may_connect(wanted_db);
+		END IF;
+		SELECT b.id, b.dbname INTO wanted, db FROM ripple_backup.backups b
 		 WHERE b.status = 'succeeded' AND ripple_backup.caller_may_connect(b.dbname)
+		   AND (wanted_db IS NULL OR b.dbname = wanted_db)
 		 ORDER BY b.finished_at DESC, b.id DESC LIMIT 1;
-		IF wanted IS NULL THEN
+		IF wanted IS NULL AND wanted_db IS NOT NULL THEN
+			RAISE EXCEPTION 'no backup of database "%" has succeeded yet', wanted_db
+				USING ERRCODE = 'no_data_found',
+					  HINT = format('Take one with SELECT ripple_backup_now(%L).', wanted_db);
+		ELSIF wanted IS NULL THEN
 			RAISE EXCEPTION 'no backup has succeeded yet'
 				USING ERRCODE = 'no_data_found',
 					  DETAIL = 'Only backups of databases the calling role may connect to are considered.',
@@ -163,6 +185,11 @@ BEGIN
 				USING ERRCODE = 'undefined_object';
 		END IF;
 		PERFORM ripple_backup.require_caller_may_connect(db);
+		IF wanted_db IS NOT NULL AND wanted_db <> db THEN
+			RAISE EXCEPTION 'backup % is not a backup of database "%"', wanted, wanted_db
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('It is a backup of database "%s".', db);
+		END IF;
 		IF st <> 'succeeded' THEN
 			RAISE EXCEPTION 'backup % has no row counts', wanted
 				USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -170,13 +197,13 @@ BEGIN
 		END IF;
 	END IF;
 	RETURN QUERY
-		SELECT t.schema_name, t.table_name, t.row_count
+		SELECT t.backup_id, db, t.schema_name, t.table_name, t.row_count
 		  FROM ripple_backup.backup_tables t
 		 WHERE t.backup_id = wanted
 		 ORDER BY t.schema_name, t.table_name;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ripple_backup_stats(bigint) IS 'per-table row counts of a backup (the latest succeeded one by default)';
+COMMENT ON FUNCTION @extschema@.ripple_backup_stats(bigint, name) IS 'per-table row counts of a backup, with its id and database (the latest succeeded one, of dbname when given, by default)';
 
 -- The backups running now, from shared memory.
 CREATE FUNCTION @extschema@.ripple_backup_progress(
@@ -191,9 +218,27 @@ CREATE VIEW ripple_backup.progress AS
 	SELECT * FROM @extschema@.ripple_backup_progress();
 COMMENT ON VIEW ripple_backup.progress IS 'running backups: bytes read from pg_dump, bytes stored, elapsed time and rate';
 
-REVOKE ALL ON FUNCTION @extschema@.ripple_backup_now(name, text) FROM PUBLIC;
+-- The backups for people: newest first, sizes as pg_size_pretty prints them.
+CREATE VIEW ripple_backup.summary AS
+	SELECT b.id, b.dbname, b.status, b.label,
+		   coalesce(b.finished_at, b.started_at, b.queued_at) AS taken_at,
+		   date_trunc('second', pg_catalog.now() - coalesce(b.finished_at, b.started_at, b.queued_at)) AS age,
+		   b.duration,
+		   pg_catalog.pg_size_pretty(b.size_bytes) AS size,
+		   pg_catalog.pg_size_pretty(b.uncompressed_bytes) AS archive_size,
+		   b.compression,
+		   CASE WHEN b.size_bytes > 0 AND b.uncompressed_bytes IS NOT NULL
+				THEN round(b.uncompressed_bytes::numeric / b.size_bytes, 2) END AS compression_ratio,
+		   b.verify_status, b.verify_level, b.verified_at,
+		   (SELECT sum(t.row_count) FROM ripple_backup.backup_tables t WHERE t.backup_id = b.id)::bigint AS rows,
+		   b.error
+	  FROM ripple_backup.backups b
+	 ORDER BY coalesce(b.finished_at, b.started_at, b.queued_at) DESC, b.id DESC;
+COMMENT ON VIEW ripple_backup.summary IS 'one row per backup, newest first: human sizes (pg_size_pretty), duration, compression ratio (archive size / stored size), verify status and age';
+
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_now(name, text, boolean, interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.ripple_backup_stats(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_stats(bigint, name) FROM PUBLIC;
 -- the running backups' databases and pids: granted like the catalog (README)
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_progress() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.caller_may_connect(name) FROM PUBLIC;
@@ -929,6 +974,7 @@ REVOKE ALL ON FUNCTION ripple_backup.prom_label(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.destination_probe() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.destinations_state() FROM PUBLIC;
 REVOKE ALL ON ripple_backup.destinations FROM PUBLIC;
+REVOKE ALL ON ripple_backup.summary FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_health() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_notify_test(text) FROM PUBLIC;

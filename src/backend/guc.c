@@ -8,10 +8,12 @@
 #include "postgres.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "backup_compress.h"
 #include "backup_retry.h"	/* ripple_backup.backup_retries, backup_retry_delay */
 #include "dest.h"
 #include "guc.h"
@@ -106,6 +108,66 @@ assign_session_nice(int newval, void *extra)
 	rb_lower_priority(newval);
 }
 
+int
+rb_guc_check_compression(int compression, int level, rb_error *err)
+{
+	rb_compress_kind kind = compression == RB_COMPRESSION_ZSTD ? RB_COMPRESS_ZSTD :
+		compression == RB_COMPRESSION_GZIP ? RB_COMPRESS_GZIP : RB_COMPRESS_NONE;
+
+	char		why[RB_ERROR_MSG_LEN];
+
+	if (rb_compress_check_level(kind, level > 0 ? level : -1, err) == 0)
+		return 0;
+	strlcpy(why, err->msg, sizeof(why));
+	return rb_error_set(err, RB_ERR_INVALID,
+						"ripple_backup.compression_level = %d does not suit ripple_backup.compression = %s: %s",
+						level, rb_compression_name(compression), why);
+}
+
+/*
+ * compression_level against the compression in effect.  postgresql.conf
+ * should name ripple_backup.compression first: a reload applies the settings
+ * in the file's order, so this hook then sees the new compression.
+ */
+static bool
+check_compression_level(int *newval, void **extra, GucSource source)
+{
+	rb_error	err;
+
+	rb_error_clear(&err);
+	if (rb_guc_check_compression(rb_guc_compression, *newval, &err) == 0)
+		return true;
+	GUC_check_errmsg("invalid compression level %d for compression %s", *newval,
+					 rb_compression_name(rb_guc_compression));
+	GUC_check_errdetail("%s", err.msg);
+	GUC_check_errhint("Levels: zstd 1 to 19, gzip 1 to 9, 0 for the compressor's default. When changing both settings, put ripple_backup.compression before ripple_backup.compression_level.");
+	return false;
+}
+
+/* An S3 credentials file: empty (the environment), or an absolute path to a readable file. */
+static bool
+check_credentials_file(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+
+	if (v == NULL || v[0] == '\0')
+		return true;
+	if (v[0] != '/')
+	{
+		GUC_check_errmsg("S3 credentials file \"%s\" is not an absolute path", v);
+		GUC_check_errdetail("The server's working directory is its data directory; a relative path would depend on it.");
+		GUC_check_errhint("Give the absolute path of the AWS shared-credentials file, e.g. /etc/postgresql/ripple-backup.credentials.");
+		return false;
+	}
+	if (access(v, R_OK) != 0)
+	{
+		GUC_check_errmsg("S3 credentials file \"%s\" cannot be read: %m", v);
+		GUC_check_errhint("The file must exist and be readable by the operating-system user the server runs as.");
+		return false;
+	}
+	return true;
+}
+
 static bool
 check_destination(char **newval, void **extra, GucSource source)
 {
@@ -183,7 +245,7 @@ rb_guc_define(void)
 							   "File with S3 credentials in the AWS shared-credentials format.",
 							   "Empty: the AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY environment of the server.",
 							   &rb_guc_s3_credentials_file, "",
-							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+							   PGC_SIGHUP, GUC_SUPERUSER_ONLY, check_credentials_file, NULL, NULL);
 
 	DefineCustomStringVariable("ripple_backup.s3_ca_file",
 							   "CA bundle used to verify the S3 endpoint's TLS certificate; empty means the system's.",
@@ -250,7 +312,7 @@ rb_guc_define(void)
 							"Compression level; 0 means the compressor's default (zstd 3, gzip 6).",
 							NULL,
 							&rb_guc_compression_level, 0, 0, 19,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
+							PGC_SIGHUP, 0, check_compression_level, NULL, NULL);
 
 	/* the verifier's own settings live beside its code (verifier.c) */
 	rb_verifier_define_gucs();

@@ -51,6 +51,17 @@ extern void rb_guc_define(void);
 /* "zstd", "gzip" or "none" */
 extern const char *rb_compression_name(int compression);
 
+/*
+ * Whether ripple_backup.compression_level suits ripple_backup.compression (as
+ * the compressor checks it: zstd 1-19, gzip 1-9, 0 the default, none any): 0,
+ * or -1 with err saying which settings disagree.  The level's check hook tests a
+ * new level against the compression in effect, and every backup tests both
+ * again when it starts (a reload that changes both may apply them in either
+ * order; see docs/configuration.md).
+ */
+struct rb_error;
+extern int	rb_guc_check_compression(int compression, int level, struct rb_error *err);
+
 /* Returns NULL when url is an acceptable destination, else a detail sentence. */
 extern const char *rb_destination_problem(const char *url);
 

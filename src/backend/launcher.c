@@ -827,7 +827,7 @@ rb_launcher_main(Datum main_arg)
 }
 
 bool
-rb_launcher_expedite(const RbBackupRow *row, bool *succeeded)
+rb_launcher_expedite(const RbBackupRow *row, bool *succeeded, char *error, size_t error_len)
 {
 	int			used = 0;
 	int			free_slot = -1;
@@ -849,7 +849,10 @@ rb_launcher_expedite(const RbBackupRow *row, bool *succeeded)
 			bool		done = slot->state == RB_SLOT_FINISHED;
 
 			if (done)
+			{
 				*succeeded = slot->succeeded;
+				strlcpy(error, slot->succeeded ? "" : slot->error, error_len);
+			}
 			LWLockRelease(rb_shared->lock);
 			return done;
 		}

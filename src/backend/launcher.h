@@ -18,9 +18,11 @@ extern PGDLLEXPORT void rb_launcher_main(Datum main_arg);
 /*
  * For a backup queued by the caller's own, still open transaction: asks the
  * launcher to start it now through shared memory.  Returns true, with
- * *succeeded, once its runner has finished; false while it is pending.
+ * *succeeded (and, when it failed, its error in error[error_len]), once its
+ * runner has finished; false while it is pending.
  */
-extern bool rb_launcher_expedite(const RbBackupRow *row, bool *succeeded);
+extern bool rb_launcher_expedite(const RbBackupRow *row, bool *succeeded,
+								 char *error, size_t error_len);
 
 /* Does a runner slot still hold this backup (running, or its result unrecorded)? */
 extern bool rb_launcher_slot_in_use(int64 backup_id);

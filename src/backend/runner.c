@@ -44,6 +44,7 @@
 #include "errors.h"
 #include "guc.h"
 #include "incarnation.h"
+#include "rb_format.h"
 #include "backup_metadata.h"
 #include "rb_child.h"			/* rb_lower_priority */
 #include "runner.h"
@@ -113,18 +114,26 @@ runner_exit(int code, Datum arg)
 		rb_wake_launcher();
 }
 
-/* "5.6 MB", "812 kB", "93 bytes" */
-static void
-format_size(uint64 bytes, char *buf, size_t len)
+/* What to look at after a failed backup, by the kind of failure. */
+static const char *
+failure_hint(rb_error_code code)
 {
-	if (bytes < 10 * 1024)
-		snprintf(buf, len, UINT64_FORMAT " bytes", bytes);
-	else if (bytes < 10 * 1024 * 1024)
-		snprintf(buf, len, "%.1f kB", bytes / 1024.0);
-	else if (bytes < UINT64CONST(10) * 1024 * 1024 * 1024)
-		snprintf(buf, len, "%.1f MB", bytes / (1024.0 * 1024.0));
-	else
-		snprintf(buf, len, "%.1f GB", bytes / (1024.0 * 1024.0 * 1024.0));
+	switch (code)
+	{
+		case RB_ERR_NETWORK:
+		case RB_ERR_CIRCUIT_OPEN:
+			return "Check that the destination (ripple_backup.destination, ripple_backup.s3_endpoint) is reachable from the database server; SELECT * FROM ripple_backup.destinations shows its state.";
+		case RB_ERR_AUTH:
+			return "Check the credentials in ripple_backup.s3_credentials_file (or the server's AWS_* environment) and their rights on the bucket.";
+		case RB_ERR_NOT_FOUND:
+			return "Check that the bucket or directory of ripple_backup.destination exists.";
+		case RB_ERR_CHILD:
+			return "The detail is pg_dump's own message; the database and its objects must be readable by the server's superuser.";
+		case RB_ERR_INVALID:
+			return "Check the ripple_backup.* settings (docs/configuration.md), then queue the backup again.";
+		default:
+			return "The error is kept in ripple_backup.backups.error; SELECT * FROM ripple_backup_health() shows the state of the backups.";
+	}
 }
 
 /* pg_dump beside the running postgres binary: the server's own bin directory. */
@@ -306,7 +315,11 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	params.progress_interval_ms = 100;
 
 	slot->phase = RB_PHASE_DUMPING;
-	rc = rb_backup_run(&params, &result, &hooks, &out->err);
+	/* the two settings again: a reload may have applied them in either order (guc.h) */
+	memset(&result, 0, sizeof(result));	/* as rb_backup_run leaves it, for the free */
+	rc = rb_guc_check_compression(rb_guc_compression, rb_guc_compression_level, &out->err);
+	if (rc == 0)
+		rc = rb_backup_run(&params, &result, &hooks, &out->err);
 	if (rc == 0)
 	{
 		char		ts[32];
@@ -478,18 +491,19 @@ rb_runner_main(Datum main_arg)
 
 	if (out->succeeded)
 	{
-		char		size[32];
+		char		size[RB_FORMAT_BYTES_LEN];
 
-		format_size(out->size_bytes, size, sizeof(size));
+		rb_format_bytes(out->size_bytes, size, sizeof(size));
 		ereport(LOG,
 				(errmsg("ripple_backup: backup %lld of database \"%s\" succeeded: %s in %.1f s to %s",
 						(long long) my_backup_id, dbname, size, out->duration, out->location)));
 	}
 	else
-		ereport(LOG,
+		ereport(WARNING,
 				(errcode(rb_errcode(out->err.code)),
 				 errmsg("ripple_backup: backup %lld of database \"%s\" failed",
 						(long long) my_backup_id, dbname),
-				 errdetail("%s", error)));
+				 errdetail("%s", error),
+				 errhint("%s", failure_hint(out->err.code))));
 	proc_exit(0);
 }

@@ -1,7 +1,8 @@
 /*
  * sql_functions.c — the SQL interface that acts: ripple_backup_now() queues a
  * backup (and wakes the launcher when the transaction commits),
- * ripple_backup_wait() waits for one, the check the install script runs, and
+ * ripple_backup_wait() waits for one (ripple_backup_now(wait => true) too, and
+ * raises the backup's error when it fails), the check the install script runs, and
  * the database-access check that ripple_backup_now(), ripple_backup_stats() and
  * the job functions share: a role acts on a database only when it may connect
  * to it or owns it.
@@ -41,6 +42,10 @@ PG_FUNCTION_INFO_V1(ripple_backup_require_caller_may_connect);
 
 /* How long a commit waits for the launcher to record backups it ran early. */
 #define RB_COMMIT_RECORD_WAIT_MS 10000
+
+static int64 interval_ms(const Interval *iv);
+static const char *wait_for_backup(int64 id, int64 timeout_ms, char **error);
+static int64 timeout_arg(FunctionCallInfo fcinfo, int argno);
 
 static bool wake_at_commit = false;
 static bool xact_callback_registered = false;
@@ -279,6 +284,18 @@ ripple_backup_now(PG_FUNCTION_ARGS)
 				(errmsg("no ripple_backup launcher is running"),
 				 errdetail("Backup %lld is queued; it starts only when a launcher runs.", (long long) id),
 				 errhint("If the server log says \"too many background workers\", raise max_worker_processes and restart the server.")));
+
+	if (!PG_ARGISNULL(2) && PG_GETARG_BOOL(2))
+	{
+		char	   *error;
+
+		if (strcmp(wait_for_backup(id, timeout_arg(fcinfo, 3), &error), "failed") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+					 errmsg("backup %lld of database \"%s\" failed", (long long) id, dbname),
+					 errdetail("%s", error ? error : "The backup recorded no error."),
+					 errhint("The server log has the backup's messages.  The statement that queued the backup is rolled back with this error, and the backup's row with it: queue it with ripple_backup_now() and wait with ripple_backup_wait() to keep the row.")));
+	}
 	PG_RETURN_INT64(id);
 }
 
@@ -296,31 +313,17 @@ interval_ms(const Interval *iv)
 	return (int64) (usecs / 1000.0);
 }
 
-Datum
-ripple_backup_wait(PG_FUNCTION_ARGS)
+/*
+ * Waits until backup id has succeeded or failed (up to timeout_ms) and returns
+ * which; a failure's error in *error (palloc'd; NULL when none was recorded).
+ */
+static const char *
+wait_for_backup(int64 id, int64 timeout_ms, char **error)
 {
-	int64		id;
-	int64		timeout_ms;
 	TimestampTz deadline;
 	RbBackupRow row;
 
-	rb_require_preload();
-	rb_require_catalog_database("ripple_backup_wait()");
-
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("backup id must not be null")));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("timeout must not be null")));
-	id = PG_GETARG_INT64(0);
-	timeout_ms = interval_ms(PG_GETARG_INTERVAL_P(1));
-	if (timeout_ms < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout must not be negative")));
+	*error = NULL;
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -338,8 +341,13 @@ ripple_backup_wait(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("backup %lld does not exist", (long long) id)));
-		if (strcmp(row.status, "succeeded") == 0 || strcmp(row.status, "failed") == 0)
-			PG_RETURN_TEXT_P(cstring_to_text(row.status));
+		if (strcmp(row.status, "succeeded") == 0)
+			return "succeeded";
+		if (strcmp(row.status, "failed") == 0)
+		{
+			*error = row.error;
+			return "failed";
+		}
 
 		/*
 		 * Queued by this very transaction (SELECT
@@ -350,11 +358,16 @@ ripple_backup_wait(PG_FUNCTION_ARGS)
 		if (strcmp(row.status, "queued") == 0 && TransactionIdIsCurrentTransactionId(row.xmin))
 		{
 			bool		succeeded;
+			char		msg[RB_TEXT_LEN];
 
 			rb_wake_launcher_at_commit();
 			remember_expedited(id);
-			if (rb_launcher_expedite(&row, &succeeded))
-				PG_RETURN_TEXT_P(cstring_to_text(succeeded ? "succeeded" : "failed"));
+			if (rb_launcher_expedite(&row, &succeeded, msg, sizeof(msg)))
+			{
+				if (!succeeded && msg[0] != '\0')
+					*error = pstrdup(msg);
+				return succeeded ? "succeeded" : "failed";
+			}
 		}
 
 		now = GetCurrentTimestamp();
@@ -371,4 +384,39 @@ ripple_backup_wait(PG_FUNCTION_ARGS)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+/* A timeout argument in milliseconds: errors when NULL or negative. */
+static int64
+timeout_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int64		timeout_ms;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("timeout must not be null")));
+	timeout_ms = interval_ms(PG_GETARG_INTERVAL_P(argno));
+	if (timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not be negative")));
+	return timeout_ms;
+}
+
+Datum
+ripple_backup_wait(PG_FUNCTION_ARGS)
+{
+	int64		id;
+	char	   *error;
+
+	rb_require_preload();
+	rb_require_catalog_database("ripple_backup_wait()");
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("backup id must not be null")));
+	id = PG_GETARG_INT64(0);
+	PG_RETURN_TEXT_P(cstring_to_text(wait_for_backup(id, timeout_arg(fcinfo, 1), &error)));
 }

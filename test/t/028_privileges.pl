@@ -30,9 +30,9 @@ $node->safe_psql('postgres', q{
 });
 # the README's grants, to both roles
 my $grants = q{
-	GRANT EXECUTE ON FUNCTION ripple_backup_now(name, text),
+	GRANT EXECUTE ON FUNCTION ripple_backup_now(name, text, boolean, interval),
 	                          ripple_backup_wait(bigint, interval),
-	                          ripple_backup_stats(bigint),
+	                          ripple_backup_stats(bigint, name),
 	                          ripple_backup_progress() TO %1$s;
 	GRANT USAGE ON SCHEMA ripple_backup TO %1$s;
 	GRANT SELECT ON ALL TABLES IN SCHEMA ripple_backup TO %1$s;

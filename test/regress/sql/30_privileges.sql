@@ -20,9 +20,9 @@ RESET ROLE;
 
 GRANT USAGE ON SCHEMA ripple_backup TO regress_ripple_operator;
 GRANT SELECT ON ALL TABLES IN SCHEMA ripple_backup TO regress_ripple_operator;
-GRANT EXECUTE ON FUNCTION ripple_backup_now(name, text),
+GRANT EXECUTE ON FUNCTION ripple_backup_now(name, text, boolean, interval),
                           ripple_backup_wait(bigint, interval),
-                          ripple_backup_stats(bigint),
+                          ripple_backup_stats(bigint, name),
                           ripple_backup_progress() TO regress_ripple_operator;
 
 SET ROLE regress_ripple_operator;
@@ -37,8 +37,8 @@ RESET ROLE;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA ripple_backup FROM regress_ripple_operator;
 REVOKE ALL ON SCHEMA ripple_backup FROM regress_ripple_operator;
-REVOKE ALL ON FUNCTION ripple_backup_now(name, text), ripple_backup_wait(bigint, interval),
-                       ripple_backup_stats(bigint), ripple_backup_progress()
+REVOKE ALL ON FUNCTION ripple_backup_now(name, text, boolean, interval), ripple_backup_wait(bigint, interval),
+                       ripple_backup_stats(bigint, name), ripple_backup_progress()
                   FROM regress_ripple_operator;
 DROP ROLE regress_ripple_nobody;
 DROP ROLE regress_ripple_operator;
