@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include <signal.h>
+#include <time.h>
 
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
@@ -34,15 +35,16 @@
 #include "utils/snapmgr.h"
 #include "utils/varlena.h"
 
+#include "backup_metadata.h"
 #include "core_hooks.h"
 #include "dest.h"
 #include "guc.h"
 #include "notify_queue.h"
 #include "restore_role.h"
-#include "retention_keys.h"
 #include "verifier.h"
 #include "verify.h"
 #include "verify_cleanup.h"
+#include "verify_record.h"
 #include "worker_common.h"
 
 bool		rb_guc_verify_after_backup = true;
@@ -178,6 +180,30 @@ record_outcome(int64 id, rb_verify_level level, bool verified, double restore_se
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	rb_wake_launcher();			/* it starts the notifier */
+}
+
+/* "<dump>.verify.json" and the ".verified" marker of this verification */
+static void
+store_record(rb_destination *dest, const VerifyRow *row, rb_verify_level level, bool verified,
+			 const rb_verify_result *res, const rb_error *err, const rb_hooks *hooks)
+{
+	rb_verify_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.backup_id = my_backup_id;
+	rec.verified = verified;
+	strlcpy(rec.level, rb_verify_level_name(level), sizeof(rec.level));
+	rb_metadata_format_time(time(NULL), rec.verified_at, sizeof(rec.verified_at));
+	if (res->counts_mismatch)
+		strlcpy(rec.rows, "mismatch", sizeof(rec.rows));
+	else if (verified && level != RB_VERIFY_CHECKSUM)
+		strlcpy(rec.rows, "match", sizeof(rec.rows));
+	else
+		strlcpy(rec.rows, "not compared", sizeof(rec.rows));
+	rec.restore_seconds = res->restore_seconds;
+	strlcpy(rec.error, verified ? "" : (err->msg[0] ? err->msg : "verification failed"),
+			sizeof(rec.error));
+	rb_verify_record_store(dest, row->object_key, &rec, hooks);
 }
 
 /* rb_verify_pg.before_count: the restore role's password and settings again */
@@ -369,9 +395,12 @@ rb_verifier_main(Datum main_arg)
 			if (!verified && args.level == RB_VERIFY_RESTORE)
 				explain_login_failure(login.role, &err);
 		}
-		/* what ripple-backup prune reads instead of verify_status (retention_keys.h) */
+		/*
+		 * beside the backup, for ripple-backup when the database is gone: the
+		 * outcome (verify_record.h) and the marker prune reads (retention_keys.h)
+		 */
 		if (verified || err.code != RB_ERR_CANCELLED)
-			rb_retention_mark_verified(dest, row.object_key, verified, &hooks);
+			store_record(dest, &row, (rb_verify_level) args.level, verified, &res, &err, &hooks);
 		rb_destination_close(dest);
 	}
 	if (!verified)

@@ -7,6 +7,7 @@
 #include "cli_catalog.h"
 #include "rb_alloc.h"
 #include "rb_buf.h"
+#include "retention_keys.h"
 
 #define METADATA_MAX_SIZE (64 * 1024 * 1024)
 
@@ -34,6 +35,47 @@ cli_get_small(rb_destination *d, const char *key, size_t max, rb_buf *out, rb_er
 
 	rb_buf_reset(out);
 	return rb_destination_get(d, key, 0, 0, small_write, &s, err);
+}
+
+const char *
+cli_backup_verify_status(const cli_backup *b)
+{
+	return b->has_verify ? rb_verify_record_status(&b->verify) : "unverified";
+}
+
+/*
+ * Reads "<key>.verify.json" into b.  A missing record leaves b unverified
+ * silently; an unreadable one with a warning through hooks (NULL: silently).
+ * Returns -1 with err only when the destination itself fails.
+ */
+static int
+load_verify_record(rb_destination *d, cli_backup *b, const rb_hooks *hooks, rb_error *err)
+{
+	char	   *key = rb_key_with_suffix(b->key, RB_VERIFY_RECORD_SUFFIX);
+	rb_buf		json = RB_BUF_INIT;
+	rb_error	rerr;
+	int			rc = 0;
+
+	rb_error_clear(&rerr);
+	b->has_verify = false;
+	if (cli_get_small(d, key, RB_VERIFY_RECORD_MAX_SIZE, &json, &rerr) == 0)
+	{
+		if (rb_verify_record_from_json(rb_buf_str(&json), json.len, &b->verify, &rerr) == 0)
+			b->has_verify = true;
+		else if (hooks)
+			rb_log(hooks, RB_LOG_WARNING, "ignoring the verification record %s: %s", key, rerr.msg);
+	}
+	else if (rerr.code == RB_ERR_CANCELLED || rerr.code == RB_ERR_CIRCUIT_OPEN ||
+			 rerr.code == RB_ERR_NETWORK || rerr.code == RB_ERR_AUTH)
+	{
+		*err = rerr;
+		rc = -1;
+	}
+	else if (rerr.code != RB_ERR_NOT_FOUND && hooks)
+		rb_log(hooks, RB_LOG_WARNING, "could not read the verification record %s: %s", key, rerr.msg);
+	rb_buf_free(&json);
+	free(key);
+	return rc;
 }
 
 void
@@ -81,6 +123,8 @@ cli_backup_load(rb_destination *d, const char *key, cli_backup *b, rb_error *err
 
 	rb_buf_appendf(&mk, "%s%s", key, CLI_METADATA_SUFFIX);
 	rc = load_metadata(d, key, rb_buf_str(&mk), b, err);
+	if (rc == 0)
+		rc = load_verify_record(d, b, NULL, err);
 	if (rc != 0 && err->code == RB_ERR_NOT_FOUND)
 	{
 		uint64_t	size;
@@ -107,16 +151,25 @@ typedef struct key_list
 	size_t		cap;
 } key_list;
 
-static int
-collect_metadata_key(void *arg, const rb_object_info *info, rb_error *err)
+/* the metadata keys, and the verification record keys, of a listing */
+typedef struct key_lists
 {
-	key_list   *kl = arg;
-	size_t		len = strlen(info->key);
-	size_t		sl = strlen(CLI_METADATA_SUFFIX);
+	key_list	metadata;
+	key_list	records;
+} key_lists;
 
-	(void) err;
-	if (len <= sl || strcmp(info->key + len - sl, CLI_METADATA_SUFFIX) != 0)
-		return 0;
+static bool
+has_suffix(const char *key, const char *suffix)
+{
+	size_t		len = strlen(key);
+	size_t		sl = strlen(suffix);
+
+	return len > sl && strcmp(key + len - sl, suffix) == 0;
+}
+
+static int
+key_list_add(key_list *kl, const char *key, rb_error *err)
+{
 	if (kl->n == kl->cap)
 	{
 		size_t		cap = kl->cap ? kl->cap * 2 : 64;
@@ -127,11 +180,37 @@ collect_metadata_key(void *arg, const rb_object_info *info, rb_error *err)
 		kl->keys = k;
 		kl->cap = cap;
 	}
-	kl->keys[kl->n] = strdup(info->key);
+	kl->keys[kl->n] = strdup(key);
 	if (kl->keys[kl->n] == NULL)
 		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 	kl->n++;
 	return 0;
+}
+
+static int
+collect_key(void *arg, const rb_object_info *info, rb_error *err)
+{
+	key_lists  *kl = arg;
+
+	if (has_suffix(info->key, CLI_METADATA_SUFFIX))
+		return key_list_add(&kl->metadata, info->key, err);
+	if (has_suffix(info->key, RB_VERIFY_RECORD_SUFFIX))
+		return key_list_add(&kl->records, info->key, err);
+	return 0;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+key_list_free(key_list *kl)
+{
+	for (size_t i = 0; i < kl->n; i++)
+		free(kl->keys[i]);
+	free(kl->keys);
 }
 
 static int
@@ -140,9 +219,9 @@ cmp_backup_newest(const void *a, const void *b)
 	const cli_backup *x = a;
 	const cli_backup *y = b;
 	cli_backup_ref rx = {x->key, x->meta.backup_id, x->meta.system_identifier,
-	x->meta.dbname, x->meta.timestamp, x->meta.incarnation};
+	x->meta.dbname, x->meta.timestamp, x->meta.incarnation, CLI_VERIFY_UNKNOWN};
 	cli_backup_ref ry = {y->key, y->meta.backup_id, y->meta.system_identifier,
-	y->meta.dbname, y->meta.timestamp, y->meta.incarnation};
+	y->meta.dbname, y->meta.timestamp, y->meta.incarnation, CLI_VERIFY_UNKNOWN};
 
 	return cli_backup_ref_cmp_newest(&rx, &ry);
 }
@@ -150,11 +229,16 @@ cmp_backup_newest(const void *a, const void *b)
 int
 cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat, rb_error *err)
 {
-	key_list	kl = {NULL, 0, 0};
+	key_lists	lists;
+	key_list	kl;
 	int			rc;
 
 	memset(cat, 0, sizeof(*cat));
-	rc = rb_destination_list(d, "", collect_metadata_key, &kl, err);
+	memset(&lists, 0, sizeof(lists));
+	rc = rb_destination_list(d, "", collect_key, &lists, err);
+	kl = lists.metadata;
+	if (lists.records.n > 1)
+		qsort(lists.records.keys, lists.records.n, sizeof(char *), cmp_key);
 	if (rc == 0 && kl.n > 0)
 	{
 		cat->items = calloc(kl.n, sizeof(cli_backup));
@@ -170,7 +254,21 @@ cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat, rb_
 
 		rb_error_clear(&merr);
 		if (load_metadata(d, key, kl.keys[i], b, &merr) == 0)
-			cat->n++;
+		{
+			char	   *rk = rb_key_with_suffix(key, RB_VERIFY_RECORD_SUFFIX);
+
+			/* only the backups whose listing has a record: one GET each */
+			if (bsearch(&rk, lists.records.keys, lists.records.n, sizeof(char *), cmp_key) != NULL &&
+				load_verify_record(d, b, hooks, &merr) != 0)
+			{
+				*err = merr;
+				cli_backup_free(b);
+				rc = -1;
+			}
+			else
+				cat->n++;
+			free(rk);
+		}
 		else if (merr.code == RB_ERR_CANCELLED || merr.code == RB_ERR_CIRCUIT_OPEN ||
 				 merr.code == RB_ERR_NETWORK || merr.code == RB_ERR_AUTH)
 		{
@@ -187,9 +285,8 @@ cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat, rb_
 		}
 		free(key);
 	}
-	for (size_t i = 0; i < kl.n; i++)
-		free(kl.keys[i]);
-	free(kl.keys);
+	key_list_free(&lists.metadata);
+	key_list_free(&lists.records);
 	if (rc != 0)
 	{
 		cli_catalog_free(cat);
@@ -213,6 +310,8 @@ cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat, rb_
 			cat->refs[i].dbname = cat->items[i].meta.dbname;
 			cat->refs[i].timestamp = cat->items[i].meta.timestamp;
 			cat->refs[i].incarnation = cat->items[i].meta.incarnation;
+			cat->refs[i].verify = !cat->items[i].has_verify ? CLI_VERIFY_UNKNOWN :
+				cat->items[i].verify.verified ? CLI_VERIFY_VERIFIED : CLI_VERIFY_FAILED;
 		}
 	}
 	return 0;

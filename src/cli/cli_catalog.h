@@ -13,13 +13,19 @@
 #include "dest.h"
 #include "backup_metadata.h"
 #include "rb_error.h"
+#include "verify_record.h"
 
 typedef struct cli_backup
 {
 	char	   *key;			/* dump object key, relative to the destination */
 	char	   *metadata_key;	/* key + ".metadata.json" */
 	rb_backup_metadata meta;
+	bool		has_verify;		/* a verification record "<key>.verify.json" was read */
+	rb_verify_record verify;	/* the latest verification, when has_verify */
 } cli_backup;
+
+/* "verified", "failed" or "unverified" (no record) */
+const char *cli_backup_verify_status(const cli_backup *b);
 
 typedef struct cli_catalog
 {
@@ -30,8 +36,10 @@ typedef struct cli_catalog
 } cli_catalog;
 
 /*
- * Lists and reads every metadata object.  A metadata object that cannot be read
- * or parsed is skipped with a warning through hooks.  Returns 0 or -1 with err
+ * Lists and reads every metadata object, and the verification record of every
+ * backup that has one.  A metadata object that cannot be read or parsed is
+ * skipped with a warning through hooks; so is a record (the backup then counts
+ * as unverified).  Returns 0 or -1 with err
  * (listing failed).
  */
 int			cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *cat,
@@ -39,7 +47,8 @@ int			cli_catalog_load(rb_destination *d, const rb_hooks *hooks, cli_catalog *ca
 void		cli_catalog_free(cli_catalog *cat);
 
 /*
- * Reads the metadata object of one dump key into b (key copied).  RB_ERR_NOT_FOUND
+ * Reads the metadata object of one dump key into b (key copied), and its
+ * verification record when there is one.  RB_ERR_NOT_FOUND
  * with a clear message when the metadata object is missing:
  *   backup object "k" in URL has no metadata object "k.metadata.json"
  * RB_ERR_INTEGRITY when it cannot be parsed.

@@ -45,6 +45,14 @@ cli_json_backup(rb_buf *out, const cli_backup *b, const char *url, bool with_tab
 	rb_json_append_string(out, b->key);
 	rb_buf_append_str(out, ", \"url\": ");
 	rb_json_append_string(out, url);
+	/* the latest verification, from "<key>.verify.json" (null: none recorded) */
+	rb_buf_append_str(out, ", \"verify_status\": ");
+	rb_json_append_string(out, cli_backup_verify_status(b));
+	rb_buf_append_str(out, ", \"verification\": ");
+	if (b->has_verify)
+		rb_verify_record_to_json(&b->verify, out);
+	else
+		rb_buf_append_str(out, "null");
 	if (with_tables)
 	{
 		rb_buf_appendf(out, ", \"format_version\": %d", m->format_version);

@@ -56,6 +56,11 @@ cli_selector_parse(const char *text, const char *dest_url, cli_selector *sel, rb
 		sel->kind = CLI_SELECT_LATEST;
 		return 0;
 	}
+	if (strcmp(text, "latest-verified") == 0)
+	{
+		sel->kind = CLI_SELECT_LATEST_VERIFIED;
+		return 0;
+	}
 	if (cli_parse_u64(text, &id))
 	{
 		if (id > INT64_MAX)
@@ -174,14 +179,19 @@ cli_resolve(const cli_backup_ref *refs, size_t n, const cli_selector *sel,
 		return -1;
 	}
 
-	if (sel->kind == CLI_SELECT_LATEST)
+	if (sel->kind == CLI_SELECT_LATEST || sel->kind == CLI_SELECT_LATEST_VERIFIED)
 	{
 		const char *first_db = NULL;
 		bool		several = false;
+		size_t		matched = 0;
 
 		for (size_t i = 0; i < n; i++)
 		{
 			if (!cli_filter_match(filter, &refs[i]))
+				continue;
+			matched++;
+			if (refs[i].verify == CLI_VERIFY_FAILED ||
+				(sel->kind == CLI_SELECT_LATEST_VERIFIED && refs[i].verify != CLI_VERIFY_VERIFIED))
 				continue;
 			if (first_db == NULL)
 				first_db = refs[i].dbname;
@@ -190,6 +200,19 @@ cli_resolve(const cli_backup_ref *refs, size_t n, const cli_selector *sel,
 			if (best < 0 || cli_backup_ref_cmp_newest(&refs[i], &refs[best]) < 0)
 				best = (long) i;
 		}
+		if (best < 0 && matched > 0 && sel->kind == CLI_SELECT_LATEST)
+		{
+			rb_buf		m = RB_BUF_INIT;
+
+			rb_buf_append_str(&m, "every backup");
+			describe_filter(filter, &m);
+			rb_buf_appendf(&m, " in %s failed verification", dest_url ? dest_url : "the destination");
+			rb_error_set(err, RB_ERR_NOT_FOUND, "%s", rb_buf_str(&m));
+			rb_buf_free(&m);
+			return -1;
+		}
+		if (best < 0 && sel->kind == CLI_SELECT_LATEST_VERIFIED)
+			return not_found(filter, "no verified backup", dest_url, err);
 		if (best < 0)
 			return not_found(filter, NULL, dest_url, err);
 		if (several)

@@ -15,6 +15,14 @@
 
 #define CLI_METADATA_SUFFIX ".metadata.json"
 
+/* What a backup's verification record says (cli_catalog.h). */
+typedef enum cli_verify_state
+{
+	CLI_VERIFY_UNKNOWN = 0,		/* no record: never verified, or verified before records */
+	CLI_VERIFY_VERIFIED,
+	CLI_VERIFY_FAILED			/* known bad: "latest" never picks it */
+} cli_verify_state;
+
 /* What resolution needs to know of one backup (strings borrowed). */
 typedef struct cli_backup_ref
 {
@@ -24,11 +32,13 @@ typedef struct cli_backup_ref
 	const char *dbname;
 	const char *timestamp;		/* ISO 8601 UTC: sorts as text */
 	const char *incarnation;	/* server incarnation; NULL = unknown (older metadata) */
+	cli_verify_state verify;	/* its latest verification */
 } cli_backup_ref;
 
 typedef enum cli_selector_kind
 {
-	CLI_SELECT_LATEST,
+	CLI_SELECT_LATEST,			/* "latest": the newest backup not known bad */
+	CLI_SELECT_LATEST_VERIFIED, /* "latest-verified": the newest verified backup */
 	CLI_SELECT_ID,
 	CLI_SELECT_KEY
 } cli_selector_kind;
@@ -49,7 +59,7 @@ typedef struct cli_filter
 } cli_filter;
 
 /*
- * Parses the operator's ID|KEY|latest.  dest_url (normalised, no trailing slash)
+ * Parses the operator's ID|KEY|latest|latest-verified.  dest_url (normalised, no trailing slash)
  * lets a full URL be given.  RB_ERR_INVALID for an empty text or a URL outside
  * the destination.  Free with cli_selector_free.
  */
@@ -67,7 +77,11 @@ bool		cli_filter_match(const cli_filter *f, const cli_backup_ref *ref);
  * Finds the backup sel means among refs (any order).  Returns its index, or -1
  * with err:
  *   RB_ERR_NOT_FOUND  no backup of database "x" in URL / no backup with id 7 in URL /
- *                     no backups in URL / no backup object "k" in URL
+ *                     no backups in URL / no backup object "k" in URL /
+ *                     no verified backup (of database "x") in URL / every backup
+ *                     (of database "x") in URL failed verification
+ * "latest" skips the backups whose verification failed; "latest-verified" takes
+ * only verified ones.  An id or a key names its backup whatever its state.
  *   RB_ERR_INVALID    several databases with "latest" and no --db; an id that
  *                     several systems, or several incarnations of one system (a
  *                     promoted standby and its old primary), share and no

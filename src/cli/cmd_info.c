@@ -57,11 +57,17 @@ cli_cmd_info(cli_ctx *ctx)
 			   m->cluster_name ? " (cluster \"" : "", m->cluster_name ? m->cluster_name : "",
 			   m->cluster_name ? "\")" : "");
 		printf("type:               %s\n", m->backup_type ? m->backup_type : "");
-		printf("label:              %s\n", m->label ? m->label : "");
-		cli_format_bytes(m->size_bytes, buf, sizeof(buf));
+		{
+			rb_buf		label = RB_BUF_INIT;
+
+			cli_format_label(m->label, 0, &label);
+			printf("label:              %s\n", rb_buf_str(&label));
+			rb_buf_free(&label);
+		}
+		rb_format_bytes(m->size_bytes, buf, sizeof(buf));
 		printf("size:               %s (%" PRIu64 " bytes, %s)\n", buf, m->size_bytes,
 			   m->compression ? m->compression : "?");
-		cli_format_bytes(m->uncompressed_bytes, buf, sizeof(buf));
+		rb_format_bytes(m->uncompressed_bytes, buf, sizeof(buf));
 		printf("archive size:       %s (%" PRIu64 " bytes, pg_dump %s format)\n", buf,
 			   m->uncompressed_bytes, m->pg_dump_format ? m->pg_dump_format : "?");
 		printf("sha256:             %s\n", m->sha256);
@@ -69,6 +75,22 @@ cli_cmd_info(cli_ctx *ctx)
 		printf("backup duration:    %s\n", buf2);
 		printf("server version:     %s\n", m->server_version ? m->server_version : "");
 		printf("extension version:  %s\n", m->extension_version ? m->extension_version : "");
+		if (!b->has_verify)
+			printf("verification:       none recorded\n");
+		else
+		{
+			cli_format_time(b->verify.verified_at, buf, sizeof(buf));
+			printf("verification:       %s at level %s, %s UTC (row counts: %s%s)\n",
+				   rb_verify_record_status(&b->verify), b->verify.level, buf, b->verify.rows,
+				   b->verify.restore_seconds >= 0 ? "" : ", no restore");
+			if (b->verify.restore_seconds >= 0)
+			{
+				cli_format_duration(b->verify.restore_seconds, buf2, sizeof(buf2));
+				printf("restore time:       %s (measured by the verification)\n", buf2);
+			}
+			if (!b->verify.verified)
+				printf("verify error:       %s\n", b->verify.error);
+		}
 		printf("key:                %s\n", b->key);
 		printf("url:                %s\n", url);
 		printf("tables:             %zu (%" PRId64 " rows)\n", m->table_counts.n,

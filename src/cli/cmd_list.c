@@ -1,6 +1,8 @@
 /*
  * cmd_list.c — "ripple-backup list": the backups in the destination, newest
- * first, as a table or as a JSON array.  The INCARNATION column tells apart the
+ * first, as a table or as a JSON array.  VERIFY is the latest verification
+ * recorded beside the backup ("<key>.verify.json"): the level it passed at,
+ * "FAILED (level)", or "-" when none is recorded.  The INCARNATION column tells apart the
  * servers that share a system identifier (a promoted standby, a clone); a backup
  * written before incarnations were recorded shows "-".
  */
@@ -51,17 +53,18 @@ cli_cmd_list(cli_ctx *ctx)
 	}
 	else
 	{
-		static const bool right_short[] = {false, false, true, true, true, true, false, false};
-		static const bool right_long[] = {false, false, true, true, true, true, false, false,
+		static const bool right_short[] = {false, false, true, true, true, false, true, false, false};
+		static const bool right_long[] = {false, false, true, true, true, false, true, false, false,
 		false, true, false, false};
 		cli_table	t;
 
-		cli_table_init(&t, args->long_format ? 12 : 8, args->long_format ? right_long : right_short);
+		cli_table_init(&t, args->long_format ? 13 : 9, args->long_format ? right_long : right_short);
 		cli_table_add(&t, "TIME (UTC)");
 		cli_table_add(&t, "DATABASE");
 		cli_table_add(&t, "SIZE");
 		cli_table_add(&t, "TABLES");
 		cli_table_add(&t, "ROWS");
+		cli_table_add(&t, "VERIFY");
 		cli_table_add(&t, "ID");
 		cli_table_add(&t, "INCARNATION");
 		cli_table_add(&t, "LABEL");
@@ -82,13 +85,26 @@ cli_cmd_list(cli_ctx *ctx)
 			cli_format_time(m->timestamp, buf, sizeof(buf));
 			cli_table_add(&t, buf);
 			cli_table_add(&t, m->dbname);
-			cli_format_bytes(m->size_bytes, buf, sizeof(buf));
+			rb_format_bytes(m->size_bytes, buf, sizeof(buf));
 			cli_table_add(&t, buf);
 			cli_table_addf(&t, "%zu", m->table_counts.n);
 			cli_table_addf(&t, "%" PRId64, rb_table_counts_total(&m->table_counts));
+			/* "restore", "checksum"...: the level it was verified at; "FAILED"; "-": never */
+			if (!cat.items[i].has_verify)
+				cli_table_add(&t, "-");
+			else if (cat.items[i].verify.verified)
+				cli_table_add(&t, cat.items[i].verify.level);
+			else
+				cli_table_addf(&t, "FAILED (%s)", cat.items[i].verify.level);
 			cli_table_addf(&t, "%" PRId64, m->backup_id);
 			cli_table_add(&t, m->incarnation ? m->incarnation : "-");
-			cli_table_add(&t, m->label ? m->label : "");
+			{
+				rb_buf		label = RB_BUF_INIT;
+
+				cli_format_label(m->label, CLI_LABEL_MAX_CHARS, &label);
+				cli_table_add(&t, rb_buf_str(&label));
+				rb_buf_free(&label);
+			}
 			if (args->long_format)
 			{
 				cli_table_addf(&t, "%" PRIu64, m->system_identifier);

@@ -10,6 +10,7 @@
 #include "rb_alloc.h"
 #include "retention_delete.h"
 #include "retention_keys.h"
+#include "verify_record.h"
 
 /* Maps a failed key back to its target (key owner: target index per key). */
 typedef struct failure_map
@@ -60,7 +61,7 @@ size_t
 rb_retention_delete(rb_destination *d, rb_retention_target *backups, size_t nb,
 					rb_retention_target *orphans, size_t no, bool *batch_unsupported)
 {
-	size_t		cap = 3 * nb + no + 1;
+	size_t		cap = 4 * nb + no + 1;
 	char	  **owned = rb_calloc(cap, sizeof(char *));
 	failure_map m;
 	size_t		nowned = 0;
@@ -95,6 +96,9 @@ rb_retention_delete(rb_destination *d, rb_retention_target *backups, size_t nb,
 		m.keys[m.n] = owned[nowned++];
 		m.owner[m.n++] = &backups[i];
 		owned[nowned] = rb_key_with_suffix(backups[i].key, RB_VERIFIED_SUFFIX);
+		m.keys[m.n] = owned[nowned++];
+		m.owner[m.n++] = &backups[i];
+		owned[nowned] = rb_key_with_suffix(backups[i].key, RB_VERIFY_RECORD_SUFFIX);
 		m.keys[m.n] = owned[nowned++];
 		m.owner[m.n++] = &backups[i];
 	}

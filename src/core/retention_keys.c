@@ -9,6 +9,7 @@
 
 #include "rb_alloc.h"
 #include "retention_keys.h"
+#include "verify_record.h"
 
 static bool
 has_suffix(const char *s, size_t len, const char *suffix)
@@ -29,6 +30,8 @@ rb_backup_key_base_len(const char *key)
 		return len - strlen(RB_PIN_SUFFIX);
 	if (has_suffix(key, len, RB_VERIFIED_SUFFIX))
 		return len - strlen(RB_VERIFIED_SUFFIX);
+	if (has_suffix(key, len, RB_VERIFY_RECORD_SUFFIX))
+		return len - strlen(RB_VERIFY_RECORD_SUFFIX);
 	return len;
 }
 

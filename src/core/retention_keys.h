@@ -10,7 +10,8 @@
  *   "<dump>.pinned"   ripple_backup_pin() stores it, and deletes it when unpinned;
  *   "<dump>.verified" the verifier stores it when a verification passes, and
  *                     deletes it when one fails (the catalog's verify_status).
- * Retention deletes them with the dump.
+ * Retention deletes them with the dump, and the verifier's record beside them,
+ * "<dump>.verify.json" (verify_record.h).
  */
 #ifndef RB_RETENTION_KEYS_H
 #define RB_RETENTION_KEYS_H
@@ -33,7 +34,7 @@
  */
 bool		rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id);
 
-/* Length of the dump key that key belongs to (key without a metadata or marker suffix). */
+/* Length of the dump key that key belongs to (key without a metadata, marker or record suffix). */
 size_t		rb_backup_key_base_len(const char *key);
 
 /* key + suffix, malloc'd. */

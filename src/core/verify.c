@@ -603,7 +603,11 @@ count_and_compare(const rb_verify_pg *pg, const char *db, const char *file,
 		if (counts.found[i] == RB_ROWCOUNT_SKIPPED)
 			continue;
 		if (counts.found[i] != tc->items[i].rows)
+		{
 			rc = count_problem(&tc->items[i], counts.found[i], &counts.psql_stderr, err);
+			if (counts.found[i] >= 0)
+				res->counts_mismatch = true;
+		}
 		else
 			res->tables_checked++;
 	}
@@ -832,7 +836,10 @@ rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 	}
 	if (res->checksum_ok &&
 		compare_archive_counts(&res->meta.table_counts, rb_archive_parser_counts(parser), url, err) != 0)
+	{
+		res->counts_mismatch = true;
 		goto done;
+	}
 	if (pg_restore_list(req->pg, tmp, url, res, &listing, hooks, err) != 0)
 		goto done;
 	if (req->level == RB_VERIFY_RESTORE)

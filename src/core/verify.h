@@ -48,6 +48,8 @@ typedef struct rb_verify_result
 	int			toc_entries;	/* pg_restore --list entries (archive, restore) */
 	int			table_data_entries; /* TABLE DATA entries among them */
 	size_t		tables_checked; /* tables counted after the restore */
+	bool		counts_mismatch;	/* the archive's or the restored row counts are not
+									 * the metadata's (the failure says which) */
 	double		restore_seconds;	/* createdb + pg_restore wall time; < 0 = no restore */
 	double		seconds;		/* whole verification */
 	char		note[256];		/* what the restore left out, e.g. event triggers; "" = nothing */

@@ -30,7 +30,7 @@ like($row->{location}, qr{^s3://backups/nightly/\Q$sysid\E/\Q$incarnation\E/app/
 	'location: s3://bucket/prefix/<sysid>/<incarnation>/<db>/<timestamp>-<id>.dump.zst');
 my $key = substr($row->{location}, length('s3://backups/'));
 
-my @keys = grep { !/\.verified$/ } $s3->list_keys('nightly/');    # the verifier's marker may come
+my @keys = grep { !/\.verified$|\.verify\.json$/ } $s3->list_keys('nightly/');    # the verifier's marker and record may come
 is_deeply([ sort @keys ], [ sort($key, "$key.metadata.json") ],
 	'the bucket holds the object and its metadata, nothing else');
 
@@ -80,7 +80,7 @@ my $s = RippleTest::Cluster::backup_now($node, 'app');
 is(RippleTest::Cluster::wait_backup($node, $s), 'succeeded', 'and back to S3 under another prefix');
 my $srow = RippleTest::Cluster::backup_row($node, $s);
 like($srow->{location}, qr{^s3://backups/switched/}, '... at the new prefix');
-is(scalar(my @k = grep { !/\.verified$/ } $s3->list_keys('switched/')), 2, '... object and metadata there');
+is(scalar(my @k = grep { !/\.verified$|\.verify\.json$/ } $s3->list_keys('switched/')), 2, '... object and metadata there');
 
 # --- refused credentials: failed, with the reason, nothing left behind -------------------
 my $cred = $node->basedir . '/aws_credentials_bad';

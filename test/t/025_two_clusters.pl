@@ -205,7 +205,7 @@ sub occupied_key {
 	  ? grep { /-$next\.dump\.zst\.metadata\.json$/ } glob("$dir/$kdir/*")
 	  : grep { /-$next\.dump\.zst\.metadata\.json$/ } $s3->list_keys("$prefix/$kdir/");
 	is_deeply(\@meta, [], "$kind: no metadata was written for the failed backup");
-	my @tmp = grep { !/\.dump\.zst(\.metadata\.json|\.verified)?$/ } glob("$dir/$kdir/*");
+	my @tmp = grep { !/\.dump\.zst(\.metadata\.json|\.verified|\.verify\.json)?$/ } glob("$dir/$kdir/*");
 	is_deeply(\@tmp, [], "$kind: no temporary file is left") if $kind eq 'file';
 }
 occupied_key('file');

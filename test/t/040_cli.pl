@@ -150,11 +150,11 @@ for my $cmd (qw(list info fetch verify restore)) {
 	my ($rc, $out, $err) = cli([ 'list', @F ]);
 	is($rc, 0, 'list exits 0');
 	my @lines = split /\n/, $out;
-	like($lines[0], qr/^TIME \(UTC\)\s+DATABASE\s+SIZE\s+TABLES\s+ROWS\s+ID\s+INCARNATION\s+LABEL/, 'list: header');
+	like($lines[0], qr/^TIME \(UTC\)\s+DATABASE\s+SIZE\s+TABLES\s+ROWS\s+VERIFY\s+ID\s+INCARNATION\s+LABEL/, 'list: header');
 	is(scalar(@lines), 4, 'list: three backups');
-	my @ids = map { (split /\s{2,}/)[5] } @lines[ 1 .. 3 ];
+	my @ids = map { (split /\s{2,}/)[6] } @lines[ 1 .. 3 ];
 	is_deeply(\@ids, [ $id2, $id_shop, $id1 ], 'list: newest first');
-	like($lines[1], qr/\bapp\b.*\b$total_rows\s+$id2\s+0000000000000001\s*$/, 'list: rows, id and incarnation of the newest');
+	like($lines[1], qr/\bapp\b.*\b$total_rows\s+-\s+$id2\s+0000000000000001\s*$/, 'list: rows, verification (none), id and incarnation of the newest');
 }
 my $list;
 {

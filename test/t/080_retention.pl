@@ -194,7 +194,7 @@ my %left = map { $_ => 1 } keys_now();
 for my $n (1 .. 6) {
 	my $k = "$prefix/$b[$n - 1]{object_key}";
 	my $gone = $n == 1 || $n == 3 || $n == 4;
-	for my $suffix ('', '.metadata.json', '.verified') {
+	for my $suffix ('', '.metadata.json', '.verified', '.verify.json') {
 		is(!$left{"$k$suffix"}, $gone, "B$n$suffix " . ($gone ? 'deleted' : 'kept') . ' (awscli)');
 	}
 	is($primary->safe_psql('postgres',
@@ -207,7 +207,7 @@ ok($left{"$prefix/$notes"}, 'an object not shaped like a backup is never touched
 ok($left{"$prefix/$_->{object_key}"} && $left{"$prefix/$_->{object_key}.metadata.json"},
 	"the standby's backup $_->{id} is untouched") for @s;
 my $log = slurp_file($primary->logfile, $log_pos);
-like($log, qr/ripple_backup: retention deleted 3 backups of "postgres" \([\d.]+ [kM]?B\), kept 3/,
+like($log, qr/ripple_backup: retention deleted 3 backups of "postgres" \(\d+ (?:bytes|kB|MB)\), kept 3/,
 	'one log line for the run');
 like($log, qr/ripple_backup: retention deleted 1 orphaned object/, 'and one for the orphans');
 like($log, qr/cannot list or abort multipart uploads \(501\)/,

@@ -2,7 +2,8 @@
  * test_cli_resolve.c — unit tests of which backup ripple-backup picks
  * (src/cli/cli_resolve.c, from build/libripple_cli.a): "latest" with and without --db, ids
  * shared by several systems, keys given as metadata keys or URLs, newest-first
- * order, and the wording of the not-found errors.
+ * order, the wording of the not-found errors, and "latest" / "latest-verified"
+ * against the verification records.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,10 +19,10 @@
 #define URL "s3://b/p"
 
 static const cli_backup_ref refs[] = {
-	{"1/app/20261124T040000Z-3.dump.zst", 3, 1, "app", "2026-11-24T04:00:00Z", NULL},
-	{"1/app/20261126T040000Z-7.dump.zst", 7, 1, "app", "2026-11-26T04:00:00Z", NULL},
-	{"1/shop/20261125T040000Z-5.dump.zst", 5, 1, "shop", "2026-11-25T04:00:00Z", NULL},
-	{"2/app/20261126T050000Z-3.dump.zst", 3, 2, "app", "2026-11-26T05:00:00Z", NULL},
+	{"1/app/20261124T040000Z-3.dump.zst", 3, 1, "app", "2026-11-24T04:00:00Z", NULL, CLI_VERIFY_UNKNOWN},
+	{"1/app/20261126T040000Z-7.dump.zst", 7, 1, "app", "2026-11-26T04:00:00Z", NULL, CLI_VERIFY_UNKNOWN},
+	{"1/shop/20261125T040000Z-5.dump.zst", 5, 1, "shop", "2026-11-25T04:00:00Z", NULL, CLI_VERIFY_UNKNOWN},
+	{"2/app/20261126T050000Z-3.dump.zst", 3, 2, "app", "2026-11-26T05:00:00Z", NULL, CLI_VERIFY_UNKNOWN},
 };
 #define NREFS (sizeof(refs) / sizeof(refs[0]))
 
@@ -90,10 +91,10 @@ test_by_id_two_incarnations(void **state)
 {
 	/* a promoted standby and its old primary: one system, the same id, two incarnations */
 	static const cli_backup_ref twins[] = {
-		{"9/aaaaaaaaaaaaaaaa/app/20261126T040000Z-7.dump.zst", 7, 9, "app", "2026-11-26T04:00:00Z", "aaaaaaaaaaaaaaaa"},
-		{"9/bbbbbbbbbbbbbbbb/app/20261126T040000Z-7.dump.zst", 7, 9, "app", "2026-11-26T04:00:00Z", "bbbbbbbbbbbbbbbb"},
-		{"9/bbbbbbbbbbbbbbbb/app/20261127T040000Z-8.dump.zst", 8, 9, "app", "2026-11-27T04:00:00Z", "bbbbbbbbbbbbbbbb"},
-		{"9/-/app/20261101T040000Z-8.dump.zst", 8, 9, "app", "2026-11-01T04:00:00Z", NULL},
+		{"9/aaaaaaaaaaaaaaaa/app/20261126T040000Z-7.dump.zst", 7, 9, "app", "2026-11-26T04:00:00Z", "aaaaaaaaaaaaaaaa", CLI_VERIFY_UNKNOWN},
+		{"9/bbbbbbbbbbbbbbbb/app/20261126T040000Z-7.dump.zst", 7, 9, "app", "2026-11-26T04:00:00Z", "bbbbbbbbbbbbbbbb", CLI_VERIFY_UNKNOWN},
+		{"9/bbbbbbbbbbbbbbbb/app/20261127T040000Z-8.dump.zst", 8, 9, "app", "2026-11-27T04:00:00Z", "bbbbbbbbbbbbbbbb", CLI_VERIFY_UNKNOWN},
+		{"9/-/app/20261101T040000Z-8.dump.zst", 8, 9, "app", "2026-11-01T04:00:00Z", NULL, CLI_VERIFY_UNKNOWN},
 	};
 	cli_selector sel;
 	rb_error	err;
@@ -166,8 +167,8 @@ test_newest_first(void **state)
 
 	/* same second: the higher id first */
 	{
-		cli_backup_ref a = {"k1", 10, 1, "d", "2026-01-01T00:00:00Z", NULL};
-		cli_backup_ref b = {"k2", 11, 1, "d", "2026-01-01T00:00:00Z", NULL};
+		cli_backup_ref a = {"k1", 10, 1, "d", "2026-01-01T00:00:00Z", NULL, CLI_VERIFY_UNKNOWN};
+		cli_backup_ref b = {"k2", 11, 1, "d", "2026-01-01T00:00:00Z", NULL, CLI_VERIFY_UNKNOWN};
 
 		assert_true(cli_backup_ref_cmp_newest(&b, &a) < 0);
 		assert_true(cli_backup_ref_cmp_newest(&a, &b) > 0);
@@ -201,11 +202,52 @@ test_parse_u64(void **state)
 	assert_false(cli_parse_u64("18446744073709551616", &v));
 }
 
+/* "latest" skips a backup known bad; "latest-verified" takes only verified ones */
+static void
+test_latest_verified(void **state)
+{
+	static const cli_backup_ref v[] = {
+		{"1/app/20261124T040000Z-3.dump.zst", 3, 1, "app", "2026-11-24T04:00:00Z", NULL, CLI_VERIFY_VERIFIED},
+		{"1/app/20261125T040000Z-5.dump.zst", 5, 1, "app", "2026-11-25T04:00:00Z", NULL, CLI_VERIFY_UNKNOWN},
+		{"1/app/20261126T040000Z-7.dump.zst", 7, 1, "app", "2026-11-26T04:00:00Z", NULL, CLI_VERIFY_FAILED},
+		{"1/shop/20261126T040000Z-8.dump.zst", 8, 1, "shop", "2026-11-26T04:00:00Z", NULL, CLI_VERIFY_FAILED},
+	};
+	cli_filter	app = {"app", false, 0};
+	cli_filter	shop = {"shop", false, 0};
+	cli_selector sel;
+	rb_error	err;
+
+	rb_error_clear(&err);
+	assert_int_equal(cli_selector_parse("latest", URL, &sel, &err), 0);
+	assert_int_equal(sel.kind, CLI_SELECT_LATEST);
+	/* the newest (7) failed verification: latest is the newest not known bad (5) */
+	assert_int_equal(cli_resolve(v, 4, &sel, &app, URL, &err), 1);
+	/* every backup of shop failed */
+	assert_int_equal(cli_resolve(v, 4, &sel, &shop, URL, &err), -1);
+	assert_int_equal(err.code, RB_ERR_NOT_FOUND);
+	assert_string_equal(err.msg, "every backup of database \"shop\" in s3://b/p failed verification");
+	/* a failed backup does not count for the "several databases" question either */
+	assert_int_equal(cli_resolve(v, 4, &sel, NULL, URL, &err), 1);
+
+	rb_error_clear(&err);
+	assert_int_equal(cli_selector_parse("latest-verified", URL, &sel, &err), 0);
+	assert_int_equal(sel.kind, CLI_SELECT_LATEST_VERIFIED);
+	assert_int_equal(cli_resolve(v, 4, &sel, &app, URL, &err), 0);
+	assert_int_equal(cli_resolve(v, 4, &sel, &shop, URL, &err), -1);
+	assert_string_equal(err.msg, "no verified backup of database \"shop\" in s3://b/p");
+
+	/* an id names its backup whatever its verification */
+	sel.kind = CLI_SELECT_ID;
+	sel.id = 7;
+	assert_int_equal(cli_resolve(v, 4, &sel, &app, URL, &err), 2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_latest),
+		cmocka_unit_test(test_latest_verified),
 		cmocka_unit_test(test_by_id),
 		cmocka_unit_test(test_by_id_two_incarnations),
 		cmocka_unit_test(test_by_key),
