@@ -46,13 +46,13 @@ enum
 	OPT_HTML,
 	OPT_RPO_TARGET,
 	OPT_HELP,
+	OPT_HOST,					/* no short form: -h is help in every command */
 	OPT_VERBOSE = 'v',
 	OPT_QUIET = 'q',
 	OPT_OUTPUT = 'o',
 	OPT_DBNAME = 'd',
 	OPT_CREATE = 'C',
 	OPT_JOBS = 'j',
-	OPT_HOST = 'h',
 	OPT_PORT = 'p',
 	OPT_USERNAME = 'U',
 	OPT_NO_OWNER = 'O',
@@ -105,7 +105,7 @@ static const struct option long_options[] = {
 	{NULL, 0, NULL, 0}
 };
 
-static const char short_options[] = "vqo:d:Cj:h:p:U:Ox";
+static const char short_options[] = "vqo:d:Cj:hp:U:Ox";
 
 /* options every command takes */
 static const int common_options[] = {
@@ -117,7 +117,7 @@ static const int common_options[] = {
 static const int list_options[] = {OPT_JSON, OPT_LONG, 0};
 static const int info_options[] = {OPT_JSON, 0};
 static const int fetch_options[] = {OPT_OUTPUT, OPT_FORCE, 0};
-static const int verify_options[] = {OPT_ARCHIVE, OPT_WORK_DIR, OPT_PG_BINDIR, 0};
+static const int verify_options[] = {OPT_ARCHIVE, OPT_WORK_DIR, OPT_PG_BINDIR, OPT_JSON, 0};
 static const int prune_options[] = {
 	OPT_DRY_RUN, OPT_RETENTION, OPT_MIN_KEEP, OPT_KEEP_DAILY, OPT_KEEP_WEEKLY,
 	OPT_KEEP_MONTHLY, OPT_ORPHAN_AGE, OPT_JSON, 0
@@ -128,7 +128,7 @@ static const int keygen_options[] = {OPT_OUTPUT, 0};
 static const int keygen_common_options[] = {OPT_HELP, OPT_VERBOSE, OPT_QUIET, 0};
 static const int restore_options[] = {
 	OPT_DBNAME, OPT_CREATE, OPT_JOBS, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_NO_OWNER,
-	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, 0
+	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, OPT_JSON, 0
 };
 
 static const struct
@@ -270,7 +270,7 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		if (strcmp(argv[i], "--") == 0)
 			break;
 		if (strcmp(argv[i], "-?") == 0 || strcmp(argv[i], "--help") == 0 ||
-			(strcmp(argv[i], "-h") == 0 && args->command != CLI_CMD_RESTORE))
+			strcmp(argv[i], "-h") == 0)
 		{
 			args->help = true;
 			return 0;
@@ -284,7 +284,12 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		if (c == '?')
 			return usage_error(args->command_name, "invalid option or missing value: \"%s\"",
 							   argv[optind - 1]);
-		if (c != 'h' && !in_list(args->command == CLI_CMD_KEYGEN ? keygen_common_options : common_options, c) &&
+		if (c == 'h')
+		{
+			args->help = true;
+			continue;
+		}
+		if (!in_list(args->command == CLI_CMD_KEYGEN ? keygen_common_options : common_options, c) &&
 			!in_list(allowed, c))
 		{
 			char		msg[256];
@@ -292,12 +297,6 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 			snprintf(msg, sizeof(msg), "option --%s is not valid for command \"%s\"",
 					 option_name(c), args->command_name);
 			return usage_error(args->command_name, "%s", msg);
-		}
-		if (c == 'h' && !in_list(allowed, c))
-		{
-			/* -h is --host for restore; elsewhere take it as help */
-			args->help = true;
-			continue;
 		}
 		switch (c)
 		{
@@ -560,8 +559,9 @@ static const char help_overview[] =
 "  keygen  [-o FILE]          a new backup encryption key (key file text)\n"
 "\n"
 "A backup is named by its id (ripple_backup.backups.id), by its object KEY (as\n"
-"\"list --long\" prints it, or as a full URL), or \"latest\" (use --db to choose the\n"
-"database when several have backups).\n"
+"\"list --long\" prints it, or as a full URL), \"latest\" (the newest backup that has\n"
+"not failed verification) or \"latest-verified\" (the newest verified one); use --db\n"
+"to choose the database when several have backups.\n"
 "\n"
 "Run \"ripple-backup COMMAND --help\" for the options of a command.\n";
 
@@ -595,7 +595,7 @@ static const char help_common[] =
 "  --progress, --no-progress  progress bar on stderr (default: when it is a terminal)\n"
 "  -q, --quiet                only errors\n"
 "  -v, --verbose              also S3 requests and retries\n"
-"  -?, --help                 this help\n"
+"  -h, -?, --help             this help\n"
 "\n"
 "Exit codes: 0 success, 1 error, 2 usage or configuration error, 3 backup (or\n"
 "destination, or metadata) not found, 4 verification failed (size, checksum,\n"
@@ -604,7 +604,11 @@ static const char help_common[] =
 
 static const char help_list[] =
 "ripple-backup list: the backups in the destination, read from their metadata\n"
-"objects, newest first: time (UTC), database, size, tables, rows, id, label.\n"
+"objects, newest first: time (UTC), database, size, tables, rows, verification\n"
+"(VERIFY: the level of the latest passed verification, FAILED (level), or - when\n"
+"none is recorded beside the backup), id, incarnation, label.  Labels are shown\n"
+"on one line (\\n, \\t, \\x01 for control characters) and cut after 40 characters\n"
+"with an ellipsis; --json keeps them exact.\n"
 "\n"
 "Usage:\n"
 "  ripple-backup list [--db NAME] [--system-id N] [--json] [--long]\n"
@@ -612,7 +616,8 @@ static const char help_list[] =
 "Options:\n"
 "  --json                     a JSON array of objects (keys: backup_id, timestamp,\n"
 "                             dbname, system_identifier, size_bytes, tables, rows,\n"
-"                             label, backup_type, compression, sha256, key, url)\n"
+"                             label, backup_type, compression, sha256, key, url,\n"
+"                             verify_status, verification)\n"
 "  --long                     also the system identifier and the object key\n"
 "Exits 3 when no backup matches.\n";
 
@@ -623,7 +628,8 @@ static const char help_info[] =
 "  ripple-backup info ID|KEY|latest [--db NAME] [--system-id N] [--json]\n"
 "\n"
 "Options:\n"
-"  --json                     the metadata document, with key and url added\n";
+"  --json                     the metadata document, with key, url, verify_status\n"
+"                             and verification (the record beside the backup) added\n";
 
 static const char help_fetch[] =
 "ripple-backup fetch: download a backup, check its size and SHA-256 against the\n"
@@ -644,10 +650,12 @@ static const char help_verify[] =
 "(per-table row counts must match the metadata) and run \"pg_restore --list\" on it.\n"
 "\n"
 "Usage:\n"
-"  ripple-backup verify ID|KEY|latest [--archive]\n"
+"  ripple-backup verify ID|KEY|latest [--archive] [--json]\n"
 "\n"
 "Options:\n"
 "  --archive                  also check the archive (needs pg_restore)\n"
+"  --json                     the outcome as one JSON object on stdout (status,\n"
+"                             exit_code, error, seconds, rows: the row-count verdict)\n"
 "  --work-dir DIR             temporary archive for pg_restore (default $TMPDIR or /tmp)\n"
 "  --pg-bindir DIR            where pg_restore is (default: beside ripple-backup, PATH)\n"
 "Exits 4 when the backup does not verify.\n";
@@ -659,14 +667,18 @@ static const char help_restore[] =
 "own tables (schema ripple_backup) are restored but not compared.\n"
 "\n"
 "Usage:\n"
-"  ripple-backup restore ID|KEY|latest --dbname NAME [--create] [--jobs N]\n"
+"  ripple-backup restore ID|KEY|latest --dbname NAME [--create] [--jobs N] [--json]\n"
 "\n"
 "Options:\n"
+"  --json                     the outcome as one JSON object on stdout (status,\n"
+"                             exit_code, error, seconds of each step, rows: the\n"
+"                             row-count comparison with each table that differs)\n"
 "  -d, --dbname NAME          target database\n"
 "  -C, --create               create NAME first (CREATE DATABASE ... TEMPLATE template0,\n"
 "                             issued in --maintenance-db); it must not exist\n"
 "  -j, --jobs N               parallel pg_restore jobs (default 1)\n"
-"  -h, --host HOST            server host or socket directory (else PGHOST)\n"
+"  --host HOST                server host or socket directory (else PGHOST; no\n"
+"                             short form: -h is help, as in every command)\n"
 "  -p, --port PORT            server port (else PGPORT)\n"
 "  -U, --username NAME        user name (else PGUSER); the password comes from\n"
 "                             PGPASSWORD or ~/.pgpass, never from the command line\n"

@@ -104,6 +104,7 @@ cli_ctx_open(cli_ctx *ctx, const cli_args *args)
 		goto out;
 	}
 	cli_settings_to_options(&ctx->settings, &opt);
+	opt.s3_log_requests = args->verbose;	/* -v: every S3 request and its status */
 	ctx->dest = rb_destination_open(ctx->settings.destination, &opt, &ctx->hooks, &err);
 	if (ctx->dest == NULL)
 	{

@@ -28,6 +28,7 @@
 #include "cli_pgtools.h"
 #include "cli_progress.h"
 #include "cli_report.h"
+#include "cli_result.h"
 #include "cli_restore_argv.h"
 #include "cli_tempfile.h"
 #include "pg_rowcount.h"
@@ -433,12 +434,16 @@ cli_cmd_restore(cli_ctx *ctx)
 				s2[32],
 				s3[32];
 	double		t0 = rb_now_seconds(),
-				t_fetch,
+				t_fetch = -1,
 				t_restore0 = 0,
-				t_restore,
-				t_count;
+				t_restore = -1,
+				t_count = -1;
 	int			rc;
+	cli_result	result;			/* --json */
+	const rb_fetch_result *fetched = NULL;
+	bool		counted = false;
 
+	memset(&cat, 0, sizeof(cat));
 	rb_rowcount_result_init(&counts);
 	rb_error_clear(&err);
 	pg_restore = cli_find_pg_program("pg_restore", args->pg_bindir, &err);
@@ -516,8 +521,9 @@ cli_cmd_restore(cli_ctx *ctx)
 		goto out;
 	}
 	t_fetch = res.seconds;
-	cli_format_bytes(res.stored_bytes, s1, sizeof(s1));
-	cli_format_bytes(res.archive_bytes, s2, sizeof(s2));
+	fetched = &res;
+	rb_format_bytes(res.stored_bytes, s1, sizeof(s1));
+	rb_format_bytes(res.archive_bytes, s2, sizeof(s2));
 	cli_format_duration(t_fetch, s3, sizeof(s3));
 	cli_info("downloaded %s, size and sha256 match, %s archive (%s)", s1, s2, s3);
 
@@ -588,6 +594,7 @@ cli_cmd_restore(cli_ctx *ctx)
 			goto out;
 		}
 		t_count = rb_now_seconds() - t;
+		counted = true;
 	}
 	if (db_props != NULL && n_db_props > 0)
 	{
@@ -607,8 +614,10 @@ cli_cmd_restore(cli_ctx *ctx)
 	cli_format_duration(rb_now_seconds() - t0, s1, sizeof(s1));
 	if (counts.mismatched > 0 || counts.uncounted > 0)
 	{
-		cli_error("row counts of database \"%s\" do not match %s: %zu of %zu tables differ, %zu could not be counted",
-				  args->dbname, desc, counts.mismatched, counts.tables, counts.uncounted);
+		rb_error_set(&err, RB_ERR_INTEGRITY,
+					 "row counts of database \"%s\" do not match %s: %zu of %zu tables differ, %zu could not be counted",
+					 args->dbname, desc, counts.mismatched, counts.tables, counts.uncounted);
+		cli_error("%s", err.msg);
 		fputs(rb_buf_str(&report), stderr);
 		rc = CLI_EXIT_VERIFY;
 		goto out;
@@ -616,7 +625,7 @@ cli_cmd_restore(cli_ctx *ctx)
 	cli_format_duration(t_count, s2, sizeof(s2));
 	cli_info("row counts match the backup for all %zu tables (%" PRId64 " rows; %s)",
 			 counts.tables, counts.rows_found, s2);
-	if (!args->quiet)
+	if (!args->quiet && !args->json)
 		printf("restored %s into database \"%s\" in %s (download %.1f s, pg_restore %.1f s, row counts %.1f s)\n",
 			   desc, args->dbname, s1, t_fetch, t_restore, t_count);
 	rc = CLI_EXIT_OK;
@@ -627,6 +636,22 @@ out:
 		rb_child_free(stream.child);	/* stops it: its input is not proven */
 	if (created)
 		drop_created_database(ctx, psql, &conn);
+	if (args->json)
+	{
+		cli_result_init(&result, "restore", "restored");
+		result.exit_code = rc;
+		result.error = err.msg;
+		result.backup = cat.n > 0 ? b : NULL;
+		result.target_dbname = args->dbname;
+		result.fetch = fetched;
+		result.download_s = t_fetch;
+		result.restore_s = t_restore;
+		result.count_s = t_count;
+		result.total_s = rb_now_seconds() - t0;
+		result.expected = counted ? &b->meta.table_counts : NULL;
+		result.counted = counted ? &counts : NULL;
+		cli_result_print_json(&result);
+	}
 	cli_tempfile_remove(&tmp);
 	rb_rowcount_result_free(&counts);
 	rb_buf_free(&report);

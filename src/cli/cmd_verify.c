@@ -2,7 +2,8 @@
  * cmd_verify.c — "ripple-backup verify": the stored object against its metadata
  * (size and SHA-256); with --archive also the archive itself: it decompresses,
  * parses to the end with the same per-table row counts as the metadata, and
- * pg_restore --list reads it.
+ * pg_restore --list reads it.  --json: the outcome as one JSON object
+ * (cli_result.h) instead of the sentence.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,13 +17,14 @@
 #include "cli_pgtools.h"
 #include "cli_progress.h"
 #include "cli_report.h"
+#include "cli_result.h"
 #include "cli_tempfile.h"
 #include "pgdump_archive.h"
 #include "verify_archive.h"
 #include "rb_time.h"
 
 static int
-verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
+verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc, cli_result *result)
 {
 	const cli_args *args = ctx->args;
 	const char *work = cli_work_dir(args->work_dir);
@@ -67,11 +69,15 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 		rc = cli_fail(&err);
 		goto done;
 	}
+	result->download_s = res.seconds;
+	result->expected = &b->meta.table_counts;
+	result->archive = rb_archive_parser_counts(parser);
 	diffs = rb_verify_compare_counts(&b->meta.table_counts, rb_archive_parser_counts(parser), &report);
 	if (diffs > 0)
 	{
-		cli_error("%s does not verify: %zu table%s of the archive differ from the metadata",
-				  desc, diffs, diffs == 1 ? "" : "s");
+		rb_error_set(&err, RB_ERR_INTEGRITY, "%s does not verify: %zu table%s of the archive differ from the metadata",
+					 desc, diffs, diffs == 1 ? "" : "s");
+		cli_error("%s", err.msg);
 		fputs(rb_buf_str(&report), stderr);
 		rc = CLI_EXIT_VERIFY;
 		goto done;
@@ -88,15 +94,24 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc)
 		rc = cli_fail(&err);
 		goto done;
 	}
-	cli_format_bytes(res.stored_bytes, s1, sizeof(s1));
+	rb_format_bytes(res.stored_bytes, s1, sizeof(s1));
 	cli_format_duration(rb_now_seconds() - t0, s2, sizeof(s2));
-	if (!args->quiet)
+	if (!args->quiet && !args->json)
 		printf("%s verified: size (%s) and sha256 match; the archive decompresses, its %zu tables "
 			   "hold the recorded %" PRId64 " rows, and pg_restore lists its %d entries (%s)\n",
 			   desc, s1, b->meta.table_counts.n, rb_table_counts_total(&b->meta.table_counts),
 			   entries, s2);
 
 done:
+	result->exit_code = rc;
+	result->total_s = rb_now_seconds() - t0;
+	if (rc != CLI_EXIT_OK)
+		result->error = err.msg;
+	if (args->json)
+	{
+		result->fetch = result->download_s >= 0 ? &res : NULL;
+		cli_result_print_json(result);
+	}
 	cli_tempfile_remove(&tmp);
 	if (parser)
 		rb_archive_parser_free(parser);
@@ -113,18 +128,26 @@ cli_cmd_verify(cli_ctx *ctx)
 	cli_fetch_options fo;
 	rb_fetch_result res;
 	rb_error	err;
+	cli_result	result;
 	char		desc[512],
 				s1[32],
 				s2[32];
 	int			rc;
 
+	cli_result_init(&result, "verify", "verified");
 	rc = cli_ctx_find_backup(ctx, &cat, &b);
 	if (rc != CLI_EXIT_OK)
+	{
+		result.exit_code = rc;
+		if (ctx->args->json)
+			cli_result_print_json(&result);
 		return rc;
+	}
+	result.backup = b;
 	cli_describe_backup(b, desc, sizeof(desc));
 	if (ctx->args->archive)
 	{
-		rc = verify_archive(ctx, b, desc);
+		rc = verify_archive(ctx, b, desc, &result);
 		cli_catalog_free(&cat);
 		return rc;
 	}
@@ -135,12 +158,20 @@ cli_cmd_verify(cli_ctx *ctx)
 	if (cli_fetch(ctx->dest, b, &fo, &ctx->hooks, &res, &err) != 0)
 	{
 		rc = cli_fail(&err);
+		result.exit_code = rc;
+		result.error = err.msg;
+		if (ctx->args->json)
+			cli_result_print_json(&result);
 		cli_catalog_free(&cat);
 		return rc;
 	}
-	cli_format_bytes(res.stored_bytes, s1, sizeof(s1));
+	rb_format_bytes(res.stored_bytes, s1, sizeof(s1));
 	cli_format_duration(res.seconds, s2, sizeof(s2));
-	if (!ctx->args->quiet)
+	result.fetch = &res;
+	result.download_s = result.total_s = res.seconds;
+	if (ctx->args->json)
+		cli_result_print_json(&result);
+	else if (!ctx->args->quiet)
 		printf("%s verified: size (%s) and sha256 %s match the metadata (%s)\n",
 			   desc, s1, res.sha256, s2);
 	cli_catalog_free(&cat);

@@ -42,6 +42,7 @@ typedef struct rb_destination_options
 	const char *s3_credentials_file;	/* AWS shared-credentials file; NULL = AWS_* environment */
 	const char *s3_profile;		/* profile in that file; NULL = "default" */
 	bool		s3_tls_no_verify;	/* true = do not verify the server certificate */
+	bool		s3_log_requests;	/* log each S3 request (rb_s3_options.log_requests) */
 	const char *s3_ca_file;		/* extra CA bundle; NULL = system */
 	const char *s3_sse;			/* server-side encryption: NULL/"" none, "AES256", "aws:kms" */
 	const char *s3_sse_kms_key_id;	/* with "aws:kms": the KMS key; NULL = default */

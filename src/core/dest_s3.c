@@ -204,6 +204,7 @@ rb_dest_s3_init(rb_destination *d, const rb_destination_options *opt, rb_error *
 	so.bucket = d->location;
 	so.credentials = cred;
 	so.tls_insecure = opt->s3_tls_no_verify;
+	so.log_requests = opt->s3_log_requests;
 	so.ca_file = opt->s3_ca_file;
 	so.sse = opt->s3_sse;
 	so.sse_kms_key_id = opt->s3_sse_kms_key_id;

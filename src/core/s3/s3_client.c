@@ -80,6 +80,7 @@ rb_s3_client_new(const rb_s3_options *opt, const rb_hooks *hooks, rb_error *err)
 	}
 	c->cred = *opt->credentials;
 	c->tls_insecure = opt->tls_insecure;
+	c->log_requests = opt->log_requests;
 	c->connect_timeout_s = opt->connect_timeout_s > 0 ? opt->connect_timeout_s : RB_S3_DEFAULT_CONNECT_TIMEOUT_S;
 	c->low_speed_time_s = opt->low_speed_time_s > 0 ? opt->low_speed_time_s : RB_S3_DEFAULT_LOW_SPEED_TIME_S;
 

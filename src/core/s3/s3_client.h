@@ -78,6 +78,10 @@ typedef struct rb_s3_options
 
 	bool		tls_insecure;	/* true = do not verify the server's certificate
 								 * (tests only; verification is on by default) */
+	bool		log_requests;	/* log every attempt of every request through the
+								 * hooks at RB_LOG_INFO: "s3: GET k: 200 in 12 ms"
+								 * (method, key, status, time); off by default.
+								 * Retries are logged as warnings either way. */
 	const char *ca_file;		/* extra CA bundle (PEM); NULL = the system's */
 	const char *sse;			/* server-side encryption of new objects: NULL/"" =
 								 * none (the bucket's default), "AES256" or

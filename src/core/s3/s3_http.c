@@ -447,6 +447,7 @@ attempt_start(rb_s3_client *c, rb_s3_xfer *x, rb_error *e)
 	int			rc = -1;
 
 	x->attempt++;
+	x->attempt_started_ms = rb_now_ms();
 	c->stats.requests++;
 	x->status = 0;
 	x->etag[0] = '\0';
@@ -779,6 +780,18 @@ attempt_done(rb_s3_client *c, rb_s3_xfer *x, CURLcode cc)
 	c->stats.bytes_received += (uint64_t) down;
 	attempt_release(c, x);
 	x->status = status;
+	if (c->log_requests)
+	{
+		long long	ms = (long long) (rb_now_ms() - x->attempt_started_ms);
+
+		if (cc == CURLE_OK)
+			rb_log(c->hooks, RB_LOG_INFO, "s3: %s: %ld in %lld ms (attempt %d)",
+				   x->what_log, status, ms, x->attempt);
+		else
+			rb_log(c->hooks, RB_LOG_INFO, "s3: %s: no response in %lld ms (attempt %d): %s",
+				   x->what_log, ms, x->attempt,
+				   x->curl_errbuf[0] ? x->curl_errbuf : curl_easy_strerror(cc));
+	}
 
 	if (x->sink_failed)
 	{

@@ -96,6 +96,7 @@ struct rb_s3_xfer
 
 	/* --- engine bookkeeping --- */
 	int64_t		retry_at_ms;
+	int64_t		attempt_started_ms; /* monotonic start of the current attempt */
 	uint64_t	delivered;		/* body bytes given to sink over all attempts */
 	uint64_t	delivered_before;	/* delivered when the current attempt started */
 	char		resume_etag[128];
@@ -122,6 +123,7 @@ struct rb_s3_client
 	char	   *region;
 	rb_aws_credentials cred;
 	bool		tls_insecure;
+	bool		log_requests;	/* rb_s3_options.log_requests */
 	char	   *ca_file;
 	char	   *sse;			/* x-amz-server-side-encryption value; NULL = none */
 	char	   *sse_kms_key_id; /* ...-aws-kms-key-id value; NULL = none */
