@@ -1,4 +1,4 @@
-# 094_cli_surface.pl — what ripple-backup shows a DBA, against backups the extension
+# 098_cli_surface.pl — what ripple-backup shows a DBA, against backups the extension
 # took to the S3 test server:
 #   - sizes: src/core's rb_format_bytes (the server's log and the CLI) prints what
 #     pg_size_pretty prints, for a range of values; the server's log line and the

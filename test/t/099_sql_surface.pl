@@ -1,4 +1,4 @@
-# 095_sql_surface.pl — the SQL surface a DBA scripts against:
+# 099_sql_surface.pl — the SQL surface a DBA scripts against:
 #   - ripple_backup_now(..., wait => true) returns the id of a backup that succeeded
 #     and raises an ERROR with the backup's error when it fails, so that a migration
 #     under ON_ERROR_STOP stops before migrating; ripple_backup_wait() still returns
