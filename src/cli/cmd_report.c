@@ -47,7 +47,7 @@ static const char page_style[] =
 static void
 fmt_bytes(double v, char *buf, size_t len)
 {
-	cli_format_bytes((uint64_t) (v + 0.5), buf, len);
+	rb_format_bytes((uint64_t) (v + 0.5), buf, len);
 }
 
 static void
@@ -215,7 +215,7 @@ render_group(rb_buf *out, const cli_catalog *cat, const report_group *g, bool na
 		report_html_escape(out, buf);
 		rb_buf_append_str(out, "</td><td>");
 		report_html_escape(out, m->backup_type ? m->backup_type : "");
-		cli_format_bytes(m->size_bytes, buf, sizeof(buf));
+		rb_format_bytes(m->size_bytes, buf, sizeof(buf));
 		rb_buf_appendf(out, "</td><td class=\"num\">%s</td>", buf);
 		cli_format_duration(m->duration_seconds, buf, sizeof(buf));
 		rb_buf_appendf(out, "<td class=\"num\">%s</td>", buf);
