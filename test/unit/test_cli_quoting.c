@@ -1,7 +1,7 @@
 /*
  * test_cli_quoting.c — unit tests of the text ripple-backup shows to people
  * (src/cli/cli_format.c, linked from build/libripple_cli.a): sizes (src/core's
- * rb_format_bytes; TAP test 098 compares it with pg_size_pretty), labels in
+ * rb_format_bytes; TAP test 095 compares it with pg_size_pretty), labels in
  * tables, durations, times, and its JSON
  * strings, which are src/core's.  What it hands to psql and pg_restore is built
  * by src/core and tested there: quoting and conninfo in test_pg_client.c, the

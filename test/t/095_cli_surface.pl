@@ -1,4 +1,4 @@
-# 098_cli_surface.pl — what ripple-backup shows a DBA, against backups the extension
+# 095_cli_surface.pl — what ripple-backup shows a DBA, against backups the extension
 # took to the S3 test server:
 #   - sizes: src/core's rb_format_bytes (the server's log and the CLI) prints what
 #     pg_size_pretty prints, for a range of values; the server's log line and the
@@ -275,7 +275,7 @@ my %keys = map { my $r = RippleTest::Cluster::backup_row($node, $_); ($_ => "b/$
 }
 
 # --- -h is help everywhere; --host has no short form ---------------------------------------
-for my $cmd (qw(list info fetch verify restore prune)) {
+for my $cmd (qw(list info fetch verify restore prune report keygen)) {
 	my ($rc, $out, $err) = cli([ $cmd, '-h' ]);
 	is($rc, 0, "$cmd -h exits 0");
 	like($out, qr/^ripple-backup $cmd: /, "$cmd -h prints the help of $cmd");
