@@ -4,7 +4,7 @@
  * works when the database is gone).  Per database: whether the newest backup meets
  * the recovery point objective, charts of stored size, duration, compression ratio
  * and measured restore time over time, and a table of the backups with their
- * verification status.  No external scripts, styles or fonts; the file is written
+ * verification status (from the "<key>.verify.json" records the verifier writes).  No external scripts, styles or fonts; the file is written
  * to a temporary name and renamed into place once complete.
  */
 #define _GNU_SOURCE
@@ -71,6 +71,45 @@ backup_time(const rb_backup_metadata *m)
 	if (strptime(m->timestamp, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
 		return 0;
 	return (int64_t) timegm(&tm);
+}
+
+/*
+ * The verification cell of a backup: its status from "<key>.verify.json" (the level,
+ * when it was verified, the measured restore time; a failure's error as the tooltip).
+ */
+static void
+render_verification(rb_buf *out, const cli_backup *b)
+{
+	const char *status = cli_backup_verify_status(b);
+	char		when[32];
+
+	rb_buf_appendf(out, "<td class=\"st-%s\" data-verify=\"%s\"", status, status);
+	if (b->has_verify && !b->verify.verified && b->verify.error[0])
+	{
+		rb_buf_append_str(out, " title=\"");
+		report_html_escape(out, b->verify.error);
+		rb_buf_append_str(out, "\"");
+	}
+	rb_buf_append_str(out, ">");
+	if (!b->has_verify)
+	{
+		rb_buf_append_str(out, "not verified</td>");
+		return;
+	}
+	cli_format_time(b->verify.verified_at, when, sizeof(when));
+	rb_buf_append_str(out, b->verify.verified ? "verified" : "FAILED");
+	rb_buf_append_str(out, " (");
+	report_html_escape(out, b->verify.level);
+	rb_buf_append_str(out, ", ");
+	report_html_escape(out, when);
+	if (b->verify.verified && b->verify.restore_seconds >= 0)
+	{
+		char		buf[64];
+
+		cli_format_duration(b->verify.restore_seconds, buf, sizeof(buf));
+		rb_buf_appendf(out, ", restored in %s", buf);
+	}
+	rb_buf_append_str(out, ")</td>");
 }
 
 /* The backups of one database of one server: indexes into the catalog, newest first. */
@@ -199,15 +238,27 @@ render_group(rb_buf *out, const cli_catalog *cat, const report_group *g, bool na
 				(double) m->uncompressed_bytes / (double) m->size_bytes, m->backup_id};
 	}
 	report_chart_svg(out, "ratio", "Compression ratio", pts, n, t0, t1, fmt_ratio);
+	/* the restore time the verifier measured (restore-level verifications that passed) */
+	n = 0;
+	for (size_t k = 0; k < g->n; k++)
+	{
+		const cli_backup *b = &cat->items[g->idx[k]];
+
+		if (b->has_verify && b->verify.verified && b->verify.restore_seconds >= 0)
+			pts[n++] = (report_point) {backup_time(&b->meta), b->verify.restore_seconds,
+				b->meta.backup_id};
+	}
+	report_chart_svg(out, "restore", "Measured restore time", pts, n, t0, t1, fmt_seconds);
 	rb_buf_append_str(out, "</div>\n");
 
 	/* the backups, newest first */
 	rb_buf_append_str(out, "<table class=\"backups\">\n<thead><tr><th>ID</th><th>Time (UTC)</th>"
 					  "<th>Type</th><th>Size</th><th>Duration</th><th>Ratio</th><th>Rows</th>"
-					  "<th>Label</th></tr></thead>\n<tbody>\n");
+					  "<th>Verification</th><th>Label</th></tr></thead>\n<tbody>\n");
 	for (size_t k = 0; k < g->n; k++)
 	{
-		const rb_backup_metadata *m = &cat->items[g->idx[k]].meta;
+		const cli_backup *b = &cat->items[g->idx[k]];
+		const rb_backup_metadata *m = &b->meta;
 
 		cli_format_time(m->timestamp, buf, sizeof(buf));
 		rb_buf_appendf(out, "<tr data-id=\"%" PRId64 "\"><td class=\"num\">%" PRId64 "</td><td>",
@@ -224,8 +275,10 @@ render_group(rb_buf *out, const cli_catalog *cat, const report_group *g, bool na
 						   (double) m->uncompressed_bytes / (double) m->size_bytes);
 		else
 			rb_buf_append_str(out, "<td class=\"num\">-</td>");
-		rb_buf_appendf(out, "<td class=\"num\">%" PRId64 "</td><td>",
+		rb_buf_appendf(out, "<td class=\"num\">%" PRId64 "</td>",
 					   rb_table_counts_total(&m->table_counts));
+		render_verification(out, b);
+		rb_buf_append_str(out, "<td>");
 		report_html_escape(out, m->label ? m->label : "");
 		rb_buf_append_str(out, "</td></tr>\n");
 	}

@@ -4,7 +4,9 @@
 # backup and a label full of markup); the page is rendered by Debian's headless
 # chromium with a probe script added by the test (never part of the product) that
 # counts, per chart, the points the browser laid out inside the plot area; the
-# counts must equal the number of backups of each database.  Also: no external
+# counts must equal the number of backups of each database (of restore-verified
+# backups for the restore-time chart).  Verification status per backup comes from
+# the records the verifier writes beside the objects (a corrupted backup: failed).  Also: no external
 # resource is referenced, labels are escaped (no element made from them), the RPO
 # verdict (met, then breached against a 1 s target), --db, refusing to replace a
 # file without --force, and a report made after the server is gone.
@@ -25,7 +27,9 @@ ok($chromium, 'chromium is installed (test/setup.sh installs it)')
 my $dir = PostgreSQL::Test::Utils::tempdir('backups');
 my $work = PostgreSQL::Test::Utils::tempdir('work');
 chmod 0777, $dir, $work;
-my $node = RippleTest::Cluster->new_node('report', destination => "file://$dir");
+# verifications only by hand, so each record beside an object is the one this test made
+my $node = RippleTest::Cluster->new_node('report', destination => "file://$dir",
+	conf => "ripple_backup.verify_after_backup = off\n");
 
 RippleTest::Cluster::create_app_db($node, 'app', 2000);
 $node->safe_psql('postgres', 'CREATE DATABASE other');
@@ -43,6 +47,29 @@ for my $round (1 .. 3) {
 my $evil_label = q{<img src=x onerror=alert(1)> & "quoted" 'single' </table>};
 my $other_id = RippleTest::Cluster::backup_now($node, 'other', $evil_label);
 is(RippleTest::Cluster::wait_backup($node, $other_id), 'succeeded', 'backup of other succeeded');
+
+# verification records beside the objects: app's first backup restored by the verifier
+# (a measured restore time), its second checked, its third corrupted and failed
+is($node->safe_psql('postgres', "SELECT ripple_backup_verify($app_ids[0], 'restore')"), 'verified',
+	'the first app backup verifies at restore level');
+is($node->safe_psql('postgres', "SELECT ripple_backup_verify($app_ids[1], 'checksum')"), 'verified',
+	'the second verifies at checksum level');
+{
+	my $key = RippleTest::Cluster::backup_row($node, $app_ids[2])->{object_key};
+	my $file = "$dir/$key";
+	ok(-f $file, 'the third backup\'s object is in the directory');
+	open my $fh, '+<:raw', $file or die "$file: $!";
+	seek $fh, 200, 0;
+	read $fh, my $byte, 1;
+	seek $fh, 200, 0;
+	print $fh chr(ord($byte) ^ 0x55);
+	close $fh;
+}
+is($node->safe_psql('postgres', "SELECT ripple_backup_verify($app_ids[2], 'checksum')"), 'failed',
+	'the corrupted third fails verification');
+my $restore_s = $node->safe_psql('postgres',
+	"SELECT restore_seconds FROM ripple_backup.backups WHERE id = $app_ids[0]");
+ok($restore_s > 0, "the verifier measured a restore time ($restore_s s)");
 
 my %env = (%ENV);
 delete $env{$_} for grep { /^(RIPPLE_BACKUP_|AWS_|PG(HOST|PORT|DATABASE|USER)$)/ } keys %env;
@@ -130,8 +157,8 @@ closedir $dh;
 my $dom = render($html);
 my $pts = rendered_points($dom);
 is_deeply($pts, {
-		app   => { size => 3, duration => 3, ratio => 3 },
-		other => { size => 1, duration => 1, ratio => 1 } },
+		app   => { size => 3, duration => 3, ratio => 3, restore => 1 },
+		other => { size => 1, duration => 1, ratio => 1, restore => 0 } },
 	'chromium drew one point per backup in every chart, inside the plot')
   or diag explain $pts;
 unlike($dom, qr/<img/i, 'the browser made no element from the label');
@@ -147,6 +174,20 @@ ok($cy[0] > $cy[1] && $cy[1] > $cy[2], 'the size chart rises as the database gre
   or diag "@cy";
 my @rows = $app_section =~ /<tr data-id="(\d+)">/g;
 is_deeply(\@rows, [ reverse @app_ids ], 'the table lists the app backups newest first');
+my %verify = $app_section =~ /<tr data-id="(\d+)">.*?data-verify="(\w+)"/g;
+is_deeply(\%verify, { $app_ids[0] => 'verified', $app_ids[1] => 'verified', $app_ids[2] => 'failed' },
+	'each backup\'s verification status comes from its record beside the object');
+like($app_section, qr/<tr data-id="$app_ids[0]">.*?verified \(restore, [^)]*restored in /,
+	'the restore-level verification shows its level and the measured restore time');
+like($app_section, qr/<tr data-id="$app_ids[2]">.*?data-verify="failed" title="[^"]*(?:checksum|SHA-256|size)/i,
+	'the failed one carries its error as the tooltip');
+my ($restore_chart) = $app_section =~ m{(<figure class="chart" data-chart="restore".*?</figure>)}s;
+my ($restore_tip) = $restore_chart =~ /<title>backup (\d+),/;
+is($restore_tip, $app_ids[0], 'the restore-time chart has the restore-verified backup');
+my ($other_section) = $page =~ m{<section class="database" data-db="other">(.*?)</section>}s;
+like($other_section, qr/data-chart="restore" data-points="0".*?no data/s,
+	'a database without a measured restore says "no data" in that chart');
+like($other_section, qr/data-verify="unverified">not verified</, 'an unverified backup says so');
 
 # --- RPO breached against a short target; --db; --force ----------------------------
 sleep 2;
