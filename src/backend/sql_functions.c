@@ -204,8 +204,8 @@ caller_may_connect(const char *dbname)
 }
 
 /* Errors (42501) unless the calling role may connect to dbname or owns it. */
-static void
-require_caller_may_connect(const char *dbname)
+void
+rb_require_caller_may_connect(const char *dbname)
 {
 	if (caller_may_connect(dbname))
 		return;
@@ -229,7 +229,7 @@ ripple_backup_caller_may_connect(PG_FUNCTION_ARGS)
 Datum
 ripple_backup_require_caller_may_connect(PG_FUNCTION_ARGS)
 {
-	require_caller_may_connect(NameStr(*PG_GETARG_NAME(0)));
+	rb_require_caller_may_connect(NameStr(*PG_GETARG_NAME(0)));
 	PG_RETURN_VOID();
 }
 
@@ -264,7 +264,7 @@ ripple_backup_now(PG_FUNCTION_ARGS)
 					 errdetail("A label has at most %d bytes.", RB_LABEL_LEN - 1)));
 	}
 	check_target_database(dbname);
-	require_caller_may_connect(dbname);
+	rb_require_caller_may_connect(dbname);
 	if (rb_guc_destination == NULL || rb_guc_destination[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -341,6 +341,7 @@ wait_for_backup(int64 id, int64 timeout_ms, char **error)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("backup %lld does not exist", (long long) id)));
+		rb_require_caller_may_connect(row.dbname);
 		if (strcmp(row.status, "succeeded") == 0)
 			return "succeeded";
 		if (strcmp(row.status, "failed") == 0)

@@ -38,7 +38,9 @@ resolve_backup(bool given, int64 id)
 	SPI_connect();
 	if (!given)
 	{
+		/* the newest backup of a database the caller may connect to */
 		rc = SPI_execute("SELECT id FROM ripple_backup.backups WHERE status = 'succeeded'"
+						 " AND ripple_backup.caller_may_connect(dbname)"
 						 " ORDER BY finished_at DESC, id DESC LIMIT 1", true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute failed: %d", rc);
@@ -57,7 +59,7 @@ resolve_backup(bool given, int64 id)
 	{
 		char	   *status;
 
-		rc = SPI_execute_with_args("SELECT status FROM ripple_backup.backups WHERE id = $1",
+		rc = SPI_execute_with_args("SELECT status, dbname FROM ripple_backup.backups WHERE id = $1",
 								   1, argtypes, values, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed: %d", rc);
@@ -66,6 +68,7 @@ resolve_backup(bool given, int64 id)
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("backup %lld does not exist", (long long) id)));
 		status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		rb_require_caller_may_connect(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
 		if (strcmp(status, "succeeded") != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -3,6 +3,8 @@
 #   - ripple_backup_now(dbname) and ripple_backup_stats(id) act only on databases the
 #     calling role may CONNECT to (or owns): ERROR 42501 otherwise, nothing queued;
 #   - ripple_backup_stats() without an id shows the latest backup the role may see;
+#   - ripple_backup_wait(id) and ripple_backup_verify(id) likewise (42501, nothing
+#     verified); ripple_backup_verify() without an id picks the latest it may see;
 #   - the job functions create, change and drop only jobs of such databases;
 #   - the progress view needs EXECUTE on ripple_backup_progress() (the README grants it);
 #   - an S3 credentials file readable by group or others is refused: the backup fails
@@ -97,6 +99,29 @@ $node->safe_psql('postgres', q{
 ($ret, $out, $err) = as_role('nobody_special', 'SELECT count(*) FROM ripple_backup.progress');
 isnt($ret, 0, 'without EXECUTE on ripple_backup_progress() the progress view is refused');
 like($err, qr/permission denied for function ripple_backup_progress/, '... permission denied');
+
+# --- ripple_backup_wait and ripple_backup_verify of a backup of such a database ----------
+$node->safe_psql('postgres',
+	'GRANT EXECUTE ON FUNCTION ripple_backup_verify(bigint, text, interval, boolean) TO backup_operator');
+($ret, $out, $err) = as_role('backup_operator', "SELECT ripple_backup_wait($secret_id)");
+isnt($ret, 0, 'backup_operator cannot wait on (and so learn the outcome of) a backup of "secret"');
+like($err, qr/ERROR:\s+42501: permission denied for database "secret"/, '... ERROR 42501');
+($ret, $out, $err) = as_role('backup_operator', "SELECT ripple_backup_wait($app_id)");
+is($out, 'succeeded', '... but waits on a backup of "app"') or diag $err;
+my $verified_before = $node->safe_psql('postgres',
+	"SELECT coalesce(verified_at::text, '-') FROM ripple_backup.backups WHERE id = $secret_id");
+($ret, $out, $err) = as_role('backup_operator', "SELECT ripple_backup_verify($secret_id, 'archive')");
+isnt($ret, 0, 'backup_operator cannot verify a backup of "secret"');
+like($err, qr/ERROR:\s+42501: permission denied for database "secret"/, '... ERROR 42501');
+is($node->safe_psql('postgres',
+	"SELECT coalesce(verified_at::text, '-') FROM ripple_backup.backups WHERE id = $secret_id"),
+	$verified_before, '... and no verification ran');
+($ret, $out, $err) = as_role('backup_operator', 'SELECT ripple_backup_verify()');
+is($out, 'verified', 'ripple_backup_verify() without an id verifies the latest backup it may see')
+  or diag $err;
+is($node->safe_psql('postgres',
+	"SELECT coalesce(verified_at::text, '-') FROM ripple_backup.backups WHERE id = $secret_id"),
+	$verified_before, '... not the newer one of "secret"');
 
 # --- jobs of a database the role may not connect to --------------------------------------
 $node->safe_psql('postgres', q{
