@@ -62,6 +62,7 @@
 #include "runner.h"
 #include "scheduler.h"
 #include "shmem.h"
+#include "upload_journal.h"
 #include "verifier.h"
 #include "verify_cleanup.h"
 #include "worker_common.h"
@@ -745,6 +746,8 @@ launcher_iteration(bool *ext_ready)
 					(errmsg("ripple_backup: %d backup(s) left running were marked failed: interrupted by server restart", n)));
 			rb_notify_interrupted();
 		}
+		/* multipart uploads a crash left open: recorded for the sweep */
+		(void) rb_upload_journal_recover(busy, nbusy);
 		*ext_ready = true;
 	}
 	/* the incarnation new backups carry: drawn anew after a promotion */

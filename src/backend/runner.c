@@ -49,6 +49,7 @@
 #include "rb_child.h"			/* rb_lower_priority */
 #include "runner.h"
 #include "shmem.h"
+#include "upload_journal.h"
 #include "version.h"
 #include "worker_common.h"
 
@@ -83,6 +84,16 @@ runner_upload_abandoned(void *arg, const char *bucket, const char *key,
 	strlcpy(slot->abandoned_reason, reason && reason[0] ? reason : "the abort failed",
 			sizeof(slot->abandoned_reason));
 	LWLockRelease(rb_shared->lock);
+}
+
+/*
+ * rb_hooks.upload_started: note the open upload durably, so that a crash of the
+ * server before the upload completes or is aborted still gets it aborted later.
+ */
+static void
+runner_upload_started(void *arg, const char *bucket, const char *key, const char *upload_id)
+{
+	rb_upload_journal_note(my_backup_id, bucket, key, upload_id);
 }
 
 /* If the runner exits before storing a result, store one that says why. */
@@ -228,6 +239,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
 	hooks.upload_abandoned = runner_upload_abandoned;
+	hooks.upload_started = runner_upload_started;
 	rb_guc_destination_options(&opt);
 	/*
 	 * ripple_backup.backup_timeout bounds the whole backup: the cancel hook says
@@ -447,6 +459,8 @@ rb_runner_main(Datum main_arg)
 		pgstat_report_activity(STATE_RUNNING, "ripple_backup: running pg_dump");
 
 		run_pipeline(slot, dbname, snapshot, out);
+		/* the upload is completed, aborted or handed to the launcher as abandoned */
+		rb_upload_journal_forget(my_backup_id);
 
 		PopActiveSnapshot();
 		CommitTransactionCommand();

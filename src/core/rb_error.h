@@ -83,6 +83,15 @@ typedef struct rb_hooks
 	 */
 	void		(*upload_abandoned) (void *arg, const char *bucket, const char *key,
 									 const char *upload_id, const char *reason);
+
+	/*
+	 * Optional: a multipart upload was created on the server (called once, right
+	 * after CreateMultipartUpload succeeds).  The caller may note bucket, key and
+	 * upload id durably, so that an upload left open by a crash of the caller can be
+	 * aborted later.  NULL = not noted.
+	 */
+	void		(*upload_started) (void *arg, const char *bucket, const char *key,
+								   const char *upload_id);
 } rb_hooks;
 
 void		rb_log(const rb_hooks *hooks, rb_log_level level, const char *fmt,...)

@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	rb_destination_options dopt;
 	rb_backup_params p;
 	rb_backup_result r;
-	rb_hooks	hooks = {log_cb, cancel_cb, NULL, NULL};
+	rb_hooks	hooks = {log_cb, cancel_cb, NULL, NULL, NULL};
 	rb_error	err = {0};
 	rb_destination *dest;
 	const char *dest_url = NULL,

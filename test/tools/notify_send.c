@@ -123,7 +123,7 @@ main(int argc, char **argv)
 	const char *url = NULL, *tls = NULL, *ca_file = NULL, *cred_file = NULL, *from = NULL,
 			   *to = NULL, *format = "json", *secret_file = NULL, *signal_name = NULL,
 			   *event = "backup.succeeded";
-	rb_hooks	hooks = {log_line, cancel_requested, NULL, NULL};
+	rb_hooks	hooks = {log_line, cancel_requested, NULL, NULL, NULL};
 	rb_retry_policy policy = rb_notify_retry_policy();
 	rb_notify_delivery d = {0, &policy, NULL};
 	rb_notify_settings settings;

@@ -248,7 +248,7 @@ main(int argc, char **argv)
 	rb_s3_options opt;
 	rb_retry_policy retry = rb_retry_policy_default();
 	rb_aws_credentials *cred = calloc(1, sizeof(rb_aws_credentials));
-	rb_hooks	hooks = {log_line, cancel_requested, NULL, NULL};
+	rb_hooks	hooks = {log_line, cancel_requested, NULL, NULL, NULL};
 	rb_error	err;
 	const char *credentials_file = NULL;
 	const char *profile = NULL;

@@ -304,7 +304,7 @@ cancel_soon(void *arg)
 static void
 test_cancel(void **state)
 {
-	rb_hooks	hooks = {NULL, cancel_soon, NULL, NULL};
+	rb_hooks	hooks = {NULL, cancel_soon, NULL, NULL, NULL};
 	time_t		t0 = time(NULL);
 
 	cancel_polls = 0;

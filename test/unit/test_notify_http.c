@@ -120,7 +120,7 @@ test_post_refused(void **state)
 	char		want[128];
 	rb_retry_policy p = rb_notify_retry_policy();
 	rb_notify_delivery d = {1000, &p, NULL};
-	rb_hooks	hooks = {no_secret_in_log, NULL, NULL, NULL};
+	rb_hooks	hooks = {no_secret_in_log, NULL, NULL, NULL, NULL};
 	rb_error	err;
 	int			port = closed_port();
 

@@ -194,7 +194,7 @@ test_send_refused_and_cancelled(void **state)
 	rb_smtp_options o = {url, RB_SMTP_TLS_NONE, &c, "backup@example.com", rcpt, 1};
 	rb_retry_policy p = rb_notify_retry_policy();
 	rb_notify_delivery d = {2000, &p, NULL};
-	rb_hooks	hooks = {count_log, NULL, NULL, NULL};
+	rb_hooks	hooks = {count_log, NULL, NULL, NULL, NULL};
 	const char *msg = "Subject: x\r\n\r\nbody\r\n";
 	rb_error	err;
 

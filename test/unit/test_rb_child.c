@@ -342,7 +342,7 @@ test_wait_cancelled(void **state)
 {
 	const char *argv[] = {"/bin/sh", "-c", "exec /bin/sleep 30 >/dev/null", NULL};
 	rb_child_options opt = {.argv = argv, .env = NULL, .name = "pg_dump", .kill_grace_ms = 0};
-	rb_hooks	hooks = {NULL, cancel_after_a_while, NULL, NULL};
+	rb_hooks	hooks = {NULL, cancel_after_a_while, NULL, NULL, NULL};
 	rb_error	err = {0};
 	rb_child   *c = rb_child_start(&opt, &err);
 	char		buf[10];

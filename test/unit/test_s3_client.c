@@ -489,7 +489,7 @@ test_cancel_before_first_attempt(void **state)
 	rb_s3_options opt;
 	rb_error	err;
 	int			polls = 0;
-	rb_hooks	hooks = {NULL, always_cancel, &polls, NULL};
+	rb_hooks	hooks = {NULL, always_cancel, &polls, NULL, NULL};
 	rb_s3_client *c;
 
 	base_options(&opt);

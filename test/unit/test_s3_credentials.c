@@ -307,7 +307,7 @@ static void
 test_permission_refused(void **state)
 {
 	log_capture lc = {0, ""};
-	rb_hooks	hooks = {capture_log, NULL, &lc, NULL};
+	rb_hooks	hooks = {capture_log, NULL, &lc, NULL, NULL};
 	rb_aws_credentials c;
 	rb_error	err;
 	char		want[700];

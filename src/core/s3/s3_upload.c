@@ -270,6 +270,8 @@ create_multipart(rb_s3_upload *w, rb_error *err)
 			rb_error_prefix(&e, "PUT s3://%s/%s: ", w->c->bucket, w->key);
 		return upload_fail(w, &e, err);
 	}
+	if (w->c->hooks != NULL && w->c->hooks->upload_started != NULL)
+		w->c->hooks->upload_started(w->c->hooks->arg, w->c->bucket, w->key, w->upload_id);
 	return 0;
 }
 
