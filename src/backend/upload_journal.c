@@ -1,11 +1,14 @@
 /*
  * upload_journal.c — durable notes of open multipart uploads (see upload_journal.h).
  *
- * A note is the file ripple_backup_uploads/<backup id> in the data directory (the
- * working directory of every server process), holding bucket, key and upload id,
- * each ended by a NUL byte (a key may hold any character but NUL).  It is written
- * to a temporary name, fsynced and renamed, so that a crash leaves either no note
- * or a whole one.
+ * A note is the file pg_stat_tmp/ripple_backup_uploads/<backup id> in the data
+ * directory (the working directory of every server process), holding bucket, key
+ * and upload id, each ended by a NUL byte (a key may hold any character but NUL).
+ * pg_stat_tmp survives a crash but its contents are left out of base backups (as
+ * pg_stat_statements' query texts are), so a standby or clone made from this
+ * server never inherits a note of an upload that is not its own.  A note is
+ * written to a temporary name, fsynced and renamed, so that a crash leaves either
+ * no note or a whole one.
  */
 #include "postgres.h"
 
@@ -14,12 +17,13 @@
 #include <unistd.h>
 
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/fd.h"
 
 #include "catalog.h"
 #include "upload_journal.h"
 
-#define JOURNAL_DIR "ripple_backup_uploads"
+#define JOURNAL_DIR PG_STAT_TMP_DIR "/ripple_backup_uploads"
 #define NOTE_MAX (3 * 1024)
 
 static void

@@ -4,7 +4,7 @@
  * in ripple_backup.pending_aborts after the restart and the retention sweep aborts
  * it.  Shared memory does not survive a crash and the runner cannot abort what it
  * never got to clean up, so the note is a small file in the data directory:
- * ripple_backup_uploads/<backup id>, holding bucket, key and upload id.
+ * pg_stat_tmp/ripple_backup_uploads/<backup id>, holding bucket, key and upload id.
  *
  * The runner writes the note when src/core reports the upload created (the
  * upload_started hook) and removes it when the pipeline returns, whatever the

@@ -47,6 +47,9 @@ my $kids = RippleTest::Cluster::children_of($runner);
 my ($pg_dump) = grep { $kids->{$_} eq 'pg_dump' } keys %$kids;
 ok($pg_dump, "the runner $runner has its pg_dump $pg_dump");
 
+my @open = glob($node->data_dir . "/pg_stat_tmp/ripple_backup_uploads/$id");
+is(scalar @open, 1, 'the runner noted its open multipart upload');
+
 # --- the crash -------------------------------------------------------------------------
 $node->stop('immediate');
 my $state = '';
@@ -87,6 +90,9 @@ like(slurp_file($node->logfile, $offset),
 	qr/backup $id left a multipart upload open when the server stopped: bucket "backups", key "crash\/[^"]+", upload id "[^"]+"/,
 	'and the log names it');
 
+my $notes = $node->data_dir . '/pg_stat_tmp/ripple_backup_uploads';
+is(join(',', glob("$notes/*")), '', 'the note of the open upload is removed once recorded');
+
 my @dumps = grep { !/\.metadata\.json$/ } $s3->list_keys('crash/');
 is_deeply(\@dumps, [], 'nothing in the bucket lists as a backup');
 is(scalar(grep { /\.metadata\.json$/ } $s3->list_keys('crash/')), 0, 'and no metadata either');
@@ -96,6 +102,7 @@ my $next = RippleTest::Cluster::backup_now($node, 'app');
 is(RippleTest::Cluster::wait_backup($node, $next), 'succeeded', 'the next backup succeeds');
 is($node->safe_psql('postgres', "SELECT count(*) FROM ripple_backup.pending_aborts WHERE backup_id = $next"), '0',
 	'a backup that completes its upload leaves nothing to abort');
+is(join(',', glob("$notes/*")), '', 'and no note');
 # a restart without a crash records nothing more
 $node->restart;
 is($node->safe_psql('postgres', 'SELECT count(*) FROM ripple_backup.pending_aborts'), '1',
