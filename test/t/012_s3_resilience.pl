@@ -166,7 +166,8 @@ $s3->stop;
 # to everything; 'stall' accepts connections and never answers; 'resume' answers
 # the first GET with 200 and half of a 1000-byte body, then drops the connection,
 # and answers a GET with "Range: bytes=500-" and the right If-Match with 206 and
-# the rest (anything else gets 400, so a wrong resume fails the test).
+# the rest (anything else gets 400, so a wrong resume fails the test);
+# 'complete-lost' loses the answer of a CompleteMultipartUpload that took effect.
 sub fake_server {
 	my ($mode) = @_;
 	my $respond = $mode ne 'stall';
@@ -175,6 +176,7 @@ sub fake_server {
 	my $pid = fork // die "fork: $!";
 	if ($pid == 0) {
 		if (!$respond) { sleep 60; POSIX::_exit(0); }    # accept nothing, answer nothing
+		my (%parts, $completed);
 		while (my $c = $sock->accept) {
 			my ($hdr, $len) = ('', 0);
 			while (my $line = <$c>) {
@@ -188,6 +190,37 @@ sub fake_server {
 				my $extra = $mode eq 'kms' ? "x-amz-server-side-encryption: aws:kms\r\n" : '';
 				print $c "HTTP/1.1 200 OK\r\nETag: \"0123456789abcdef0123456789abcdef\"\r\n$extra"
 				  . "Content-Length: 0\r\nConnection: close\r\n\r\n";
+				close $c;
+				next;
+			}
+			if ($mode eq 'complete-lost') {
+				# the first complete takes effect but its answer is lost (the
+				# connection drops); the retries find the upload gone (500, as
+				# s3rver answers); HEAD shows the object the first one completed
+				my ($xml, $hdrs, $status) = ('', '', '200 OK');
+				if ($method eq 'POST' && $target =~ /[?&]uploads=/) {
+					$xml = '<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult>'
+					  . '<Bucket>test</Bucket><Key>k</Key><UploadId>U1</UploadId></InitiateMultipartUploadResult>';
+				} elsif ($method eq 'PUT') {
+					my ($n) = $target =~ /[?&]partNumber=(\d+)/;
+					$parts{$n} = Digest::MD5::md5($body // '');
+					$hdrs = 'ETag: "' . Digest::MD5::md5_hex($body // '') . "\"\r\n";
+				} elsif ($method eq 'POST' && !$completed++) {
+					close $c;
+					next;
+				} elsif ($method eq 'POST') {
+					$status = '500 Internal Server Error';
+					$xml = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
+					  . '<Message>We encountered an internal error. Please try again.</Message></Error>';
+				} elsif ($method eq 'HEAD') {
+					my @n = sort { $a <=> $b } keys %parts;
+					$hdrs = 'ETag: "' . Digest::MD5::md5_hex(join('', @parts{@n})) . '-' . scalar(@n) . "\"\r\n"
+					  . "Content-Length: 0\r\n";
+				} elsif ($method eq 'DELETE') {
+					$status = '204 No Content';
+				}
+				print $c "HTTP/1.1 $status\r\n$hdrs" . ($method eq 'HEAD' ? '' : "Content-Length: " . length($xml) . "\r\n")
+				  . "Connection: close\r\n\r\n$xml";
 				close $c;
 				next;
 			}
@@ -310,7 +343,17 @@ sub against_fake {
 	like($err, qr{s3tool: POST complete multipart upload of s3://test/k: .*InternalError.*\(gave up after 2 attempts\)},
 		'then reported with the S3 code');
 	like($err, qr/s3: aborted the multipart upload of k/, 'and the upload was aborted');
-	like($err, qr/requests=7 /, 'create, 3 parts, 2 completes, 1 abort');
+	like($err, qr/requests=8 /, 'create, 3 parts, 2 completes, a HEAD (was an earlier complete done?), 1 abort');
+
+	# the answer of a complete that took effect is lost; its retries find the
+	# upload gone: the object at the key is the one it completed, so it succeeded
+	($rc, $err, my $out) = against_fake('complete-lost', '--part-size', '1M', 'upload', 'k');
+	is($rc, 0, 'a complete whose answer was lost, and whose retries fail, succeeded when the object is ours') or diag $err;
+	like($err, qr/s3: POST complete multipart upload of k failed: .*; retrying/, 'the lost answer was retried');
+	like($err, qr/s3: complete multipart upload of k: the object at the key is the one an earlier attempt completed/,
+		'and the object at the key was recognised by its multipart ETag');
+	unlike($err, qr/aborted the multipart upload/, 'nothing was aborted');
+	like($out, qr/^size=\d+ parts=3 multipart=1 /, 'the result names the 3 parts');
 }
 
 done_testing();

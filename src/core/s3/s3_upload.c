@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rb_crypto.h"
 #include "s3_internal.h"
@@ -627,6 +628,39 @@ done:
 	rb_digest_free(d);
 }
 
+/*
+ * After a CompleteMultipartUpload that failed in the end: whether an earlier
+ * attempt of it took effect and only its answer was lost (the connection dropped,
+ * the server restarted).  Its retries then find the upload gone (NoSuchUpload, or
+ * a 500 from some servers), but the object at the key is ours: its ETag is the
+ * multipart ETag of exactly the parts sent.
+ */
+static bool
+completed_by_earlier_attempt(rb_s3_upload *w, const rb_s3_xfer *x, const rb_error *e)
+{
+	rb_s3_object_info *info;
+	rb_error	herr;
+	char		expect[80];
+	bool		ours;
+
+	if (x->attempt < 2 || (e != NULL && e->code == RB_ERR_CANCELLED))
+		return false;
+	multipart_etag(w, expect, sizeof(expect));
+	if (expect[0] == '\0')
+		return false;
+	info = malloc(sizeof(*info));
+	if (info == NULL)
+		return false;
+	rb_error_clear(&herr);
+	ours = rb_s3_head_object(w->c, w->key, info, &herr) == 0 && strcasecmp(info->etag, expect) == 0;
+	free(info);
+	if (ours)
+		rb_log(w->c->hooks, RB_LOG_INFO,
+			   "s3: complete multipart upload of %s: the object at the key is the one an earlier attempt completed",
+			   w->key);
+	return ours;
+}
+
 static int
 complete_multipart(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 {
@@ -659,6 +693,13 @@ complete_multipart(rb_s3_upload *w, rb_s3_upload_result *result, rb_error *err)
 		rc = rb_s3_conditional_write_refused(w->c, &x, expect, err);
 		if (rc == 0)
 			snprintf(etag, sizeof(etag), "%s", expect);
+	}
+	else if (rc < 0 && completed_by_earlier_attempt(w, &x, err))
+	{
+		multipart_etag(w, etag, sizeof(etag));
+		if (err)
+			rb_error_clear(err);
+		rc = 0;
 	}
 	rb_s3_xfer_cleanup(&x);
 	if (rc == 0 && result)
