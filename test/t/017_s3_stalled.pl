@@ -49,7 +49,7 @@ sub set_conf {
 }
 
 sub backups_listed {
-	return grep { !/\.metadata\.json$/ } $s3->list_keys('stall/');
+	return grep { /\.dump(\.(zst|gz))?$/ } $s3->list_keys('stall/');
 }
 
 # --- an endpoint that accepts and never answers ----------------------------------------
