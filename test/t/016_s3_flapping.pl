@@ -86,7 +86,7 @@ sub backups_listed {
 		is_deeply([ backups_listed() ], [ "flap/$row->{object_key}" ], 'flapping: the one object listed is the backup');
 	} else {
 		is($status, 'failed', 'flapping: or it failed');
-		like($row->{error} // '', qr/Connection refused|Connection reset|Couldn't connect|Failure when receiving|Empty reply|timed out/i,
+		like($row->{error} // '', qr/Connection refused|Connection reset|Couldn't connect|Failure when receiving|Empty reply|timed out|InternalError|Broken pipe/i,
 			"flapping: failed, with the network error: " . ($row->{error} // ''));
 		is_deeply([ backups_listed() ], [], 'flapping: nothing lists as a backup');
 	}
