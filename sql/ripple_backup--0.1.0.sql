@@ -50,6 +50,10 @@ CREATE TABLE ripple_backup.backups (
 	error				text,
 	object_key			text,
 	compression			text CHECK (compression IN ('zstd', 'gzip', 'none')),
+	-- client-side encryption of the stored object (docs/encryption-format.md):
+	-- the algorithm name or 'none', and the key's id (never the key)
+	encryption			text CHECK (encryption IN ('xchacha20poly1305-secretstream-v1', 'none')),
+	key_id				text CHECK (key_id ~ '^[0-9a-f]{16}$'),
 	system_identifier	numeric(20, 0),
 	duration			interval,
 	uncompressed_bytes	bigint,
@@ -77,6 +81,8 @@ CREATE TABLE ripple_backup.backups (
 	previous_errors		text[],
 	retry_at			timestamptz,
 	CONSTRAINT backups_error_iff_failed CHECK ((status = 'failed') = (error IS NOT NULL)),
+	CONSTRAINT backups_key_id_iff_encrypted CHECK
+		((key_id IS NOT NULL) = (encryption IS NOT NULL AND encryption <> 'none')),
 	CONSTRAINT backups_succeeded_complete CHECK (status <> 'succeeded'
 		OR (size_bytes IS NOT NULL AND sha256 IS NOT NULL AND location IS NOT NULL))
 );

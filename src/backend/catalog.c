@@ -291,11 +291,11 @@ bool
 rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 						 const RbCountsHeader *counts)
 {
-	Oid			argtypes[16] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID,
+	Oid			argtypes[18] = {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID,
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID, INT8OID, INT4OID,
-	TEXTOID, INT4OID};
-	Datum		values[16];
-	char		nulls[16];
+	TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Datum		values[18];
+	char		nulls[18];
 	char		sysid[32];
 	bool		ok = slot->succeeded;
 	bool		updated;
@@ -319,6 +319,12 @@ rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 	values[13] = Int32GetDatum((int32) slot->pid);
 	values[14] = CStringGetTextDatum(slot->incarnation);
 	values[15] = Int32GetDatum((int32) slot->timeline);
+	values[16] = CStringGetTextDatum(slot->encryption);
+	values[17] = CStringGetTextDatum(slot->key_id);
+	if (!ok || slot->encryption[0] == '\0')
+		nulls[16] = 'n';
+	if (!ok || slot->key_id[0] == '\0')
+		nulls[17] = 'n';
 	if (slot->incarnation[0] == '\0')
 		nulls[14] = 'n';
 	if (slot->timeline == 0)
@@ -345,9 +351,10 @@ rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 							   "       error = $10, duration = pg_catalog.make_interval(secs => $11),"
 							   "       system_identifier = $12::numeric,"
 							   "       uncompressed_bytes = $13, pid = $14,"
-							   "       incarnation = $15, timeline = $16"
+							   "       incarnation = $15, timeline = $16,"
+							   "       encryption = $17, key_id = $18"
 							   " WHERE id = $1 AND status IN ('queued', 'running')",
-							   16, argtypes, values, nulls, false, 0);
+							   18, argtypes, values, nulls, false, 0);
 	spi_check(rc, SPI_OK_UPDATE, "recording a backup result");
 	updated = SPI_processed > 0;
 

@@ -20,6 +20,7 @@
 #include "breaker_shmem.h"	/* the shared S3 circuit breakers */
 #include "drill.h"			/* ripple_backup.drill_schedule */
 #include "rb_child.h"		/* rb_lower_priority */
+#include "encryption.h"		/* ripple_backup.encryption_key_file, decryption_key_files */
 #include "retention.h"		/* ripple_backup.retention* */
 #include "s3_sse_settings.h"	/* ripple_backup.s3_sse, s3_sse_kms_key_id */
 #include "notify_settings.h"	/* notifications, rpo_target, rto_target */
@@ -324,6 +325,7 @@ rb_guc_define(void)
 	rb_backup_retry_define_gucs();
 	rb_breaker_define_gucs();
 	rb_s3_sse_define_gucs();
+	rb_encryption_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

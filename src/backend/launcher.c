@@ -143,6 +143,7 @@ slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, Transac
 	slot->duration_seconds = 0;
 	slot->size_bytes = 0;
 	slot->sha256[0] = slot->compression[0] = '\0';
+	slot->encryption[0] = slot->key_id[0] = '\0';
 	slot->location[0] = slot->object_key[0] = slot->error[0] = '\0';
 	slot->counts_handle = 0;
 	slot->incarnation[0] = '\0';

@@ -5,8 +5,10 @@
  * Connected to the database it backs up (pg_dump --snapshot needs a snapshot of
  * that database), it opens a REPEATABLE READ transaction, exports its snapshot
  * and runs the src/core pipeline (pg_dump from the server's own bin directory
- * through the unix socket → row counter → compressor → SHA-256 → destination),
- * then writes the metadata last.  It never touches the catalog (which lives in
+ * through the unix socket → row counter → compressor → encryptor, when
+ * ripple_backup.encryption_key_file names a key → SHA-256 → destination), then
+ * writes the metadata last.  The key file is read and checked before anything
+ * is stored: a key file that cannot be used fails the backup, never weakens it.  It never touches the catalog (which lives in
  * another database): the result goes into its slot, the per-table row counts
  * into a pinned DSM segment, and the launcher persists both.  Whatever happens
  * — an ERROR, SIGTERM, a pg_dump that dies — the slot ends up finished with a
@@ -41,6 +43,8 @@
 #include "backup.h"
 #include "core_hooks.h"
 #include "dest.h"
+#include "encrypt_stream.h"
+#include "encryption.h"
 #include "errors.h"
 #include "guc.h"
 #include "incarnation.h"
@@ -56,6 +60,8 @@
 static int	my_slotno = -1;
 static int64 my_backup_id = 0;
 static char captured_error[RB_TEXT_LEN];
+/* this backup's encryption key: wiped when the pipeline ends and at exit */
+static rb_key backup_key;
 
 static void
 runner_progress(void *arg, const rb_backup_progress *p)
@@ -103,6 +109,7 @@ runner_exit(int code, Datum arg)
 	RbRunnerSlot *slot = &rb_shared->slots[my_slotno];
 	bool		told = false;
 
+	rb_key_wipe(&backup_key);
 	LWLockAcquire(rb_shared->lock, LW_EXCLUSIVE);
 	if (slot->state == RB_SLOT_ASSIGNED && slot->backup_id == my_backup_id)
 	{
@@ -206,6 +213,8 @@ typedef struct RunOutcome
 	uint64		bytes_read;
 	double		duration;
 	char		sha256[65];
+	char		encryption[40];
+	char		key_id[RB_KEY_ID_HEX_SIZE];
 	dsm_handle	counts;
 	char		incarnation[RB_INCARNATION_LEN];
 	uint32		timeline;
@@ -235,6 +244,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	char		host[HOST_NAME_MAX + 1];
 	char		options[64];
 	const char *env[3];
+	bool		encrypt = false;
 	int			rc;
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
@@ -277,9 +287,23 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	if (pg_strncasecmp(rb_guc_destination, "s3://", 5) == 0)
 		opt.s3_expected_bytes = (uint64_t) DatumGetInt64(DirectFunctionCall1(pg_database_size_oid,
 																			 ObjectIdGetDatum(MyDatabaseId)));
+
+	/*
+	 * The key, read now (a reload between backups takes effect at the next
+	 * one): a configured key file that is missing, readable by others or not a
+	 * key stops the backup here, before the destination is even opened.
+	 */
+	if (rb_encryption_current_key(&backup_key, &encrypt, &out->err) != 0)
+		return;
+	strlcpy(out->encryption, encrypt ? RB_ENCRYPT_ALGORITHM_NAME : "none", sizeof(out->encryption));
+	strlcpy(out->key_id, encrypt ? backup_key.id_hex : "", sizeof(out->key_id));
+
 	dest = rb_destination_open(rb_guc_destination, &opt, &hooks, &out->err);
 	if (dest == NULL)
+	{
+		rb_key_wipe(&backup_key);
 		return;
+	}
 
 	key = rb_backup_object_key(sysid, out->incarnation, dbname, started, slot->backup_id, kind);
 	url = rb_destination_url_for(dest, key);
@@ -322,6 +346,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	params.compression_level = rb_guc_compression_level > 0 ? rb_guc_compression_level : -1;
 	params.compression_workers = 0;
 	params.nice = rb_guc_backup_nice;
+	params.encryption_key = encrypt ? &backup_key : NULL;
 	params.progress = runner_progress;
 	params.progress_arg = slot;
 	params.progress_interval_ms = 100;
@@ -332,6 +357,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	rc = rb_guc_check_compression(rb_guc_compression, rb_guc_compression_level, &out->err);
 	if (rc == 0)
 		rc = rb_backup_run(&params, &result, &hooks, &out->err);
+	rb_key_wipe(&backup_key);
 	if (rc == 0)
 	{
 		char		ts[32];
@@ -357,6 +383,8 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 		m.size_bytes = result.size_bytes;
 		memcpy(m.sha256, result.sha256, sizeof(m.sha256));
 		rb_metadata_set_str(&m.compression, rb_compress_kind_name(kind));
+		rb_metadata_set_str(&m.encryption, out->encryption);
+		rb_metadata_set_str(&m.key_id, encrypt ? out->key_id : NULL);
 		rb_metadata_set_str(&m.pg_dump_format, "custom");
 		rb_metadata_set_str(&m.server_version, result.archive_server_version ? result.archive_server_version : PG_VERSION);
 		rb_metadata_set_str(&m.extension_version, RB_EXTENSION_VERSION);
@@ -486,6 +514,8 @@ rb_runner_main(Datum main_arg)
 	slot->size_bytes = (int64) out->size_bytes;
 	strlcpy(slot->sha256, out->sha256, sizeof(slot->sha256));
 	strlcpy(slot->compression, rb_compression_name(rb_guc_compression), sizeof(slot->compression));
+	strlcpy(slot->encryption, out->encryption, sizeof(slot->encryption));
+	strlcpy(slot->key_id, out->key_id, sizeof(slot->key_id));
 	strlcpy(slot->location, out->location, sizeof(slot->location));
 	strlcpy(slot->object_key, out->object_key, sizeof(slot->object_key));
 	strlcpy(slot->incarnation, out->incarnation, sizeof(slot->incarnation));

@@ -86,6 +86,8 @@ typedef struct RbRunnerSlot
 	int64		size_bytes;
 	char		sha256[65];
 	char		compression[8];
+	char		encryption[40];	/* RB_ENCRYPT_ALGORITHM_NAME or "none" ("" = unknown) */
+	char		key_id[17];		/* the key's id when encrypted, else "" */
 	char		location[RB_TEXT_LEN];
 	char		object_key[RB_TEXT_LEN];
 	char		error[RB_TEXT_LEN];

@@ -5,7 +5,9 @@
  * parameters), commits, runs src/core's verification outside any transaction
  * (streaming the object back, and for the deeper levels pg_restore --list and a
  * restore into a scratch database through the server's own client programs on
- * the unix socket, logged in as the unprivileged restore role: restore_role.h),
+ * the unix socket, logged in as the unprivileged restore role: restore_role.h;
+ * an encrypted backup decrypted on the fly with the keys of
+ * ripple_backup.encryption_key_file and decryption_key_files: encryption.h),
  * then records the outcome in the catalog and, when a caller waits, in its DSM
  * segment.  src/core never raises an ERROR; an ERROR here (the catalog) ends
  * the worker, and the waiting caller then reports that no result came back.
@@ -38,6 +40,7 @@
 #include "backup_metadata.h"
 #include "core_hooks.h"
 #include "dest.h"
+#include "encryption.h"
 #include "guc.h"
 #include "notify_queue.h"
 #include "restore_role.h"
@@ -275,6 +278,8 @@ rb_verifier_main(Datum main_arg)
 	char		passfile_env[MAXPGPATH + 16];
 	const char *env[3];
 	RbRestoreLogin login;
+	rb_keyring *ring = NULL;
+	char		key_problems[1024];
 	bool		verified = false;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
@@ -372,6 +377,14 @@ rb_verifier_main(Datum main_arg)
 		req.temp_prefix = tempprefix;
 		req.scratch_db = scratch;
 		req.pg = &pg;
+		key_problems[0] = '\0';
+		if (args.level != RB_VERIFY_CHECKSUM)
+		{
+			/* the checksum is of the stored bytes and needs no key */
+			ring = palloc(sizeof(rb_keyring));
+			rb_encryption_keyring(ring, key_problems, sizeof(key_problems));
+			req.keyring = ring;
+		}
 
 		if (args.level != RB_VERIFY_CHECKSUM && sock == NULL)
 			rb_error_set(&err, RB_ERR_INVALID, "the server listens on no unix socket (unix_socket_directories is empty); pg_restore cannot connect");
@@ -391,6 +404,9 @@ rb_verifier_main(Datum main_arg)
 				env[2] = NULL;
 			}
 			verified = rb_verify_run(&req, &res, &hooks, &err) == 0;
+			if (!verified && err.code == RB_ERR_AUTH && key_problems[0] != '\0')
+				snprintf(err.msg + strlen(err.msg), sizeof(err.msg) - strlen(err.msg),
+						 "; key files that could not be loaded: %s", key_problems);
 			rb_restore_login_close(&login);
 			if (!verified && args.level == RB_VERIFY_RESTORE)
 				explain_login_failure(login.role, &err);
@@ -401,6 +417,8 @@ rb_verifier_main(Datum main_arg)
 		 */
 		if (verified || err.code != RB_ERR_CANCELLED)
 			store_record(dest, &row, (rb_verify_level) args.level, verified, &res, &err, &hooks);
+		if (ring != NULL)
+			rb_keyring_wipe(ring);
 		rb_destination_close(dest);
 	}
 	if (!verified)

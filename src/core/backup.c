@@ -1,6 +1,6 @@
 /*
- * backup.c — one backup: pg_dump → archive parser → compressor → SHA-256 and byte
- * count → destination writer (see backup.h).  The loop runs in the caller's
+ * backup.c — one backup: pg_dump → archive parser → compressor → (encryptor) →
+ * SHA-256 and byte count → destination writer (see backup.h).  The loop runs in the caller's
  * thread; zstd may use worker threads of its own.
  */
 #include "backup.h"
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backup_retry_class.h"
+#include "encrypt_stream.h"
 #include "pg_client.h"
 #include "rb_alloc.h"
 #include "rb_child.h"
@@ -45,6 +46,13 @@ sink_write(void *arg, const void *data, size_t len, rb_error *err)
 	return 0;
 }
 
+/* Between the compressor and the sink when the backup is encrypted. */
+static int
+encrypt_write(void *arg, const void *data, size_t len, rb_error *err)
+{
+	return rb_encryptor_write((rb_encryptor *) arg, data, len, err);
+}
+
 int
 rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *hooks,
 			  rb_error *err)
@@ -55,6 +63,7 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 	rb_child   *child = NULL;
 	rb_archive_parser *parser = NULL;
 	rb_compressor *comp = NULL;
+	rb_encryptor *enc = NULL;
 	sink		out = {NULL, NULL, 0};
 	char	   *url = NULL;
 	unsigned char *buf = NULL;
@@ -117,8 +126,20 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 		rb_error_prefix(err, "could not store the backup at %s: ", url);
 		goto done;
 	}
-	comp = rb_compressor_new(p->compression, p->compression_level, p->compression_workers,
-							 sink_write, &out, err);
+	if (p->encryption_key != NULL)
+	{
+		enc = rb_encryptor_new(p->encryption_key, sink_write, &out, err);
+		if (enc == NULL)
+		{
+			rb_error_prefix(err, "could not start the encryption of the backup: ");
+			goto done;
+		}
+		comp = rb_compressor_new(p->compression, p->compression_level, p->compression_workers,
+								 encrypt_write, enc, err);
+	}
+	else
+		comp = rb_compressor_new(p->compression, p->compression_level, p->compression_workers,
+								 sink_write, &out, err);
 	if (comp == NULL)
 		goto done;
 
@@ -223,7 +244,8 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 		rb_error_prefix(err, "pg_dump output: ");
 		goto done;
 	}
-	if (rb_compressor_finish(comp, err) < 0)
+	if (rb_compressor_finish(comp, err) < 0 ||
+		(enc != NULL && rb_encryptor_finish(enc, err) < 0))
 	{
 		rb_error_prefix(err, "could not store the backup at %s: ", url);
 		goto done;
@@ -266,6 +288,7 @@ done:
 	}
 	rb_child_free(child);
 	rb_compressor_free(comp);
+	rb_encryptor_free(enc);
 	rb_archive_parser_free(parser);
 	rb_digest_free(out.sha);
 	free(buf);

@@ -1,7 +1,8 @@
 /*
  * backup.h — one logical backup, start to finish: pg_dump (custom format, no
  * compression of its own) → archive parser (exact per-table row counts) →
- * compressor → SHA-256 and byte count of the stored bytes → destination writer.
+ * compressor → encryptor (when a key is given) → SHA-256 and byte count of the
+ * stored bytes → destination writer.
  *
  * Called by the runner background worker (src/backend) and by the CLI and test
  * drivers.  Memory stays bounded whatever the database size; nothing is written
@@ -19,6 +20,7 @@
 
 #include "backup_compress.h"
 #include "dest.h"
+#include "encrypt_key.h"
 #include "backup_metadata.h"
 #include "rb_error.h"
 #include "backup_table_counts.h"
@@ -26,7 +28,7 @@
 typedef struct rb_backup_progress
 {
 	uint64_t	bytes_read;		/* bytes received from pg_dump */
-	uint64_t	bytes_stored;	/* compressed bytes handed to the destination */
+	uint64_t	bytes_stored;	/* stored (compressed, encrypted) bytes handed to the destination */
 	double		elapsed_seconds;
 } rb_backup_progress;
 
@@ -59,6 +61,13 @@ typedef struct rb_backup_params
 	 * attempts, waits of 1, 2, 4, 8, 16 s each shortened by up to half at random).
 	 */
 	const struct rb_retry_policy *connect_retry;
+
+	/*
+	 * When not NULL, the compressed stream is encrypted with this key
+	 * (encrypt_stream.h) before it is hashed and stored: not one byte of the
+	 * archive reaches the destination in the clear.  Only read.
+	 */
+	const rb_key *encryption_key;
 
 	rb_backup_progress_fn progress; /* NULL = no progress reports */
 	void	   *progress_arg;

@@ -28,12 +28,20 @@ rb_backup_metadata_free(rb_backup_metadata *m)
 	free(m->backup_type);
 	free(m->label);
 	free(m->compression);
+	free(m->encryption);
+	free(m->key_id);
 	free(m->pg_dump_format);
 	free(m->server_version);
 	free(m->extension_version);
 	free(m->object_key);
 	rb_table_counts_free(&m->table_counts);
 	rb_backup_metadata_init(m);
+}
+
+bool
+rb_backup_metadata_encrypted(const rb_backup_metadata *m)
+{
+	return m->encryption != NULL && strcmp(m->encryption, "none") != 0;
 }
 
 void
@@ -90,6 +98,8 @@ rb_backup_metadata_to_json(const rb_backup_metadata *m, rb_buf *out)
 	rb_buf_appendf(out, "  \"size_bytes\": %" PRIu64 ",\n", m->size_bytes);
 	member_str(out, "sha256", m->sha256, false);
 	member_str(out, "compression", m->compression, false);
+	member_str(out, "encryption", m->encryption ? m->encryption : "none", false);
+	member_str(out, "key_id", rb_backup_metadata_encrypted(m) ? m->key_id : NULL, false);
 	member_str(out, "pg_dump_format", m->pg_dump_format, false);
 	member_str(out, "server_version", m->server_version, false);
 	member_str(out, "extension_version", m->extension_version, false);
@@ -230,8 +240,17 @@ rb_backup_metadata_from_json(const char *json, size_t len, rb_backup_metadata *m
 		get_str(doc, "object_key", &m->object_key, true, err) < 0 ||
 		get_str(doc, "incarnation", &m->incarnation, true, err) < 0 ||
 		get_str(doc, "host_name", &m->host_name, true, err) < 0 ||
-		get_str(doc, "cluster_name", &m->cluster_name, true, err) < 0)
+		get_str(doc, "cluster_name", &m->cluster_name, true, err) < 0 ||
+		get_str(doc, "encryption", &m->encryption, true, err) < 0 ||
+		get_str(doc, "key_id", &m->key_id, true, err) < 0)
 		goto done;
+	if (rb_backup_metadata_encrypted(m) &&
+		(m->key_id == NULL || strlen(m->key_id) != 16 ||
+		 strspn(m->key_id, "0123456789abcdef") != 16))
+	{
+		missing(err, "key_id");
+		goto done;
+	}
 
 	v = rb_json_get(doc, "table_counts");
 	if (v == NULL || v->type != RB_JSON_OBJECT)

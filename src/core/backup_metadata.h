@@ -9,7 +9,7 @@
  *    "incarnation": "5f0c2a9e7b1d4c36", "host_name": "db2", "cluster_name": "main",
  *    "backup_type": "manual",
  *    "label": null, "size_bytes": 1234, "sha256": "<64 hex>", "compression": "zstd",
- *    "pg_dump_format": "custom", "server_version": "15.20", "extension_version": "1.0",
+ *    "encryption": "none", "key_id": null, "pg_dump_format": "custom", "server_version": "15.20", "extension_version": "1.0",
  *    "duration_seconds": 1.25, "uncompressed_bytes": 5678, "object_key": "...",
  *    "table_counts": {"public.t": 10, ...}}
  * system_identifier is a string: it does not fit in a JSON number's exact range.
@@ -20,10 +20,17 @@
  * carries it too), with the timeline, the host name and cluster_name beside it
  * for people.  These four are optional when reading (documents written before
  * them have none: 0 / NULL) and null when unknown.
+ *
+ * "encryption" names the client-side encryption of the stored object
+ * (RB_ENCRYPT_ALGORITHM_NAME of encrypt_stream.h, or "none") and "key_id" the
+ * key's id (16 hex digits; null when not encrypted), never the key.  size_bytes
+ * and sha256 are of the stored (encrypted) bytes, so a checksum needs no key.
+ * Both are optional when reading: a document without them is not encrypted.
  */
 #ifndef RB_METADATA_H
 #define RB_METADATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -50,6 +57,8 @@ typedef struct rb_backup_metadata
 	uint64_t	size_bytes;		/* stored (compressed) bytes */
 	char		sha256[65];		/* hex of the stored bytes */
 	char	   *compression;	/* "zstd" | "gzip" | "none" */
+	char	   *encryption;		/* RB_ENCRYPT_ALGORITHM_NAME | "none"; NULL = "none" */
+	char	   *key_id;			/* 16 hex digits of the key's id; NULL = not encrypted */
 	char	   *pg_dump_format; /* "custom" */
 	char	   *server_version;
 	char	   *extension_version;
@@ -65,6 +74,9 @@ void		rb_backup_metadata_free(rb_backup_metadata *m);
 void		rb_metadata_set_str(char **field, const char *value);
 /* Formats t as ISO 8601 UTC into buf (at least 21 bytes). */
 void		rb_metadata_format_time(time_t t, char *buf, size_t len);
+
+/* True when the metadata says the stored object is encrypted. */
+bool		rb_backup_metadata_encrypted(const rb_backup_metadata *m);
 
 /* Appends the JSON document (UTF-8, every string escaped) to out. */
 void		rb_backup_metadata_to_json(const rb_backup_metadata *m, rb_buf *out);

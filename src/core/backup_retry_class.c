@@ -16,6 +16,7 @@
 /* Phrases of a failure that trying again does not cure. */
 static const char *const permanent_markers[] = {
 	"ripple_backup.backup_timeout",
+	"ripple_backup.encryption_key_file",	/* a key file refused: fix it, then back up */
 	"cancel",
 	"does not exist",
 	"not configured",

@@ -8,8 +8,9 @@
  * connect because the server is full, starting up, shutting down or in
  * recovery.  Permanent (never retried): refused credentials (AccessDenied,
  * SignatureDoesNotMatch, InvalidAccessKeyId, ...), a missing bucket, bad
- * settings, a missing database, a pg_dump error on the data, a cancel, the
- * backup_timeout, and anything not known to be transient.
+ * settings, a refused encryption key file, a missing database, a pg_dump
+ * error on the data, a cancel, the backup_timeout, and anything not known to
+ * be transient.
  */
 #ifndef RB_BACKUP_RETRY_CLASS_H
 #define RB_BACKUP_RETRY_CLASS_H

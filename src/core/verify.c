@@ -169,8 +169,9 @@ done:
 static int
 stream_object(rb_destination *dest, const char *object_key, const char *url,
 			  uint64_t expected_size, const char *expected_sha256, int out_fd,
-			  const char *out_name, rb_archive_parser *parser, rb_verify_result *res,
-			  rb_error *checksum_err, const rb_hooks *hooks, rb_error *err)
+			  const char *out_name, rb_archive_parser *parser, const rb_keyring *keyring,
+			  rb_verify_result *res, rb_error *checksum_err, const rb_hooks *hooks,
+			  rb_error *err)
 {
 	rb_fetch_options opt;
 	rb_fetch_result fr;
@@ -179,6 +180,8 @@ stream_object(rb_destination *dest, const char *object_key, const char *url,
 	opt.expected_size = expected_size;
 	opt.expected_sha256 = expected_sha256 ? expected_sha256 : res->meta.sha256;
 	opt.compression = res->meta.compression;
+	opt.encryption = res->meta.encryption;
+	opt.keyring = keyring;
 	opt.out_fd = out_fd;
 	opt.out_name = out_name;
 	opt.parser = out_fd >= 0 ? parser : NULL;
@@ -210,6 +213,10 @@ stream_object(rb_destination *dest, const char *object_key, const char *url,
 	{
 		if (!res->checksum_ok)
 			*err = *checksum_err;
+		else if (fr.decrypt_failed)
+			rb_error_set(err, fr.decrypt_err.code == RB_ERR_AUTH ? RB_ERR_AUTH : RB_ERR_INTEGRITY,
+						 "%s matches its checksum but does not decrypt: %s",
+						 url, fr.decrypt_err.msg);
 		else if (!fr.decompressed)
 			rb_error_set(err, RB_ERR_INTEGRITY, "%s matches its checksum but does not decompress: %s",
 						 url, fr.decompress_err.msg);
@@ -813,7 +820,7 @@ rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 		parser = rb_archive_parser_new();
 	}
 	if (stream_object(req->dest, req->object_key, url, req->expected_size, req->expected_sha256,
-					  fd, tmp, parser, res, &checksum_err, hooks, err) != 0)
+					  fd, tmp, parser, req->keyring, res, &checksum_err, hooks, err) != 0)
 	{
 		/* a damaged object that does not even decompress */
 		if (req->level == RB_VERIFY_RESTORE && checksum_err.code == RB_ERR_INTEGRITY)

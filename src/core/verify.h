@@ -3,7 +3,8 @@
  *   checksum  stream the object back, recompute its SHA-256 and size, compare
  *             them with the catalog's values and with its metadata object
  *             (<key>.metadata.json, which must exist and parse);
- *   archive   also decompress it to a temporary file, read the archive's table
+ *   archive   also decrypt it (an encrypted backup, with a key of the request's
+ *             ring: the checksum level needs none) and decompress it to a temporary file, read the archive's table
  *             of contents with `pg_restore --list` and check that its TABLE DATA
  *             entries (and their row counts, read from the archive itself) are
  *             the metadata's tables;
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "dest.h"
+#include "encrypt_key.h"
 #include "backup_metadata.h"
 #include "rb_error.h"
 
@@ -94,6 +96,8 @@ typedef struct rb_verify_request
 								 * NULL = "ripple_backup_verify_" */
 	const char *scratch_db;		/* restore level: the scratch database's name */
 	const rb_verify_pg *pg;		/* archive and restore levels */
+	const rb_keyring *keyring;	/* archive and restore levels of an encrypted backup:
+								 * the keys to decrypt with (NULL = none); only read */
 } rb_verify_request;
 
 /*

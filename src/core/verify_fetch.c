@@ -1,13 +1,15 @@
 /*
- * verify_fetch.c — stream, hash, decompress and parse a stored object (see
- * verify_fetch.h).
+ * verify_fetch.c — stream, hash, decrypt, decompress and parse a stored object
+ * (see verify_fetch.h).
  */
 #include "verify_fetch.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "backup_compress.h"
+#include "encrypt_stream.h"
 #include "rb_crypto.h"
 #include "rb_file.h"
 #include "rb_time.h"
@@ -18,6 +20,11 @@ typedef struct fetch_state
 	const rb_hooks *hooks;
 	rb_digest  *digest;
 	rb_decompressor *decomp;
+	rb_decryptor *decrypt;		/* NULL when not encrypted or not decompressing */
+	rb_keyring	empty_ring;		/* used when the caller gives none */
+	bool		downstream_failed;	/* the decryptor's output (out_fd) failed: stop */
+	bool		decrypt_failed_flag;	/* the stream did not decrypt */
+	char		key_id[RB_KEY_ID_HEX_SIZE];	/* the key id the header names, once read */
 	uint64_t	stored;
 	uint64_t	archive;
 	bool		decomp_failed;
@@ -44,7 +51,69 @@ archive_out(void *arg, const void *data, size_t len, rb_error *err)
 	return 0;
 }
 
-/* downstream of the destination: cancel, hash, count, decompress */
+/*
+ * Into the decompressor (from the destination, or from the decryptor): a
+ * corrupt stream is remembered and the rest ignored; an output error stops.
+ */
+static int
+to_decompressor(fetch_state *st, const void *data, size_t len, rb_error *err)
+{
+	rb_error	e;
+
+	if (st->decomp_failed)
+		return 0;
+	rb_error_clear(&e);
+	if (rb_decompressor_write(st->decomp, data, len, &e) != 0)
+	{
+		if (e.code != RB_ERR_INTEGRITY)
+		{
+			*err = e;			/* writing the output failed: stop */
+			return -1;
+		}
+		/* a corrupt stream: keep hashing, the checksum explains it best */
+		st->decomp_failed = true;
+		st->decomp_err = e;
+	}
+	return 0;
+}
+
+/* downstream of the decryptor: authenticated plaintext only */
+static int
+decrypted_out(void *arg, const void *data, size_t len, rb_error *err)
+{
+	fetch_state *st = arg;
+
+	if (to_decompressor(st, data, len, err) != 0)
+	{
+		st->downstream_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Keeps the key id the header named, once the decryptor has read it. */
+static void
+keep_key_id(fetch_state *st)
+{
+	const char *id = st->decrypt ? rb_decryptor_key_id_hex(st->decrypt) : NULL;
+
+	if (id != NULL && id[0] != '\0' && st->key_id[0] == '\0')
+		snprintf(st->key_id, sizeof(st->key_id), "%s", id);
+}
+
+/* The stream does not decrypt: remembered, and nothing more is decrypted. */
+static void
+decrypt_failed(fetch_state *st, const rb_error *e)
+{
+	keep_key_id(st);
+	st->decrypt_failed_flag = true;
+	st->decomp_failed = true;
+	st->decomp_err = *e;
+	rb_decryptor_free(st->decrypt);
+	st->decrypt = NULL;
+}
+
+/* downstream of the destination: cancel, hash, count, decrypt, decompress */
 static int
 stored_in(void *arg, const void *data, size_t len, rb_error *err)
 {
@@ -58,23 +127,26 @@ stored_in(void *arg, const void *data, size_t len, rb_error *err)
 	st->stored += len;
 	if (st->opt->progress != NULL)
 		st->opt->progress(st->opt->progress_arg, st->stored);
-	if (st->decomp != NULL && !st->decomp_failed)
+	if (st->decrypt != NULL)
 	{
 		rb_error	e;
 
 		rb_error_clear(&e);
-		if (rb_decompressor_write(st->decomp, data, len, &e) != 0)
+		if (rb_decryptor_write(st->decrypt, data, len, &e) != 0)
 		{
-			if (e.code != RB_ERR_INTEGRITY)
+			if (st->downstream_failed)
 			{
-				*err = e;		/* writing the output failed: stop */
+				*err = e;
 				return -1;
 			}
-			/* a corrupt stream: keep hashing, the checksum explains it best */
-			st->decomp_failed = true;
-			st->decomp_err = e;
+			decrypt_failed(st, &e);
 		}
+		else
+			keep_key_id(st);
+		return 0;
 	}
+	if (st->decomp != NULL)
+		return to_decompressor(st, data, len, err);
 	return 0;
 }
 
@@ -88,6 +160,7 @@ rb_verify_fetch(rb_destination *dest, const char *key, const rb_fetch_options *o
 
 	memset(res, 0, sizeof(*res));
 	memset(&st, 0, sizeof(st));
+	rb_keyring_init(&st.empty_ring);
 	st.opt = opt;
 	st.hooks = hooks;
 	st.digest = rb_digest_new(RB_DIGEST_SHA256, err);
@@ -102,6 +175,20 @@ rb_verify_fetch(rb_destination *dest, const char *key, const rb_fetch_options *o
 		st.decomp = rb_decompressor_new(kind, archive_out, &st, err);
 		if (st.decomp == NULL)
 			goto done;
+		if (opt->encryption != NULL && strcmp(opt->encryption, "none") != 0)
+		{
+			if (strcmp(opt->encryption, RB_ENCRYPT_ALGORITHM_NAME) != 0)
+			{
+				rb_error_set(err, RB_ERR_INVALID,
+							 "the backup is encrypted with \"%s\", which this version cannot decrypt (it knows %s)",
+							 opt->encryption, RB_ENCRYPT_ALGORITHM_NAME);
+				goto done;
+			}
+			st.decrypt = rb_decryptor_new(opt->keyring ? opt->keyring : &st.empty_ring,
+										  decrypted_out, &st, err);
+			if (st.decrypt == NULL)
+				goto done;
+		}
 	}
 	if (rb_destination_get(dest, key, 0, 0, stored_in, &st, err) != 0)
 		goto done;
@@ -110,6 +197,29 @@ rb_verify_fetch(rb_destination *dest, const char *key, const rb_fetch_options *o
 	res->size_ok = (st.stored == opt->expected_size);
 	res->sha256_ok = rb_ct_streq(res->sha256, opt->expected_sha256 ? opt->expected_sha256 : "");
 
+	if (st.decrypt != NULL)
+	{
+		rb_error	e;
+
+		rb_error_clear(&e);
+		if (rb_decryptor_finish(st.decrypt, &e) != 0)
+		{
+			if (st.downstream_failed)
+			{
+				*err = e;
+				goto done;
+			}
+			decrypt_failed(&st, &e);
+		}
+		else
+			keep_key_id(&st);
+	}
+	memcpy(res->key_id, st.key_id, sizeof(res->key_id));
+	if (st.decrypt_failed_flag)
+	{
+		res->decrypt_failed = true;
+		res->decrypt_err = st.decomp_err;
+	}
 	if (st.decomp != NULL)
 	{
 		if (!st.decomp_failed && rb_decompressor_finish(st.decomp, &st.decomp_err) != 0)
@@ -137,6 +247,7 @@ done:
 	res->stored_bytes = st.stored;
 	res->archive_bytes = st.archive;
 	res->seconds = rb_now_seconds() - t0;
+	rb_decryptor_free(st.decrypt);
 	if (st.decomp)
 		rb_decompressor_free(st.decomp);
 	rb_digest_free(st.digest);
