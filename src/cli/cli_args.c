@@ -45,6 +45,7 @@ enum
 	OPT_ORPHAN_AGE,
 	OPT_HTML,
 	OPT_RPO_TARGET,
+	OPT_ENCRYPTION_KEY_FILE,
 	OPT_HELP,
 	OPT_HOST,					/* no short form: -h is help in every command */
 	OPT_VERBOSE = 'v',
@@ -90,6 +91,7 @@ static const struct option long_options[] = {
 	{"orphan-age", required_argument, NULL, OPT_ORPHAN_AGE},
 	{"html", required_argument, NULL, OPT_HTML},
 	{"rpo-target", required_argument, NULL, OPT_RPO_TARGET},
+	{"encryption-key-file", required_argument, NULL, OPT_ENCRYPTION_KEY_FILE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
@@ -115,9 +117,11 @@ static const int common_options[] = {
 	OPT_DB, OPT_SYSTEM_ID, 0
 };
 static const int list_options[] = {OPT_JSON, OPT_LONG, 0};
-static const int info_options[] = {OPT_JSON, 0};
-static const int fetch_options[] = {OPT_OUTPUT, OPT_FORCE, 0};
-static const int verify_options[] = {OPT_ARCHIVE, OPT_WORK_DIR, OPT_PG_BINDIR, OPT_JSON, 0};
+static const int info_options[] = {OPT_JSON, OPT_ENCRYPTION_KEY_FILE, 0};
+static const int fetch_options[] = {OPT_OUTPUT, OPT_FORCE, OPT_ENCRYPTION_KEY_FILE, 0};
+static const int decrypt_options[] = {OPT_OUTPUT, OPT_FORCE, OPT_ENCRYPTION_KEY_FILE, 0};
+static const int verify_options[] = {OPT_ARCHIVE, OPT_WORK_DIR, OPT_PG_BINDIR, OPT_JSON,
+OPT_ENCRYPTION_KEY_FILE, 0};
 static const int prune_options[] = {
 	OPT_DRY_RUN, OPT_RETENTION, OPT_MIN_KEEP, OPT_KEEP_DAILY, OPT_KEEP_WEEKLY,
 	OPT_KEEP_MONTHLY, OPT_ORPHAN_AGE, OPT_JSON, 0
@@ -128,7 +132,8 @@ static const int keygen_options[] = {OPT_OUTPUT, 0};
 static const int keygen_common_options[] = {OPT_HELP, OPT_VERBOSE, OPT_QUIET, 0};
 static const int restore_options[] = {
 	OPT_DBNAME, OPT_CREATE, OPT_JOBS, OPT_HOST, OPT_PORT, OPT_USERNAME, OPT_NO_OWNER,
-	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, OPT_JSON, 0
+	OPT_NO_PRIVILEGES, OPT_MAINTENANCE_DB, OPT_ROLE, OPT_WORK_DIR, OPT_PG_BINDIR, OPT_JSON,
+	OPT_ENCRYPTION_KEY_FILE, 0
 };
 
 static const struct
@@ -145,6 +150,7 @@ static const struct
 	{"prune", CLI_CMD_PRUNE, prune_options},
 	{"report", CLI_CMD_REPORT, report_options},
 	{"keygen", CLI_CMD_KEYGEN, keygen_options},
+	{"decrypt", CLI_CMD_DECRYPT, decrypt_options},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -323,6 +329,16 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 				break;
 			case OPT_S3_NO_VERIFY_TLS:
 				rc = set_flag(args, "s3_verify_tls", "off");
+				break;
+			case OPT_ENCRYPTION_KEY_FILE:
+				{
+					rb_error	err;
+
+					/* repeatable, and each may be a comma-separated list */
+					rb_error_clear(&err);
+					rc = cli_settings_append(&args->flags, "encryption_key_file", optarg, &err) == 0 ?
+						0 : usage_error(args->command_name, "%s", err.msg);
+				}
 				break;
 			case OPT_CONFIG:
 				args->config_file = optarg;
@@ -521,11 +537,13 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		if (optind < argc)
 			return usage_error(args->command_name, "too many arguments: \"%s\"", argv[optind]);
 	}
-	if (args->command == CLI_CMD_FETCH && (args->output == NULL || args->output[0] == '\0'))
+	if ((args->command == CLI_CMD_FETCH || args->command == CLI_CMD_DECRYPT) &&
+		(args->output == NULL || args->output[0] == '\0'))
 		return usage_error(args->command_name, "%s", "missing output file: -o FILE");
-	if (args->command == CLI_CMD_FETCH && strcmp(args->output, "-") == 0)
+	if ((args->command == CLI_CMD_FETCH || args->command == CLI_CMD_DECRYPT) &&
+		strcmp(args->output, "-") == 0)
 		return usage_error(args->command_name, "%s",
-						   "fetch writes a file, not standard output: the archive is handed over only once it is proven");
+						   "this command writes a file, not standard output: the archive is handed over only once it is proven");
 	if (args->command == CLI_CMD_RESTORE && (args->dbname == NULL || args->dbname[0] == '\0'))
 		return usage_error(args->command_name, "%s", "missing target database: --dbname NAME");
 	if (args->quiet && args->verbose)
@@ -557,6 +575,9 @@ static const char help_overview[] =
 "  prune                      apply retention: delete old backups and orphans\n"
 "  report  --html FILE        an HTML page of charts and status per database\n"
 "  keygen  [-o FILE]          a new backup encryption key (key file text)\n"
+"  decrypt ID|KEY|latest -o FILE\n"
+"                             download, check, decrypt an encrypted backup into the\n"
+"                             compressed archive (FILE.dump.zst for zstd and pg_restore)\n"
 "\n"
 "A backup is named by its id (ripple_backup.backups.id), by its object KEY (as\n"
 "\"list --long\" prints it, or as a full URL), \"latest\" (the newest backup that has\n"
@@ -587,7 +608,8 @@ static const char help_common[] =
 "                             ~/.config/ripple-backup.conf, then /etc/ripple-backup.conf):\n"
 "                             \"name = value\" lines with the extension's setting names\n"
 "                             (destination, s3_endpoint, s3_region, s3_uri_style,\n"
-"                             s3_credentials_file, s3_profile, s3_ca_file, s3_verify_tls)\n"
+"                             s3_credentials_file, s3_profile, s3_ca_file, s3_verify_tls,\n"
+"                             encryption_key_file, decryption_key_files)\n"
 "\n"
 "Selection and output:\n"
 "  --db NAME                  only backups of this database\n"
@@ -606,7 +628,9 @@ static const char help_list[] =
 "ripple-backup list: the backups in the destination, read from their metadata\n"
 "objects, newest first: time (UTC), database, size, tables, rows, verification\n"
 "(VERIFY: the level of the latest passed verification, FAILED (level), or - when\n"
-"none is recorded beside the backup), id, incarnation, label.  Labels are shown\n"
+"none is recorded beside the backup), id, incarnation, label, and when any is\n"
+"encrypted the id of the key each one needs (ENCRYPTION; \"-\": not encrypted).\n"
+"Labels are shown\n"
 "on one line (\\n, \\t, \\x01 for control characters) and cut after 40 characters\n"
 "with an ellipsis; --json keeps them exact.\n"
 "\n"
@@ -616,8 +640,8 @@ static const char help_list[] =
 "Options:\n"
 "  --json                     a JSON array of objects (keys: backup_id, timestamp,\n"
 "                             dbname, system_identifier, size_bytes, tables, rows,\n"
-"                             label, backup_type, compression, sha256, key, url,\n"
-"                             verify_status, verification)\n"
+"                             label, backup_type, compression, encryption, key_id,\n"
+"                             sha256, key, url, verify_status, verification)\n"
 "  --long                     also the system identifier and the object key\n"
 "Exits 3 when no backup matches.\n";
 
@@ -629,7 +653,9 @@ static const char help_info[] =
 "\n"
 "Options:\n"
 "  --json                     the metadata document, with key, url, verify_status\n"
-"                             and verification (the record beside the backup) added\n";
+"                             and verification (the record beside the backup) added\n"
+"  --encryption-key-file FILE also say whether FILE holds the backup's key\n"
+"                             (see fetch)\n";
 
 static const char help_fetch[] =
 "ripple-backup fetch: download a backup, check its size and SHA-256 against the\n"
@@ -642,7 +668,27 @@ static const char help_fetch[] =
 "Options:\n"
 "  -o, --output FILE          where to write the archive (written as FILE.partial-*,\n"
 "                             renamed when complete)\n"
-"  --force                    replace FILE if it exists\n";
+"  --force                    replace FILE if it exists\n"
+"  --encryption-key-file FILE key file to decrypt an encrypted backup with; repeat\n"
+"                             it (or give a comma-separated list) for old keys: the\n"
+"                             key whose id the backup names is used\n"
+"                             (RIPPLE_BACKUP_ENCRYPTION_KEY_FILE, config file\n"
+"                             encryption_key_file).  The file holds a key, never\n"
+"                             the command line.\n";
+
+static const char help_decrypt[] =
+"ripple-backup decrypt: download an encrypted backup, check its size and SHA-256\n"
+"against the metadata, and decrypt it into FILE: the compressed archive as it\n"
+"was before encryption (zstd -d, then pg_restore, read it).  Every chunk is\n"
+"authenticated before it is written; on any failure no FILE is left.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup decrypt ID|KEY|latest -o FILE --encryption-key-file KEYFILE [--force]\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE          where to write (FILE.partial-* renamed when complete)\n"
+"  --force                    replace FILE if it exists\n"
+"  --encryption-key-file FILE the key file (repeatable; see fetch)\n";
 
 static const char help_verify[] =
 "ripple-backup verify: download a backup and check its size and SHA-256 against\n"
@@ -658,6 +704,8 @@ static const char help_verify[] =
 "                             exit_code, error, seconds, rows: the row-count verdict)\n"
 "  --work-dir DIR             temporary archive for pg_restore (default $TMPDIR or /tmp)\n"
 "  --pg-bindir DIR            where pg_restore is (default: beside ripple-backup, PATH)\n"
+"  --encryption-key-file FILE key file for --archive of an encrypted backup (see\n"
+"                             fetch); the size and SHA-256 check needs no key\n"
 "Exits 4 when the backup does not verify.\n";
 
 static const char help_restore[] =
@@ -695,7 +743,8 @@ static const char help_restore[] =
 "  --work-dir DIR             where the decompressed archive is kept during the\n"
 "                             restore (default $TMPDIR or /tmp; removed afterwards)\n"
 "  --pg-bindir DIR            where pg_restore and psql are (default: beside\n"
-"                             ripple-backup, then PATH)\n";
+"                             ripple-backup, then PATH)\n"
+"  --encryption-key-file FILE key file of an encrypted backup (see fetch)\n";
 
 static const char help_prune[] =
 "ripple-backup prune: retention from the destination alone, with the server's\n"
@@ -789,6 +838,9 @@ cli_print_help(cli_command cmd)
 		case CLI_CMD_KEYGEN:
 			fputs(help_keygen, stdout);
 			return;				/* no destination options */
+		case CLI_CMD_DECRYPT:
+			fputs(help_decrypt, stdout);
+			break;
 	}
 	fputs(help_common, stdout);
 }

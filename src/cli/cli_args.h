@@ -21,14 +21,15 @@ typedef enum cli_command
 	CLI_CMD_RESTORE,
 	CLI_CMD_PRUNE,
 	CLI_CMD_REPORT,
-	CLI_CMD_KEYGEN
+	CLI_CMD_KEYGEN,
+	CLI_CMD_DECRYPT
 } cli_command;
 
 typedef struct cli_args
 {
 	cli_command command;
 	const char *command_name;
-	cli_settings flags;			/* destination and S3 settings given as flags */
+	cli_settings flags;			/* destination, S3 and key file settings given as flags */
 	const char *config_file;	/* --config */
 	const char *selector;		/* ID|KEY|latest */
 
@@ -43,7 +44,7 @@ typedef struct cli_args
 	int			progress;		/* -1 auto (terminal), 0 never, 1 always */
 	bool		help;
 
-	/* fetch, keygen */
+	/* fetch, keygen, decrypt */
 	const char *output;			/* -o */
 	bool		force;
 

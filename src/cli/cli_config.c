@@ -25,7 +25,9 @@ typedef enum setting_kind
 	SETTING_S3_CREDENTIALS_FILE,
 	SETTING_S3_PROFILE,
 	SETTING_S3_CA_FILE,
-	SETTING_S3_VERIFY_TLS
+	SETTING_S3_VERIFY_TLS,
+	SETTING_ENCRYPTION_KEY_FILE,
+	SETTING_DECRYPTION_KEY_FILES
 } setting_kind;
 
 static const struct
@@ -42,6 +44,8 @@ static const struct
 	{"s3_profile", "RIPPLE_BACKUP_S3_PROFILE", SETTING_S3_PROFILE},
 	{"s3_ca_file", "RIPPLE_BACKUP_S3_CA_FILE", SETTING_S3_CA_FILE},
 	{"s3_verify_tls", "RIPPLE_BACKUP_S3_VERIFY_TLS", SETTING_S3_VERIFY_TLS},
+	{"encryption_key_file", "RIPPLE_BACKUP_ENCRYPTION_KEY_FILE", SETTING_ENCRYPTION_KEY_FILE},
+	{"decryption_key_files", "RIPPLE_BACKUP_DECRYPTION_KEY_FILES", SETTING_DECRYPTION_KEY_FILES},
 };
 
 #define NSETTINGS (sizeof(settings_table) / sizeof(settings_table[0]))
@@ -63,6 +67,8 @@ cli_settings_free(cli_settings *s)
 	free(s->s3_credentials_file);
 	free(s->s3_profile);
 	free(s->s3_ca_file);
+	free(s->encryption_key_file);
+	free(s->decryption_key_files);
 	cli_settings_init(s);
 }
 
@@ -81,6 +87,8 @@ cli_parse_bool(const char *value)
 	}
 	return -1;
 }
+
+static char *trim(char *p);
 
 static char **
 string_field(cli_settings *s, setting_kind kind)
@@ -101,6 +109,10 @@ string_field(cli_settings *s, setting_kind kind)
 			return &s->s3_profile;
 		case SETTING_S3_CA_FILE:
 			return &s->s3_ca_file;
+		case SETTING_ENCRYPTION_KEY_FILE:
+			return &s->encryption_key_file;
+		case SETTING_DECRYPTION_KEY_FILES:
+			return &s->decryption_key_files;
 		case SETTING_S3_VERIFY_TLS:
 			break;
 	}
@@ -164,6 +176,49 @@ cli_settings_set(cli_settings *s, const char *name, const char *value, rb_error 
 							"setting \"%s\" is not allowed: secrets are never settings; "
 							"use s3_credentials_file or the AWS_* environment", bare);
 	return rb_error_set(err, RB_ERR_INVALID, "unrecognized setting \"%s\"", bare);
+}
+
+int
+cli_settings_append(cli_settings *s, const char *name, const char *value, rb_error *err)
+{
+	char	  **field = strcmp(name, "encryption_key_file") == 0 ? &s->encryption_key_file :
+		strcmp(name, "decryption_key_files") == 0 ? &s->decryption_key_files : NULL;
+	rb_buf		b = RB_BUF_INIT;
+
+	if (field == NULL)
+		return rb_error_set(err, RB_ERR_INTERNAL, "setting \"%s\" is not a list", name);
+	if (*field == NULL || (*field)[0] == '\0')
+		return cli_settings_set(s, name, value, err);
+	rb_buf_appendf(&b, "%s,%s", *field, value);
+	free(*field);
+	*field = b.data;
+	return 0;
+}
+
+int
+cli_key_files_each(const char *list, int (*fn) (void *arg, const char *path), void *arg)
+{
+	const char *p = list;
+
+	while (p != NULL && *p != '\0')
+	{
+		const char *end = strchr(p, ',');
+		size_t		len = end ? (size_t) (end - p) : strlen(p);
+		char	   *name = rb_malloc(len + 1);
+		char	   *t;
+		int			rc = 0;
+
+		memcpy(name, p, len);
+		name[len] = '\0';
+		t = trim(name);
+		if (*t != '\0')
+			rc = fn(arg, t);
+		free(name);
+		if (rc != 0)
+			return rc;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
 }
 
 int
@@ -410,6 +465,10 @@ cli_settings_merge(cli_settings *out, const cli_settings *flags, const cli_setti
 										file->s3_credentials_file);
 	out->s3_profile = first_of(flags->s3_profile, env->s3_profile, file->s3_profile);
 	out->s3_ca_file = first_of(flags->s3_ca_file, env->s3_ca_file, file->s3_ca_file);
+	out->encryption_key_file = first_of(flags->encryption_key_file, env->encryption_key_file,
+										file->encryption_key_file);
+	out->decryption_key_files = first_of(flags->decryption_key_files, env->decryption_key_files,
+										 file->decryption_key_files);
 	out->s3_verify_tls = flags->s3_verify_tls >= 0 ? flags->s3_verify_tls :
 		env->s3_verify_tls >= 0 ? env->s3_verify_tls : file->s3_verify_tls;
 

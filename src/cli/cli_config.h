@@ -1,10 +1,11 @@
 /*
- * cli_config.h — where ripple-backup finds its destination and S3 settings.
+ * cli_config.h — where ripple-backup finds its destination, S3 and key settings.
  *
  * The names are the extension's settings without the "ripple_backup." prefix, in
  * three places, highest precedence first:
  *   1. flags:       --destination, --s3-endpoint, --s3-region, --s3-uri-style,
- *                   --s3-credentials-file, --s3-profile, --s3-ca-file, --s3-no-verify-tls
+ *                   --s3-credentials-file, --s3-profile, --s3-ca-file, --s3-no-verify-tls,
+ *                   --encryption-key-file (repeatable)
  *   2. environment: RIPPLE_BACKUP_DESTINATION, RIPPLE_BACKUP_S3_ENDPOINT, ...
  *                   (the setting's name in upper case after RIPPLE_BACKUP_)
  *   3. config file: --config FILE, else $RIPPLE_BACKUP_CONFIG, else
@@ -15,6 +16,10 @@
  * and AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL are used.  Credentials are never a
  * setting: they come from s3_credentials_file or the AWS_* environment (src/core's
  * s3_credentials.h); a config file that tries to hold a secret is refused.
+ * Encryption keys are never a setting either: encryption_key_file (and the
+ * server's decryption_key_files, accepted so that its lines can be copied) name
+ * key files, a comma-separated list of them; every key of every listed file is
+ * tried, by key id, to decrypt a backup.
  *
  * Pure logic (the environment is read through a callback) so that the unit tests
  * can check the precedence.
@@ -38,6 +43,8 @@ typedef struct cli_settings
 	char	   *s3_profile;
 	char	   *s3_ca_file;
 	int			s3_verify_tls;	/* -1 unset, 0 off, 1 on */
+	char	   *encryption_key_file;	/* key files, comma-separated */
+	char	   *decryption_key_files;	/* more key files, comma-separated */
 } cli_settings;
 
 /* Reads an environment variable; NULL when unset.  getenv fits. */
@@ -52,6 +59,17 @@ void		cli_settings_free(cli_settings *s);
  * name that would hold a secret.
  */
 int			cli_settings_set(cli_settings *s, const char *name, const char *value, rb_error *err);
+
+/* Appends value to a list setting ("encryption_key_file"), as a repeated flag does. */
+int			cli_settings_append(cli_settings *s, const char *name, const char *value, rb_error *err);
+
+/*
+ * Calls fn for each file of the comma-separated list (blanks around a name are
+ * trimmed, empty names skipped); stops at the first non-zero return, which it
+ * returns.
+ */
+int			cli_key_files_each(const char *list, int (*fn) (void *arg, const char *path),
+							   void *arg);
 
 /* Fills the settings named in RIPPLE_BACKUP_* variables. */
 int			cli_settings_from_env(cli_settings *s, cli_getenv_fn env, rb_error *err);

@@ -138,7 +138,57 @@ cli_ctx_close(cli_ctx *ctx)
 	if (ctx->dest)
 		rb_destination_close(ctx->dest);
 	ctx->dest = NULL;
+	if (ctx->keyring != NULL)
+	{
+		rb_keyring_wipe(ctx->keyring);
+		free(ctx->keyring);
+		ctx->keyring = NULL;
+	}
 	cli_settings_free(&ctx->settings);
+}
+
+typedef struct key_load
+{
+	rb_keyring *ring;
+	rb_error	err;
+} key_load;
+
+static int
+load_key_file(void *arg, const char *path)
+{
+	key_load   *kl = arg;
+
+	return rb_keyring_add_file(kl->ring, path, &kl->err) == 0 ? 0 : -1;
+}
+
+int
+cli_ctx_keyring(cli_ctx *ctx, const rb_keyring **ring)
+{
+	key_load	kl;
+
+	if (ctx->keyring == NULL)
+	{
+		kl.ring = calloc(1, sizeof(rb_keyring));
+		if (kl.ring == NULL)
+		{
+			cli_error("out of memory");
+			return CLI_EXIT_ERROR;
+		}
+		rb_keyring_init(kl.ring);
+		rb_error_clear(&kl.err);
+		if (cli_key_files_each(ctx->settings.encryption_key_file, load_key_file, &kl) != 0 ||
+			cli_key_files_each(ctx->settings.decryption_key_files, load_key_file, &kl) != 0)
+		{
+			rb_keyring_wipe(kl.ring);
+			free(kl.ring);
+			cli_error("%s", kl.err.msg);
+			cli_hint("A key file holds one key (64 hex digits or base64, as \"ripple-backup keygen\" writes it) and is readable by its owner only (chmod 600).");
+			return CLI_EXIT_USAGE;
+		}
+		ctx->keyring = kl.ring;
+	}
+	*ring = ctx->keyring;
+	return CLI_EXIT_OK;
 }
 
 static int

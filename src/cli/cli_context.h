@@ -10,6 +10,7 @@
 #include "cli_catalog.h"
 #include "cli_config.h"
 #include "dest.h"
+#include "encrypt_key.h"
 
 typedef struct cli_ctx
 {
@@ -18,6 +19,7 @@ typedef struct cli_ctx
 	rb_hooks	hooks;
 	rb_destination *dest;
 	const char *url;			/* the destination's URL, for messages */
+	rb_keyring *keyring;		/* the key files' keys, once loaded (cli_ctx_keyring) */
 } cli_ctx;
 
 /* Installs SIGINT/SIGTERM handlers that ask running operations to stop. */
@@ -41,6 +43,14 @@ int			cli_ctx_find_backup(cli_ctx *ctx, cli_catalog *cat, const cli_backup **bac
 
 /* Loads the whole catalog; returns CLI_EXIT_OK or an exit code after printing. */
 int			cli_ctx_load_catalog(cli_ctx *ctx, cli_catalog *cat);
+
+/*
+ * The keys of the key files the settings name (encryption_key_file, then
+ * decryption_key_files), loaded on first use and wiped by cli_ctx_close.
+ * Returns CLI_EXIT_OK (*ring may hold no key when none is configured), or
+ * CLI_EXIT_USAGE after printing which file is refused and why.
+ */
+int			cli_ctx_keyring(cli_ctx *ctx, const rb_keyring **ring);
 
 /* "backup 7 of database "app" taken 2026-11-26 04:00:00 UTC" into out. */
 void		cli_describe_backup(const cli_backup *b, char *out, size_t len);

@@ -39,6 +39,10 @@ cli_json_backup(rb_buf *out, const cli_backup *b, const char *url, bool with_tab
 	rb_json_append_string(out, m->backup_type);
 	rb_buf_append_str(out, ", \"compression\": ");
 	rb_json_append_string(out, m->compression);
+	rb_buf_append_str(out, ", \"encryption\": ");
+	rb_json_append_string(out, m->encryption ? m->encryption : "none");
+	rb_buf_append_str(out, ", \"key_id\": ");
+	rb_json_append_string(out, rb_backup_metadata_encrypted(m) ? m->key_id : NULL);
 	rb_buf_append_str(out, ", \"sha256\": ");
 	rb_json_append_string(out, m->sha256);
 	rb_buf_append_str(out, ", \"key\": ");

@@ -1,6 +1,7 @@
 /*
  * cmd_fetch.c — "ripple-backup fetch": download a backup, prove it against its
- * metadata, and leave the decompressed archive in FILE for pg_restore.  The
+ * metadata, and leave the decompressed (and, for an encrypted backup, decrypted)
+ * archive in FILE for pg_restore.  The
  * archive is written to FILE.partial-XXXXXX beside FILE and renamed only when the
  * size, the SHA-256 and the decompression all succeeded: a failure leaves no FILE.
  */
@@ -43,6 +44,10 @@ cli_cmd_fetch(cli_ctx *ctx)
 		cli_hint("Remove it, choose another name, or use --force to replace it.");
 		return CLI_EXIT_ERROR;
 	}
+	memset(&fo, 0, sizeof(fo));
+	rc = cli_ctx_keyring(ctx, &fo.keyring);
+	if (rc != CLI_EXIT_OK)
+		return rc;
 	rc = cli_ctx_find_backup(ctx, &cat, &b);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -63,7 +68,6 @@ cli_cmd_fetch(cli_ctx *ctx)
 	free(dir);
 	free(prefix);
 
-	memset(&fo, 0, sizeof(fo));
 	fo.out_fd = tmp.fd;
 	fo.out_name = tmp.path;
 	fo.progress_label = "fetch";

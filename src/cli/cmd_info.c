@@ -1,6 +1,7 @@
 /*
  * cmd_info.c — "ripple-backup info": one backup's metadata and per-table row
- * counts, as text or JSON.
+ * counts, as text or JSON; for an encrypted backup, its key id and whether a
+ * key file given with --encryption-key-file holds that key.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "cli_commands.h"
 #include "cli_exit.h"
+#include "cli_fetch.h"
 #include "cli_format.h"
 #include "cli_json.h"
 #include "cli_table.h"
@@ -21,6 +23,11 @@ cli_cmd_info(cli_ctx *ctx)
 	char	   *url;
 	int			rc;
 
+	const rb_keyring *ring;
+
+	rc = cli_ctx_keyring(ctx, &ring);
+	if (rc != CLI_EXIT_OK)
+		return rc;
 	rc = cli_ctx_find_backup(ctx, &cat, &b);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -71,6 +78,13 @@ cli_cmd_info(cli_ctx *ctx)
 		printf("archive size:       %s (%" PRIu64 " bytes, pg_dump %s format)\n", buf,
 			   m->uncompressed_bytes, m->pg_dump_format ? m->pg_dump_format : "?");
 		printf("sha256:             %s\n", m->sha256);
+		if (rb_backup_metadata_encrypted(m))
+			printf("encryption:         %s, key %s (%s)\n", m->encryption, m->key_id,
+				   ring->nkeys == 0 ? "give --encryption-key-file to read it" :
+				   cli_key_available(ring, m->key_id) ? "a given key file holds it" :
+				   "none of the given key files holds it");
+		else
+			printf("encryption:         none\n");
 		cli_format_duration(m->duration_seconds, buf2, sizeof(buf2));
 		printf("backup duration:    %s\n", buf2);
 		printf("server version:     %s\n", m->server_version ? m->server_version : "");

@@ -4,7 +4,9 @@
  * recorded beside the backup ("<key>.verify.json"): the level it passed at,
  * "FAILED (level)", or "-" when none is recorded.  The INCARNATION column tells apart the
  * servers that share a system identifier (a promoted standby, a clone); a backup
- * written before incarnations were recorded shows "-".
+ * written before incarnations were recorded shows "-".  When any listed backup is
+ * encrypted, an ENCRYPTION column after LABEL shows the id of the key each one
+ * needs ("-": not encrypted); without encrypted backups the table is unchanged.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,9 +58,21 @@ cli_cmd_list(cli_ctx *ctx)
 		static const bool right_short[] = {false, false, true, true, true, false, true, false, false};
 		static const bool right_long[] = {false, false, true, true, true, false, true, false, false,
 		false, true, false, false};
+		/* the same with ENCRYPTION after LABEL */
+		static const bool right_short_enc[] = {false, false, true, true, true, false, true, false, false,
+		false};
+		static const bool right_long_enc[] = {false, false, true, true, true, false, true, false, false,
+		false, false, true, false, false};
+		bool		any_encrypted = false;
 		cli_table	t;
 
-		cli_table_init(&t, args->long_format ? 13 : 9, args->long_format ? right_long : right_short);
+		for (size_t i = 0; i < cat.n; i++)
+			if (cli_filter_match(&filter, &cat.refs[i]) &&
+				rb_backup_metadata_encrypted(&cat.items[i].meta))
+				any_encrypted = true;
+		cli_table_init(&t, (args->long_format ? 13 : 9) + (any_encrypted ? 1 : 0),
+					   args->long_format ? (any_encrypted ? right_long_enc : right_long) :
+					   (any_encrypted ? right_short_enc : right_short));
 		cli_table_add(&t, "TIME (UTC)");
 		cli_table_add(&t, "DATABASE");
 		cli_table_add(&t, "SIZE");
@@ -68,6 +82,8 @@ cli_cmd_list(cli_ctx *ctx)
 		cli_table_add(&t, "ID");
 		cli_table_add(&t, "INCARNATION");
 		cli_table_add(&t, "LABEL");
+		if (any_encrypted)
+			cli_table_add(&t, "ENCRYPTION");
 		if (args->long_format)
 		{
 			cli_table_add(&t, "SYSTEM");
@@ -105,6 +121,8 @@ cli_cmd_list(cli_ctx *ctx)
 				cli_table_add(&t, rb_buf_str(&label));
 				rb_buf_free(&label);
 			}
+			if (any_encrypted)
+				cli_table_add(&t, rb_backup_metadata_encrypted(m) ? m->key_id : "-");
 			if (args->long_format)
 			{
 				cli_table_addf(&t, "%" PRIu64, m->system_identifier);

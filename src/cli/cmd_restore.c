@@ -446,6 +446,7 @@ cli_cmd_restore(cli_ctx *ctx)
 	memset(&cat, 0, sizeof(cat));
 	rb_rowcount_result_init(&counts);
 	rb_error_clear(&err);
+	memset(&fo, 0, sizeof(fo));
 	pg_restore = cli_find_pg_program("pg_restore", args->pg_bindir, &err);
 	if (pg_restore == NULL)
 		return cli_fail(&err);
@@ -463,6 +464,15 @@ cli_cmd_restore(cli_ctx *ctx)
 		goto out_programs;
 	cli_describe_backup(b, desc, sizeof(desc));
 	cli_info("restoring %s into database \"%s\"", desc, args->dbname);
+	rc = cli_ctx_keyring(ctx, &fo.keyring);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	/* an encrypted backup without its key: said before anything is created */
+	if (cli_check_backup_key(b, fo.keyring, &err) != 0)
+	{
+		rc = cli_fail(&err);
+		goto out;
+	}
 
 	plan = cli_restore_choose_plan(args, &b->meta.table_counts);
 
@@ -503,7 +513,6 @@ cli_cmd_restore(cli_ctx *ctx)
 	}
 
 	/* 2. download, check, decompress (into the file and/or the streaming pg_restore) */
-	memset(&fo, 0, sizeof(fo));
 	fo.out_fd = tmp.fd;
 	fo.out_name = tmp.path;
 	if (stream.child != NULL)

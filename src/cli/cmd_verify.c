@@ -2,8 +2,10 @@
  * cmd_verify.c — "ripple-backup verify": the stored object against its metadata
  * (size and SHA-256); with --archive also the archive itself: it decompresses,
  * parses to the end with the same per-table row counts as the metadata, and
- * pg_restore --list reads it.  --json: the outcome as one JSON object
- * (cli_result.h) instead of the sentence.
+ * pg_restore --list reads it (an encrypted backup is decrypted on the way, with
+ * --encryption-key-file; the size and SHA-256 are of the stored bytes and need
+ * no key).  --json: the outcome as one JSON object (cli_result.h) instead of the
+ * sentence.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -60,6 +62,9 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc, cli_result *
 	}
 	parser = rb_archive_parser_new();
 	memset(&fo, 0, sizeof(fo));
+	rc = cli_ctx_keyring(ctx, &fo.keyring);
+	if (rc != CLI_EXIT_OK)
+		goto done;
 	fo.out_fd = tmp.fd;
 	fo.out_name = tmp.path;
 	fo.parser = parser;
@@ -97,9 +102,10 @@ verify_archive(cli_ctx *ctx, const cli_backup *b, const char *desc, cli_result *
 	rb_format_bytes(res.stored_bytes, s1, sizeof(s1));
 	cli_format_duration(rb_now_seconds() - t0, s2, sizeof(s2));
 	if (!args->quiet && !args->json)
-		printf("%s verified: size (%s) and sha256 match; the archive decompresses, its %zu tables "
+		printf("%s verified: size (%s) and sha256 match; the archive %sdecompresses, its %zu tables "
 			   "hold the recorded %" PRId64 " rows, and pg_restore lists its %d entries (%s)\n",
-			   desc, s1, b->meta.table_counts.n, rb_table_counts_total(&b->meta.table_counts),
+			   desc, s1, rb_backup_metadata_encrypted(&b->meta) ? "decrypts, " : "",
+			   b->meta.table_counts.n, rb_table_counts_total(&b->meta.table_counts),
 			   entries, s2);
 
 done:
@@ -172,8 +178,11 @@ cli_cmd_verify(cli_ctx *ctx)
 	if (ctx->args->json)
 		cli_result_print_json(&result);
 	else if (!ctx->args->quiet)
-		printf("%s verified: size (%s) and sha256 %s match the metadata (%s)\n",
-			   desc, s1, res.sha256, s2);
+		printf("%s verified: size (%s) and sha256 %s match the metadata (%s)%s%s%s\n",
+			   desc, s1, res.sha256, s2,
+			   rb_backup_metadata_encrypted(&b->meta) ? "; encrypted with key " : "",
+			   rb_backup_metadata_encrypted(&b->meta) ? b->meta.key_id : "",
+			   rb_backup_metadata_encrypted(&b->meta) ? ", the stored bytes were checked without decrypting" : "");
 	cli_catalog_free(&cat);
 	return CLI_EXIT_OK;
 }

@@ -96,6 +96,9 @@ main(int argc, char **argv)
 			case CLI_CMD_REPORT:
 				rc = cli_cmd_report(&ctx);
 				break;
+			case CLI_CMD_DECRYPT:
+				rc = cli_cmd_decrypt(&ctx);
+				break;
 			case CLI_CMD_NONE:
 			case CLI_CMD_KEYGEN:
 				break;
