@@ -2,7 +2,8 @@
  * test_backup_metadata.c — unit tests of the backup metadata JSON (round trip with hostile
  * names and labels, required fields, malformed documents, the server fields —
  * timeline, incarnation, host and cluster name — optional for documents written
- * before them), of the table keys
+ * before them; encryption and key_id, optional too, and a key id required
+ * when encrypted), of the table keys
  * "schema.table" and of the JSON reader/writer underneath.
  */
 #include <setjmp.h>
@@ -35,6 +36,9 @@ fill(rb_backup_metadata *m, const char *label)
 	memset(m->sha256, 'a', 64);
 	m->sha256[64] = '\0';
 	rb_metadata_set_str(&m->compression, "zstd");
+	/* encrypted when a label is given; NULL (not encrypted) otherwise */
+	rb_metadata_set_str(&m->encryption, label == NULL ? NULL : "xchacha20poly1305-secretstream-v1");
+	rb_metadata_set_str(&m->key_id, label == NULL ? NULL : "3fa2b4c5d6e7f809");
 	rb_metadata_set_str(&m->pg_dump_format, "custom");
 	rb_metadata_set_str(&m->server_version, "15.20");
 	rb_metadata_set_str(&m->extension_version, "1.0");
@@ -77,6 +81,14 @@ check_equal(const rb_backup_metadata *a, const rb_backup_metadata *b)
 	assert_true(a->size_bytes == b->size_bytes);
 	assert_string_equal(a->sha256, b->sha256);
 	assert_string_equal(a->compression, b->compression);
+	assert_true(rb_backup_metadata_encrypted(a) == rb_backup_metadata_encrypted(b));
+	if (rb_backup_metadata_encrypted(a))
+	{
+		assert_string_equal(a->encryption, b->encryption);
+		assert_string_equal(a->key_id, b->key_id);
+	}
+	else
+		assert_null(b->key_id);
 	assert_string_equal(a->pg_dump_format, b->pg_dump_format);
 	assert_string_equal(a->server_version, b->server_version);
 	assert_string_equal(a->extension_version, b->extension_version);
@@ -119,11 +131,15 @@ test_roundtrip(void **state)
 			assert_non_null(strstr(json.data, "\"label\": null"));
 			assert_non_null(strstr(json.data, "\"timeline\": null"));
 			assert_non_null(strstr(json.data, "\"incarnation\": null"));
+			assert_non_null(strstr(json.data, "\"encryption\": \"none\""));
+			assert_non_null(strstr(json.data, "\"key_id\": null"));
 		}
 		else
 		{
 			assert_non_null(strstr(json.data, "\"timeline\": 4294967295,"));
 			assert_non_null(strstr(json.data, "\"incarnation\": \"5f0c2a9e7b1d4c36\""));
+			assert_non_null(strstr(json.data, "\"encryption\": \"xchacha20poly1305-secretstream-v1\""));
+			assert_non_null(strstr(json.data, "\"key_id\": \"3fa2b4c5d6e7f809\""));
 		}
 		if (rb_backup_metadata_from_json(json.data, json.len, &back, &err) != 0)
 			fail_msg("%s\n%s", err.msg, json.data);
@@ -247,6 +263,64 @@ test_bad_documents(void **state)
  * every other control character and for DEL (0x7f, which a terminal would act
  * on), UTF-8 passed through; the parser reads every form back.
  */
+/* An encrypted document must name a valid key id; without "encryption" it is plain. */
+static void
+test_encryption_fields(void **state)
+{
+	static const char *const bad_ids[] = {"", "3FA2B4C5D6E7F809", "3fa2b4c5d6e7f8", "3fa2b4c5d6e7f809aa", "3fa2b4c5d6e7f8zz"};
+	rb_backup_metadata m,
+				back;
+	rb_buf		json = RB_BUF_INIT;
+	rb_error	err = {0};
+	char	   *p;
+
+	fill(&m, "x");
+	rb_backup_metadata_to_json(&m, &json);
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++)
+	{
+		rb_buf		doc = RB_BUF_INIT;
+
+		p = strstr(json.data, "\"key_id\": \"3fa2b4c5d6e7f809\"");
+		assert_non_null(p);
+		rb_buf_append(&doc, json.data, (size_t) (p - json.data));
+		rb_buf_appendf(&doc, "\"key_id\": \"%s\"", bad_ids[i]);
+		rb_buf_append_str(&doc, p + strlen("\"key_id\": \"3fa2b4c5d6e7f809\""));
+		assert_int_not_equal(rb_backup_metadata_from_json(doc.data, doc.len, &back, &err), 0);
+		assert_non_null(strstr(err.msg, "key_id"));
+		rb_backup_metadata_free(&back);
+		rb_buf_free(&doc);
+	}
+	/* key_id null while encrypted */
+	{
+		rb_buf		doc = RB_BUF_INIT;
+
+		p = strstr(json.data, "\"key_id\": \"3fa2b4c5d6e7f809\"");
+		rb_buf_append(&doc, json.data, (size_t) (p - json.data));
+		rb_buf_append_str(&doc, "\"key_id\": null");
+		rb_buf_append_str(&doc, p + strlen("\"key_id\": \"3fa2b4c5d6e7f809\""));
+		assert_int_not_equal(rb_backup_metadata_from_json(doc.data, doc.len, &back, &err), 0);
+		rb_backup_metadata_free(&back);
+		rb_buf_free(&doc);
+	}
+	rb_buf_free(&json);
+	rb_backup_metadata_free(&m);
+
+	/* a document without the two fields (written before them) is not encrypted */
+	fill(&m, NULL);
+	rb_backup_metadata_to_json(&m, &json);
+	p = strstr(json.data, "  \"encryption\": \"none\",\n  \"key_id\": null,\n");
+	assert_non_null(p);
+	memmove(p, p + strlen("  \"encryption\": \"none\",\n  \"key_id\": null,\n"),
+			strlen(p + strlen("  \"encryption\": \"none\",\n  \"key_id\": null,\n")) + 1);
+	assert_int_equal(rb_backup_metadata_from_json(json.data, strlen(json.data), &back, &err), 0);
+	assert_false(rb_backup_metadata_encrypted(&back));
+	assert_null(back.encryption);
+	assert_null(back.key_id);
+	rb_backup_metadata_free(&back);
+	rb_backup_metadata_free(&m);
+	rb_buf_free(&json);
+}
+
 static void
 test_json_string_escapes(void **state)
 {
@@ -327,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_empty_counts_and_unicode_escapes),
 		cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_encryption_fields),
 		cmocka_unit_test(test_json_string_escapes),
 		cmocka_unit_test(test_table_keys),
 	};

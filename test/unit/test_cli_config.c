@@ -2,7 +2,8 @@
  * test_cli_config.c — unit tests of ripple-backup's settings (src/cli/cli_config.c,
  * linked from build/libripple_cli.a): precedence flag > environment > config file > AWS_* defaults, the
  * config file syntax (quotes, comments, the ripple_backup. prefix), refusal of
- * unknown settings, bad values and secrets, and the choice of the config file.
+ * unknown settings, bad values and secrets, the choice of the config file, and
+ * the key file lists (a repeated flag appends; env and file give lists).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,6 +83,65 @@ test_precedence(void **state)
 	assert_string_equal(out.s3_region, "ap-south-1");
 	assert_int_equal(out.s3_verify_tls, -1);
 	cli_settings_free(&out);
+}
+
+static int
+collect_path(void *arg, const char *path)
+{
+	char	   *out = arg;
+
+	strcat(out, "[");
+	strcat(out, path);
+	strcat(out, "]");
+	return strcmp(path, "stop") == 0 ? 7 : 0;
+}
+
+static void
+test_key_files(void **state)
+{
+	static const char *const env[] = {"RIPPLE_BACKUP_ENCRYPTION_KEY_FILE=/env/a.key, /env/b.key", NULL};
+	cli_settings flags, envl, file, out;
+	rb_error	err;
+	char		seen[256];
+
+	fake_env = env;
+	cli_settings_init(&flags);
+	cli_settings_init(&envl);
+	cli_settings_init(&file);
+	assert_int_equal(cli_settings_from_env(&envl, fake_getenv, &err), 0);
+	assert_int_equal(cli_settings_parse_config(&file,
+											   "encryption_key_file = '/file/k'\n"
+											   "ripple_backup.decryption_key_files = '/old/1,/old/2'\n",
+											   "f.conf", &err), 0);
+	cli_settings_merge(&out, &flags, &envl, &file, fake_getenv);
+	assert_string_equal(out.encryption_key_file, "/env/a.key, /env/b.key");	/* env beats file */
+	assert_string_equal(out.decryption_key_files, "/old/1,/old/2");
+	cli_settings_free(&out);
+
+	/* a repeated flag appends, and beats the environment */
+	assert_int_equal(cli_settings_append(&flags, "encryption_key_file", "k1", &err), 0);
+	assert_int_equal(cli_settings_append(&flags, "encryption_key_file", "k2,k3", &err), 0);
+	cli_settings_merge(&out, &flags, &envl, &file, fake_getenv);
+	assert_string_equal(out.encryption_key_file, "k1,k2,k3");
+	seen[0] = '\0';
+	assert_int_equal(cli_key_files_each(out.encryption_key_file, collect_path, seen), 0);
+	assert_string_equal(seen, "[k1][k2][k3]");
+	cli_settings_free(&out);
+
+	/* blanks trimmed, empty names skipped, the first non-zero return stops */
+	seen[0] = '\0';
+	assert_int_equal(cli_key_files_each(" a , ,b,", collect_path, seen), 0);
+	assert_string_equal(seen, "[a][b]");
+	seen[0] = '\0';
+	assert_int_equal(cli_key_files_each("a,stop,c", collect_path, seen), 7);
+	assert_string_equal(seen, "[a][stop]");
+	seen[0] = '\0';
+	assert_int_equal(cli_key_files_each(NULL, collect_path, seen), 0);
+	assert_string_equal(seen, "");
+
+	cli_settings_free(&flags);
+	cli_settings_free(&envl);
+	cli_settings_free(&file);
 }
 
 static void
@@ -237,6 +297,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_verify_tls_flag_beats_env),
+		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_config_syntax),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_env_error_names_variable),
