@@ -5,11 +5,15 @@
  * archive's per-table counts with its metadata's, the split of a table of
  * contents for an unprivileged restore, the CREATE SCHEMA and CREATE EXTENSION
  * statements rebuilt from a dump's names, the one streaming read (verdicts,
- * progress, decompression into a descriptor, the parser, cancellation), and the
+ * progress, decompression into a descriptor, the parser, cancellation; the
+ * decrypt stage: an encrypted object decrypts with its key from the ring, and
+ * without it, flipped, or truncated at a chunk boundary it fails to decrypt
+ * while its checksum is still judged), and the
  * checksum level against a file:// destination in a temporary directory (a good
  * object, one flipped byte, a short object, a missing and a disagreeing
  * metadata object).
  */
+#define _GNU_SOURCE				/* memmem */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +26,7 @@
 #include <cmocka.h>
 
 #include "backup_metadata.h"
+#include "encrypt_stream.h"
 #include "rb_buf.h"
 #include "rb_crypto.h"
 #include "pg_client.h"
@@ -450,6 +455,168 @@ test_fetch(void **state)
 	rb_destination_close(d);
 }
 
+/* the encryptor's output collected in memory */
+static int
+to_buf(void *arg, const void *data, size_t len, rb_error *err)
+{
+	(void) err;
+	rb_buf_append((rb_buf *) arg, data, len);
+	return 0;
+}
+
+/* Stores data as "e.dump"; returns its hex SHA-256 in sha. */
+static void
+store(fixture *fx, const void *data, size_t len, char sha[65])
+{
+	char		path[128];
+	rb_error	err;
+
+	snprintf(path, sizeof(path), "%s/e.dump", fx->dir);
+	write_file(path, data, len);
+	rb_error_clear(&err);
+	assert_int_equal(rb_sha256_hex(data, len, sha, &err), 0);
+}
+
+/* Reads e.dump with the ring, the decrypted stream into a file; returns its result. */
+static void
+fetch_encrypted(fixture *fx, const char *sha, uint64_t size, const rb_keyring *ring,
+				rb_fetch_result *res, rb_buf *plain)
+{
+	rb_destination *d;
+	rb_fetch_options opt;
+	rb_error	err;
+	char		out_path[128];
+	char		chunk[4096];
+	ssize_t		n;
+	int			fd;
+
+	rb_error_clear(&err);
+	d = rb_destination_open(fx->url, NULL, NULL, &err);
+	assert_non_null(d);
+	snprintf(out_path, sizeof(out_path), "%s/plain", fx->dir);
+	fd = open(out_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	memset(&opt, 0, sizeof(opt));
+	opt.expected_size = size;
+	opt.expected_sha256 = sha;
+	opt.compression = "none";
+	opt.encryption = RB_ENCRYPT_ALGORITHM_NAME;
+	opt.keyring = ring;
+	opt.out_fd = fd;
+	opt.out_name = out_path;
+	assert_int_equal(rb_verify_fetch(d, "e.dump", &opt, res, NULL, &err), 0);
+	rb_buf_reset(plain);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		rb_buf_append(plain, chunk, (size_t) n);
+	close(fd);
+	unlink(out_path);
+	rb_destination_close(d);
+}
+
+static void
+test_fetch_encrypted(void **state)
+{
+	fixture    *fx = *state;
+	rb_key		key,
+				other;
+	rb_keyring	ring,
+				wrong;
+	rb_encryptor *e;
+	rb_buf		enc = RB_BUF_INIT;
+	rb_buf		plain = RB_BUF_INIT;
+	rb_buf		text = RB_BUF_INIT;
+	rb_fetch_result res;
+	rb_error	err;
+	char		hex[2 * RB_KEY_LEN + 2];
+	char		sha[65];
+	char		path[128];
+	const size_t chunk = 64;
+
+	rb_error_clear(&err);
+	assert_int_equal(rb_key_generate(&key, hex, &err), 0);
+	assert_int_equal(rb_key_generate(&other, hex, &err), 0);
+	/* several chunks and a partial last one */
+	for (int i = 0; i < 50; i++)
+		rb_buf_appendf(&text, "row %d of the plaintext archive;", i);
+	e = rb_encryptor_new_chunked(&key, chunk, to_buf, &enc, &err);
+	assert_non_null(e);
+	assert_int_equal(rb_encryptor_write(e, text.data, text.len, &err), 0);
+	assert_int_equal(rb_encryptor_finish(e, &err), 0);
+	rb_encryptor_free(e);
+	assert_null(memmem(enc.data, enc.len, "plaintext", 9));
+	store(fx, enc.data, enc.len, sha);
+	rb_keyring_init(&ring);
+	assert_int_equal(rb_keyring_add(&ring, &other, &err), 0);
+	assert_int_equal(rb_keyring_add(&ring, &key, &err), 0);
+	rb_keyring_init(&wrong);
+	assert_int_equal(rb_keyring_add(&wrong, &other, &err), 0);
+
+	/* the key of the ring whose id the header names decrypts it */
+	fetch_encrypted(fx, sha, enc.len, &ring, &res, &plain);
+	assert_true(res.size_ok && res.sha256_ok);
+	assert_false(res.decrypt_failed);
+	assert_true(res.decompressed);
+	assert_string_equal(res.key_id, key.id_hex);
+	assert_int_equal(plain.len, text.len);
+	assert_memory_equal(plain.data, text.data, text.len);
+	assert_int_equal(res.archive_bytes, text.len);
+
+	/* without the key: fails to decrypt, names the key id; the checksum still passes */
+	fetch_encrypted(fx, sha, enc.len, &wrong, &res, &plain);
+	assert_true(res.sha256_ok);
+	assert_true(res.decrypt_failed);
+	assert_false(res.decompressed);
+	assert_int_equal(res.decrypt_err.code, RB_ERR_AUTH);
+	assert_non_null(strstr(res.decrypt_err.msg, key.id_hex));
+	assert_int_equal(plain.len, 0);
+	fetch_encrypted(fx, sha, enc.len, NULL, &res, &plain);
+	assert_true(res.decrypt_failed);
+	assert_int_equal(res.decrypt_err.code, RB_ERR_AUTH);
+
+	/* one flipped bit in the last chunk: does not authenticate */
+	enc.data[enc.len - 3] ^= 0x01;
+	store(fx, enc.data, enc.len, sha);
+	fetch_encrypted(fx, sha, enc.len, &ring, &res, &plain);
+	assert_true(res.sha256_ok);
+	assert_true(res.decrypt_failed);
+	assert_int_equal(res.decrypt_err.code, RB_ERR_INTEGRITY);
+	enc.data[enc.len - 3] ^= 0x01;
+
+	/* truncated exactly at a chunk boundary: no final chunk */
+	store(fx, enc.data, RB_ENCRYPT_HEADER_LEN + 2 * (chunk + RB_ENCRYPT_OVERHEAD), sha);
+	fetch_encrypted(fx, sha, RB_ENCRYPT_HEADER_LEN + 2 * (chunk + RB_ENCRYPT_OVERHEAD), &ring,
+					&res, &plain);
+	assert_true(res.sha256_ok);
+	assert_true(res.decrypt_failed);
+	assert_int_equal(res.decrypt_err.code, RB_ERR_INTEGRITY);
+	assert_false(res.decompressed);
+
+	/* an unknown algorithm is refused before anything is read */
+	{
+		rb_destination *d = rb_destination_open(fx->url, NULL, NULL, &err);
+		rb_fetch_options opt;
+
+		memset(&opt, 0, sizeof(opt));
+		opt.compression = "none";
+		opt.encryption = "rot13";
+		opt.out_fd = 2;
+		assert_int_equal(rb_verify_fetch(d, "e.dump", &opt, &res, NULL, &err), -1);
+		assert_int_equal(err.code, RB_ERR_INVALID);
+		rb_destination_close(d);
+	}
+
+	snprintf(path, sizeof(path), "%s/e.dump", fx->dir);
+	unlink(path);
+	rb_keyring_wipe(&ring);
+	rb_keyring_wipe(&wrong);
+	rb_key_wipe(&key);
+	rb_key_wipe(&other);
+	rb_buf_free(&enc);
+	rb_buf_free(&plain);
+	rb_buf_free(&text);
+}
+
 static void
 test_checksum_good(void **state)
 {
@@ -540,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_toc_plan),
 		cmocka_unit_test(test_server_sql),
 		cmocka_unit_test_setup_teardown(test_fetch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_encrypted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_problems, setup, teardown),
