@@ -84,29 +84,45 @@ set_key() {
   done
   sleep 0.5
 }
-# one backup; prints "seconds stored_bytes encryption"
+PM_PID=$(head -1 "$DIR/data/postmaster.pid")
+TICKS=$(getconf CLK_TCK)
+# one backup; prints "seconds stored_bytes encryption runner_cpu_seconds"
 one() {
-  local id status
+  local id status pid="" ticks=0 t
   id=$(as_pg "${PSQL[@]}" -c "SELECT ripple_backup_now('postgres', 'bench')")
-  status=$(as_pg "${PSQL[@]}" -c "SELECT ripple_backup_wait($id, '30 minutes')")
+  as_pg "${PSQL[@]}" -c "SELECT ripple_backup_wait($id, '30 minutes')" >"$DIR/status" &
+  local waiter=$!
+  # the runner of this backup: a child of this cluster's postmaster
+  while kill -0 "$waiter" 2>/dev/null; do
+    if [ -z "$pid" ]; then
+      pid=$(ps -o pid=,args= --ppid "$PM_PID" | awk -v id="$id" '$0 ~ ("runner for backup " id "([^0-9]|$)") {print $1; exit}')
+    fi
+    if [ -n "$pid" ] && t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null); then
+      ticks=$t
+    fi
+    sleep 0.05
+  done
+  wait "$waiter"
+  status=$(cat "$DIR/status")
   [ "$status" = succeeded ] || { echo "backup $id $status:" >&2; as_pg "${PSQL[@]}" -c "SELECT error FROM ripple_backup.backups WHERE id = $id" >&2; exit 1; }
-  as_pg "${PSQL[@]}" -F ' ' -c "SELECT round(extract(epoch FROM duration)::numeric, 2), size_bytes, encryption FROM ripple_backup.backups WHERE id = $id"
+  echo "$(as_pg "${PSQL[@]}" -F ' ' -c "SELECT round(extract(epoch FROM duration)::numeric, 2), size_bytes, encryption FROM ripple_backup.backups WHERE id = $id") $(echo "$ticks / $TICKS" | bc -l | xargs printf '%.2f')"
 }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "encryption benchmark: pgbench scale $SCALE ($dbmb MB), $ROUNDS interleaved rounds, destination $DEST, $(nproc) cores"
-printf '%-6s %-10s %8s %12s\n' round mode seconds stored_B
-: >"$DIR/plain.txt"; : >"$DIR/enc.txt"; : >"$DIR/ratio.txt"
+printf '%-6s %-10s %8s %12s %11s\n' round mode seconds stored_B runner_cpu
+: >"$DIR/plain.txt"; : >"$DIR/enc.txt"; : >"$DIR/ratio.txt"; : >"$DIR/cpu_plain.txt"; : >"$DIR/cpu_enc.txt"
 for r in $(seq 1 "$ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then order="plain enc"; else order="enc plain"; fi
   for mode in $order; do
     if [ "$mode" = enc ]; then set_key "$DIR/backup.key"; else set_key ""; fi
-    read -r s bytes enc < <(one)
+    read -r s bytes enc cpu < <(one)
     [ "$mode" = enc ] && [ "$enc" = none ] && { echo "an encrypted round stored an unencrypted backup" >&2; exit 1; }
     [ "$mode" = plain ] && [ "$enc" != none ] && { echo "a plain round stored an encrypted backup" >&2; exit 1; }
     echo "$s" >>"$DIR/$mode.txt"
-    printf '%-6s %-10s %8s %12s\n' "$r" "$mode" "$s" "$bytes"
+    echo "$cpu" >>"$DIR/cpu_$mode.txt"
+    printf '%-6s %-10s %8s %12s %11s\n' "$r" "$mode" "$s" "$bytes" "$cpu"
     eval "t_$mode=$s"
     # each backup's object is removed: the store does not grow with the rounds
     rm -f "$DIR"/store/*/*/*/* 2>/dev/null || true
@@ -120,4 +136,7 @@ echo "median plain     ${mp} s"
 echo "median encrypted ${me} s"
 echo "ratio of the medians encrypted/plain $(echo "$me / $mp" | bc -l | xargs printf '%.3f') (target < 1.10)"
 echo "median of the per-round ratios      $(median <"$DIR/ratio.txt" | xargs printf '%.3f')"
+cp=$(median <"$DIR/cpu_plain.txt")
+ce=$(median <"$DIR/cpu_enc.txt")
+echo "runner CPU, medians: plain ${cp} s, encrypted ${ce} s, ratio $(echo "$ce / $cp" | bc -l | xargs printf '%.3f')"
 echo "load average before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
