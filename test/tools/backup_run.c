@@ -8,7 +8,7 @@
  *              [--incarnation ID] [--timeline N]
  *              [--s3-endpoint URL] [--s3-region R] [--s3-uri-style path|virtual]
  *              [--s3-part-size BYTES] [--s3-small-parts] [--no-metadata]
- *              [--progress] [--slow-ms N]
+ *              [--progress] [--slow-ms N] [--encryption-key-file FILE]
  *
  * Prints key=value lines (key, url, size_bytes, sha256, bytes_read, duration,
  * then "rows <schema.table> <n>" per table) and exits 0, or prints
@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "backup.h"
+#include "encrypt_stream.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -99,6 +100,8 @@ main(int argc, char **argv)
 	const char *incarnation = "0000000000000001";
 	unsigned long timeline = 1;
 	bool		metadata = true;
+	const char *key_file = NULL;
+	rb_key		enc_key;
 	time_t		started = time(NULL);
 	struct sigaction sa;
 
@@ -154,6 +157,8 @@ main(int argc, char **argv)
 			dopt.s3_allow_small_parts = true;
 		else if (strcmp(a, "--progress") == 0)
 			show_progress = true;
+		else if (OPT("--encryption-key-file"))
+			key_file = v;
 		else if (OPT("--slow-ms"))
 			slow_ms = atoi(v);
 		else if (strcmp(a, "--no-metadata") == 0)
@@ -164,6 +169,16 @@ main(int argc, char **argv)
 	}
 	if (dest_url == NULL || p.dbname == NULL)
 		usage();
+	if (key_file != NULL)
+	{
+		/* encrypted after compression, as the runner does with encryption_key_file */
+		if (rb_key_load_file(key_file, &enc_key, &err) < 0)
+		{
+			fprintf(stderr, "backup_run: %s\n", err.msg);
+			return 2;
+		}
+		p.encryption_key = &enc_key;
+	}
 	if (rb_compress_kind_parse(compression, &p.compression, &err) < 0)
 	{
 		fprintf(stderr, "error: %s\n", err.msg);
@@ -217,6 +232,8 @@ main(int argc, char **argv)
 		m.size_bytes = r.size_bytes;
 		memcpy(m.sha256, r.sha256, sizeof(m.sha256));
 		rb_metadata_set_str(&m.compression, rb_compress_kind_name(p.compression));
+		rb_metadata_set_str(&m.encryption, key_file ? RB_ENCRYPT_ALGORITHM_NAME : "none");
+		rb_metadata_set_str(&m.key_id, key_file ? enc_key.id_hex : NULL);
 		rb_metadata_set_str(&m.pg_dump_format, "custom");
 		rb_metadata_set_str(&m.server_version, r.archive_server_version);
 		rb_metadata_set_str(&m.extension_version, "backup_run");
