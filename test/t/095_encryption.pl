@@ -13,6 +13,8 @@
 #   - key rotation: backups of key A and key B both verify with A kept in
 #     decryption_key_files; without it the old backup fails at archive level with
 #     its key id named, and still passes the checksum level;
+#   - a flipped bit in the ciphertext, with the checksum forged to match, passes
+#     the checksum level and fails the archive level, fetch and decrypt;
 #   - the CLI: list shows key ids, fetch without a key fails before downloading,
 #     decrypt writes a .dump.zst that zstd -t and pg_restore --list accept, and
 #     with the server stopped and its data directory gone a second fresh cluster
@@ -223,6 +225,33 @@ like(sqlv("SELECT verify_error FROM ripple_backup.backups WHERE id = $enc_a"),
 	'verify names the missing key by its id');
 is(sqlv("SELECT ripple_backup_verify($enc_a, 'checksum')"), 'verified', 'its checksum level still passes without the key');
 
+# --- a tampered ciphertext whose checksum was forged too: it never decrypts ---------
+my $enc_t = RippleTest::Cluster::backup_now($node, 'app', 'tampered');
+is(RippleTest::Cluster::wait_backup($node, $enc_t), 'succeeded', 'backup to tamper with');
+my ($trow, $tfile) = object_of($enc_t);
+{
+	my $data = slurp_raw($tfile);
+	substr($data, length($data) - 5, 1) = chr(ord(substr($data, length($data) - 5, 1)) ^ 0x01);
+	open my $out, '>:raw', $tfile or die;
+	print $out $data;
+	close $out;
+	my $sha = sha256_hex($data);
+	my ($tmeta, $ttext) = metadata_of($trow);
+	$ttext =~ s/\Q$trow->{sha256}\E/$sha/ or die 'no sha256 in the metadata';
+	open $out, '>:raw', "$work/tampered.json" or die;
+	print $out $ttext;
+	close $out;
+	is(($s3->aws('s3', 'cp', $tfile, "s3://enc/pg/$trow->{object_key}"))[0], 0, 'one bit of the last chunk flipped in the bucket');
+	is(($s3->aws('s3', 'cp', "$work/tampered.json", "s3://enc/pg/$trow->{object_key}.metadata.json"))[0], 0,
+		'and the checksum in its metadata forged to match');
+	sqlv("UPDATE ripple_backup.backups SET sha256 = '$sha' WHERE id = $enc_t");
+}
+is(sqlv("SELECT ripple_backup_verify($enc_t, 'checksum')"), 'verified', 'the forged checksum passes');
+is(sqlv("SELECT ripple_backup_verify($enc_t, 'archive')"), 'failed', 'but the archive level fails: the chunk does not authenticate');
+like(sqlv("SELECT verify_error FROM ripple_backup.backups WHERE id = $enc_t"),
+	qr/matches its checksum but does not decrypt: /, 'verify says it does not decrypt');
+diag('tampered: ' . sqlv("SELECT verify_error FROM ripple_backup.backups WHERE id = $enc_t"));
+
 # --- the CLI -------------------------------------------------------------------------
 my $etc = PostgreSQL::Test::Utils::tempdir('etc');
 my $cred = "$etc/credentials";
@@ -297,6 +326,13 @@ is(slurp_raw("$work/a-unzstd.dump"), slurp_raw("$work/a.dump"), 'decrypt + zstd 
 ($rc, $out, $err) = cli({}, 'decrypt', $plain, '-o', "$work/p.dump.zst");
 is($rc, 2, 'decrypt of an unencrypted backup is refused');
 like($err, qr/is not encrypted/, 'and says why');
+($rc, $out, $err) = cli({}, 'decrypt', $enc_t, '-o', "$work/t.dump.zst", '--encryption-key-file', $key_b);
+is($rc, 4, 'decrypt of the tampered backup fails as a verification failure');
+like($err, qr/does not decrypt/, 'and says it does not decrypt');
+ok(!-e "$work/t.dump.zst", 'leaving no output file');
+($rc, $out, $err) = cli({}, 'fetch', $enc_t, '-o', "$work/t.dump", '--encryption-key-file', $key_b);
+is($rc, 4, 'fetch of the tampered backup fails too');
+ok(!-e "$work/t.dump", 'leaving no output file');
 
 # --- the database gone: a second fresh cluster, the bucket and the key file --------
 my %before = %{ RippleTest::Cluster::count_rows($node, 'app', $counts) };
