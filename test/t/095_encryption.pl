@@ -352,6 +352,12 @@ close $fh;
 is($rc, 0, 'restore of the key-B backup into a fresh cluster with the key file from the config file') or diag $err;
 like($err, qr/row counts match the backup for all 4 tables/, 'the CLI compared every table');
 is_deeply(RippleTest::Cluster::count_rows($new, 'app', $counts), $counts, 'row counts exact after the restore');
+($rc, $out, $err) = cli({}, 'restore', $enc_a, '--dbname', 'app_nokey', '--create',
+	'--host', $new->host, '--port', $new->port);
+is($rc, 2, 'restore of the key-A backup with only key B fails');
+like($err, qr/encrypted with key \Q$id_a\E, which none of the 1 given key files holds/, 'naming the key it needs');
+is($new->safe_psql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'app_nokey'"), '0',
+	'before creating the database');
 ($rc, $out, $err) = cli({}, 'restore', $enc_a, '--dbname', 'app_a', '--create',
 	'--host', $new->host, '--port', $new->port, '--encryption-key-file', $key_a);
 is($rc, 0, 'restore of the key-A backup with --encryption-key-file') or diag $err;
