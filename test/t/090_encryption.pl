@@ -1,4 +1,4 @@
-# 095_encryption.pl — client-side encryption of backups, end to end, against the
+# 090_encryption.pl — client-side encryption of backups, end to end, against the
 # S3 test server, the real pg_dump/pg_restore and stock zstd:
 #   - a known plaintext marker is in an unencrypted (uncompressed) object and in
 #     no encrypted one; the catalog and the metadata record the algorithm and the
