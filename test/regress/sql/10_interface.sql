@@ -53,8 +53,7 @@ SELECT s.id = :waited_id AS newest_first, s.dbname, s.status, s.label,
        s.compression_ratio > 1 AS compressed, s.duration IS NOT NULL AS has_duration,
        s.age >= '0 s' AS has_age, s.verify_status IN ('pending', 'verified') AS verify_status_ok,
        s.rows > 0 AS has_rows
-  FROM ripple_backup.summary s JOIN ripple_backup.backups b USING (id)
- LIMIT 1;
+  FROM (SELECT * FROM ripple_backup.summary LIMIT 1) s JOIN ripple_backup.backups b USING (id);
 SELECT count(*) = (SELECT count(*) FROM ripple_backup.backups) AS one_row_per_backup
   FROM ripple_backup.summary;
 SELECT count(*) AS counted_tables FROM ripple_backup.backup_tables WHERE backup_id = :id
