@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli_db_properties.h"
@@ -21,13 +22,6 @@ take_string(rb_buf *b)
 
 	rb_buf_free(b);
 	return s;
-}
-
-/* Whether line (up to its end) starts with prefix. */
-static bool
-starts_with(const char *line, const char *prefix)
-{
-	return strncmp(line, prefix, strlen(prefix)) == 0;
 }
 
 /*
@@ -83,101 +77,327 @@ cli_db_properties_list(const char *listing)
 	return take_string(&out);
 }
 
-/* The ways pg_dump may have written the name: always quoted, or bare if it may be. */
-static bool
-name_at(const char *p, const char *quoted, const char *bare, size_t *len)
+/*
+ * SQL of the archive as tokens.  pg_restore's output is not trusted text: a comment,
+ * setting value or role name recorded in the archive may hold newlines, quotes,
+ * semicolons or dollar quotes.  So statements are found by lexing the whole text as
+ * the server would (standard_conforming_strings on, as pg_dump writes), never line by
+ * line, and a statement is kept only when every token is a plain word, a quoted
+ * identifier, a string literal, a number or one of , = . ( ): no comment, dollar
+ * quote, operator, psql variable or second statement can ride along.
+ */
+typedef enum
 {
-	size_t		ql = strlen(quoted);
+	TK_END, TK_WORD, TK_QIDENT, TK_STRING, TK_ESTRING, TK_NUMBER, TK_PUNCT, TK_SEMI,
+	TK_META, TK_BAD
+} tk_kind;
 
-	if (strncmp(p, quoted, ql) == 0 && (p[ql] == ' ' || p[ql] == ';'))
+typedef struct
+{
+	tk_kind		kind;
+	const char *start;
+	size_t		len;
+} tk;
+
+static bool
+is_ident_start(unsigned char c)
+{
+	return isalpha(c) || c == '_' || c >= 0x80;
+}
+
+static bool
+is_ident_char(unsigned char c)
+{
+	return is_ident_start(c) || isdigit(c) || c == '$';
+}
+
+/* The end of a quoted run that starts at p (on the quote q), or NULL if unterminated. */
+static const char *
+quoted_end(const char *p, char q, bool backslash)
+{
+	for (p++; *p; p++)
 	{
-		*len = ql;
+		if (backslash && *p == '\\')
+		{
+			if (p[1] == '\0')
+				return NULL;
+			p++;
+		}
+		else if (*p == q)
+		{
+			if (p[1] != q)
+				return p + 1;
+			p++;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The next token from *pp.  Whitespace and "--" comments before it are skipped
+ * (*ws_comment tells whether a comment was among them); a backslash starts a psql
+ * meta-command, which runs to the end of its line.
+ */
+static tk
+next_token(const char **pp, bool *ws_comment)
+{
+	const char *p = *pp;
+	tk			t = {TK_BAD, NULL, 0};
+	const char *e = NULL;
+
+	*ws_comment = false;
+	for (;;)
+	{
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+			p++;
+		if (p[0] == '-' && p[1] == '-')
+		{
+			*ws_comment = true;
+			while (*p && *p != '\n')
+				p++;
+			continue;
+		}
+		break;
+	}
+	t.start = p;
+	if (*p == '\0')
+	{
+		t.kind = TK_END;
+		e = p;
+	}
+	else if ((*p == 'E' || *p == 'e') && p[1] == '\'')
+	{
+		e = quoted_end(p + 1, '\'', true);
+		t.kind = TK_ESTRING;
+	}
+	else if (is_ident_start((unsigned char) *p))
+	{
+		e = p;
+		while (is_ident_char((unsigned char) *e))
+			e++;
+		/* B'', X'', N'', U&'' and friends: not written by pg_dump for these */
+		t.kind = (*e == '\'' || *e == '&' || *e == '"') ? TK_BAD : TK_WORD;
+	}
+	else if (*p == '"')
+	{
+		e = quoted_end(p, '"', false);
+		t.kind = TK_QIDENT;
+	}
+	else if (*p == '\'')
+	{
+		e = quoted_end(p, '\'', false);
+		t.kind = TK_STRING;
+	}
+	else if (isdigit((unsigned char) *p))
+	{
+		e = p;
+		while (isdigit((unsigned char) *e) || *e == '.')
+			e++;
+		t.kind = is_ident_char((unsigned char) *e) ? TK_BAD : TK_NUMBER;
+	}
+	else if (*p == ',' || *p == '=' || *p == '.' || *p == '(' || *p == ')')
+	{
+		e = p + 1;
+		t.kind = TK_PUNCT;
+	}
+	else if (*p == ';')
+	{
+		e = p + 1;
+		t.kind = TK_SEMI;
+	}
+	else if (*p == '\\')
+	{
+		e = p;
+		while (*e && *e != '\n')
+			e++;
+		t.kind = TK_META;
+	}
+	if (e == NULL || t.kind == TK_BAD)
+	{
+		t.kind = TK_BAD;
+		e = p + strlen(p);
+	}
+	t.len = (size_t) (e - p);
+	*pp = e;
+	return t;
+}
+
+static bool
+word_is(const tk *t, const char *word)
+{
+	return t->kind == TK_WORD && strlen(word) == t->len && strncasecmp(t->start, word, t->len) == 0;
+}
+
+/* Whether token t names database `name` (a bare word is folded to lower case). */
+static bool
+names(const tk *t, const char *name)
+{
+	size_t		i = 0;
+
+	if (t->kind == TK_WORD)
+	{
+		if (strlen(name) != t->len)
+			return false;
+		for (i = 0; i < t->len; i++)
+			if (tolower((unsigned char) t->start[i]) != (unsigned char) name[i])
+				return false;
 		return true;
 	}
-	if (bare != NULL)
+	if (t->kind == TK_QIDENT)
 	{
-		size_t		bl = strlen(bare);
+		const char *c = t->start + 1;
+		const char *end = t->start + t->len - 1;
 
-		if (strncmp(p, bare, bl) == 0 && (p[bl] == ' ' || p[bl] == ';'))
+		for (; c < end; c++, i++)
 		{
-			*len = bl;
-			return true;
+			if (name[i] != *c)
+				return false;
+			if (*c == '"')
+				c++;
 		}
+		return name[i] == '\0';
 	}
 	return false;
 }
 
-/* A name that pg_dump's fmtId leaves unquoted when it is no keyword: [a-z_][a-z0-9_$]*. */
-static bool
-may_be_bare(const char *name)
+/*
+ * Which token of statement s[0..n) names the database, or -1 if the statement is
+ * none of the kinds kept (ALTER DATABASE d ..., ALTER ROLE r IN DATABASE d SET|RESET
+ * ..., GRANT|REVOKE privileges ON DATABASE d TO|FROM ..., COMMENT ON DATABASE d IS
+ * 'text', SECURITY LABEL [FOR p] ON DATABASE d IS 'text').
+ */
+static int
+database_token(const tk *s, int n)
 {
-	if (!(islower((unsigned char) name[0]) || name[0] == '_'))
-		return false;
-	for (const char *c = name; *c; c++)
-		if (!(islower((unsigned char) *c) || isdigit((unsigned char) *c) || *c == '_' || *c == '$'))
-			return false;
-	return true;
+	int			i;
+
+	if (n >= 3 && word_is(&s[0], "ALTER") && word_is(&s[1], "DATABASE"))
+		return 2;
+	if (n >= 7 && word_is(&s[0], "ALTER") && word_is(&s[1], "ROLE") &&
+		(s[2].kind == TK_WORD || s[2].kind == TK_QIDENT) && word_is(&s[3], "IN") &&
+		word_is(&s[4], "DATABASE") && (word_is(&s[6], "SET") || word_is(&s[6], "RESET")))
+		return 5;
+	if (n >= 5 && (word_is(&s[0], "GRANT") || word_is(&s[0], "REVOKE")))
+	{
+		for (i = 1; i + 2 < n && !word_is(&s[i], "ON"); i++)
+			if (s[i].kind != TK_WORD && !(s[i].kind == TK_PUNCT && s[i].start[0] == ','))
+				return -1;
+		if (i + 3 < n && word_is(&s[i + 1], "DATABASE") &&
+			word_is(&s[i + 3], word_is(&s[0], "GRANT") ? "TO" : "FROM"))
+			return i + 2;
+		return -1;
+	}
+	i = 0;
+	if (n >= 2 && word_is(&s[0], "SECURITY") && word_is(&s[1], "LABEL"))
+	{
+		i = 2;
+		if (n > 4 && word_is(&s[2], "FOR") && (s[3].kind == TK_WORD || s[3].kind == TK_QIDENT))
+			i = 4;
+	}
+	else if (n >= 1 && word_is(&s[0], "COMMENT"))
+		i = 1;
+	if (i > 0 && n == i + 5 && word_is(&s[i], "ON") && word_is(&s[i + 1], "DATABASE") &&
+		word_is(&s[i + 3], "IS") &&
+		(s[i + 4].kind == TK_STRING || s[i + 4].kind == TK_ESTRING || word_is(&s[i + 4], "NULL")))
+		return i + 2;
+	return -1;
+}
+
+/*
+ * Token t as it is sent: a standard string holding a backslash becomes an E'' string
+ * with the backslashes doubled, so that it means the same whatever
+ * standard_conforming_strings the server that runs it has.
+ */
+static void
+append_token(rb_buf *out, const tk *t)
+{
+	if (t->kind == TK_STRING && memchr(t->start, '\\', t->len) != NULL)
+	{
+		rb_buf_append_char(out, 'E');
+		for (size_t i = 0; i < t->len; i++)
+		{
+			if (t->start[i] == '\\')
+				rb_buf_append_char(out, '\\');
+			rb_buf_append_char(out, t->start[i]);
+		}
+	}
+	else
+		rb_buf_append(out, t->start, t->len);
 }
 
 char *
 cli_db_properties_rewrite(const char *dump_sql, const char *archived, const char *target, int *n)
 {
-	static const char *const kinds[] = {
-		"ALTER DATABASE ", "ALTER ROLE ", "GRANT ", "REVOKE ",
-		"COMMENT ON DATABASE ", "SECURITY LABEL "
-	};
-	char	   *quoted = rb_pg_quote_ident(archived);
 	char	   *qtarget = rb_pg_quote_ident(target);
-	const char *bare = may_be_bare(archived) ? archived : NULL;
 	rb_buf		out = RB_BUF_INIT;
-	rb_buf		stmt = RB_BUF_INIT;
+	tk		   *s = NULL;
+	int			ns = 0,
+				cap = 0;
+	bool		unreadable = false;
 	const char *p = dump_sql;
 
 	*n = 0;
-	while (*p)
+	while (!unreadable)
 	{
-		const char *nl = strchr(p, '\n');
-		size_t		len = nl ? (size_t) (nl - p) : strlen(p);
-		bool		kind = false;
+		bool		comment;
+		tk			t = next_token(&p, &comment);
 
-		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && !kind; i++)
-			kind = starts_with(p, kinds[i]);
-		/* one statement a line, as pg_dump writes these: "... ;" */
-		if (kind && len > 0 && p[len - 1] == ';')
+		if (t.kind == TK_BAD || (comment && ns > 0) || (t.kind == TK_END && ns > 0))
 		{
-			const char *q = p;
-			const char *end = p + len;
-			bool		renamed = false;
-
-			rb_buf_reset(&stmt);
-			while (q < end)
+			/* a statement this lexer cannot read: nothing is run rather than a guess */
+			unreadable = true;
+			break;
+		}
+		if (t.kind == TK_END)
+			break;
+		if (t.kind == TK_META)
+		{
+			if (ns > 0)
+				unreadable = true;
+			continue;			/* \connect, \restrict ...: psql's, not the server's */
+		}
+		if (t.kind != TK_SEMI)
+		{
+			if (ns == cap)
 			{
-				size_t		nlen;
-
-				if (!renamed && (size_t) (end - q) > 9 && strncmp(q, "DATABASE ", 9) == 0 &&
-					name_at(q + 9, quoted, bare, &nlen))
-				{
-					rb_buf_append_str(&stmt, "DATABASE ");
-					rb_buf_append_str(&stmt, qtarget);
-					q += 9 + nlen;
-					renamed = true;
-					continue;
-				}
-				rb_buf_append_char(&stmt, *q++);
+				cap = cap ? cap * 2 : 32;
+				s = rb_realloc(s, sizeof(tk) * (size_t) cap);
 			}
+			s[ns++] = t;
+			continue;
+		}
+		if (ns > 0)
+		{
+			int			d = database_token(s, ns);
+
 			/* a statement on another database is never run */
-			if (renamed)
+			if (d >= 0 && names(&s[d], archived))
 			{
-				rb_buf_append(&out, rb_buf_str(&stmt), stmt.len);
-				rb_buf_append_char(&out, '\n');
+				for (int i = 0; i < ns; i++)
+				{
+					/* between tokens there is only whitespace (a comment was refused) */
+					if (i > 0)
+						rb_buf_append(&out, s[i - 1].start + s[i - 1].len,
+									  (size_t) (s[i].start - (s[i - 1].start + s[i - 1].len)));
+					if (i == d)
+						rb_buf_append_str(&out, qtarget);
+					else
+						append_token(&out, &s[i]);
+				}
+				rb_buf_append_str(&out, ";\n");
 				(*n)++;
 			}
 		}
-		p += len + (nl ? 1 : 0);
+		ns = 0;
 	}
-	rb_buf_free(&stmt);
-	free(quoted);
+	free(s);
 	free(qtarget);
+	if (unreadable)
+	{
+		rb_buf_free(&out);
+		*n = -1;
+		return NULL;
+	}
 	return take_string(&out);
 }
 
@@ -230,6 +450,13 @@ cli_db_properties_sql(const char *pg_restore, const char *archive, const char *l
 	if (cli_run_program(&print, NULL, "pg_restore --create", &dump_sql, hooks, err) != 0)
 		goto out;
 	*sql = cli_db_properties_rewrite(rb_buf_str(&dump_sql), archived, target, n);
+	if (*sql == NULL)
+	{
+		*n = 0;
+		rb_error_set(err, RB_ERR_INTEGRITY,
+					 "the database's owner, privileges and settings in the backup could not be read: pg_restore printed SQL that is not a plain statement of the kinds kept");
+		goto out;
+	}
 	rc = 0;
 out:
 	unlink(list_path);

@@ -27,9 +27,14 @@ char	   *cli_db_properties_list(const char *listing);
 /*
  * Of the SQL that pg_restore printed for those entries, the ALTER DATABASE, ALTER
  * ROLE ... IN DATABASE, GRANT, REVOKE, COMMENT ON DATABASE and SECURITY LABEL ON
- * DATABASE statements on database `archived`, renamed to `target`, one a line;
- * CREATE DATABASE, \connect and the session settings are left out.  malloc'd;
- * *n = how many statements.
+ * DATABASE statements on database `archived`, renamed to `target`, each followed by
+ * a newline; CREATE DATABASE, \connect and the session settings are left out.
+ * The text is lexed as the server lexes it (a comment of several lines is one
+ * literal, not several statements), and only statements made of words, quoted
+ * identifiers, string literals, numbers and , = . ( ) are read at all.  malloc'd;
+ * *n = how many statements.  NULL (*n = -1) when the text holds anything else (a
+ * dollar quote, a comment or a psql command inside a statement, an operator, an
+ * unterminated quote): then nothing of it may be run.
  */
 char	   *cli_db_properties_rewrite(const char *dump_sql, const char *archived,
 									  const char *target, int *n);

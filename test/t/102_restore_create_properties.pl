@@ -81,6 +81,33 @@ is($p_owner, scalar(getpwuid($<)), '--no-owner: the connecting user owns it');
 is($p_acl, '<default>', '--no-privileges: the default ACL');
 is($p_set, $o_set, 'the settings are restored all the same');
 
+# an archive is not trusted: its database's owner wrote the comment, and a comment
+# of several lines whose lines look like statements (as pg_dump writes it: one
+# literal over several lines) is restored as that comment, never run as SQL by the
+# restoring superuser
+$node->safe_psql('postgres', q{
+	CREATE ROLE mallory LOGIN;
+	CREATE DATABASE evil OWNER mallory;
+});
+my $payload = "first line\nALTER ROLE mallory SUPERUSER; -- DATABASE evil;\n"
+	. "GRANT pg_execute_server_program TO mallory; SELECT 'DATABASE evil' AS x;\nlast";
+my $payload_lit = $payload =~ s/'/''/gr;
+$node->safe_psql('evil', "COMMENT ON DATABASE evil IS '$payload_lit'", extra_params => [ '-U', 'mallory' ]);
+my $evil_id = RippleTest::Cluster::backup_now($node, 'evil');
+is(RippleTest::Cluster::wait_backup($node, $evil_id), 'succeeded', 'backup of "evil"');
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ $cli, 'restore', $evil_id, '--destination', "file://$dir", '--create', '--dbname', 'evil_copy',
+		'--host', $node->host, '--port', $node->port ], '<', \undef, '>', \$o, '2>', \$e);
+	is($? >> 8, 0, 'restore --create of a database with a comment of several lines') or diag $e;
+	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'}), 'f',
+		'the comment\'s "ALTER ROLE mallory SUPERUSER" line was not run');
+	is($node->safe_psql('postgres', q{SELECT pg_has_role('mallory', 'pg_execute_server_program', 'MEMBER')}), 'f',
+		'nor its GRANT line');
+	is($node->safe_psql('postgres', q{SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'evil_copy'}),
+		$payload, 'the comment is restored whole');
+}
+
 # the same name on a fresh server (the complete-loss case), roles created first
 my $new = PostgreSQL::Test::Cluster->new('fresh');
 $new->init;

@@ -97,6 +97,74 @@ test_rewrite_bare(void **state)
 	free(s);
 }
 
+/*
+ * Text that the archive's owner controls (a comment, a setting value, a role name)
+ * never becomes a statement of its own: a comment of several lines whose lines look
+ * like statements, a setting with a semicolon and a second statement, dollar quotes,
+ * and a statement that starts as a kept kind but carries another one.
+ */
+static void
+test_rewrite_injection(void **state)
+{
+	int			n;
+	char	   *s;
+
+	/* pg_dump writes a comment with newlines as one literal over several lines */
+	s = cli_db_properties_rewrite(
+								  "COMMENT ON DATABASE app IS 'first line\n"
+								  "ALTER ROLE mallory SUPERUSER; -- DATABASE app;\n"
+								  "GRANT pg_execute_server_program TO mallory; SELECT ''DATABASE app'';\n"
+								  "last';\n", "app", "copy", &n);
+	assert_string_equal(s,
+						"COMMENT ON DATABASE \"copy\" IS 'first line\n"
+						"ALTER ROLE mallory SUPERUSER; -- DATABASE app;\n"
+						"GRANT pg_execute_server_program TO mallory; SELECT ''DATABASE app'';\n"
+						"last';\n");
+	assert_int_equal(n, 1);
+	free(s);
+	/* a comment line that ends in a semicolon and would leave a quote open */
+	s = cli_db_properties_rewrite("COMMENT ON DATABASE app IS 'a;\nb'';c';\n", "app", "copy", &n);
+	assert_string_equal(s, "COMMENT ON DATABASE \"copy\" IS 'a;\nb'';c';\n");
+	assert_int_equal(n, 1);
+	free(s);
+	/* a second statement after a kept one, on the same line */
+	s = cli_db_properties_rewrite("ALTER DATABASE app OWNER TO a; ALTER ROLE mallory SUPERUSER;\n",
+								  "app", "copy", &n);
+	assert_string_equal(s, "ALTER DATABASE \"copy\" OWNER TO a;\n");
+	assert_int_equal(n, 1);
+	free(s);
+	/* GRANT on a list of databases, one of them another */
+	s = cli_db_properties_rewrite("GRANT CONNECT ON DATABASE app, postgres TO mallory;\n", "app", "copy", &n);
+	assert_string_equal(s, "");
+	assert_int_equal(n, 0);
+	free(s);
+	/* the database's name in a literal is no database */
+	s = cli_db_properties_rewrite("GRANT mallory TO x; SELECT 'ON DATABASE app TO';\n", "app", "copy", &n);
+	assert_string_equal(s, "");
+	free(s);
+	/* a backslash in a standard string keeps its meaning under any setting */
+	s = cli_db_properties_rewrite("COMMENT ON DATABASE app IS 'C:\\dir\\';\n", "app", "copy", &n);
+	assert_string_equal(s, "COMMENT ON DATABASE \"copy\" IS E'C:\\\\dir\\\\';\n");
+	free(s);
+	/* dollar quotes, comments inside a statement, operators, unterminated quotes: unreadable */
+	s = cli_db_properties_rewrite("ALTER DATABASE app SET a TO $$x$$;\n", "app", "copy", &n);
+	assert_null(s);
+	assert_int_equal(n, -1);
+	s = cli_db_properties_rewrite("ALTER DATABASE app -- x\n OWNER TO a;\n", "app", "copy", &n);
+	assert_null(s);
+	s = cli_db_properties_rewrite("ALTER DATABASE app SET a TO 'x' || 'y';\n", "app", "copy", &n);
+	assert_null(s);
+	s = cli_db_properties_rewrite("COMMENT ON DATABASE app IS 'x;\n", "app", "copy", &n);
+	assert_null(s);
+	s = cli_db_properties_rewrite("COMMENT ON DATABASE app IS 'x'\n\\! id\n;\n", "app", "copy", &n);
+	assert_null(s);
+	/* a quoted name with a doubled quote matches only that name */
+	s = cli_db_properties_rewrite("ALTER DATABASE \"a\"\"b\" OWNER TO x;\nALTER DATABASE \"a\" OWNER TO y;\n",
+								  "a\"b", "c", &n);
+	assert_string_equal(s, "ALTER DATABASE \"c\" OWNER TO x;\n");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -104,6 +172,7 @@ main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_rewrite_quoted),
 		cmocka_unit_test(test_rewrite_bare),
+		cmocka_unit_test(test_rewrite_injection),
 	};
 
 	return cmocka_run_group_tests_name("cli_db_properties", tests, NULL, NULL);
