@@ -71,10 +71,48 @@ contains_any(const char *text, const char *const *markers)
 	return find_any(text, markers) != NULL;
 }
 
+/*
+ * Only the server's own answer to the connection counts, not the same words in
+ * data that pg_dump quotes (a table or database name in "Query was: LOCK TABLE
+ * ...", "permission denied for table ...", "database \"...\" does not exist"):
+ * the marker must be the FATAL message that follows the first "failed: " of the
+ * first line (libpq's "connection to server ... failed: FATAL:  ..."), or start
+ * the text, and the rest of that line may hold no quoted name.
+ */
 const char *
 rb_connect_refusal_reason(const char *text)
 {
-	return text != NULL ? find_any(text, connect_markers) : NULL;
+	static const char fatal[] = "FATAL:  ";
+	static const char failed[] = "failed: ";
+	const char *eol;
+	const char *m;
+
+	if (text == NULL)
+		return NULL;
+	eol = strchr(text, '\n');
+	if (eol == NULL)
+		eol = text + strlen(text);
+	if (strncmp(text, fatal, strlen(fatal)) == 0)
+		m = text + strlen(fatal);
+	else
+	{
+		const char *f = strstr(text, failed);
+
+		if (f == NULL || f >= eol || strncmp(f + strlen(failed), fatal, strlen(fatal)) != 0)
+			return NULL;
+		m = f + strlen(failed) + strlen(fatal);
+	}
+	if (strncmp(m, "sorry, ", 7) == 0)
+		m += 7;
+	for (int i = 0; connect_markers[i] != NULL; i++)
+	{
+		size_t		len = strlen(connect_markers[i]);
+
+		if (m + len <= eol && strncmp(m, connect_markers[i], len) == 0 &&
+			memchr(m + len, '"', (size_t) (eol - (m + len))) == NULL)
+			return connect_markers[i];
+	}
+	return NULL;
 }
 
 /*

@@ -84,6 +84,17 @@ test_connect_refusal(void **state)
 	assert_null(rb_connect_refusal_reason("pg_dump: error: connection to server failed: fe_sendauth: no password supplied"));
 	assert_null(rb_connect_refusal_reason("pg_dump: error: query failed: ERROR:  could not read block 0 in file \"base/1/2\""));
 	assert_null(rb_connect_refusal_reason("PUT s3://b/k: Connection refused"));
+	/* the same words in names that pg_dump quotes are no refusal */
+	assert_null(rb_connect_refusal_reason("pg_dump exited with code 1: pg_dump: error: query failed: ERROR:  canceling statement due to lock timeout\n"
+										  "pg_dump: detail: Query was: LOCK TABLE public.\"too many clients\" IN ACCESS SHARE MODE"));
+	assert_null(rb_connect_refusal_reason("pg_dump exited with code 1: pg_dump: error: query failed: ERROR:  permission denied for table failed: FATAL:  sorry, too many clients already"));
+	assert_null(rb_connect_refusal_reason("pg_dump exited with code 1: pg_dump: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  database \"the database system is starting up\" does not exist"));
+	assert_null(rb_connect_refusal_reason("pg_dump exited with code 1: pg_dump: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  database \"x\nFATAL:  the database system is starting up\n\" does not exist"));
+	assert_null(rb_connect_refusal_reason("pg_dump exited with code 1: pg_dump: error: connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  sorry, too many clients already in \"x\""));
+	/* a second host's line after the first's: the first line decides */
+	assert_string_equal(rb_connect_refusal_reason("pg_dump exited with code 1: pg_dump: error: connection to server at \"h1\" (10.0.0.1), port 5432 failed: FATAL:  the database system is shutting down\n"
+												  "connection to server at \"h2\" (10.0.0.2), port 5432 failed: Connection refused"),
+						"the database system is shutting down");
 }
 
 int
