@@ -14,6 +14,7 @@
  * fails its proof, the database this command created is dropped.  The temporary
  * archive is removed whatever happens.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "cli_tempfile.h"
 #include "pg_rowcount.h"
 #include "rb_child.h"
+#include "rb_file.h"
 #include "verify.h"
 #include "rb_time.h"
 
@@ -394,15 +396,30 @@ apply_db_properties(cli_ctx *ctx, const char *psql, const rb_pg_conn *conn, cons
 {
 	const cli_args *args = ctx->args;
 	rb_argv		argv = RB_ARGV_INIT;
+	cli_tempfile script = {NULL, -1};
 	int			rc;
 
+	/*
+	 * From a file, in one transaction: a comment may be longer than one argument
+	 * may be (E2BIG), and argv is for everyone to read.  The statements hold no
+	 * psql syntax (no backslash or colon outside quotes: cli_db_properties.h).
+	 */
+	if (cli_tempfile_create(&script, cli_work_dir(args->work_dir), "ripple-backup-dbprops-", ".sql", err) != 0)
+		return -1;
+	if (rb_write_all(script.fd, sql, strlen(sql)) != 0)
+	{
+		rb_error_set(err, RB_ERR_IO, "could not write \"%s\": %s", script.path, strerror(errno));
+		cli_tempfile_remove(&script);
+		return -1;
+	}
 	rb_pg_argv_psql(&argv, NULL, psql, conn, args->maintenance_db ? args->maintenance_db : "postgres");
-	rb_argv_add(&argv, "-c");
-	rb_argv_add(&argv, sql);
+	rb_argv_add(&argv, "--single-transaction");
+	rb_argv_addf(&argv, "--file=%s", script.path);
 	rc = cli_run_program(&argv, NULL, "database properties", NULL, &ctx->hooks, err);
 	if (rc != 0)
 		rb_error_prefix(err, "could not give database \"%s\" the owner, privileges and settings of the backup: ",
 						args->dbname);
+	cli_tempfile_remove(&script);
 	rb_argv_free(&argv);
 	return rc;
 }

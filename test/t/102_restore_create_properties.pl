@@ -108,6 +108,22 @@ is(RippleTest::Cluster::wait_backup($node, $evil_id), 'succeeded', 'backup of "e
 		$payload, 'the comment is restored whole');
 }
 
+# a comment longer than one command-line argument may be (128 KiB on Linux) is
+# restored too: the statements are not passed in psql's argv
+$node->safe_psql('postgres', 'CREATE DATABASE long_comment');
+my $long = join("\n", map { "line $_ " . ('x' x 60) } 1 .. 3000);
+$node->safe_psql('postgres', "COMMENT ON DATABASE long_comment IS '$long'");
+my $long_id = RippleTest::Cluster::backup_now($node, 'long_comment');
+is(RippleTest::Cluster::wait_backup($node, $long_id), 'succeeded', 'backup of "long_comment"');
+{
+	my ($o, $e) = ('', '');
+	IPC::Run::run([ $cli, 'restore', $long_id, '--destination', "file://$dir", '--create', '--dbname', 'long_copy',
+		'--host', $node->host, '--port', $node->port ], '<', \undef, '>', \$o, '2>', \$e);
+	is($? >> 8, 0, sprintf('restore --create of a database with a %d-byte comment', length $long)) or diag $e;
+	is($node->safe_psql('postgres', q{SELECT md5(shobj_description(oid, 'pg_database')) FROM pg_database WHERE datname = 'long_copy'}),
+		$node->safe_psql('postgres', "SELECT md5('$long')"), 'the long comment is restored whole');
+}
+
 # the same name on a fresh server (the complete-loss case), roles created first
 my $new = PostgreSQL::Test::Cluster->new('fresh');
 $new->init;
