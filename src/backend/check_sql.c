@@ -7,8 +7,9 @@
  * error the destination gave, or skipped because an earlier one failed.  One
  * attempt per request (no retries, a private circuit breaker: the shared one
  * might refuse the request without trying), 10 s at most each, from the calling
- * session; a query cancel stops it between steps.  No secret is shown: the
- * credentials row names where they came from, never their values.
+ * session; a query cancel stops the request under way (and the probe is still
+ * deleted once it was sent).  No secret is shown: the credentials row names where
+ * they came from, never their values.
  */
 #include "postgres.h"
 
@@ -143,7 +144,13 @@ check_destination(check_ctx *c)
 		emit(c, "settings", CHECK_OK, psprintf("destination %s", rb_guc_destination));
 		emit(c, "credentials", CHECK_OK, "none needed: file:// destination");
 	}
-	CHECK_FOR_INTERRUPTS();
+
+	/*
+	 * No CHECK_FOR_INTERRUPTS while dest is open: it would leave the destination
+	 * (its connections and memory, not palloc'd) and perhaps the probe behind.  A
+	 * cancel stops the requests through the hooks instead, and is served once
+	 * dest is closed.
+	 */
 
 	/* the first request: connect, TLS and the signature are all proven by it */
 	if (rb_destination_list(dest, RB_CHECK_PREFIX, count_object, &n, &err) == 0)
@@ -166,7 +173,6 @@ check_destination(check_ctx *c)
 		emit(c, "tls", CHECK_OK, https ? "the certificate was accepted" : "not used: the endpoint is http://");
 		emit(c, "auth", CHECK_FAILED, err.msg);
 	}
-	CHECK_FOR_INTERRUPTS();
 
 	/* write and delete a probe object under a name no backup uses */
 	key = psprintf("%s%d-" INT64_FORMAT, RB_CHECK_PREFIX, MyProcPid, (int64) GetCurrentTimestamp());
@@ -176,13 +182,21 @@ check_destination(check_ctx *c)
 		bool		ok = rb_destination_put_small(dest, key, probe, sizeof(probe) - 1, &err) == 0;
 
 		emit_step(c, "write", ok, ok ? psprintf("stored %s", key) : err.msg);
-		CHECK_FOR_INTERRUPTS();
-	}
-	if (!c->failed)
-	{
-		bool		ok = rb_destination_delete(dest, key, &err) == 0;
 
-		emit_step(c, "delete", ok, ok ? psprintf("deleted %s", key) : err.msg);
+		/*
+		 * The probe is deleted whenever it was sent, even when the write failed (a
+		 * cancel or a timeout while the answer was awaited: the object may exist
+		 * all the same), and a pending cancel does not stop the delete (the hooks
+		 * dest holds are these; its own 10 s timeout bounds it).
+		 */
+		hooks.cancel = NULL;
+		if (ok)
+		{
+			ok = rb_destination_delete(dest, key, &err) == 0;
+			emit_step(c, "delete", ok, ok ? psprintf("deleted %s", key) : err.msg);
+		}
+		else
+			(void) rb_destination_delete(dest, key, &err);
 	}
 	rb_destination_close(dest);
 }
@@ -203,6 +217,7 @@ ripple_backup_check(PG_FUNCTION_ARGS)
 		emit(&c, "settings", CHECK_FAILED, "ripple_backup.destination is empty: no backup can be taken");
 	else
 		check_destination(&c);
+	CHECK_FOR_INTERRUPTS();
 
 	/* every step has a row: those not reached are skipped */
 	before = tuplestore_tuple_count(c.rsinfo->setResult);
