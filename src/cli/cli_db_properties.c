@@ -330,6 +330,7 @@ cli_db_properties_rewrite(const char *dump_sql, const char *archived, const char
 {
 	char	   *qtarget = rb_pg_quote_ident(target);
 	rb_buf		out = RB_BUF_INIT;
+	rb_buf		encoding = RB_BUF_INIT;
 	tk		   *s = NULL;
 	int			ns = 0,
 				cap = 0;
@@ -366,7 +367,20 @@ cli_db_properties_rewrite(const char *dump_sql, const char *archived, const char
 			s[ns++] = t;
 			continue;
 		}
-		if (ns > 0)
+		/*
+		 * pg_restore's SET client_encoding: the encoding of the archive's text, sent
+		 * first so that psql and the server read the rest in it, not in psql's
+		 * locale's (where a byte of a character may look like a backslash)
+		 */
+		if (ns == 4 && word_is(&s[0], "SET") && word_is(&s[1], "client_encoding") &&
+			s[2].kind == TK_PUNCT && s[2].start[0] == '=' && s[3].kind == TK_STRING)
+		{
+			rb_buf_reset(&encoding);
+			rb_buf_append_str(&encoding, "SET client_encoding = ");
+			append_token(&encoding, &s[3]);
+			rb_buf_append_str(&encoding, ";\n");
+		}
+		else if (ns > 0)
 		{
 			int			d = database_token(s, ns);
 
@@ -395,9 +409,17 @@ cli_db_properties_rewrite(const char *dump_sql, const char *archived, const char
 	if (unreadable)
 	{
 		rb_buf_free(&out);
+		rb_buf_free(&encoding);
 		*n = -1;
 		return NULL;
 	}
+	if (*n > 0 && encoding.len > 0)
+	{
+		rb_buf_append(&encoding, rb_buf_str(&out), out.len);
+		rb_buf_free(&out);
+		return take_string(&encoding);
+	}
+	rb_buf_free(&encoding);
 	return take_string(&out);
 }
 

@@ -28,7 +28,9 @@ char	   *cli_db_properties_list(const char *listing);
  * Of the SQL that pg_restore printed for those entries, the ALTER DATABASE, ALTER
  * ROLE ... IN DATABASE, GRANT, REVOKE, COMMENT ON DATABASE and SECURITY LABEL ON
  * DATABASE statements on database `archived`, renamed to `target`, each followed by
- * a newline; CREATE DATABASE, \connect and the session settings are left out.
+ * a newline, after pg_restore's SET client_encoding when there is one (the encoding
+ * of the text); CREATE DATABASE, \connect and the other session settings are left
+ * out.
  * The text is lexed as the server lexes it (a comment of several lines is one
  * literal, not several statements), and only statements made of words, quoted
  * identifiers, string literals, numbers and , = . ( ) are read at all.  malloc'd;

@@ -124,6 +124,51 @@ is(RippleTest::Cluster::wait_backup($node, $long_id), 'succeeded', 'backup of "l
 		$node->safe_psql('postgres', "SELECT md5('$long')"), 'the long comment is restored whole');
 }
 
+# psql in a locale of another encoding must not read the archive's UTF-8 text in
+# it: in SJIS (0x81 0x5C is one character) the bytes of "ā\" would end an E''
+# string early (the server refuses the \' as unsafe, so before the archive's
+# encoding was sent first the statements failed), and in LATIN1 every non-ASCII
+# character became two
+$node->safe_psql('postgres', "CREATE DATABASE sjis_trap OWNER mallory ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+$node->safe_psql('postgres', "CREATE DATABASE maint_utf8 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+my $trap = "\x{101}\\';ALTER ROLE mallory SUPERUSER;--";
+my $trap_lit = $trap =~ s/'/''/gr;
+{
+	my $trap_sql = "COMMENT ON DATABASE sjis_trap IS '$trap_lit'";
+	utf8::encode($trap_sql);
+	$node->safe_psql('sjis_trap', $trap_sql, extra_params => [ '-U', 'mallory' ]);
+}
+my $trap_id = RippleTest::Cluster::backup_now($node, 'sjis_trap');
+is(RippleTest::Cluster::wait_backup($node, $trap_id), 'succeeded', 'backup of "sjis_trap"');
+{
+	my ($o, $e) = ('', '');
+	{
+		local $ENV{PGCLIENTENCODING} = 'SJIS';
+		IPC::Run::run([ $cli, 'restore', $trap_id, '--destination', "file://$dir", '--create', '--dbname', 'sjis_copy',
+			'--maintenance-db', 'maint_utf8', '--host', $node->host, '--port', $node->port ], '<', \undef, '>', \$o, '2>', \$e);
+	}
+	is($? >> 8, 0, 'restore --create with PGCLIENTENCODING=SJIS') or diag $e;
+	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'}), 'f',
+		'the comment\'s bytes did not end its string in psql');
+	my $got = $node->safe_psql('postgres', q{SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'sjis_copy'});
+	my $want = $trap;
+	utf8::encode($want);
+	is($got, $want, 'the comment is restored whole');
+}
+{
+	my ($o, $e) = ('', '');
+	{
+		local $ENV{PGCLIENTENCODING} = 'LATIN1';
+		IPC::Run::run([ $cli, 'restore', $trap_id, '--destination', "file://$dir", '--create', '--dbname', 'latin1_copy',
+			'--maintenance-db', 'maint_utf8', '--host', $node->host, '--port', $node->port ], '<', \undef, '>', \$o, '2>', \$e);
+	}
+	is($? >> 8, 0, 'restore --create with PGCLIENTENCODING=LATIN1') or diag $e;
+	my $want = $trap;
+	utf8::encode($want);
+	is($node->safe_psql('postgres', q{SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = 'latin1_copy'}),
+		$want, 'the comment is restored byte for byte');
+}
+
 # the same name on a fresh server (the complete-loss case), roles created first
 my $new = PostgreSQL::Test::Cluster->new('fresh');
 $new->init;

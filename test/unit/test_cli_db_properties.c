@@ -158,6 +158,12 @@ test_rewrite_injection(void **state)
 	assert_null(s);
 	s = cli_db_properties_rewrite("COMMENT ON DATABASE app IS 'x'\n\\! id\n;\n", "app", "copy", &n);
 	assert_null(s);
+	/* the archive's encoding comes first, so that psql reads the rest in it */
+	s = cli_db_properties_rewrite("SET client_encoding = 'UTF8';\nSET x = 1;\nCOMMENT ON DATABASE app IS 'y';\n",
+								  "app", "copy", &n);
+	assert_string_equal(s, "SET client_encoding = 'UTF8';\nCOMMENT ON DATABASE \"copy\" IS 'y';\n");
+	assert_int_equal(n, 1);
+	free(s);
 	/* a quoted name with a doubled quote matches only that name */
 	s = cli_db_properties_rewrite("ALTER DATABASE \"a\"\"b\" OWNER TO x;\nALTER DATABASE \"a\" OWNER TO y;\n",
 								  "a\"b", "c", &n);
