@@ -111,6 +111,32 @@ SELECT pg_catalog.pg_extension_config_dump('ripple_backup.backups', '');
 SELECT pg_catalog.pg_extension_config_dump('ripple_backup.backups_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ripple_backup.backup_tables', '');
 
+-- Physical base backups (src/core/base_backup.c, docs/pitr.md): a row of kind
+-- 'physical' covers the whole cluster, so its dbname is NULL; every view and
+-- function that speaks of a database's backups matches on dbname and so never
+-- counts one as a logical backup of a database.
+ALTER TABLE ripple_backup.backups
+	ALTER COLUMN dbname DROP NOT NULL,
+	ADD COLUMN kind text NOT NULL DEFAULT 'logical' CHECK (kind IN ('logical', 'physical')),
+	ADD COLUMN start_lsn pg_lsn,
+	ADD COLUMN stop_lsn pg_lsn,
+	ADD COLUMN backup_label text,
+	ADD CONSTRAINT backups_dbname_iff_logical CHECK ((kind = 'logical') = (dbname IS NOT NULL));
+COMMENT ON COLUMN ripple_backup.backups.kind IS 'logical (pg_dump of one database) or physical (pg_basebackup of the cluster; dbname NULL)';
+COMMENT ON COLUMN ripple_backup.backups.start_lsn IS 'physical: START WAL LOCATION of its backup_label';
+COMMENT ON COLUMN ripple_backup.backups.stop_lsn IS 'physical: the end of the WAL the backup needs (End-LSN of its backup_manifest)';
+COMMENT ON COLUMN ripple_backup.backups.backup_label IS 'physical: the text of its backup_label file';
+
+-- Queues a physical base backup of the cluster; superusers and roles with the
+-- REPLICATION attribute only (checked in C), beside EXECUTE.
+CREATE FUNCTION @extschema@.ripple_backup_base_backup(label text DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ripple_backup_base_backup'
+	LANGUAGE C VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.ripple_backup_base_backup(text) IS 'queue a physical base backup of the cluster; returns its id';
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_base_backup(text) FROM PUBLIC;
+
 -- Queues a backup of a database; the launcher starts it when the transaction commits.
 -- With wait => true it waits (up to timeout) for the backup, returns its id when it
 -- succeeded and raises an ERROR with the backup's error when it failed, so that a
@@ -675,7 +701,8 @@ AS $$
 		SELECT j.dbname, min(j.created_at) AS at FROM ripple_backup.jobs j
 		 WHERE j.active GROUP BY j.dbname
 		UNION ALL
-		SELECT b.dbname, min(b.queued_at) FROM ripple_backup.backups b GROUP BY b.dbname
+		SELECT b.dbname, min(b.queued_at) FROM ripple_backup.backups b
+		 WHERE b.dbname IS NOT NULL GROUP BY b.dbname
 	), d AS (
 		SELECT since.dbname, min(since.at) AS at FROM since GROUP BY since.dbname
 	)

@@ -102,7 +102,11 @@ rb_catalog_fail_interrupted(const int64 *exclude, int nexclude)
 	return n;
 }
 
-/* Fills row from columns: id, dbname, backup_type, label, status, error, queued_at, xmin, db_exists */
+/*
+ * Fills row from columns: id, dbname, backup_type, label, status, error,
+ * queued_at, xmin, db_exists, kind.  A physical backup's dbname is NULL (""
+ * here) and its db_exists true: its runner connects to the catalog database.
+ */
 static void
 row_from_tuple(HeapTuple tup, TupleDesc desc, RbBackupRow *row, MemoryContext outer)
 {
@@ -121,6 +125,8 @@ row_from_tuple(HeapTuple tup, TupleDesc desc, RbBackupRow *row, MemoryContext ou
 	row->queued_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 7, &isnull));
 	row->xmin = DatumGetTransactionId(SPI_getbinval(tup, desc, 8, &isnull));
 	row->db_exists = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
+	s = get_text(tup, desc, 10, &isnull);
+	strlcpy(row->kind, s ? s : "logical", sizeof(row->kind));
 
 	old = MemoryContextSwitchTo(outer);
 	row->label = get_text(tup, desc, 4, &isnull);
@@ -130,8 +136,8 @@ row_from_tuple(HeapTuple tup, TupleDesc desc, RbBackupRow *row, MemoryContext ou
 
 #define ROW_COLUMNS \
 	"b.id, b.dbname::text, b.backup_type, b.label, b.status, b.error, b.queued_at, b.xmin," \
-	" EXISTS (SELECT 1 FROM pg_catalog.pg_database d" \
-	"          WHERE d.datname = b.dbname AND d.datallowconn)"
+	" b.dbname IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_database d" \
+	"          WHERE d.datname = b.dbname AND d.datallowconn), b.kind"
 
 int
 rb_catalog_fetch_queued(int limit, const int64 *exclude, int nexclude, RbBackupRow **rows)
@@ -358,6 +364,27 @@ rb_catalog_record_result(const RbRunnerSlot *slot, uint64 system_identifier,
 	spi_check(rc, SPI_OK_UPDATE, "recording a backup result");
 	updated = SPI_processed > 0;
 
+	if (updated && ok && strcmp(slot->kind, "physical") == 0)
+	{
+		Oid			ptypes[4] = {INT8OID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		pvalues[4];
+		char		pnulls[4] = {' ', ' ', ' ', ' '};
+
+		pvalues[0] = Int64GetDatum(slot->backup_id);
+		pvalues[1] = CStringGetTextDatum(slot->start_lsn);
+		pvalues[2] = CStringGetTextDatum(slot->stop_lsn);
+		pvalues[3] = CStringGetTextDatum(slot->backup_label);
+		if (slot->start_lsn[0] == '\0')
+			pnulls[1] = 'n';
+		if (slot->stop_lsn[0] == '\0')
+			pnulls[2] = 'n';
+		rc = SPI_execute_with_args("UPDATE ripple_backup.backups"
+								   "   SET start_lsn = $2::pg_lsn, stop_lsn = $3::pg_lsn, backup_label = $4"
+								   " WHERE id = $1",
+								   4, ptypes, pvalues, pnulls, false, 0);
+		spi_check(rc, SPI_OK_UPDATE, "recording a base backup's WAL positions");
+	}
+
 	if (updated && ok && counts != NULL && counts->ncounts > 0)
 	{
 		int			n = counts->ncounts;
@@ -470,6 +497,32 @@ rb_catalog_insert_queued(const char *dbname, const char *label, const char *requ
 							   " VALUES ($1::name, 'manual', $2, $3::name) RETURNING id",
 							   3, argtypes, values, nulls, false, 1);
 	spi_check(rc, SPI_OK_INSERT_RETURNING, "queueing a backup");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return id;
+}
+
+int64
+rb_catalog_insert_queued_physical(const char *label, const char *requested_by)
+{
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	bool		isnull;
+	int64		id;
+	int			rc;
+
+	values[0] = label ? CStringGetTextDatum(label) : (Datum) 0;
+	values[1] = CStringGetTextDatum(requested_by);
+	if (label == NULL)
+		nulls[0] = 'n';
+
+	spi_begin();
+	rc = SPI_execute_with_args("INSERT INTO ripple_backup.backups"
+							   "       (dbname, kind, backup_type, label, requested_by)"
+							   " VALUES (NULL, 'physical', 'manual', $1, $2::name) RETURNING id",
+							   2, argtypes, values, nulls, false, 1);
+	spi_check(rc, SPI_OK_INSERT_RETURNING, "queueing a base backup");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	return id;

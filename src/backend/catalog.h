@@ -27,6 +27,7 @@ typedef struct RbBackupRow
 	TimestampTz queued_at;
 	TransactionId xmin;			/* inserting (or last updating) transaction */
 	bool		db_exists;		/* the database exists and accepts connections */
+	char		kind[16];		/* "logical" or "physical" (dbname "" then) */
 } RbBackupRow;
 
 /* Is extension ripple_backup installed in the current database? */
@@ -94,5 +95,7 @@ extern void rb_catalog_store_incarnation(const char *id, uint32 timeline,
 
 /* Reads one row; returns false when it does not exist. */
 extern bool rb_catalog_get_backup(int64 id, RbBackupRow *row);
+/* Queues a physical base backup (dbname NULL); returns its id. */
+extern int64 rb_catalog_insert_queued_physical(const char *label, const char *requested_by);
 
 #endif							/* RB_CATALOG_H */

@@ -96,7 +96,7 @@ latest_succeeded(void)
 	int64		id = 0;
 
 	SPI_connect();
-	if (SPI_execute("SELECT id FROM ripple_backup.backups WHERE status = 'succeeded'"
+	if (SPI_execute("SELECT id FROM ripple_backup.backups WHERE status = 'succeeded' AND kind = 'logical'"
 					" ORDER BY finished_at DESC, id DESC LIMIT 1", true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed");
 	if (SPI_processed > 0)

@@ -15,6 +15,7 @@
 
 #include "backup_compress.h"
 #include "backup_retry.h"	/* ripple_backup.backup_retries, backup_retry_delay */
+#include "base_backup_runner.h"	/* ripple_backup.base_backup_fast_checkpoint */
 #include "dest.h"
 #include "guc.h"
 #include "breaker_shmem.h"	/* the shared S3 circuit breakers */
@@ -326,6 +327,7 @@ rb_guc_define(void)
 	rb_breaker_define_gucs();
 	rb_s3_sse_define_gucs();
 	rb_encryption_define_gucs();
+	rb_base_backup_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

@@ -120,6 +120,8 @@ slot_fill(RbRunnerSlot *slot, const RbBackupRow *row, RbSlotState state, Transac
 	slot->backup_id = row->id;
 	strlcpy(slot->dbname, row->dbname, sizeof(slot->dbname));
 	strlcpy(slot->backup_type, row->backup_type, sizeof(slot->backup_type));
+	strlcpy(slot->kind, row->kind[0] ? row->kind : "logical", sizeof(slot->kind));
+	slot->start_lsn[0] = slot->stop_lsn[0] = slot->backup_label[0] = '\0';
 	slot->has_label = row->label != NULL;
 	if (row->label != NULL)
 	{

@@ -134,7 +134,8 @@ backup_status(int64 backup_id, char *dbname, char *status, int *attempt)
 	int			rc;
 
 	/* not read-only: the caller's transaction may have just recorded the status */
-	rc = SPI_execute_with_args("SELECT dbname::text, status, attempt FROM ripple_backup.backups WHERE id = $1",
+	/* a physical base backup has no database: "" here, NULL in its notifications */
+	rc = SPI_execute_with_args("SELECT coalesce(dbname::text, ''), status, attempt FROM ripple_backup.backups WHERE id = $1",
 							   1, argtypes, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading a backup failed: %s", SPI_result_code_string(rc));
@@ -183,9 +184,9 @@ queue_finished(void *arg)
 		kind = RB_NOTIFY_BACKUP_FAILED;
 	else
 		return;
-	queue_channels(kind, a->backup_id, dbname);
+	queue_channels(kind, a->backup_id, dbname[0] ? dbname : NULL);
 	if (rb_notify_heartbeat_url_spi(a->backup_id, GLOBAL_HEARTBEAT) != NULL)
-		insert_row(a->backup_id, dbname, RB_CHANNEL_HEARTBEAT, rb_notify_kind_name(kind));
+		insert_row(a->backup_id, dbname[0] ? dbname : NULL, RB_CHANNEL_HEARTBEAT, rb_notify_kind_name(kind));
 }
 
 void
@@ -244,7 +245,7 @@ queue_started(void *arg)
 	if (attempt > 1)
 		return;
 	if (rb_notify_heartbeat_url_spi(a->backup_id, GLOBAL_HEARTBEAT) != NULL)
-		insert_row(a->backup_id, dbname, RB_CHANNEL_HEARTBEAT, "backup.started");
+		insert_row(a->backup_id, dbname[0] ? dbname : NULL, RB_CHANNEL_HEARTBEAT, "backup.started");
 }
 
 void
@@ -273,7 +274,7 @@ queue_verify(void *arg)
 		return;					/* a verification that passed is no news */
 	if (!backup_status(a->backup_id, dbname, status, NULL))
 		return;
-	queue_channels(kind, a->backup_id, dbname);
+	queue_channels(kind, a->backup_id, dbname[0] ? dbname : NULL);
 }
 
 void

@@ -369,13 +369,13 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 							  "SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
 							  "       coalesce(size_bytes, 0), object_key, location"
 							  "  FROM ripple_backup.backups"
-							  " WHERE status = 'succeeded' AND system_identifier = $1 AND incarnation = $2"
+							  " WHERE status = 'succeeded' AND kind = 'logical' AND system_identifier = $1 AND incarnation = $2"
 							  "   AND object_key IS NOT NULL"
 							  " ORDER BY dbname, finished_at DESC, id DESC" :
 							  "SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
 							  "       coalesce(size_bytes, 0), object_key, location"
 							  "  FROM ripple_backup.backups"
-							  " WHERE status = 'succeeded' AND system_identifier = $1 AND incarnation = $2"
+							  " WHERE status = 'succeeded' AND kind = 'logical' AND system_identifier = $1 AND incarnation = $2"
 							  "   AND object_key IS NOT NULL"
 							  " ORDER BY dbname, finished_at DESC, id DESC FOR UPDATE",
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)

@@ -51,7 +51,9 @@
 #include "rb_format.h"
 #include "backup_metadata.h"
 #include "rb_child.h"			/* rb_lower_priority */
+#include "base_backup_runner.h"
 #include "runner.h"
+#include "runner_outcome.h"
 #include "shmem.h"
 #include "upload_journal.h"
 #include "version.h"
@@ -63,8 +65,8 @@ static char captured_error[RB_TEXT_LEN];
 /* this backup's encryption key: wiped when the pipeline ends and at exit */
 static rb_key backup_key;
 
-static void
-runner_progress(void *arg, const rb_backup_progress *p)
+void
+rb_runner_progress(void *arg, const rb_backup_progress *p)
 {
 	RbRunnerSlot *slot = (RbRunnerSlot *) arg;
 
@@ -77,8 +79,8 @@ runner_progress(void *arg, const rb_backup_progress *p)
  * parts stay in the bucket; the slot carries it to the launcher, which records
  * it in ripple_backup.pending_aborts.  Called inside src/core: only copies.
  */
-static void
-runner_upload_abandoned(void *arg, const char *bucket, const char *key,
+void
+rb_runner_upload_abandoned(void *arg, const char *bucket, const char *key,
 						const char *upload_id, const char *reason)
 {
 	RbRunnerSlot *slot = &rb_shared->slots[my_slotno];
@@ -154,21 +156,21 @@ failure_hint(rb_error_code code)
 	}
 }
 
-/* pg_dump beside the running postgres binary: the server's own bin directory. */
-static char *
-pg_dump_path(void)
+/* A client program beside the running postgres binary: the server's own bin directory. */
+char *
+rb_runner_program_path(const char *program)
 {
 	char		dir[MAXPGPATH];
 	char	   *path = palloc(MAXPGPATH);
 
 	strlcpy(dir, my_exec_path, sizeof(dir));
 	get_parent_directory(dir);
-	join_path_components(path, dir, "pg_dump");
+	join_path_components(path, dir, program);
 	return path;
 }
 
-static rb_compress_kind
-compression_kind(void)
+rb_compress_kind
+rb_runner_compression_kind(void)
 {
 	switch (rb_guc_compression)
 	{
@@ -203,22 +205,6 @@ counts_to_dsm(int64 id, const rb_table_counts *tc)
 	return handle;
 }
 
-typedef struct RunOutcome
-{
-	bool		succeeded;
-	rb_error	err;
-	char		location[RB_TEXT_LEN];
-	char		object_key[RB_TEXT_LEN];
-	uint64		size_bytes;
-	uint64		bytes_read;
-	double		duration;
-	char		sha256[65];
-	char		encryption[40];
-	char		key_id[RB_KEY_ID_HEX_SIZE];
-	dsm_handle	counts;
-	char		incarnation[RB_INCARNATION_LEN];
-	uint32		timeline;
-} RunOutcome;
 
 /*
  * The backup itself, inside the exported snapshot's transaction.  Every
@@ -234,7 +220,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	rb_backup_params params;
 	rb_backup_result result;
 	rb_backup_metadata m;
-	rb_compress_kind kind = compression_kind();
+	rb_compress_kind kind = rb_runner_compression_kind();
 	uint64		sysid = GetSystemIdentifier();
 	time_t		started = time(NULL);
 	char	   *key = NULL;
@@ -248,7 +234,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	int			rc;
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
-	hooks.upload_abandoned = runner_upload_abandoned;
+	hooks.upload_abandoned = rb_runner_upload_abandoned;
 	hooks.upload_started = runner_upload_started;
 	rb_guc_destination_options(&opt);
 	/*
@@ -333,7 +319,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	}
 
 	memset(&params, 0, sizeof(params));
-	params.pg_dump_path = pg_dump_path();
+	params.pg_dump_path = rb_runner_program_path("pg_dump");
 	params.host = socket_dir;
 	params.port = PostPortNumber;
 	params.user = GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false);
@@ -347,7 +333,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	params.compression_workers = 0;
 	params.nice = rb_guc_backup_nice;
 	params.encryption_key = encrypt ? &backup_key : NULL;
-	params.progress = runner_progress;
+	params.progress = rb_runner_progress;
 	params.progress_arg = slot;
 	params.progress_interval_ms = 100;
 
@@ -433,7 +419,9 @@ rb_runner_main(Datum main_arg)
 	char		dbname[NAMEDATALEN];
 	RunOutcome *out;
 	char		error[RB_TEXT_LEN];
+	char		what[NAMEDATALEN + 64];
 	bool		mine;
+	bool		physical = false;
 	int			slot_state = 0;
 	int64		slot_backup = 0;
 
@@ -451,6 +439,7 @@ rb_runner_main(Datum main_arg)
 	{
 		slot->pid = MyProcPid;
 		strlcpy(dbname, slot->dbname, sizeof(dbname));
+		physical = strcmp(slot->kind, "physical") == 0;
 	}
 	else
 	{
@@ -470,9 +459,13 @@ rb_runner_main(Datum main_arg)
 	/* why the backup failed, for runner_exit: a FATAL while connecting cannot be caught */
 	rb_worker_capture_errors(captured_error, sizeof(captured_error));
 
-	rb_worker_connect(dbname, "ripple_backup runner");
-	ereport(LOG, (errmsg("ripple_backup: backup %lld of database \"%s\" started",
-						 (long long) my_backup_id, dbname)));
+	/* a base backup covers the cluster: its runner connects to the catalog database */
+	if (physical)
+		snprintf(what, sizeof(what), "base backup %lld", (long long) my_backup_id);
+	else
+		snprintf(what, sizeof(what), "backup %lld of database \"%s\"", (long long) my_backup_id, dbname);
+	rb_worker_connect(physical ? rb_guc_database : dbname, "ripple_backup runner");
+	ereport(LOG, (errmsg("ripple_backup: %s started", what)));
 
 	out = palloc0(sizeof(RunOutcome));
 	PG_TRY();
@@ -481,16 +474,26 @@ rb_runner_main(Datum main_arg)
 
 		SetCurrentStatementStartTimestamp();
 		StartTransactionCommand();
-		XactIsoLevel = XACT_REPEATABLE_READ;
-		PushActiveSnapshot(GetTransactionSnapshot());
-		snapshot = ExportSnapshot(GetActiveSnapshot());
-		pgstat_report_activity(STATE_RUNNING, "ripple_backup: running pg_dump");
+		if (physical)
+		{
+			pgstat_report_activity(STATE_RUNNING, "ripple_backup: running pg_basebackup");
+			PushActiveSnapshot(GetTransactionSnapshot());	/* it reads pg_tablespace */
+			rb_base_backup_pipeline(slot, out);
+			PopActiveSnapshot();
+		}
+		else
+		{
+			XactIsoLevel = XACT_REPEATABLE_READ;
+			PushActiveSnapshot(GetTransactionSnapshot());
+			snapshot = ExportSnapshot(GetActiveSnapshot());
+			pgstat_report_activity(STATE_RUNNING, "ripple_backup: running pg_dump");
 
-		run_pipeline(slot, dbname, snapshot, out);
-		/* the upload is completed, aborted or handed to the launcher as abandoned */
-		rb_upload_journal_forget(my_backup_id);
+			run_pipeline(slot, dbname, snapshot, out);
+			/* the upload is completed, aborted or handed to the launcher as abandoned */
+			rb_upload_journal_forget(my_backup_id);
 
-		PopActiveSnapshot();
+			PopActiveSnapshot();
+		}
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}
@@ -539,14 +542,13 @@ rb_runner_main(Datum main_arg)
 
 		rb_format_bytes(out->size_bytes, size, sizeof(size));
 		ereport(LOG,
-				(errmsg("ripple_backup: backup %lld of database \"%s\" succeeded: %s in %.1f s to %s",
-						(long long) my_backup_id, dbname, size, out->duration, out->location)));
+				(errmsg("ripple_backup: %s succeeded: %s in %.1f s to %s",
+						what, size, out->duration, out->location)));
 	}
 	else
 		ereport(WARNING,
 				(errcode(rb_errcode(out->err.code)),
-				 errmsg("ripple_backup: backup %lld of database \"%s\" failed",
-						(long long) my_backup_id, dbname),
+				 errmsg("ripple_backup: %s failed", what),
 				 errdetail("%s", error),
 				 errhint("%s", failure_hint(out->err.code))));
 	proc_exit(0);

@@ -103,6 +103,16 @@ typedef struct RbRunnerSlot
 	char		abandoned_key[RB_TEXT_LEN];
 	char		abandoned_upload_id[RB_TEXT_LEN];
 	char		abandoned_reason[RB_TEXT_LEN];
+
+	/*
+	 * Physical base backups (base_backup.c): the kind set by the launcher
+	 * ("logical" or "physical"), the WAL positions and backup_label text set
+	 * by the runner with the result.
+	 */
+	char		kind[16];
+	char		start_lsn[24];
+	char		stop_lsn[24];
+	char		backup_label[RB_TEXT_LEN];
 } RbRunnerSlot;
 
 typedef struct RbShared

@@ -91,6 +91,7 @@ typedef struct VerifyRow
 	char	   *sha256;
 	int64		size_bytes;
 	char	   *superuser;
+	bool		physical;		/* a base backup: checksum level only */
 } VerifyRow;
 
 static char *
@@ -116,7 +117,7 @@ read_row(int64 id, VerifyRow *row)
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
-	rc = SPI_execute_with_args("SELECT status, object_key, location, sha256, size_bytes"
+	rc = SPI_execute_with_args("SELECT status, object_key, location, sha256, size_bytes, kind = 'physical'"
 							   "  FROM ripple_backup.backups WHERE id = $1",
 							   1, argtypes, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
@@ -134,6 +135,7 @@ read_row(int64 id, VerifyRow *row)
 		row->sha256 = spi_text(4);
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
 		row->size_bytes = isnull ? -1 : DatumGetInt64(d);
+		row->physical = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull));
 	}
 	SPI_finish();
 	row->superuser = MemoryContextStrdup(TopMemoryContext,
@@ -335,6 +337,9 @@ rb_verifier_main(Datum main_arg)
 		row.location == NULL || row.sha256 == NULL || row.size_bytes < 0)
 		rb_error_set(&err, RB_ERR_INVALID, "backup %lld has not succeeded (status %s)",
 					 (long long) args.backup_id, row.status);
+	else if (row.physical && args.level != RB_VERIFY_CHECKSUM)
+		rb_error_set(&err, RB_ERR_INVALID, "backup %lld is a physical base backup and can be verified at checksum level only",
+					 (long long) args.backup_id);
 	else if ((dest_url = destination_of(&row)) == NULL)
 		rb_error_set(&err, RB_ERR_INTERNAL, "the location of backup %lld does not end with its object key",
 					 (long long) args.backup_id);

@@ -26,9 +26,12 @@
 
 PG_FUNCTION_INFO_V1(ripple_backup_verify);
 
-/* Resolves the backup to verify (latest succeeded when id_or_0 is 0). */
+/*
+ * Resolves the backup to verify (the latest succeeded logical one when not
+ * given).  A physical base backup is verified at checksum level only.
+ */
 static int64
-resolve_backup(bool given, int64 id)
+resolve_backup(bool given, int64 id, rb_verify_level level)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
@@ -38,8 +41,8 @@ resolve_backup(bool given, int64 id)
 	SPI_connect();
 	if (!given)
 	{
-		/* the newest backup of a database the caller may connect to */
-		rc = SPI_execute("SELECT id FROM ripple_backup.backups WHERE status = 'succeeded'"
+		/* the newest logical backup of a database the caller may connect to */
+		rc = SPI_execute("SELECT id FROM ripple_backup.backups WHERE status = 'succeeded' AND kind = 'logical'"
 						 " AND ripple_backup.caller_may_connect(dbname)"
 						 " ORDER BY finished_at DESC, id DESC LIMIT 1", true, 1);
 		if (rc != SPI_OK_SELECT)
@@ -59,7 +62,7 @@ resolve_backup(bool given, int64 id)
 	{
 		char	   *status;
 
-		rc = SPI_execute_with_args("SELECT status, dbname FROM ripple_backup.backups WHERE id = $1",
+		rc = SPI_execute_with_args("SELECT status, dbname, kind FROM ripple_backup.backups WHERE id = $1",
 								   1, argtypes, values, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "SPI_execute_with_args failed: %d", rc);
@@ -74,6 +77,14 @@ resolve_backup(bool given, int64 id)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("backup %lld cannot be verified", (long long) id),
 					 errdetail("Its status is %s; only a succeeded backup has a stored object.", status)));
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3), "physical") == 0 &&
+			level != RB_VERIFY_CHECKSUM)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("backup %lld is a physical base backup and can be verified at checksum level only",
+							(long long) id),
+					 errdetail("Archive and restore levels read a pg_dump archive; a base backup is a tar of the cluster."),
+					 errhint("Use level => 'checksum'.")));
 		result = id;
 	}
 	SPI_finish();
@@ -138,7 +149,7 @@ ripple_backup_verify(PG_FUNCTION_ARGS)
 				 errmsg("timeout must be positive")));
 	force = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
 
-	id = resolve_backup(given, id);
+	id = resolve_backup(given, id, level);
 
 	seg = dsm_create(sizeof(RbVerifyOutcome), 0);
 	outcome = (RbVerifyOutcome *) dsm_segment_address(seg);

@@ -14,6 +14,7 @@
 
 #include "backup_retry_class.h"
 #include "encrypt_stream.h"
+#include "base_backup.h"
 #include "pg_client.h"
 #include "rb_alloc.h"
 #include "rb_child.h"
@@ -355,9 +356,10 @@ append_segment(rb_buf *k, const char *seg)
 	}
 }
 
-char *
-rb_backup_object_key(uint64_t system_identifier, const char *incarnation, const char *dbname,
-					 time_t when, int64_t backup_id, rb_compress_kind kind)
+/* <sysid>/<incarnation>/<dir>/<second>-<id><ext><compression suffix> */
+static char *
+object_key(uint64_t system_identifier, const char *incarnation, const char *dir,
+		   time_t when, int64_t backup_id, const char *ext, rb_compress_kind kind)
 {
 	rb_buf		k = RB_BUF_INIT;
 	struct tm	tm;
@@ -368,7 +370,21 @@ rb_backup_object_key(uint64_t system_identifier, const char *incarnation, const 
 	rb_buf_appendf(&k, "%" PRIu64 "/", system_identifier);
 	append_segment(&k, incarnation && incarnation[0] ? incarnation : "-");
 	rb_buf_append_char(&k, '/');
-	append_segment(&k, dbname);
-	rb_buf_appendf(&k, "/%s-%" PRId64 ".dump%s", ts, backup_id, rb_compress_suffix(kind));
+	append_segment(&k, dir);
+	rb_buf_appendf(&k, "/%s-%" PRId64 "%s%s", ts, backup_id, ext, rb_compress_suffix(kind));
 	return k.data;
+}
+
+char *
+rb_backup_object_key(uint64_t system_identifier, const char *incarnation, const char *dbname,
+					 time_t when, int64_t backup_id, rb_compress_kind kind)
+{
+	return object_key(system_identifier, incarnation, dbname, when, backup_id, ".dump", kind);
+}
+
+char *
+rb_base_backup_object_key(uint64_t system_identifier, const char *incarnation,
+						  time_t when, int64_t backup_id, rb_compress_kind kind)
+{
+	return object_key(system_identifier, incarnation, "base", when, backup_id, ".tar", kind);
 }

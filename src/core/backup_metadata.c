@@ -34,6 +34,10 @@ rb_backup_metadata_free(rb_backup_metadata *m)
 	free(m->server_version);
 	free(m->extension_version);
 	free(m->object_key);
+	free(m->kind);
+	free(m->start_lsn);
+	free(m->stop_lsn);
+	free(m->backup_label);
 	rb_table_counts_free(&m->table_counts);
 	rb_backup_metadata_init(m);
 }
@@ -42,6 +46,12 @@ bool
 rb_backup_metadata_encrypted(const rb_backup_metadata *m)
 {
 	return m->encryption != NULL && strcmp(m->encryption, "none") != 0;
+}
+
+bool
+rb_backup_metadata_is_physical(const rb_backup_metadata *m)
+{
+	return m->kind != NULL && strcmp(m->kind, "physical") == 0;
 }
 
 void
@@ -106,6 +116,14 @@ rb_backup_metadata_to_json(const rb_backup_metadata *m, rb_buf *out)
 	rb_buf_appendf(out, "  \"duration_seconds\": %.3f,\n", m->duration_seconds);
 	rb_buf_appendf(out, "  \"uncompressed_bytes\": %" PRIu64 ",\n", m->uncompressed_bytes);
 	member_str(out, "object_key", m->object_key, false);
+	if (m->kind != NULL)
+	{
+		/* physical base backups only: a logical backup's document is unchanged */
+		member_str(out, "kind", m->kind, false);
+		member_str(out, "start_lsn", m->start_lsn, false);
+		member_str(out, "stop_lsn", m->stop_lsn, false);
+		member_str(out, "backup_label", m->backup_label, false);
+	}
 	rb_buf_append_str(out, "  \"table_counts\": {");
 	for (size_t i = 0; i < m->table_counts.n; i++)
 	{
@@ -230,7 +248,17 @@ rb_backup_metadata_from_json(const char *json, size_t len, rb_backup_metadata *m
 		m->timeline = (uint32_t) i64;
 	}
 
-	if (get_str(doc, "dbname", &m->dbname, false, err) < 0 ||
+	if (get_str(doc, "kind", &m->kind, true, err) < 0 ||
+		(m->kind != NULL && strcmp(m->kind, "logical") != 0 && strcmp(m->kind, "physical") != 0))
+	{
+		if (m->kind != NULL)
+			rb_error_set(err, RB_ERR_INTEGRITY, "invalid backup metadata: unknown kind \"%s\"", m->kind);
+		goto done;
+	}
+	if (get_str(doc, "dbname", &m->dbname, rb_backup_metadata_is_physical(m), err) < 0 ||
+		get_str(doc, "start_lsn", &m->start_lsn, true, err) < 0 ||
+		get_str(doc, "stop_lsn", &m->stop_lsn, true, err) < 0 ||
+		get_str(doc, "backup_label", &m->backup_label, true, err) < 0 ||
 		get_str(doc, "backup_type", &m->backup_type, false, err) < 0 ||
 		get_str(doc, "label", &m->label, true, err) < 0 ||
 		get_str(doc, "compression", &m->compression, false, err) < 0 ||

@@ -65,11 +65,23 @@ typedef struct rb_backup_metadata
 	double		duration_seconds;
 	uint64_t	uncompressed_bytes; /* bytes pg_dump wrote */
 	char	   *object_key;		/* key of the dump object, relative to the destination */
+	/*
+	 * Physical base backups (base_backup.h) only, written only when kind is set:
+	 * "kind": "physical" (absent or "logical" for a pg_dump archive), dbname
+	 * null, pg_dump_format "tar", and the WAL positions and backup_label text
+	 * that a point-in-time restore needs.  Readers before them ignore the keys.
+	 */
+	char	   *kind;			/* NULL = logical */
+	char	   *start_lsn;		/* "0/2000028" */
+	char	   *stop_lsn;
+	char	   *backup_label;
 	rb_table_counts table_counts;
 } rb_backup_metadata;
 
 void		rb_backup_metadata_init(rb_backup_metadata *m);
 void		rb_backup_metadata_free(rb_backup_metadata *m);
+/* True for a physical base backup's document ("kind": "physical"). */
+bool		rb_backup_metadata_is_physical(const rb_backup_metadata *m);
 /* Replaces *field with a copy of value (NULL allowed). */
 void		rb_metadata_set_str(char **field, const char *value);
 /* Formats t as ISO 8601 UTC into buf (at least 21 bytes). */
