@@ -136,6 +136,13 @@ CREATE FUNCTION @extschema@.ripple_backup_base_backup(label text DEFAULT NULL)
 	SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.ripple_backup_base_backup(text) IS 'queue a physical base backup of the cluster; returns its id';
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_base_backup(text) FROM PUBLIC;
+-- A job of kind 'physical' takes base backups (ripple_backup_schedule(..., kind =>
+-- 'physical')); like its backups it has no database.
+ALTER TABLE ripple_backup.jobs
+	ALTER COLUMN dbname DROP NOT NULL,
+	ADD COLUMN kind text NOT NULL DEFAULT 'logical' CHECK (kind IN ('logical', 'physical')),
+	ADD CONSTRAINT jobs_dbname_iff_logical CHECK ((kind = 'logical') = (dbname IS NOT NULL));
+COMMENT ON COLUMN ripple_backup.jobs.kind IS 'logical (pg_dump of dbname) or physical (base backup of the cluster; dbname NULL)';
 
 -- Queues a backup of a database; the launcher starts it when the transaction commits.
 -- With wait => true it waits (up to timeout) for the backup, returns its id when it
@@ -167,9 +174,10 @@ COMMENT ON FUNCTION @extschema@.ripple_backup_wait(bigint, interval) IS 'wait fo
 CREATE FUNCTION ripple_backup.caller_may_connect(dbname name) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'ripple_backup_caller_may_connect'
 	LANGUAGE C STABLE STRICT;
+-- (dbname NULL: the whole cluster, a base backup's: superuser or REPLICATION)
 CREATE FUNCTION ripple_backup.require_caller_may_connect(dbname name) RETURNS void
 	AS 'MODULE_PATHNAME', 'ripple_backup_require_caller_may_connect'
-	LANGUAGE C STABLE STRICT;
+	LANGUAGE C STABLE;
 
 -- Per-table row counts of one backup, with the backup's id and database: of backup_id,
 -- else of the latest succeeded backup of dbname, else of the latest succeeded one the
@@ -361,11 +369,12 @@ CREATE FUNCTION ripple_backup.job_next_run(schedule text, timezone text, dbname 
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF schedule IS NULL OR timezone IS NULL OR dbname IS NULL THEN
+	-- dbname NULL: a physical job (the caller must be allowed base backups)
+	IF schedule IS NULL OR timezone IS NULL THEN
 		RAISE EXCEPTION 'the schedule, time zone and database of a job must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database d WHERE d.datname = dbname) THEN
+	IF dbname IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database d WHERE d.datname = dbname) THEN
 		RAISE EXCEPTION 'database "%" does not exist', dbname
 			USING ERRCODE = 'invalid_catalog_name',
 				  HINT = 'A job backs up an existing database of this server.';
@@ -377,7 +386,8 @@ $$;
 
 -- Creates a job, or updates the job of that name; returns its id.
 CREATE FUNCTION @extschema@.ripple_backup_schedule(job_name text, schedule text,
-		dbname name DEFAULT pg_catalog.current_database(), timezone text DEFAULT 'UTC')
+		dbname name DEFAULT pg_catalog.current_database(), timezone text DEFAULT 'UTC',
+		kind text DEFAULT 'logical')
 	RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -396,6 +406,15 @@ BEGIN
 		RAISE EXCEPTION 'job name is too long' USING ERRCODE = 'invalid_parameter_value',
 			DETAIL = format('A job name has at most 63 bytes; this one has %s.', octet_length(job_name));
 	END IF;
+	IF kind IS NULL OR kind NOT IN ('logical', 'physical') THEN
+		RAISE EXCEPTION 'invalid backup kind "%"', kind USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use logical (pg_dump of a database) or physical (base backup of the cluster).';
+	ELSIF kind = 'logical' AND dbname IS NULL THEN
+		RAISE EXCEPTION 'the schedule, time zone and database of a job must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	ELSIF kind = 'physical' THEN
+		dbname := NULL;			-- a base backup covers the cluster
+	END IF;
 	next := ripple_backup.job_next_run(schedule, timezone, dbname);
 	-- replacing a job is acting on the database it backed up, too
 	SELECT x.dbname INTO old_db FROM ripple_backup.jobs x
@@ -403,17 +422,17 @@ BEGIN
 	IF FOUND THEN
 		PERFORM ripple_backup.require_caller_may_connect(old_db);
 	END IF;
-	INSERT INTO ripple_backup.jobs AS j (job_name, schedule, timezone, dbname, next_run)
-		VALUES (job_name, schedule, timezone, dbname, next)
+	INSERT INTO ripple_backup.jobs AS j (job_name, schedule, timezone, dbname, next_run, kind)
+		VALUES (job_name, schedule, timezone, dbname, next, kind)
 		ON CONFLICT ON CONSTRAINT jobs_job_name_key DO UPDATE
 		SET schedule = EXCLUDED.schedule, timezone = EXCLUDED.timezone,
-			dbname = EXCLUDED.dbname, next_run = EXCLUDED.next_run
+			dbname = EXCLUDED.dbname, next_run = EXCLUDED.next_run, kind = EXCLUDED.kind
 		RETURNING j.jobid INTO id;
 	PERFORM ripple_backup.wake_launcher_at_commit();
 	RETURN id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.ripple_backup_schedule(text, text, name, text) IS
+COMMENT ON FUNCTION @extschema@.ripple_backup_schedule(text, text, name, text, text) IS
 	'create a backup job on a cron schedule, or update the job of that name; returns its id';
 
 -- Drops a job; false when there is none of that name.
@@ -525,8 +544,8 @@ BEGIN
 				RAISE LOG 'ripple_backup: job "%" skipped its fire of %: previous run still running',
 					j.job_name, j.next_run;
 			ELSE
-				INSERT INTO ripple_backup.backups (dbname, backup_type, label, jobid, requested_by)
-					VALUES (j.dbname, 'scheduled', j.job_name, j.jobid, 'job ' || j.job_name)
+				INSERT INTO ripple_backup.backups (dbname, kind, backup_type, label, jobid, requested_by)
+					VALUES (j.dbname, j.kind, 'scheduled', j.job_name, j.jobid, 'job ' || j.job_name)
 					RETURNING id INTO bid;
 				INSERT INTO ripple_backup.job_runs (jobid, scheduled_for, outcome, backup_id)
 					VALUES (j.jobid, j.next_run, 'started', bid);
@@ -574,7 +593,7 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION @extschema@.ripple_backup_schedule(text, text, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.ripple_backup_schedule(text, text, name, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_unschedule(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_alter_job(text, text, text, boolean, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.job_backup_status() FROM PUBLIC;
@@ -699,7 +718,7 @@ CREATE FUNCTION ripple_backup.rpo_state(target interval)
 AS $$
 	WITH since AS (
 		SELECT j.dbname, min(j.created_at) AS at FROM ripple_backup.jobs j
-		 WHERE j.active GROUP BY j.dbname
+		 WHERE j.active AND j.dbname IS NOT NULL GROUP BY j.dbname
 		UNION ALL
 		SELECT b.dbname, min(b.queued_at) FROM ripple_backup.backups b
 		 WHERE b.dbname IS NOT NULL GROUP BY b.dbname

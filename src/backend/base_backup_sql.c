@@ -18,8 +18,23 @@
 #include "guc.h"
 #include "shmem.h"
 #include "sql_functions.h"
+#include "base_backup_sql.h"
 
 PG_FUNCTION_INFO_V1(ripple_backup_base_backup);
+
+void
+rb_require_base_backup_privilege(void)
+{
+	Oid			caller = GetOuterUserId();
+
+	if (!superuser_arg(caller) && !has_rolreplication(caller))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to take a base backup"),
+				 errdetail("Role \"%s\" is neither a superuser nor has the REPLICATION attribute; a base backup copies the whole cluster.",
+						   GetUserNameFromId(caller, false)),
+				 errhint("ALTER ROLE ... REPLICATION, or act as a superuser.")));
+}
 
 Datum
 ripple_backup_base_backup(PG_FUNCTION_ARGS)
@@ -30,13 +45,7 @@ ripple_backup_base_backup(PG_FUNCTION_ARGS)
 
 	rb_require_preload();
 	rb_require_catalog_database("ripple_backup_base_backup()");
-	if (!superuser_arg(caller) && !has_rolreplication(caller))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to take a base backup"),
-				 errdetail("Role \"%s\" is neither a superuser nor has the REPLICATION attribute; a base backup copies the whole cluster.",
-						   GetUserNameFromId(caller, false)),
-				 errhint("ALTER ROLE ... REPLICATION, or act as a superuser.")));
+	rb_require_base_backup_privilege();
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),

@@ -30,6 +30,7 @@
 #include "launcher.h"
 #include "shmem.h"
 #include "sql_functions.h"
+#include "base_backup_sql.h"
 
 PG_FUNCTION_INFO_V1(ripple_backup_now);
 PG_FUNCTION_INFO_V1(ripple_backup_wait);
@@ -207,6 +208,12 @@ caller_may_connect(const char *dbname)
 void
 rb_require_caller_may_connect(const char *dbname)
 {
+	/* NULL: the whole cluster (a base backup or physical job), as ripple_backup_base_backup() */
+	if (dbname == NULL)
+	{
+		rb_require_base_backup_privilege();
+		return;
+	}
 	if (caller_may_connect(dbname))
 		return;
 	ereport(ERROR,
@@ -225,11 +232,15 @@ ripple_backup_caller_may_connect(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(caller_may_connect(NameStr(*PG_GETARG_NAME(0))));
 }
 
-/* ripple_backup.require_caller_may_connect(dbname): for _stats() and the job functions. */
+/*
+ * ripple_backup.require_caller_may_connect(dbname): for _stats() and the job
+ * functions.  NULL is the whole cluster (a base backup or physical job): the
+ * rule of ripple_backup_base_backup() applies.
+ */
 Datum
 ripple_backup_require_caller_may_connect(PG_FUNCTION_ARGS)
 {
-	rb_require_caller_may_connect(NameStr(*PG_GETARG_NAME(0)));
+	rb_require_caller_may_connect(PG_ARGISNULL(0) ? NULL : NameStr(*PG_GETARG_NAME(0)));
 	PG_RETURN_VOID();
 }
 
@@ -341,7 +352,7 @@ wait_for_backup(int64 id, int64 timeout_ms, char **error)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("backup %lld does not exist", (long long) id)));
-		rb_require_caller_may_connect(row.dbname);
+		rb_require_caller_may_connect(strcmp(row.kind, "physical") == 0 ? NULL : row.dbname);
 		if (strcmp(row.status, "succeeded") == 0)
 			return "succeeded";
 		if (strcmp(row.status, "failed") == 0)

@@ -125,7 +125,7 @@ is($node->safe_psql('postgres',
 
 # --- jobs of a database the role may not connect to --------------------------------------
 $node->safe_psql('postgres', q{
-	GRANT EXECUTE ON FUNCTION ripple_backup_schedule(text, text, name, text),
+	GRANT EXECUTE ON FUNCTION ripple_backup_schedule(text, text, name, text, text),
 	                          ripple_backup_alter_job(text, text, text, boolean, name, text),
 	                          ripple_backup_unschedule(text) TO backup_operator;
 	SELECT ripple_backup_schedule('secret-nightly', '0 3 * * *', 'secret');

@@ -169,4 +169,27 @@ my $by_repl = $node->safe_psql('postgres', "SELECT ripple_backup_base_backup('by
 is(RippleTest::Cluster::wait_backup($node, $by_repl), 'succeeded', 'a role with REPLICATION and EXECUTE takes one');
 is(sql("SELECT requested_by FROM ripple_backup.backups WHERE id = $by_repl"), 'repl', '... recorded as requested by it');
 
+# --- a physical schedule fires ------------------------------------------------------------
+($rc, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_schedule('bad', '* * * * *', kind => 'fuzzy')");
+like($err, qr/invalid backup kind "fuzzy"/, 'a kind other than logical or physical is refused');
+sql("GRANT EXECUTE ON FUNCTION ripple_backup_schedule(text, text, name, text, text) TO plain");
+($rc, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_schedule('p', '* * * * *', kind => 'physical')",
+	extra_params => [ '-U', 'plain' ]);
+like($err, qr/permission denied to take a base backup/, 'a physical job needs the base backup privilege too');
+my $job = sql("SELECT ripple_backup_schedule('base-every-minute', '* * * * *', kind => 'physical')");
+is(sql("SELECT kind, dbname IS NULL FROM ripple_backup.jobs WHERE jobid = $job"), 'physical|t',
+	'the job is physical, without a database');
+ok($node->poll_query_until('postgres',
+		"SELECT count(*) > 0 FROM ripple_backup.backups WHERE jobid = $job AND status IN ('succeeded', 'failed')"),
+	'the physical job fired within its minute');
+is(sql("SELECT kind || ' ' || status || ' ' || backup_type || ' ' || (dbname IS NULL) || ' ' || (start_lsn IS NOT NULL)"
+	  . " FROM ripple_backup.backups WHERE jobid = $job ORDER BY id LIMIT 1"),
+	'physical succeeded scheduled true true', 'its backup is a scheduled physical one that succeeded');
+like(sql("SELECT location FROM ripple_backup.backups WHERE jobid = $job ORDER BY id LIMIT 1"), qr{/base/\d{8}T\d{6}Z-\d+\.tar\.zst$},
+	'... stored under base/');
+sql("SELECT ripple_backup_unschedule('base-every-minute')");
+is(sql($health_sql), $health_before, 'health of the databases: unchanged by the physical job');
+is(sql("SELECT count(*) FROM ripple_backup.rpo_state('1 hour') WHERE dbname IS NULL"), '0',
+	'the RPO state has no row without a database');
+
 done_testing();
