@@ -53,6 +53,12 @@ cli_cmd_info(cli_ctx *ctx)
 		cli_format_time(m->timestamp, buf, sizeof(buf));
 		printf("backup id:          %" PRId64 "\n", m->backup_id);
 		printf("database:           %s\n", m->dbname ? m->dbname : "");
+		if (rb_backup_metadata_is_physical(m))
+		{
+			printf("kind:               physical (base backup of the cluster)\n");
+			printf("WAL from:           %s to %s\n", m->start_lsn ? m->start_lsn : "?",
+				   m->stop_lsn ? m->stop_lsn : "?");
+		}
 		printf("time:               %s UTC\n", buf);
 		printf("system identifier:  %" PRIu64 "\n", m->system_identifier);
 		printf("incarnation:        %s\n", m->incarnation ? m->incarnation : "-");

@@ -100,7 +100,7 @@ cli_cmd_list(cli_ctx *ctx)
 				continue;
 			cli_format_time(m->timestamp, buf, sizeof(buf));
 			cli_table_add(&t, buf);
-			cli_table_add(&t, m->dbname);
+			cli_table_add(&t, rb_backup_metadata_is_physical(m) ? "(base backup)" : m->dbname);
 			rb_format_bytes(m->size_bytes, buf, sizeof(buf));
 			cli_table_add(&t, buf);
 			cli_table_addf(&t, "%zu", m->table_counts.n);

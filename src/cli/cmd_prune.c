@@ -164,6 +164,8 @@ cli_cmd_prune(cli_ctx *ctx)
 
 		if (!cli_filter_match(&filter, &cat.refs[i]))
 			continue;
+		if (rb_backup_metadata_is_physical(&b->meta))
+			continue;			/* base backups are kept: their retention follows the WAL archive */
 		rb_buf_appendf(&s, "%" PRIu64 "/%s/%s", b->meta.system_identifier,
 					   b->meta.incarnation ? b->meta.incarnation : "-", b->meta.dbname);
 		series[n] = s.data;

@@ -480,6 +480,13 @@ cli_cmd_restore(cli_ctx *ctx)
 	if (rc != CLI_EXIT_OK)
 		goto out_programs;
 	cli_describe_backup(b, desc, sizeof(desc));
+	if (rb_backup_metadata_is_physical(&b->meta))
+	{
+		/* a tar of the whole cluster, not a pg_dump archive */
+		cli_error("%s is a physical base backup; restore restores logical backups only (choose one with --id or --db)", desc);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
 	cli_info("restoring %s into database \"%s\"", desc, args->dbname);
 	rc = cli_ctx_keyring(ctx, &fo.keyring);
 	if (rc != CLI_EXIT_OK)

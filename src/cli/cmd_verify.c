@@ -151,6 +151,12 @@ cli_cmd_verify(cli_ctx *ctx)
 	}
 	result.backup = b;
 	cli_describe_backup(b, desc, sizeof(desc));
+	if (ctx->args->archive && rb_backup_metadata_is_physical(&b->meta))
+	{
+		cli_error("%s is a physical base backup; --archive reads pg_dump archives, verify it without --archive", desc);
+		cli_catalog_free(&cat);
+		return CLI_EXIT_USAGE;
+	}
 	if (ctx->args->archive)
 	{
 		rc = verify_archive(ctx, b, desc, &result);

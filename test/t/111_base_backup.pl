@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use Digest::SHA;
 use File::Path qw(make_path);
+use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -81,6 +82,32 @@ is($meta->{timeline}, 1, 'metadata: timeline');
 is($meta->{sha256}, $row->{sha256}, 'metadata: sha256');
 is($meta->{pg_dump_format}, 'tar', 'metadata: format tar');
 like($meta->{backup_label}, qr/^START TIMELINE: 1$/m, 'metadata: backup_label');
+
+# --- the CLI shows the kind, and restores only logical backups ------------------------
+{
+	my $cli_bin = "$ENV{RIPPLE_SRC}/src/cli/ripple-backup";
+	my @S3 = ('--destination', 's3://backups/pitr', '--s3-endpoint', $s3->endpoint, '--s3-uri-style', 'path');
+	my $cli = sub {
+		my ($out, $err) = ('', '');
+		local %ENV = (%ENV, $s3->env, HOME => $work);
+		IPC::Run::run([ $cli_bin, @_, @S3 ], '<', \undef, '>', \$out, '2>', \$err);
+		return ($? >> 8, $out, $err);
+	};
+	my ($crc, $cout, $cerr) = $cli->('list');
+	is($crc, 0, 'ripple-backup list exits 0') or diag($cerr);
+	like($cout, qr/^\S+ \S+\s+\(base backup\)\s.*\b$id\b/m, 'list shows the base backup as one');
+	like($cout, qr/\bapp\b.*\b$logical\b/, 'and the logical backup beside it');
+	($crc, $cout, $cerr) = $cli->('info', $id);
+	is($crc, 0, 'ripple-backup info exits 0') or diag($cerr);
+	like($cout, qr/^kind:\s+physical/m, 'info shows the kind');
+	like($cout, qr/^WAL from:\s+\Q$start_lsn\E to \Q$stop_lsn\E$/m, 'info shows the WAL range');
+	($crc, $cout, $cerr) = $cli->('verify', $id);
+	is($crc, 0, 'ripple-backup verify (size and checksum) of the base backup') or diag($cerr);
+	($crc, $cout, $cerr) = $cli->('restore', $id, '--dbname', 'app', '--host', $node->host,
+		'--port', $node->port);
+	isnt($crc, 0, 'ripple-backup restore of a base backup is refused');
+	like($cerr, qr/is a physical base backup; restore restores logical backups only/, '... saying why');
+}
 
 # --- a logical backup's truths are unchanged --------------------------------------------
 is(sql($health_sql), $health_before, 'health of the databases: unchanged by the base backup');
