@@ -41,11 +41,13 @@ my $stats_before = sql($stats_sql);
 my $metrics_before = sql("SELECT ripple_backup_metrics()");
 
 # --- the base backup --------------------------------------------------------------------
+my $first_offset = -s $node->logfile;
 my $id = sql("SELECT ripple_backup_base_backup('first')");
 like($id, qr/^\d+$/, 'ripple_backup_base_backup() returns an id');
 is(RippleTest::Cluster::wait_backup($node, $id), 'succeeded', 'the base backup succeeded')
   or diag(sql("SELECT error FROM ripple_backup.backups WHERE id = $id"));
 my $row = RippleTest::Cluster::backup_row($node, $id);
+my $first_log = slurp_file($node->logfile, $first_offset);
 my ($kind, $dbname_null, $start_lsn, $stop_lsn, $timeline, $label_text, $lsn_order) = split /\|/,
   sql("SELECT kind, dbname IS NULL, start_lsn, stop_lsn, timeline, backup_label, start_lsn <= stop_lsn"
 	  . " FROM ripple_backup.backups WHERE id = $id"), 7;
@@ -195,6 +197,22 @@ like($err, qr/permission denied to take a base backup/, 'granted but without REP
 my $by_repl = $node->safe_psql('postgres', "SELECT ripple_backup_base_backup('by repl')", extra_params => [ '-U', 'repl' ]);
 is(RippleTest::Cluster::wait_backup($node, $by_repl), 'succeeded', 'a role with REPLICATION and EXECUTE takes one');
 is(sql("SELECT requested_by FROM ripple_backup.backups WHERE id = $by_repl"), 'repl', '... recorded as requested by it');
+
+# --- a spread checkpoint (base_backup_fast_checkpoint off) -------------------------------
+$node->append_conf('postgresql.conf', "ripple_backup.base_backup_fast_checkpoint = off\n");
+$node->reload;
+RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.base_backup_fast_checkpoint', 'off');
+my $spread_offset = -s $node->logfile;
+my $spread = sql("SELECT ripple_backup_base_backup('spread')");
+is(RippleTest::Cluster::wait_backup($node, $spread), 'succeeded', 'a base backup with a spread checkpoint succeeded');
+my $spread_log = slurp_file($node->logfile, $spread_offset);
+like($spread_log, qr/BASE_BACKUP \( LABEL 'ripple_backup $spread: spread'/, 'the server saw its BASE_BACKUP');
+unlike($spread_log, qr/BASE_BACKUP \( LABEL 'ripple_backup $spread: spread'[^\n]*CHECKPOINT 'fast'/,
+	'... without CHECKPOINT fast');
+like($first_log, qr/BASE_BACKUP \( LABEL 'ripple_backup $id: first'[^\n]*CHECKPOINT 'fast'/,
+	'the first one (the default, on) asked for a fast checkpoint');
+$node->append_conf('postgresql.conf', "ripple_backup.base_backup_fast_checkpoint = on\n");
+$node->reload;
 
 # --- a physical schedule fires ------------------------------------------------------------
 ($rc, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_schedule('bad', '* * * * *', kind => 'fuzzy')");
