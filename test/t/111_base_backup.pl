@@ -214,6 +214,27 @@ like($first_log, qr/BASE_BACKUP \( LABEL 'ripple_backup $id: first'[^\n]*CHECKPO
 $node->append_conf('postgresql.conf', "ripple_backup.base_backup_fast_checkpoint = on\n");
 $node->reload;
 
+# --- refused: encryption configured (base backups are not encrypted yet) -----------------
+{
+	my $keyfile = "$work/base.key";
+	open(my $kf, '>', $keyfile) or die;
+	print $kf join('', map { sprintf '%02x', int(rand(256)) } 1 .. 32), "\n";
+	close($kf);
+	chmod(0600, $keyfile);
+	sql("ALTER SYSTEM SET ripple_backup.encryption_key_file = '$keyfile'");
+	sql('SELECT pg_reload_conf()');
+	RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.encryption_key_file', $keyfile);
+	my $enc = sql("SELECT ripple_backup_base_backup()");
+	is(RippleTest::Cluster::wait_backup($node, $enc), 'failed', 'with encryption configured a base backup fails');
+	like(sql("SELECT error FROM ripple_backup.backups WHERE id = $enc"),
+		qr/^base backups cannot be encrypted yet; encryption is configured, so no base backup was taken/,
+		'... rather than store the cluster in the clear');
+	is(scalar(grep { m{/base/\d{8}T\d{6}Z-$enc\.} } $s3->list_keys('pitr/')), 0, '... and nothing of it is stored');
+	sql("ALTER SYSTEM RESET ripple_backup.encryption_key_file");
+	sql('SELECT pg_reload_conf()');
+	RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.encryption_key_file', '');
+}
+
 # --- a physical schedule fires ------------------------------------------------------------
 ($rc, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_schedule('bad', '* * * * *', kind => 'fuzzy')");
 like($err, qr/invalid backup kind "fuzzy"/, 'a kind other than logical or physical is refused');
