@@ -1043,3 +1043,34 @@ CREATE FUNCTION @extschema@.ripple_backup_check()
 COMMENT ON FUNCTION @extschema@.ripple_backup_check() IS
 	'test the way to the destination with the server''s settings: one row per step';
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_check() FROM PUBLIC;
+
+-- ==== WAL archiving (archive_library = 'ripple_backup'; src/backend/wal_archive*.c) ====
+-- The archive module's figures (shared memory: the archiver is a process of its own)
+-- and the WAL files waiting in pg_wal/archive_status, beside pg_stat_archiver's.
+CREATE FUNCTION ripple_backup.wal_archive_state(
+		OUT archived_count bigint, OUT already_archived_count bigint, OUT failed_count bigint,
+		OUT last_archived_wal text, OUT last_archived_time timestamptz,
+		OUT last_failed_wal text, OUT last_failed_time timestamptz, OUT last_error text,
+		OUT original_bytes bigint, OUT stored_bytes bigint, OUT last_archive_seconds double precision,
+		OUT pending_count bigint, OUT oldest_pending_wal text)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'ripple_backup_wal_archive_state'
+	LANGUAGE C VOLATILE;
+CREATE VIEW ripple_backup.wal_archive AS
+	SELECT current_setting('archive_mode') <> 'off'
+		   AND current_setting('archive_library') = 'ripple_backup' AS enabled,
+		   s.archived_count, s.already_archived_count, s.failed_count,
+		   s.last_archived_wal, s.last_archived_time,
+		   s.last_failed_wal, s.last_failed_time, s.last_error,
+		   s.original_bytes, s.stored_bytes, s.last_archive_seconds,
+		   s.pending_count, s.oldest_pending_wal,
+		   a.archived_count AS pg_archived_count, a.last_archived_wal AS pg_last_archived_wal,
+		   a.last_archived_time AS pg_last_archived_time, a.failed_count AS pg_failed_count,
+		   a.last_failed_wal AS pg_last_failed_wal, a.last_failed_time AS pg_last_failed_time,
+		   a.stats_reset AS pg_stats_reset
+	  FROM ripple_backup.wal_archive_state() s CROSS JOIN pg_catalog.pg_stat_archiver a;
+COMMENT ON VIEW ripple_backup.wal_archive IS
+	'WAL archiving by ripple_backup: files archived and failed, the last of each, the last error, files pending, beside pg_stat_archiver';
+-- granted like the other views (README): reading the view needs both
+REVOKE ALL ON FUNCTION ripple_backup.wal_archive_state() FROM PUBLIC;
+REVOKE ALL ON ripple_backup.wal_archive FROM PUBLIC;

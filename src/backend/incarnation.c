@@ -51,3 +51,17 @@ rb_incarnation_current(char *id, uint32 *timeline)
 	LWLockRelease(rb_shared->lock);
 	return id[0] != '\0' && *timeline == GetWALInsertionTimeLine();
 }
+
+bool
+rb_incarnation_published(char *id, uint32 *timeline)
+{
+	id[0] = '\0';
+	*timeline = 0;
+	if (rb_shared == NULL)
+		return false;
+	LWLockAcquire(rb_shared->lock, LW_SHARED);
+	strlcpy(id, rb_shared->incarnation, RB_INCARNATION_LEN);
+	*timeline = rb_shared->incarnation_timeline;
+	LWLockRelease(rb_shared->lock);
+	return id[0] != '\0';
+}

@@ -36,4 +36,11 @@ extern void rb_incarnation_refresh(void);
  */
 extern bool rb_incarnation_current(char *id, uint32 *timeline);
 
+/*
+ * For the WAL archiver (which may run while the server is in recovery): the
+ * published incarnation and the timeline it was drawn for, whatever the
+ * server's timeline.  False when none is published (or no shared memory).
+ */
+extern bool rb_incarnation_published(char *id, uint32 *timeline);
+
 #endif							/* RB_INCARNATION_H */

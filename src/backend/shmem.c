@@ -10,6 +10,7 @@
 
 #include "breaker_shmem.h"
 #include "shmem.h"
+#include "wal_archive_stats.h"
 
 RbShared   *rb_shared = NULL;
 
@@ -24,6 +25,7 @@ rb_shmem_request(void)
 	RequestAddinShmemSpace(MAXALIGN(sizeof(RbShared)));
 	RequestNamedLWLockTranche("ripple_backup", 1);
 	rb_breaker_shmem_request();
+	rb_wal_stats_shmem_request();
 }
 
 static void
@@ -48,6 +50,7 @@ rb_shmem_startup(void)
 		}
 	}
 	rb_breaker_shmem_startup();
+	rb_wal_stats_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
