@@ -194,6 +194,37 @@ ok(wait_for('50 segments', sub { archived_count() >= $n0 + 50 }, 600), '50 segme
 my $secs = time - $t0;
 diag(sprintf('archive rate: 50 segments in %.1f s = %.1f segments/s', $secs, 50 / $secs));
 
+# --- under a short pgbench write load: segments archived per second, and the lag ----
+$node->command_ok([ 'pgbench', '-i', '-q', '-s', '5', '-p', $node->port, '-h', $node->host, 'postgres' ],
+	'pgbench -i -s 5');
+my ($a0, $l0) = (archived_count(), sqlv('SELECT pg_current_wal_lsn()'));
+$t0 = time;
+$node->command_ok([ 'pgbench', '-c', '4', '-T', '15', '-n', '-p', $node->port, '-h', $node->host, 'postgres' ],
+	'pgbench -c 4 -T 15');
+my $bench_secs = time - $t0;
+my $produced = sqlv("SELECT round((pg_current_wal_lsn() - '$l0') / 16777216.0, 1)");
+my $pend = sqlv('SELECT pending_count FROM ripple_backup.wal_archive');
+my $done_during = archived_count() - $a0;
+my $end = switch_segment();
+ok(wait_for('catch-up after pgbench', sub { is_archived($end) }, 300), 'every segment of the pgbench run is archived');
+diag(sprintf('pgbench -c 4 -T 15 (scale 5): %.1f segments of WAL written in %.1f s; %d archived meanwhile (%.1f/s), %d pending at its end; caught up %.1f s later',
+	$produced, $bench_secs, $done_during, $done_during / $bench_secs, $pend, time - $t0 - $bench_secs));
+
+# --- no destination: "not configured", a clear log line, the WAL kept ------------------
+$pos = log_pos();
+sqlv("ALTER SYSTEM SET ripple_backup.destination = ''");
+sqlv('SELECT pg_reload_conf()');
+usleep(500_000);
+my $kept = switch_segment();
+ok(wait_for('the log line', sub { log_since($pos) =~ /ripple_backup cannot archive WAL: ripple_backup.destination is not set/ }, 60),
+	'with no destination the log says archiving is not configured');
+ok(-e "$status/$kept.ready", 'and the segment stays .ready');
+sqlv('ALTER SYSTEM RESET ripple_backup.destination');
+sqlv('SELECT pg_reload_conf()');
+usleep(500_000);
+my $again = switch_segment();
+ok(wait_for("$kept archived", sub { is_archived($again) }, 120), 'with the destination back both are archived');
+
 # --- a promoted standby archives its .history file under the new timeline ---------------
 $node->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('walstandby');
