@@ -7,9 +7,12 @@
 # failing with a WARNING that names both checksums, pg_stat_archiver counting the
 # failures and the segment kept; an S3 outage keeps the segments .ready, with no
 # ERROR or crash, and they all arrive once S3 is back; with encryption_key_file
-# the object is encrypted and decrypts (core tool) to the segment; a promoted
-# standby archives its .history file under the new timeline.  Measures the rate
-# of 50 switched segments.
+# the object is encrypted and decrypts (core tool) to the segment, and a key file
+# that cannot be used stores nothing until it is fixed; a promoted standby
+# archives its .history file under the new timeline; with no destination the log
+# says archiving is not configured; a server with no published incarnation (no
+# CREATE EXTENSION) fails with a WARNING that says so.  Measures the rate of 50
+# switched segments and the lag under a short pgbench.
 use strict;
 use warnings;
 use Digest::SHA;
@@ -160,6 +163,31 @@ ok(wait_for('catch-up', sub { is_archived($last) }, 240), 'with S3 back, archivi
 my %keys = map { $_ => 1 } $s3->list_keys("$walprefix/00000001/");
 ok((grep { $keys{"$walprefix/00000001/$_.zst"} } @outage, $last) == 4, 'every segment of the outage arrived');
 
+# --- a key file that cannot be used: the file is not stored, never unencrypted ---------
+my $badkey = "$tmp/bad.key";
+open my $bk, '>', $badkey or die;
+print $bk join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32), "\n";
+close $bk;
+chmod 0644, $badkey;
+sqlv("ALTER SYSTEM SET ripple_backup.encryption_key_file = '$badkey'");
+sqlv('SELECT pg_reload_conf()');
+usleep(500_000);
+$pos = log_pos();
+my $refused = switch_segment();
+ok(wait_for('the refusal', sub {
+	log_since($pos) =~ /could not archive WAL file "$refused".*?DETAIL:\s+ripple_backup.encryption_key_file refused, nothing is stored unencrypted: .*bad\.key/s }, 60),
+	'a key file others can read: a WARNING names the setting and the file');
+ok(!(grep { $_ eq "$walprefix/00000001/$refused.zst" } $s3->list_keys("$walprefix/00000001/")),
+	'and nothing is stored');
+ok(-e "$status/$refused.ready", 'the segment stays .ready');
+chmod 0600, $badkey;
+my $fixed = switch_segment();
+ok(wait_for("$fixed archived", sub { is_archived($fixed) }), 'with the key file fixed it is archived');
+ok($s3->fetch_object("$walprefix/00000001/$refused.zst", "$tmp/refused.obj")
+	  && substr(slurp_bin("$tmp/refused.obj"), 0, 8) eq 'RIPBKENC', 'encrypted');
+sqlv('ALTER SYSTEM RESET ripple_backup.encryption_key_file');
+sqlv('SELECT pg_reload_conf()');
+
 # --- encryption ------------------------------------------------------------------------
 SKIP: {
 	skip 'encrypt_tool is not built (make tools)', 5 unless -x $tool;
@@ -249,4 +277,17 @@ is($hist, slurp_file($standby->data_dir . '/pg_wal/00000002.history'), 'to the h
 $standby->stop;
 
 $node->stop;
+
+# --- a server whose launcher has published no incarnation (no CREATE EXTENSION) ---------
+my $bare = RippleTest::Cluster->new_node('walbare', s3 => $s3, prefix => 'bare', extension => 0,
+	conf => "wal_level = replica\narchive_mode = on\narchive_library = 'ripple_backup'\n");
+$bare->safe_psql('postgres', 'CREATE TABLE x AS SELECT 1 AS a');
+$bare->safe_psql('postgres', 'SELECT pg_switch_wal()');
+ok(wait_for('a failure', sub { $bare->safe_psql('postgres', 'SELECT failed_count FROM pg_stat_archiver') > 0 }, 60),
+	'without an incarnation archiving fails (and is retried)');
+like(slurp_file($bare->logfile), qr/WARNING:.*could not archive WAL file.*?DETAIL:\s+the server's incarnation \(part of every key\) is not published yet/s,
+	'the WARNING says why');
+unlike(slurp_file($bare->logfile), qr/PANIC:|terminated by signal/, 'no crash');
+is(join(',', $s3->list_keys('bare/')), '', 'nothing is stored');
+$bare->stop;
 done_testing();
