@@ -153,6 +153,15 @@ my @outage = map { switch_segment() } 1 .. 3;
 ok(wait_for('failures during the outage', sub { sqlv('SELECT failed_count FROM pg_stat_archiver') > $failed1 }),
 	'archiving fails while S3 is down');
 ok((grep { -e "$status/$_.ready" } @outage) == 3, 'the three segments stay .ready in pg_wal/archive_status');
+my $tick = 0;
+ok(wait_for('the breaker', sub {
+	push @outage, switch_segment() if ++$tick % 25 == 0;	# wakes the archiver again
+	return sqlv("SELECT count(*) FROM ripple_backup.destinations WHERE state <> 'closed'") eq '1';
+}, 120), 'the endpoint\'s shared circuit breaker opens (ripple_backup.destinations)');
+ok(wait_for('failing fast', sub {
+	push @outage, switch_segment() if ++$tick % 25 == 0;
+	return log_since($pos) =~ /could not archive WAL file.*?DETAIL:.*circuit breaker open after \d+ consecutive failures, failing fast/s;
+}, 120), 'and the archiver fails fast while it is open, the breaker named in the WARNING');
 cmp_ok(sqlv('SELECT pending_count FROM ripple_backup.wal_archive'), '>=', 3, 'ripple_backup.wal_archive counts them pending');
 $log = log_since($pos);
 like($log, qr/WARNING:.*could not archive WAL file/, 'a WARNING for each failure');
@@ -161,7 +170,7 @@ $s3->start;
 my $last = switch_segment();	# wakes the archiver
 ok(wait_for('catch-up', sub { is_archived($last) }, 240), 'with S3 back, archiving catches up');
 my %keys = map { $_ => 1 } $s3->list_keys("$walprefix/00000001/");
-ok((grep { $keys{"$walprefix/00000001/$_.zst"} } @outage, $last) == 4, 'every segment of the outage arrived');
+is(scalar(grep { $keys{"$walprefix/00000001/$_.zst"} } @outage, $last), scalar(@outage) + 1, 'every segment of the outage arrived');
 
 # --- a key file that cannot be used: the file is not stored, never unencrypted ---------
 my $badkey = "$tmp/bad.key";
