@@ -99,7 +99,7 @@ rb_encryption_current_key(rb_key *key, bool *configured, rb_error *err)
 	if (rb_key_load_file(path, key, err) != 0)
 	{
 		rb_key_wipe(key);
-		rb_error_prefix(err, "ripple_backup.encryption_key_file refused, the backup is not taken unencrypted: ");
+		rb_error_prefix(err, "ripple_backup.encryption_key_file refused, nothing is stored unencrypted: ");
 		return -1;
 	}
 	return 0;

@@ -52,7 +52,7 @@ test_permanent(void **state)
 	assert_false(rb_backup_failure_is_transient("backup canceled by the user"));
 	assert_false(rb_backup_failure_is_transient("backup did not finish within ripple_backup.backup_timeout (60 s); nothing was stored"));
 	/* a refused key file stays refused, even when the fault reads like a timeout */
-	assert_false(rb_backup_failure_is_transient("ripple_backup.encryption_key_file refused, the backup is not taken unencrypted: could not read key file \"/k\": Connection timed out"));
+	assert_false(rb_backup_failure_is_transient("ripple_backup.encryption_key_file refused, nothing is stored unencrypted: could not read key file \"/k\": Connection timed out"));
 	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: 400 BadRequest: nope"));
 	/* more data than 10,000 equal parts hold: the same again would fail again */
 	assert_false(rb_backup_failure_is_transient("PUT s3://b/k: the stream is larger than 10000 parts of 16 MiB (167772160000 bytes): every part but the last must have the same size, chosen at the start from the database's size; set ripple_backup.s3_part_size to at least 32MB and take the backup again"));
