@@ -1,7 +1,8 @@
 # 016_s3_flapping.pl — S3 that comes and goes under a large (multipart) backup,
 # end to end through the extension:
-#   * flapping: the S3 test server is killed and restarted every few seconds (up
-#     2 s, down 2 s) through the whole upload.  The backup either succeeds, and then
+#   * flapping: the S3 test server is killed as soon as the upload has moved on,
+#     kept down 2 s and restarted, four times through the upload (so every outage
+#     meets parts in flight, however fast the machine).  The backup either succeeds, and then
 #     the object reads back whole with the catalog's checksum, or fails truthfully
 #     (the network error in the catalog); either way nothing half-written lists as a
 #     backup, and the next backup succeeds.  The backup-level retries are on (2, the
@@ -57,18 +58,34 @@ sub backups_listed {
 	is(RippleTest::Cluster::poll_value($node, 'postgres',
 		"SELECT coalesce((SELECT bytes_stored > 0 FROM ripple_backup.progress WHERE backup_id = $id), false)",
 		't', 120), 't', 'flapping: the upload has begun');
-	my ($outages, $inflight, $down, $t0) = (0, 0, 0, time);
-	while (status_of($id) =~ /^(queued|running)$/ && time - $t0 < 240) {
-		usleep(2_000_000);
-		my $stored = $node->safe_psql('postgres', "SELECT bytes_stored FROM ripple_backup.progress WHERE backup_id = $id");
-		last unless status_of($id) eq 'running';
+	# The server is killed as soon as the upload has moved on since the last restart (so
+	# every outage meets parts in flight, however fast the machine), kept down 2 s, then
+	# restarted; up to four times.
+	my ($outages, $inflight, $down, $t0, $last) = (0, 0, 0, time, 0);
+	my $stored_now = sub {
+		my $v = $node->safe_psql('postgres', "SELECT bytes_stored FROM ripple_backup.progress WHERE backup_id = $id");
+		return $v eq '' ? undef : $v;
+	};
+	while ($outages < 4 && time - $t0 < 240) {
+		my $stored;
+		while (time - $t0 < 240) {
+			last unless status_of($id) eq 'running';
+			$stored = $stored_now->();
+			last if defined $stored && $stored > $last;
+			usleep(100_000);
+		}
+		last unless status_of($id) eq 'running' && defined $stored && $stored > $last;
 		my $t_down = time;
 		$s3->stop;
 		$outages++;
-		$inflight++ if $stored ne '' && $stored > 0;
+		$inflight++;
+		$last = $stored;
 		usleep(2_000_000);
 		$s3->start;
 		$down += time - $t_down;
+		# what the pipeline buffered meanwhile does not count as the upload moving on
+		my $after = $stored_now->();
+		$last = $after if defined $after && $after > $last;
 	}
 	$s3->start unless $s3->is_running;
 	my $status = RippleTest::Cluster::wait_backup($node, $id, '3 minutes');
