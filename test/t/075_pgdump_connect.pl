@@ -166,7 +166,9 @@ sub fill_slots_and_queue {
 	my $slot_lines = () = $log =~ /worker slot/g;
 	note "log lines naming ripple_backup while the queue drained: $lines (" . sprintf('%.1f', $lines / $n) . ' per backup)';
 	cmp_ok($lines, '<=', 6 * $n, "the log is not flooded (at most 6 lines per backup, got $lines)");
-	is($slot_lines, 0, 'no line about missing worker slots');
+	# a verifier or the notifier may meet the worker-slot limit for a moment: that is
+	# logged once per change of state (a message and its hint), never per retry
+	cmp_ok($slot_lines, '<=', 4, "worker-slot waits are not logged per retry (got $slot_lines)");
 	my $succeeded = () = $log =~ /backup \d+ of database "app" succeeded/g;
 	is($succeeded, $n, "the log has one succeeded line per backup");
 }
