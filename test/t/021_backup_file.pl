@@ -74,7 +74,7 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM ripple_backup_stats()'), s
 # "<object>.verified" and record "<object>.verify.json", see retention_keys.h and
 # verify_record.h, may come and are no temporary files)
 my @files;
-find(sub { push @files, $File::Find::name if -f $_ && !/\.verified$|\.verify\.json$/ }, $dir);
+find(sub { push @files, $File::Find::name if -f $_ && !/\.(?:verified|verify\.json)(?:\.tmp-\d+)?$/ }, $dir);
 is_deeply([ sort @files ], [ sort($path, "$path.metadata.json") ], 'no other file in the destination');
 
 # restore with pg_restore into a new database: the counts match the metadata

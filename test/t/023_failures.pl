@@ -20,8 +20,9 @@ RippleTest::Cluster::create_app_db($node, 'app', 1000);
 
 sub files_in_destination {
 	my @files;
-	# the verifier's marker "<object>.verified" of an earlier backup may come at any time
-	find(sub { push @files, $File::Find::name if -f $_ && !/\.verified$|\.verify\.json$/ }, $dir);
+	# the verifier's marker "<object>.verified" and record "<object>.verify.json" of an
+	# earlier backup may come at any time, and so may their temporary files while written
+	find(sub { push @files, $File::Find::name if -f $_ && !/\.(?:verified|verify\.json)(?:\.tmp-\d+)?$/ }, $dir);
 	return sort @files;
 }
 

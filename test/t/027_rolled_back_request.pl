@@ -30,7 +30,7 @@ RippleTest::Cluster::create_app_db($node, 'app', 1000);
 sub files_in_destination {
 	my @files;
 	# the verifier's marker "<object>.verified" (retention_keys.h) is no backup object
-	find(sub { push @files, $File::Find::name if -f $_ && !/\.verified$|\.verify\.json$/ }, $dir);
+	find(sub { push @files, $File::Find::name if -f $_ && !/\.(?:verified|verify\.json)(?:\.tmp-\d+)?$/ }, $dir);
 	return sort @files;
 }
 
