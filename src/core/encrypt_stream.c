@@ -446,17 +446,22 @@ dec_peek_tag(const rb_decryptor *d, unsigned char c0)
  * After c (len bytes) failed to open as one chunk: does a FINAL chunk end inside it,
  * so that the rest is data appended after the object?  A chunk carries no length, so
  * each shorter length is tried (a failed pull leaves the stream state as it was);
- * that costs about len * len / 2 bytes of Poly1305, so it is done only when the
- * chunk's first byte decrypts to the FINAL tag (always for a real final chunk, 1 in
- * 256 for a corrupt one).
+ * that costs about n * n / 2 bytes of Poly1305 for the n lengths tried, so it is done
+ * only when the chunk's first byte decrypts to the FINAL tag (always for a real final
+ * chunk, 1 in 256 for a corrupt one), and only for lengths up to a sealed chunk of the
+ * size the encryptor writes: about 1.7 s at worst.  Unbounded, a header declaring the
+ * largest chunk size a reader accepts (4 MiB) would make one corrupt chunk cost hours;
+ * beyond the bound the piece fails as a corrupt chunk.
  */
 static bool
 dec_final_inside(rb_decryptor *d, const unsigned char *c, size_t len,
 				 const unsigned char *ad, size_t adlen, size_t *flen)
 {
+	size_t		limit = len < RB_ENCRYPT_CHUNK + SS_ABYTES ? len : RB_ENCRYPT_CHUNK + SS_ABYTES;
+
 	if (len <= SS_ABYTES || dec_peek_tag(d, c[0]) != TAG_FINAL)
 		return false;
-	for (size_t l = SS_ABYTES; l < len; l++)
+	for (size_t l = SS_ABYTES; l < limit; l++)
 	{
 		unsigned long long mlen = 0;
 		unsigned char tag = 0;
