@@ -264,7 +264,7 @@ rb_guc_define(void)
 	DefineCustomIntVariable("ripple_backup.s3_part_size",
 							"Size of each multipart upload part.",
 							"Memory per running backup is about one part.",
-							&rb_guc_s3_part_size_mb, 16, 5, 512,
+							&rb_guc_s3_part_size_mb, 16, 5, 5120,
 							PGC_SIGHUP, GUC_UNIT_MB, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("ripple_backup.s3_request_timeout",

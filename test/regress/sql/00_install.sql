@@ -40,4 +40,7 @@ SELECT name, setting, context FROM pg_settings
                 'ripple_backup.max_workers', 'ripple_backup.compression',
                 'ripple_backup.compression_level')
  ORDER BY name;
+-- the part size may go up to S3's largest part, 5 GiB, as far as the size chosen from
+-- the database's size goes (the error for an outgrown stream advises a setting)
+SELECT min_val, max_val, unit FROM pg_settings WHERE name = 'ripple_backup.s3_part_size';
 SELECT context FROM pg_settings WHERE name = 'ripple_backup.destination';
