@@ -48,6 +48,15 @@ enum
 	OPT_ENCRYPTION_KEY_FILE,
 	OPT_HELP,
 	OPT_HOST,					/* no short form: -h is help in every command */
+	OPT_INCARNATION,
+	OPT_PGDATA,
+	OPT_TARGET_TIME,
+	OPT_TARGET_LSN,
+	OPT_TARGET_NAME,
+	OPT_LATEST,
+	OPT_BASE,
+	OPT_TARGET_ACTION,
+	OPT_START,
 	OPT_VERBOSE = 'v',
 	OPT_QUIET = 'q',
 	OPT_OUTPUT = 'o',
@@ -72,6 +81,16 @@ static const struct option long_options[] = {
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"db", required_argument, NULL, OPT_DB},
 	{"system-id", required_argument, NULL, OPT_SYSTEM_ID},
+	{"system-identifier", required_argument, NULL, OPT_SYSTEM_ID},
+	{"incarnation", required_argument, NULL, OPT_INCARNATION},
+	{"pgdata", required_argument, NULL, OPT_PGDATA},
+	{"target-time", required_argument, NULL, OPT_TARGET_TIME},
+	{"target-lsn", required_argument, NULL, OPT_TARGET_LSN},
+	{"target-name", required_argument, NULL, OPT_TARGET_NAME},
+	{"latest", no_argument, NULL, OPT_LATEST},
+	{"base", required_argument, NULL, OPT_BASE},
+	{"target-action", required_argument, NULL, OPT_TARGET_ACTION},
+	{"start", no_argument, NULL, OPT_START},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"long", no_argument, NULL, OPT_LONG},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
@@ -136,6 +155,13 @@ static const int restore_options[] = {
 	OPT_ENCRYPTION_KEY_FILE, 0
 };
 
+static const int wal_fetch_options[] = {OPT_INCARNATION, OPT_ENCRYPTION_KEY_FILE, 0};
+static const int restore_pitr_options[] = {
+	OPT_PGDATA, OPT_TARGET_TIME, OPT_TARGET_LSN, OPT_TARGET_NAME, OPT_LATEST, OPT_BASE,
+	OPT_TARGET_ACTION, OPT_START, OPT_INCARNATION, OPT_PORT, OPT_PG_BINDIR,
+	OPT_ENCRYPTION_KEY_FILE, 0
+};
+
 static const struct
 {
 	const char *name;
@@ -151,6 +177,8 @@ static const struct
 	{"report", CLI_CMD_REPORT, report_options},
 	{"keygen", CLI_CMD_KEYGEN, keygen_options},
 	{"decrypt", CLI_CMD_DECRYPT, decrypt_options},
+	{"wal-fetch", CLI_CMD_WAL_FETCH, wal_fetch_options},
+	{"restore-pitr", CLI_CMD_RESTORE_PITR, restore_pitr_options},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -511,6 +539,53 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 				args->no_privileges = true;
 				rc = 0;
 				break;
+			case OPT_INCARNATION:
+				if (args->n_incarnations == CLI_MAX_INCARNATIONS)
+					rc = usage_error(args->command_name, "at most %d incarnations can be named", CLI_MAX_INCARNATIONS);
+				else
+				{
+					args->incarnations[args->n_incarnations++] = optarg;
+					rc = 0;
+				}
+				break;
+			case OPT_PGDATA:
+				args->pgdata = optarg;
+				rc = 0;
+				break;
+			case OPT_TARGET_TIME:
+				args->target_time = optarg;
+				rc = 0;
+				break;
+			case OPT_TARGET_LSN:
+				args->target_lsn = optarg;
+				rc = 0;
+				break;
+			case OPT_TARGET_NAME:
+				args->target_name = optarg;
+				rc = 0;
+				break;
+			case OPT_LATEST:
+				args->target_latest = true;
+				rc = 0;
+				break;
+			case OPT_BASE:
+				args->base = optarg;
+				rc = 0;
+				break;
+			case OPT_TARGET_ACTION:
+				if (strcmp(optarg, "pause") != 0 && strcmp(optarg, "promote") != 0 &&
+					strcmp(optarg, "shutdown") != 0)
+					rc = usage_error(args->command_name, "invalid --target-action \"%s\": pause, promote or shutdown", optarg);
+				else
+				{
+					args->target_action = optarg;
+					rc = 0;
+				}
+				break;
+			case OPT_START:
+				args->start = true;
+				rc = 0;
+				break;
 			default:
 				rc = usage_error(args->command_name, "%s", "invalid option");
 				break;
@@ -522,8 +597,18 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 		return 0;
 
 	/* positional arguments */
-	if (args->command == CLI_CMD_LIST || args->command == CLI_CMD_PRUNE ||
-		args->command == CLI_CMD_REPORT || args->command == CLI_CMD_KEYGEN)
+	if (args->command == CLI_CMD_WAL_FETCH)
+	{
+		if (argc - optind != 2)
+			return usage_error(args->command_name, "%s",
+							   argc - optind < 2 ? "missing arguments: wal-fetch FILE PATH (restore_command's %f %p)" :
+							   "too many arguments: wal-fetch FILE PATH");
+		args->wal_file = argv[optind];
+		args->wal_path = argv[optind + 1];
+	}
+	else if (args->command == CLI_CMD_LIST || args->command == CLI_CMD_PRUNE ||
+			 args->command == CLI_CMD_REPORT || args->command == CLI_CMD_KEYGEN ||
+			 args->command == CLI_CMD_RESTORE_PITR)
 	{
 		if (optind < argc)
 			return usage_error(args->command_name, "too many arguments: \"%s\"", argv[optind]);
@@ -546,6 +631,17 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 						   "this command writes a file, not standard output: the archive is handed over only once it is proven");
 	if (args->command == CLI_CMD_RESTORE && (args->dbname == NULL || args->dbname[0] == '\0'))
 		return usage_error(args->command_name, "%s", "missing target database: --dbname NAME");
+	if (args->command == CLI_CMD_RESTORE_PITR)
+	{
+		int			ntargets = (args->target_time != NULL) + (args->target_lsn != NULL) +
+			(args->target_name != NULL) + args->target_latest;
+
+		if (args->pgdata == NULL || args->pgdata[0] == '\0')
+			return usage_error(args->command_name, "%s", "missing data directory: --pgdata DIR");
+		if (ntargets != 1)
+			return usage_error(args->command_name, "%s",
+							   "give exactly one of --target-time, --target-lsn, --target-name and --latest");
+	}
 	if (args->quiet && args->verbose)
 		return usage_error(args->command_name, "%s", "--quiet and --verbose cannot be used together");
 	return 0;
@@ -578,6 +674,9 @@ static const char help_overview[] =
 "  decrypt ID|KEY|latest -o FILE\n"
 "                             download, check, decrypt an encrypted backup into the\n"
 "                             compressed archive (FILE.dump.zst for zstd and pg_restore)\n"
+"  restore-pitr --pgdata DIR --target-time T|--target-lsn L|--target-name N|--latest\n"
+"                             a base backup and recovery settings for a point in time\n"
+"  wal-fetch FILE PATH        one archived WAL file (restore_command)\n"
 "\n"
 "A backup is named by its id (ripple_backup.backups.id), by its object KEY (as\n"
 "\"list --long\" prints it, or as a full URL), \"latest\" (the newest backup that has\n"
@@ -806,6 +905,64 @@ static const char help_keygen[] =
 "  -q, --quiet                do not print the key id\n"
 "Keep a copy of the key away from the backups: without it they cannot be read.\n";
 
+static const char help_wal_fetch[] =
+"ripple-backup wal-fetch: restore one archived WAL file (a segment, a .partial\n"
+"segment, a .history or .backup file) to PATH, as PostgreSQL's restore_command:\n"
+"decrypted, decompressed, its size and SHA-256 checked against the metadata\n"
+"written when it was archived, written to PATH.tmp-PID and renamed.  A file\n"
+"that is not archived exits 1 with one line on stderr (recovery asks for such\n"
+"files as part of its work); on any other failure nothing is left at PATH and\n"
+"the exit code is above 125, which makes PostgreSQL stop recovery rather than\n"
+"take a damaged or unreachable archive for its end.\n"
+"\n"
+"Usage:\n"
+"  ripple-backup wal-fetch FILE PATH --system-identifier N [--incarnation X ...]\n"
+"  restore_command = 'ripple-backup wal-fetch %f %p --system-identifier N'\n"
+"\n"
+"Options:\n"
+"  --system-identifier N      the server's system identifier (required; also --system-id)\n"
+"  --incarnation X            search only this incarnation (16 hex digits); repeat it\n"
+"                             for several, searched in order, the first that holds\n"
+"                             the file wins.  Default: every incarnation of the\n"
+"                             system identifier; a file found under several with\n"
+"                             different content is then refused\n"
+"  --encryption-key-file FILE key file of encrypted WAL (see fetch)\n"
+"Exit codes of wal-fetch: 0 restored, 1 not archived, 200 + the usual code for\n"
+"any other failure (201 error, 202 usage or configuration, 203 destination not\n"
+"found, 204 integrity: size, checksum, decryption or decompression).\n";
+
+static const char help_restore_pitr[] =
+"ripple-backup restore-pitr: a point-in-time restore into a new data directory:\n"
+"chooses the newest physical base backup that ends before the target, streams\n"
+"it into DIR (fetch, decrypt, zstd -d, tar -x; no temporary copy), and writes\n"
+"the recovery settings to DIR/postgresql.auto.conf (restore_command running\n"
+"\"ripple-backup wal-fetch\", the target, recovery_target_timeline = 'latest',\n"
+"recovery_target_action) and DIR/recovery.signal.  Prints how to start the\n"
+"server, or starts it (--start).\n"
+"\n"
+"Usage:\n"
+"  ripple-backup restore-pitr --pgdata DIR (--target-time T | --target-lsn L |\n"
+"                             --target-name N | --latest) [--base ID|latest]\n"
+"                             [--target-action pause|promote|shutdown] [--start]\n"
+"\n"
+"Options:\n"
+"  --pgdata DIR               the new data directory: created with mode 0700, or\n"
+"                             an empty existing one\n"
+"  --target-time T            recover up to T, with its time zone\n"
+"                             (\"2026-12-03 07:14:12+00\", \"...Z\", \"... UTC\")\n"
+"  --target-lsn L             recover up to WAL position L (\"0/5000028\")\n"
+"  --target-name N            recover up to the restore point N\n"
+"                             (pg_create_restore_point); the newest base backup is\n"
+"                             used unless --base names one taken before N\n"
+"  --latest                   recover to the end of the archived WAL, newest timeline\n"
+"  --base ID|latest           this base backup (its id) instead of the chosen one\n"
+"  --target-action A          at the target: pause (default), promote or shutdown\n"
+"  --start                    start the server (pg_ctl start -w) and wait for it\n"
+"  -p, --port PORT            with --start: the port the server listens on\n"
+"  --pg-bindir DIR            where pg_ctl is (default: beside ripple-backup, PATH)\n"
+"  --incarnation X            passed to wal-fetch (see its help)\n"
+"  --encryption-key-file FILE key file of encrypted WAL and base backups (see fetch)\n";
+
 void
 cli_print_help(cli_command cmd)
 {
@@ -840,6 +997,12 @@ cli_print_help(cli_command cmd)
 			return;				/* no destination options */
 		case CLI_CMD_DECRYPT:
 			fputs(help_decrypt, stdout);
+			break;
+		case CLI_CMD_WAL_FETCH:
+			fputs(help_wal_fetch, stdout);
+			break;
+		case CLI_CMD_RESTORE_PITR:
+			fputs(help_restore_pitr, stdout);
 			break;
 	}
 	fputs(help_common, stdout);

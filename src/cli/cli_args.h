@@ -22,8 +22,13 @@ typedef enum cli_command
 	CLI_CMD_PRUNE,
 	CLI_CMD_REPORT,
 	CLI_CMD_KEYGEN,
-	CLI_CMD_DECRYPT
+	CLI_CMD_DECRYPT,
+	CLI_CMD_WAL_FETCH,
+	CLI_CMD_RESTORE_PITR
 } cli_command;
+
+/* wal-fetch, restore-pitr: --incarnation, repeatable */
+#define CLI_MAX_INCARNATIONS 16
 
 typedef struct cli_args
 {
@@ -75,6 +80,20 @@ typedef struct cli_args
 	/* report */
 	const char *html;			/* --html FILE */
 	int64_t		rpo_target_s;	/* --rpo-target (25 hours, as the server's default) */
+
+	/* wal-fetch FILE PATH, restore-pitr */
+	const char *wal_file;		/* %f */
+	const char *wal_path;		/* %p */
+	const char *incarnations[CLI_MAX_INCARNATIONS];
+	int			n_incarnations;
+	const char *pgdata;			/* --pgdata */
+	const char *target_time;	/* exactly one of these four */
+	const char *target_lsn;
+	const char *target_name;
+	bool		target_latest;
+	const char *base;			/* --base ID|latest; NULL = chosen by the target */
+	const char *target_action;	/* --target-action; NULL = pause */
+	bool		start;			/* --start */
 
 	/* verify --archive, restore */
 	const char *work_dir;

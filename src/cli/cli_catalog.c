@@ -8,6 +8,7 @@
 #include "rb_alloc.h"
 #include "rb_buf.h"
 #include "retention_keys.h"
+#include "wal_archive.h"
 
 #define METADATA_MAX_SIZE (64 * 1024 * 1024)
 
@@ -187,11 +188,40 @@ key_list_add(key_list *kl, const char *key, rb_error *err)
 	return 0;
 }
 
+/*
+ * "<sysid>/<incarnation>/wal/<timeline>/<WAL file>.zst.metadata.json": the
+ * metadata of an archived WAL file (wal_archive.h), not of a backup.
+ */
+static bool
+is_wal_metadata(const char *key)
+{
+	static const char suffix[] = ".zst" CLI_METADATA_SUFFIX;
+	size_t		len = strlen(key);
+	const char *name;
+	char		file[64];
+	uint32_t	tli;
+	rb_error	e;
+
+	if (!has_suffix(key, suffix))
+		return false;
+	name = key + len - strlen(suffix);
+	while (name > key && name[-1] != '/')
+		name--;
+	if ((size_t) (key + len - strlen(suffix) - name) >= sizeof(file) || name - key < 14 ||
+		strncmp(name - 14, "/wal/", 5) != 0)
+		return false;
+	memcpy(file, name, (size_t) (key + len - strlen(suffix) - name));
+	file[key + len - strlen(suffix) - name] = '\0';
+	return rb_wal_file_timeline(file, &tli, &e) == 0;
+}
+
 static int
 collect_key(void *arg, const rb_object_info *info, rb_error *err)
 {
 	key_lists  *kl = arg;
 
+	if (is_wal_metadata(info->key))
+		return 0;
 	if (has_suffix(info->key, CLI_METADATA_SUFFIX))
 		return key_list_add(&kl->metadata, info->key, err);
 	if (has_suffix(info->key, RB_VERIFY_RECORD_SUFFIX))

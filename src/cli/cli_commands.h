@@ -17,6 +17,8 @@ int			cli_cmd_restore(cli_ctx *ctx);
 int			cli_cmd_prune(cli_ctx *ctx);
 int			cli_cmd_report(cli_ctx *ctx);
 int			cli_cmd_decrypt(cli_ctx *ctx);
+int			cli_cmd_wal_fetch(cli_ctx *ctx);
+int			cli_cmd_restore_pitr(cli_ctx *ctx);
 
 /* keygen needs no destination: it runs without a context */
 int			cli_cmd_keygen(const cli_args *args);

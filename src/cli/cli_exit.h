@@ -13,6 +13,16 @@
 #define CLI_EXIT_NOT_FOUND	3	/* no such backup, metadata or destination */
 #define CLI_EXIT_VERIFY		4	/* verification failed: size, checksum, archive, row counts */
 
+/*
+ * wal-fetch (restore_command): 1 = the file is not archived, which recovery
+ * takes for the end of the archive; every other failure exits with
+ * CLI_EXIT_WAL_FATAL + the code above (201 error, 202 usage, 203 not found,
+ * 204 verification), above 125, which PostgreSQL treats as fatal to recovery
+ * instead of as the end of the archive.
+ */
+#define CLI_EXIT_WAL_NOT_ARCHIVED	1
+#define CLI_EXIT_WAL_FATAL		200
+
 /* Exit code for a failure that src/core reported with this code. */
 static inline int
 cli_exit_for_error(rb_error_code code)

@@ -41,6 +41,8 @@ main(int argc, char **argv)
 	rc = cli_args_parse(argc, argv, &args);
 	if (rc != CLI_EXIT_OK)
 	{
+		if (args.command == CLI_CMD_WAL_FETCH)
+			rc += CLI_EXIT_WAL_FATAL;	/* a bad restore_command must stop recovery */
 		cli_args_free(&args);
 		return rc;
 	}
@@ -99,14 +101,22 @@ main(int argc, char **argv)
 			case CLI_CMD_DECRYPT:
 				rc = cli_cmd_decrypt(&ctx);
 				break;
+			case CLI_CMD_WAL_FETCH:
+				rc = cli_cmd_wal_fetch(&ctx);
+				break;
+			case CLI_CMD_RESTORE_PITR:
+				rc = cli_cmd_restore_pitr(&ctx);
+				break;
 			case CLI_CMD_NONE:
 			case CLI_CMD_KEYGEN:
 				break;
 		}
 	}
+	else if (args.command == CLI_CMD_WAL_FETCH)
+		rc += CLI_EXIT_WAL_FATAL;	/* no destination: recovery must stop, not end */
 	cli_ctx_close(&ctx);
 	cli_args_free(&args);
 	if (cli_interrupted() && rc == CLI_EXIT_OK)
-		rc = CLI_EXIT_ERROR;
+		rc = args.command == CLI_CMD_WAL_FETCH ? CLI_EXIT_WAL_FATAL + CLI_EXIT_ERROR : CLI_EXIT_ERROR;
 	return rc;
 }
