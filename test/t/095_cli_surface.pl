@@ -275,7 +275,7 @@ my %keys = map { my $r = RippleTest::Cluster::backup_row($node, $_); ($_ => "b/$
 }
 
 # --- -h is help everywhere; --host has no short form ---------------------------------------
-for my $cmd (qw(list info fetch verify restore prune report keygen)) {
+for my $cmd (qw(list info fetch verify restore prune report keygen wal-fetch restore-pitr)) {
 	my ($rc, $out, $err) = cli([ $cmd, '-h' ]);
 	is($rc, 0, "$cmd -h exits 0");
 	like($out, qr/^ripple-backup $cmd: /, "$cmd -h prints the help of $cmd");
