@@ -109,10 +109,27 @@ clear_pgdata(const char *dir, bool created)
 
 /* --- streaming the base backup into tar ---------------------------------------- */
 
+/*
+ * tar's stdin.  When tar stops (a stream it cannot read), the rest is still
+ * read and hashed: a damaged object is then reported as such (the checksum
+ * explains it best), not as tar's complaint about it.
+ */
+typedef struct tar_sink
+{
+	rb_child   *tar;
+	bool		failed;
+	rb_error	err;
+} tar_sink;
+
 static int
 to_tar(void *arg, const void *data, size_t len, rb_error *err)
 {
-	return rb_child_write(arg, data, len, NULL, err);
+	tar_sink   *t = arg;
+
+	(void) err;
+	if (!t->failed && rb_child_write(t->tar, data, len, NULL, &t->err) != 0)
+		t->failed = true;
+	return 0;
 }
 
 static int
@@ -123,6 +140,7 @@ unpack_base(cli_ctx *ctx, const cli_backup *b, const char *pgdata, rb_fetch_resu
 	cli_fetch_options fo;
 	rb_child_options co;
 	rb_child   *tar;
+	tar_sink	sink;
 	char	   *tar_path;
 	int			rc;
 
@@ -148,12 +166,21 @@ unpack_base(cli_ctx *ctx, const cli_backup *b, const char *pgdata, rb_fetch_resu
 	memset(&fo, 0, sizeof(fo));
 	fo.out_fd = -1;
 	fo.out_name = "tar";
+	memset(&sink, 0, sizeof(sink));
+	sink.tar = tar;
 	fo.out_fn = to_tar;
-	fo.out_arg = tar;
+	fo.out_arg = &sink;
 	fo.keyring = ring;
 	fo.progress_label = "restore";
 	rc = cli_fetch(ctx->dest, b, &fo, &ctx->hooks, res, err);
-	if (rc == 0)
+	if (rc == 0 && sink.failed)
+	{
+		if (err)
+			*err = sink.err;
+		rb_error_prefix(err, "could not unpack the base backup into \"%s\": ", pgdata);
+		rc = -1;
+	}
+	else if (rc == 0)
 	{
 		rb_child_close_stdin(tar);
 		rc = rb_child_wait(tar, &ctx->hooks, err);

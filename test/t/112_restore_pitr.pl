@@ -250,4 +250,22 @@ my @left = grep { !/^\.\.?$/ } readdir($dh);
 closedir($dh);
 is_deeply(\@left, [], '... and leaves no file, temporary or not');
 
+# a tampered base backup: restore-pitr fails and leaves no data directory
+my ($base_key) = grep { m{/base/\d{8}T\d{6}Z-$base\.tar\.zst$} } @keys;
+ok($s3->fetch_object($base_key, "$work/base.tar.zst", 'backups'), 'awscli reads the base backup');
+{
+	open(my $fh, '+<:raw', "$work/base.tar.zst") or die;
+	seek($fh, 5000, 0);
+	read($fh, my $byte, 1);
+	seek($fh, 5000, 0);
+	print $fh chr(ord($byte) ^ 0x55);
+	close($fh);
+}
+($arc) = $s3->aws('s3', 'cp', "$work/base.tar.zst", "s3://backups/$base_key");
+is($arc, 0, 'the base backup object is overwritten with a changed byte');
+($rc, $out, $err) = cli('restore-pitr', '--config', $config, '--pgdata', "$work/from-tampered", '--latest');
+is($rc, 4, 'restore-pitr of a tampered base backup exits 4');
+like($err, qr/checksum mismatch for backup $base /, '... saying the checksum does not match') or diag($err);
+ok(!-e "$work/from-tampered", '... and leaves no data directory');
+
 done_testing();
