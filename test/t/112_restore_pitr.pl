@@ -143,6 +143,7 @@ sub restore_to {
 		@target, '--start', '--port', $r->port);
 	is($src, 0, "restore-pitr @target exits 0") or diag("$sout\n$serr");
 	like($sout, qr/^restoring base backup $base taken /m, "... it chose base backup $base");
+	unlike($serr, qr/warning/i, '... with no warning (the WAL metadata objects are not taken for backups)');
 	my $promote = grep { $_ eq 'promote' || $_ eq '--latest' } @target;
 	my $done = $promote
 	  ? $r->poll_query_until('postgres', 'SELECT NOT pg_is_in_recovery()')
