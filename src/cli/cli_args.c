@@ -28,6 +28,7 @@ enum
 	OPT_SYSTEM_ID,
 	OPT_JSON,
 	OPT_LONG,
+	OPT_WAL,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_FORCE,
@@ -93,6 +94,7 @@ static const struct option long_options[] = {
 	{"start", no_argument, NULL, OPT_START},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"long", no_argument, NULL, OPT_LONG},
+	{"wal", no_argument, NULL, OPT_WAL},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"force", no_argument, NULL, OPT_FORCE},
@@ -135,7 +137,7 @@ static const int common_options[] = {
 	OPT_CONFIG, OPT_HELP, OPT_VERBOSE, OPT_QUIET, OPT_PROGRESS, OPT_NO_PROGRESS,
 	OPT_DB, OPT_SYSTEM_ID, 0
 };
-static const int list_options[] = {OPT_JSON, OPT_LONG, 0};
+static const int list_options[] = {OPT_JSON, OPT_LONG, OPT_WAL, 0};
 static const int info_options[] = {OPT_JSON, OPT_ENCRYPTION_KEY_FILE, 0};
 static const int fetch_options[] = {OPT_OUTPUT, OPT_FORCE, OPT_ENCRYPTION_KEY_FILE, 0};
 static const int decrypt_options[] = {OPT_OUTPUT, OPT_FORCE, OPT_ENCRYPTION_KEY_FILE, 0};
@@ -387,6 +389,10 @@ cli_args_parse(int argc, char **argv, cli_args *args)
 				break;
 			case OPT_LONG:
 				args->long_format = true;
+				rc = 0;
+				break;
+			case OPT_WAL:
+				args->wal = true;
 				rc = 0;
 				break;
 			case OPT_PROGRESS:
@@ -735,6 +741,7 @@ static const char help_list[] =
 "\n"
 "Usage:\n"
 "  ripple-backup list [--db NAME] [--system-id N] [--json] [--long]\n"
+"  ripple-backup list --wal [--system-id N] [--json]\n"
 "\n"
 "Options:\n"
 "  --json                     a JSON array of objects (keys: backup_id, timestamp,\n"
@@ -742,7 +749,11 @@ static const char help_list[] =
 "                             label, backup_type, compression, encryption, key_id,\n"
 "                             sha256, key, url, verify_status, verification)\n"
 "  --long                     also the system identifier and the object key\n"
-"Exits 3 when no backup matches.\n";
+"  --wal                      the base backups instead, each with the WAL range it\n"
+"                             can reach (\"recoverable from ... to ..., timeline T\",\n"
+"                             or the first missing segment), and the archived WAL's\n"
+"                             totals; --json: {\"base_backups\": [...], \"wal\": [...]}\n"
+"Exits 3 when no backup (with --wal: no base backup) matches.\n";
 
 static const char help_info[] =
 "ripple-backup info: one backup's metadata and per-table row counts.\n"

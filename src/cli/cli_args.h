@@ -44,6 +44,7 @@ typedef struct cli_args
 	uint64_t	system_id;		/* --system-id */
 	bool		json;
 	bool		long_format;	/* list --long */
+	bool		wal;			/* list --wal */
 	bool		verbose;
 	bool		quiet;
 	int			progress;		/* -1 auto (terminal), 0 never, 1 always */

@@ -7,6 +7,8 @@
  * written before incarnations were recorded shows "-".  When any listed backup is
  * encrypted, an ENCRYPTION column after LABEL shows the id of the key each one
  * needs ("-": not encrypted); without encrypted backups the table is unchanged.
+ * --wal lists the base backups and the WAL range each can reach instead
+ * (cli_list_wal.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "cli_exit.h"
 #include "cli_format.h"
 #include "cli_json.h"
+#include "cli_list_wal.h"
 #include "cli_report.h"
 #include "cli_table.h"
 
@@ -28,6 +31,8 @@ cli_cmd_list(cli_ctx *ctx)
 	size_t		shown = 0;
 	int			rc;
 
+	if (args->wal)
+		return cli_list_wal(ctx);
 	rc = cli_ctx_load_catalog(ctx, &cat);
 	if (rc != CLI_EXIT_OK)
 		return rc;
