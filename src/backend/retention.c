@@ -8,7 +8,8 @@
  *      identifier and its current incarnation only, so backups another server
  *      wrote into the same bucket (a promoted standby, a clone) are never touched;
  *   3. decides with rb_retention_decide (src/core, the CLI's code too), one
- *      series per database;
+ *      series per database and one for the base backups (so the newest good
+ *      base backup is kept whatever the logical ones are);
  *   4. lists <sysid>/<incarnation>/ in the destination and finds the orphans:
  *      backup objects without a metadata object, older than
  *      ripple_backup.retention_orphan_age;
@@ -17,7 +18,10 @@
  *      orphans, marks those rows 'expired' with expired_at, aborts incomplete
  *      multipart uploads older than the orphan age (where the server can list
  *      them) and the ones recorded in ripple_backup.pending_aborts, and logs one
- *      line per database plus one per failed deletion.
+ *      line per database plus one per failed deletion;
+ *   6. WAL (prune_wal): deletes the WAL under <sysid>/<incarnation>/wal/ that
+ *      the oldest kept base backup does not need (wal_retention.h), never a
+ *      history file, none when no base backup is kept.
  * A deletion that fails leaves its row as it was: the next run tries again (and
  * deleting what is already gone succeeds, so a run rolled back after its
  * deletions is completed by the next one).
@@ -48,11 +52,15 @@
 #include "retention_delete.h"
 #include "retention_keys.h"
 #include "retention_policy.h"
+#include "wal_range.h"
+#include "wal_retention.h"
 
 /* pg_try_advisory_xact_lock key of a retention run ("rbretent") */
 #define RB_RETENTION_LOCK_KEY INT64CONST(0x7262726574656e74)
 #define RB_RETENTION_EVERY_S (24 * 3600)
 #define RB_RETENTION_LAUNCHER_TIMEOUT_MS (120 * 1000)
+/* the series of the base backups: not a database name (those are never empty) */
+#define RB_BASE_SERIES ""
 
 static char *rb_guc_retention = NULL;
 static char *rb_guc_orphan_age = NULL;
@@ -154,7 +162,11 @@ rb_retention_define_gucs(void)
 typedef struct RbRetBackup
 {
 	int64		id;
-	char	   *dbname;
+	char	   *dbname;			/* NULL for a base backup */
+	const char *series;			/* dbname, or RB_BASE_SERIES */
+	bool		physical;
+	bool		has_start;
+	uint64		start_lsn;
 	TimestampTz finished_at;
 	bool		finished_null;
 	char	   *object_key;
@@ -285,6 +297,89 @@ emit_backup(RbPruneEmit emit, void *arg, const RbRetBackup *b, const char *actio
 	emit(arg, &r);
 }
 
+static void
+emit_wal(RbPruneEmit emit, void *arg, const char *action, const char *reason)
+{
+	RbPruneRow	r;
+
+	if (emit == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.finished_null = true;
+	r.action = action;
+	r.reason = reason;
+	emit(arg, &r);
+}
+
+/*
+ * WAL retention (wal_retention.h): the WAL under this server's
+ * <sysid>/<incarnation>/wal/ below the start segment of the oldest base backup
+ * kept (one whose deletion failed counts as kept), never a history file, and
+ * nothing when no base backup is kept.  Says nothing when there is no WAL.
+ */
+static void
+prune_wal(rb_destination *dest, const rb_object_list *objs, const char *sysid_text,
+		  const char *incarnation, const RbRetBackup *bs, const rb_retention_item *items,
+		  size_t n, bool dry_run, RbPruneEmit emit, void *emit_arg)
+{
+	char	   *wal_prefix = psprintf("%s/%s/wal/", sysid_text, incarnation);
+	size_t		plen = strlen(wal_prefix);
+	const RbRetBackup *oldest = NULL;
+	bool		any_wal = false;
+	rb_wal_prune_plan plan;
+	char		first[RB_WAL_NAME_LEN];
+	size_t		nfailed = 0;
+
+	for (size_t i = 0; i < objs->n && !any_wal; i++)
+		any_wal = strncmp(objs->objs[i].key, wal_prefix, plen) == 0;
+	if (!any_wal)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (bs[i].physical && bs[i].here && bs[i].has_start &&
+			(!items[i].delete || bs[i].failed) &&
+			(oldest == NULL || bs[i].start_lsn < oldest->start_lsn))
+			oldest = &bs[i];
+	if (oldest == NULL)
+	{
+		emit_wal(emit, emit_arg, "keep", "WAL: no base backup is kept, so no WAL is deleted");
+		return;
+	}
+	rb_wal_prune_select(objs->objs, objs->n, wal_prefix, (uint64_t) wal_segment_size,
+						oldest->start_lsn / wal_segment_size, &plan);
+	rb_wal_segment_name(1, oldest->start_lsn / wal_segment_size, wal_segment_size, first);
+	PG_TRY();
+	{
+		if (!dry_run && plan.nobjects > 0)
+		{
+			bool		unsupported = false;
+
+			nfailed = rb_wal_prune_delete(dest, objs->objs, objs->n, &plan, &unsupported);
+			if (nfailed > 0)
+				ereport(LOG,
+						(errmsg("ripple_backup: retention could not delete %zu WAL object%s: %s",
+								nfailed, nfailed == 1 ? "" : "s", plan.failure)));
+		}
+		for (size_t r = 0; r < plan.nranges; r++)
+		{
+			char		d[256];
+
+			rb_wal_prune_range_describe(&plan.ranges[r], d, sizeof(d));
+			emit_wal(emit, emit_arg, dry_run ? "delete" : nfailed > 0 ? "failed" : "deleted",
+					 psprintf("WAL %s", d));
+			if (!dry_run && nfailed == 0)
+				ereport(LOG, (errmsg("ripple_backup: retention deleted WAL %s", d)));
+		}
+		emit_wal(emit, emit_arg, "keep",
+				 psprintf("WAL from segment %s (on any timeline) on: needed by base backup %lld, the oldest kept",
+						  first + 8, (long long) oldest->id));
+	}
+	PG_FINALLY();
+	{
+		rb_wal_prune_plan_free(&plan);
+	}
+	PG_END_TRY();
+}
+
 bool
 rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 {
@@ -365,19 +460,20 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 									ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	values[1] = CStringGetTextDatum(incarnation);
 	/* a real run locks the rows: a pin made meanwhile waits, then finds them expired */
+	/* logical backups by database, then the base backups: a series of their own */
 	if (SPI_execute_with_args(dry_run ?
 							  "SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
-							  "       coalesce(size_bytes, 0), object_key, location"
+							  "       coalesce(size_bytes, 0), object_key, location, kind = 'physical', start_lsn::text"
 							  "  FROM ripple_backup.backups"
-							  " WHERE status = 'succeeded' AND kind = 'logical' AND system_identifier = $1 AND incarnation = $2"
+							  " WHERE status = 'succeeded' AND system_identifier = $1 AND incarnation = $2"
 							  "   AND object_key IS NOT NULL"
-							  " ORDER BY dbname, finished_at DESC, id DESC" :
+							  " ORDER BY kind, dbname, finished_at DESC, id DESC" :
 							  "SELECT id, dbname::text, finished_at, verify_status = 'verified', pinned,"
-							  "       coalesce(size_bytes, 0), object_key, location"
+							  "       coalesce(size_bytes, 0), object_key, location, kind = 'physical', start_lsn::text"
 							  "  FROM ripple_backup.backups"
-							  " WHERE status = 'succeeded' AND kind = 'logical' AND system_identifier = $1 AND incarnation = $2"
+							  " WHERE status = 'succeeded' AND system_identifier = $1 AND incarnation = $2"
 							  "   AND object_key IS NOT NULL"
-							  " ORDER BY dbname, finished_at DESC, id DESC FOR UPDATE",
+							  " ORDER BY kind, dbname, finished_at DESC, id DESC FOR UPDATE",
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed");
 	n = SPI_processed;
@@ -421,7 +517,15 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 			int64_t		taken;
 
 			bs[i].id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
-			bs[i].dbname = MemoryContextStrdup(cxt, SPI_getvalue(tup, td, 2));
+			bs[i].physical = DatumGetBool(SPI_getbinval(tup, td, 9, &isnull));
+			bs[i].dbname = bs[i].physical ? NULL : MemoryContextStrdup(cxt, SPI_getvalue(tup, td, 2));
+			bs[i].series = bs[i].physical ? RB_BASE_SERIES : bs[i].dbname;
+			{
+				char	   *lsn = SPI_getvalue(tup, td, 10);
+
+				bs[i].has_start = lsn != NULL &&
+					rb_lsn_parse(lsn, (uint64_t *) &bs[i].start_lsn);
+			}
 			v = SPI_getbinval(tup, td, 3, &isnull);
 			bs[i].finished_null = isnull;
 			bs[i].finished_at = isnull ? 0 : DatumGetTimestampTz(v);
@@ -432,9 +536,10 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 			free(url);
 
 			items[i].backup_id = bs[i].id;
-			items[i].series = bs[i].dbname;
+			items[i].series = bs[i].series;
 			/* the second in the key, as the CLI reads it: both decide alike */
-			if (!rb_backup_key_parse(bs[i].object_key, &taken, NULL))
+			if (!(bs[i].physical ? rb_base_backup_key_parse(bs[i].object_key, &taken, NULL) :
+				  rb_backup_key_parse(bs[i].object_key, &taken, NULL)))
 				taken = bs[i].finished_null ? 0 : (int64_t) timestamptz_to_time_t(bs[i].finished_at);
 			items[i].taken_at = taken;
 			items[i].succeeded = bs[i].here;
@@ -494,8 +599,10 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 					b->failed = true;
 					b->failure = pstrdup(targets[t].failure);
 					ereport(LOG,
-							(errmsg("ripple_backup: retention could not delete backup %lld of \"%s\": %s",
-									(long long) b->id, b->dbname, b->failure)));
+							(errmsg("ripple_backup: retention could not delete %s %lld%s%s%s: %s",
+									b->physical ? "base backup" : "backup", (long long) b->id,
+									b->physical ? "" : " of \"", b->physical ? "" : b->dbname,
+									b->physical ? "" : "\"", b->failure)));
 				}
 				else
 					expired[nexpired++] = Int64GetDatum(b->id);
@@ -531,7 +638,7 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 						nkept = 0;
 			uint64		bytes = 0;
 
-			while (end < n && strcmp(bs[end].dbname, bs[start].dbname) == 0)
+			while (end < n && strcmp(bs[end].series, bs[start].series) == 0)
 				end++;
 			for (size_t i = start; i < end; i++)
 			{
@@ -570,9 +677,14 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 				char		size[32];
 
 				rb_format_bytes(bytes, size, sizeof(size));
-				ereport(LOG,
-						(errmsg("ripple_backup: retention deleted %d backup%s of \"%s\" (%s), kept %d",
-								ndel, ndel == 1 ? "" : "s", bs[start].dbname, size, nkept)));
+				if (bs[start].physical)
+					ereport(LOG,
+							(errmsg("ripple_backup: retention deleted %d base backup%s (%s), kept %d",
+									ndel, ndel == 1 ? "" : "s", size, nkept)));
+				else
+					ereport(LOG,
+							(errmsg("ripple_backup: retention deleted %d backup%s of \"%s\" (%s), kept %d",
+									ndel, ndel == 1 ? "" : "s", bs[start].dbname, size, nkept)));
 			}
 			start = end;
 		}
@@ -604,6 +716,7 @@ rb_retention_run(bool dry_run, bool quiet, RbPruneEmit emit, void *emit_arg)
 								norphans, norphans == 1 ? "" : "s", size)));
 			}
 		}
+		prune_wal(dest, &objs, sysid_text, incarnation, bs, items, n, dry_run, emit, emit_arg);
 		if (!dry_run)
 		{
 			sweep_multipart(dest, prefix);

@@ -11,6 +11,13 @@
  * not from any server.  --dry-run only prints the decisions; otherwise the
  * deletions run in the server's order (retention_delete.h) and the table says
  * what was deleted.
+ *
+ * Base backups are a series of their own per server ("<sysid>/<incarnation>",
+ * which no database's series can be), decided by the same policy; then the WAL
+ * under "<sysid>/<incarnation>/wal/" that the oldest kept base backup does not
+ * need is deleted (wal_retention.h, the server's rule), never a history file,
+ * none when that server has no base backup.  --db leaves base backups and WAL
+ * alone: they belong to no database.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -30,6 +37,9 @@
 #include "retention_delete.h"
 #include "retention_keys.h"
 #include "retention_policy.h"
+#include "cli_list_wal.h"
+#include "wal_range.h"
+#include "wal_retention.h"
 
 static int
 cmp_key(const void *a, const void *b)
@@ -112,6 +122,125 @@ json_row(rb_buf *out, bool first, const cli_backup *b, const char *action, const
 	rb_buf_append_str(out, "}");
 }
 
+/* The WAL of one server (system identifier and incarnation) and what retention does to it. */
+typedef struct wal_group
+{
+	uint64_t	sysid;
+	char		incarnation[17];
+	int64_t		oldest_id;		/* the oldest kept base backup; 0 = none */
+	uint64_t	keep_from;		/* its start segment */
+	uint64_t	segment_size;
+	rb_wal_prune_plan plan;
+} wal_group;
+
+static wal_group *
+group_for(wal_group **g, size_t *n, uint64_t sysid, const char *incarnation)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*g)[i].sysid == sysid && strcmp((*g)[i].incarnation, incarnation) == 0)
+			return &(*g)[i];
+	*g = rb_realloc(*g, (*n + 1) * sizeof(**g));
+	memset(&(*g)[*n], 0, sizeof(**g));
+	(*g)[*n].sysid = sysid;
+	snprintf((*g)[*n].incarnation, sizeof((*g)[*n].incarnation), "%s", incarnation);
+	return &(*g)[(*n)++];
+}
+
+/*
+ * Finds every server with WAL in the listing (within --system-id), the oldest
+ * base backup kept of each (one whose deletion failed counts as kept), and
+ * unless --dry-run deletes the WAL it does not need.
+ */
+static wal_group *
+plan_wal(cli_ctx *ctx, const rb_object_list *objs, const cli_catalog *cat,
+		 const rb_retention_item *items, const size_t *which, size_t n,
+		 const rb_retention_target *targets, size_t nt, size_t *ngroups)
+{
+	const cli_args *args = ctx->args;
+	wal_group  *g = NULL;
+
+	*ngroups = 0;
+	for (size_t i = 0; i < objs->n; i++)
+	{
+		rb_wal_key k;
+		uint64_t	sysid;
+
+		if (rb_wal_key_parse(objs->objs[i].key, &k) &&
+			sscanf(objs->objs[i].key, "%" SCNu64 "/", &sysid) == 1 &&
+			(!args->has_system_id || sysid == args->system_id))
+			(void) group_for(&g, ngroups, sysid, k.incarnation);
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		const rb_backup_metadata *m = &cat->items[which[i]].meta;
+		wal_group  *w;
+		bool		kept = !items[i].delete;
+		bool		assumed;
+		uint64_t	size,
+					segno;
+
+		if (!rb_backup_metadata_is_physical(m) || m->incarnation == NULL)
+			continue;
+		for (size_t t = 0; t < nt && !kept; t++)
+			if (targets[t].key == cat->items[which[i]].key)
+				kept = targets[t].failed;	/* still there (never, in a dry run) */
+		w = group_for(&g, ngroups, m->system_identifier, m->incarnation);
+		size = cli_base_segment_size(m, &assumed);
+		if (!kept || !cli_base_start_segno(m, size, &segno))
+			continue;
+		if (w->oldest_id == 0 || segno < w->keep_from)
+		{
+			w->oldest_id = m->backup_id;
+			w->keep_from = segno;
+			w->segment_size = size;
+		}
+	}
+	for (size_t i = 0; i < *ngroups; i++)
+	{
+		char		prefix[64];
+
+		if (g[i].oldest_id == 0)
+			continue;
+		snprintf(prefix, sizeof(prefix), "%" PRIu64 "/%s/wal/", g[i].sysid, g[i].incarnation);
+		rb_wal_prune_select(objs->objs, objs->n, prefix, g[i].segment_size, g[i].keep_from, &g[i].plan);
+		if (!args->dry_run && g[i].plan.nobjects > 0)
+			(void) rb_wal_prune_delete(ctx->dest, objs->objs, objs->n, &g[i].plan, NULL);
+	}
+	return g;
+}
+
+/*
+ * Row r of a WAL group: the ranges (0..nranges-1), then one "keep" row
+ * (r == nranges).  Returns the action, NULL for no row (a server with base
+ * backups but no WAL).
+ */
+static const char *
+wal_row(const wal_group *w, size_t r, bool dry_run, char *reason, size_t len)
+{
+	char		d[256];
+
+	if (r < w->plan.nranges)
+	{
+		rb_wal_prune_range_describe(&w->plan.ranges[r], d, sizeof(d));
+		snprintf(reason, len, "WAL %s", d);
+		return dry_run ? "delete" : w->plan.failed > 0 ? "failed" : "deleted";
+	}
+	if (w->oldest_id == 0)
+	{
+		snprintf(reason, len, "WAL: no base backup is kept, so no WAL is deleted");
+		return "keep";
+	}
+	{
+		char		name[RB_WAL_NAME_LEN];
+
+		rb_wal_segment_name(1, w->keep_from, w->segment_size, name);
+		snprintf(reason, len,
+				 "WAL from segment %s (on any timeline) on: needed by base backup %" PRId64 ", the oldest kept",
+				 name + 8, w->oldest_id);
+	}
+	return "keep";
+}
+
 int
 cli_cmd_prune(cli_ctx *ctx)
 {
@@ -126,6 +255,8 @@ cli_cmd_prune(cli_ctx *ctx)
 	bool	   *orphan = NULL;
 	rb_retention_target *targets = NULL;
 	rb_retention_target *otargets = NULL;
+	wal_group  *wal = NULL;
+	size_t		nwal = 0;
 	size_t		n = 0,
 				nt = 0,
 				no = 0,
@@ -162,14 +293,19 @@ cli_cmd_prune(cli_ctx *ctx)
 		rb_buf		s = RB_BUF_INIT;
 		int64_t		taken;
 
-		if (!cli_filter_match(&filter, &cat.refs[i]))
+		bool		physical = rb_backup_metadata_is_physical(&b->meta);
+
+		if (physical ? (args->db != NULL ||
+						(args->has_system_id && b->meta.system_identifier != args->system_id)) :
+			!cli_filter_match(&filter, &cat.refs[i]))
 			continue;
-		if (rb_backup_metadata_is_physical(&b->meta))
-			continue;			/* base backups are kept: their retention follows the WAL archive */
-		rb_buf_appendf(&s, "%" PRIu64 "/%s/%s", b->meta.system_identifier,
-					   b->meta.incarnation ? b->meta.incarnation : "-", b->meta.dbname);
+		rb_buf_appendf(&s, "%" PRIu64 "/%s", b->meta.system_identifier,
+					   b->meta.incarnation ? b->meta.incarnation : "-");
+		if (!physical)
+			rb_buf_appendf(&s, "/%s", b->meta.dbname);
 		series[n] = s.data;
-		if (!rb_backup_key_parse(b->key, &taken, NULL))
+		if (!(physical ? rb_base_backup_key_parse(b->key, &taken, NULL) :
+			  rb_backup_key_parse(b->key, &taken, NULL)))
 		{
 			struct tm	tm;
 
@@ -204,6 +340,10 @@ cli_cmd_prune(cli_ctx *ctx)
 			otargets[no++].key = objs.objs[i].key;
 	if (!args->dry_run && nt + no > 0)
 		nfailed = rb_retention_delete(ctx->dest, targets, nt, otargets, no, NULL);
+	if (args->db == NULL)
+		wal = plan_wal(ctx, &objs, &cat, items, which, n, targets, nt, &nwal);
+	for (size_t i = 0; i < nwal; i++)
+		nfailed += wal[i].plan.failed;
 
 	/* the decisions (and outcomes), in the catalog's order: newest first */
 	{
@@ -211,6 +351,7 @@ cli_cmd_prune(cli_ctx *ctx)
 		cli_table	t;
 		static const bool right[] = {false, true, false, false, false, false};
 		size_t		ti = 0;
+		size_t		nwal_rows = 0;
 		bool		first = true;
 
 		cli_table_init(&t, 6, right);
@@ -241,7 +382,7 @@ cli_cmd_prune(cli_ctx *ctx)
 			cli_format_time(b->meta.timestamp, tbuf, sizeof(tbuf));
 			cli_table_add(&t, action);
 			cli_table_addf(&t, "%" PRId64, b->meta.backup_id);
-			cli_table_add(&t, b->meta.dbname);
+			cli_table_add(&t, b->meta.dbname ? b->meta.dbname : "(base backup)");
 			cli_table_add(&t, tbuf);
 			cli_table_add(&t, b->meta.incarnation ? b->meta.incarnation : "-");
 			cli_table_add(&t, reason);
@@ -263,10 +404,36 @@ cli_cmd_prune(cli_ctx *ctx)
 			cli_table_add(&t, otargets[i].failed ? otargets[i].failure : reason);
 			free(reason);
 		}
+		for (size_t g = 0; g < nwal; g++)
+			for (size_t r = 0; r <= wal[g].plan.nranges; r++)
+			{
+				char		reason[512];
+				const char *action = wal_row(&wal[g], r, args->dry_run, reason, sizeof(reason));
+
+				if (action == NULL)
+					continue;
+				rb_buf_append_str(&json, first ? "\n " : ",\n ");
+				first = false;
+				rb_buf_appendf(&json, "{\"backup_id\": null, \"dbname\": null, \"wal\": true,"
+							   " \"system_identifier\": \"%" PRIu64 "\", \"incarnation\": ", wal[g].sysid);
+				rb_json_append_string(&json, wal[g].incarnation);
+				rb_buf_append_str(&json, ", \"action\": ");
+				rb_json_append_string(&json, action);
+				rb_buf_append_str(&json, ", \"reason\": ");
+				rb_json_append_string(&json, reason);
+				rb_buf_append_str(&json, "}");
+				cli_table_add(&t, action);
+				cli_table_add(&t, "-");
+				cli_table_add(&t, "(WAL)");
+				cli_table_add(&t, "-");
+				cli_table_add(&t, wal[g].incarnation);
+				cli_table_add(&t, reason);
+				nwal_rows++;
+			}
 		rb_buf_append_str(&json, first ? "]\n" : "\n]\n");
 		if (args->json)
 			fputs(rb_buf_str(&json), stdout);
-		else if (n + no > 0)
+		else if (n + no + nwal_rows > 0)
 			cli_table_print(&t, stdout);
 		fflush(stdout);
 		rb_buf_free(&json);
@@ -307,9 +474,14 @@ cli_cmd_prune(cli_ctx *ctx)
 				kept++;
 		}
 		rb_format_bytes(bytes, size, sizeof(size));
-		cli_info("%s %d backup%s of \"%s\" (%s) in %s, kept %d",
-				 args->dry_run ? "would delete" : "deleted", del, del == 1 ? "" : "s",
-				 cat.items[which[i]].meta.dbname, size, items[i].series, kept);
+		if (cat.items[which[i]].meta.dbname == NULL)
+			cli_info("%s %d base backup%s (%s) in %s, kept %d",
+					 args->dry_run ? "would delete" : "deleted", del, del == 1 ? "" : "s",
+					 size, items[i].series, kept);
+		else
+			cli_info("%s %d backup%s of \"%s\" (%s) in %s, kept %d",
+					 args->dry_run ? "would delete" : "deleted", del, del == 1 ? "" : "s",
+					 cat.items[which[i]].meta.dbname, size, items[i].series, kept);
 	}
 	for (size_t i = 0; i < nt; i++)
 		if (targets[i].failed)
@@ -317,10 +489,18 @@ cli_cmd_prune(cli_ctx *ctx)
 	for (size_t i = 0; i < no; i++)
 		if (otargets[i].failed)
 			cli_error("could not delete orphaned object %s: %s", otargets[i].key, otargets[i].failure);
+	for (size_t g = 0; g < nwal; g++)
+		if (wal[g].plan.failed > 0)
+			cli_error("could not delete %zu WAL object%s of %" PRIu64 "/%s: %s", wal[g].plan.failed,
+					  wal[g].plan.failed == 1 ? "" : "s", wal[g].sysid, wal[g].incarnation,
+					  wal[g].plan.failure);
 	rc = nfailed > 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 	cli_catalog_free(&cat);
 
 done:
+	for (size_t g = 0; g < nwal; g++)
+		rb_wal_prune_plan_free(&wal[g].plan);
+	free(wal);
 	for (size_t i = 0; i < n; i++)
 		free(series[i]);
 	free(series);

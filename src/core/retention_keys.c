@@ -49,8 +49,8 @@ digits(const char *s, int n)
 	return v;
 }
 
-bool
-rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id)
+static bool
+parse_key(const char *key, const char *kind_suffix, int64_t *taken_at, int64_t *backup_id)
 {
 	const char *seg = strrchr(key, '/');
 	struct tm	tm;
@@ -65,7 +65,7 @@ rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id)
 
 	seg = seg ? seg + 1 : key;
 	/* 20261126T040000Z-7.dump */
-	if (strlen(seg) < 16 + 2 + 5 || seg[8] != 'T' || seg[15] != 'Z' || seg[16] != '-')
+	if (strlen(seg) < 16 + 2 + 4 || seg[8] != 'T' || seg[15] != 'Z' || seg[16] != '-')
 		return false;
 	y = digits(seg, 4);
 	mo = digits(seg + 4, 2);
@@ -85,7 +85,7 @@ rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id)
 			return false;
 		id = id * 10 + (*p++ - '0');
 	}
-	if (strncmp(p, ".dump", 5) != 0)
+	if (strncmp(p, kind_suffix, strlen(kind_suffix)) != 0)
 		return false;
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
@@ -99,6 +99,18 @@ rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id)
 	if (backup_id)
 		*backup_id = id;
 	return true;
+}
+
+bool
+rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id)
+{
+	return parse_key(key, ".dump", taken_at, backup_id);
+}
+
+bool
+rb_base_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id)
+{
+	return parse_key(key, ".tar", taken_at, backup_id);
 }
 
 char *

@@ -34,6 +34,14 @@
  */
 bool		rb_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id);
 
+/*
+ * The same for a base backup's key, "<YYYYMMDDTHHMMSSZ>-<id>.tar..."
+ * (rb_base_backup_object_key).  Kept apart from rb_backup_key_parse so that
+ * the orphan sweep, which knows only dumps, never takes a base backup's object
+ * for one.
+ */
+bool		rb_base_backup_key_parse(const char *key, int64_t *taken_at, int64_t *backup_id);
+
 /* Length of the dump key that key belongs to (key without a metadata, marker or record suffix). */
 size_t		rb_backup_key_base_len(const char *key);
 
