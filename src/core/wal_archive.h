@@ -17,8 +17,8 @@
  * layout works for file:// and the checksums can be read with a plain GET.
  *
  * RETENTION: `.history` files are never deleted: recovery to any later
- * timeline reads every history file before it.  Retention of WAL (not built
- * yet) must skip every key ending in ".history.zst" and its metadata.
+ * timeline reads every history file before it.  Retention of WAL
+ * (wal_retention.h) skips every key ending in ".history.zst" and its metadata.
  *
  * The rules (PostgreSQL's for archive modules):
  *   - the call succeeds only once both objects are durably stored;

@@ -119,8 +119,8 @@ is(sql("SELECT count(*) FROM ripple_backup_health() WHERE dbname IS NULL"), '1',
 my $metrics_after = sql("SELECT ripple_backup_metrics()");
 my $strip = sub { my $m = shift; $m =~ s/^ripple_backup_(?:destination|rpo_seconds|up|scrape).*\n//mg; $m };
 is($strip->($metrics_after), $strip->($metrics_before), 'metrics per database: unchanged');
-is(sql("SELECT count(*) FROM ripple_backup_prune(dry_run => true) WHERE backup_id = $id"), '0',
-	'retention does not consider the base backup');
+is(sql("SELECT action || ': ' || reason FROM ripple_backup_prune(dry_run => true) WHERE backup_id = $id"),
+	'keep: newest succeeded', 'retention decides the base backup as a series of its own: the newest one is kept');
 
 # --- verification ----------------------------------------------------------------------
 is(sql("SELECT ripple_backup_verify($id, 'checksum')"), 'verified', 'checksum verification of the base backup');
