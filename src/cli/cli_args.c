@@ -668,6 +668,7 @@ static const char help_overview[] =
 "\n"
 "Commands:\n"
 "  list                       backups in the destination, newest first\n"
+"                             (--wal: base backups and the WAL range each reaches)\n"
 "  info    ID|KEY|latest      one backup's metadata\n"
 "  fetch   ID|KEY|latest -o FILE\n"
 "                             download, check, decompress to a file for pg_restore\n"

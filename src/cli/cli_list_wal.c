@@ -330,7 +330,16 @@ cli_list_wal(cli_ctx *ctx)
 		w->has_lsns = rb_lsn_parse(m->start_lsn, &base.start_lsn) &&
 			rb_lsn_parse(m->stop_lsn, &base.stop_lsn);
 		if (w->has_lsns)
+		{
 			rb_wal_range_compute(s->cat.files, s->cat.nfiles, s->cat.hist, s->cat.nhist, &base, &w->r);
+			/*
+			 * The stop segment is archived before the backup's end is recorded:
+			 * a consistent backup recovers at least to its own end.
+			 */
+			if (w->r.status != RB_WAL_RANGE_NOT_CONSISTENT && w->r.last_mtime != 0 &&
+				w->r.last_mtime < w->from)
+				w->r.last_mtime = w->from;
+		}
 		describe(w);
 	}
 

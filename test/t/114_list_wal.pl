@@ -118,6 +118,9 @@ sub list_wal_json {
 }
 
 sub display { my ($iso) = @_; $iso =~ s/T/ /; $iso =~ s/Z$//; return $iso; }
+# A consistent base backup recovers at least to its own end, which is recorded after its
+# stop segment was archived: the range ends at the later of the two.
+sub later { my ($x, $y) = map { display($_) } @_; return $x ge $y ? $x : $y; }
 
 ok(wait_for('the incarnation', sub {
 	$node->safe_psql('postgres', 'SELECT count(*) FROM ripple_backup.incarnation') eq '1' }, 60),
@@ -142,7 +145,7 @@ switch_segment($node) for 1 .. 2;
 		is($r->{first_segment}, $b->{startseg}, "its first segment is its start LSN's ($b->{startseg})");
 		is($r->{last_segment}, $last, "it reaches the last archived segment $last");
 		is($r->{recoverable_timeline}, 1, 'on timeline 1');
-		is(display($r->{recoverable_to}), display($lm), "to that segment's LastModified ($lm)");
+		is(display($r->{recoverable_to}), later($lm, $r->{recoverable_from}), "to that segment's LastModified ($lm)");
 		ok($r->{recoverable_from} ge $r->{timestamp}, 'from the end of the base backup, not before its start');
 		is($r->{start_lsn}, $b->{start}, 'start_lsn as in the catalog');
 		is($r->{stop_lsn}, $b->{stop}, 'stop_lsn as in the catalog');
@@ -193,7 +196,7 @@ ok(wait_for('the history file and the .partial', sub {
 		is($r->{status}, 'recoverable', "base backup $b->{id}: recoverable across the timeline switch");
 		is($r->{recoverable_timeline}, 2, 'to timeline 2');
 		is($r->{last_segment}, $last, "to its last segment $last");
-		is(display($r->{recoverable_to}), display($lm), 'at its LastModified');
+		is(display($r->{recoverable_to}), later($lm, $r->{recoverable_from}), 'at its LastModified');
 	}
 	my ($rc, $out) = cli('list', '--wal');
 	like($out, qr/recoverable from \S+ \S+ to \Q@{[display($lm)]}\E, timeline 2$/m, 'the table says timeline 2');
@@ -215,11 +218,13 @@ ok(wait_for('the history file and the .partial', sub {
 		is($r->{status}, 'gap', "base backup $b->{id}: a gap");
 		is($r->{missing_segment}, $gap, "missing from $gap");
 		is($r->{last_segment}, $b2->{stopseg}, "recoverable to $b2->{stopseg}");
-		is(display($r->{recoverable_to}), display($before), 'at its LastModified');
+		is(display($r->{recoverable_to}), later($before, $r->{recoverable_from}),
+			'at its LastModified (or the base backup\'s end, if later)');
 		is($r->{recoverable_timeline}, 1, 'on timeline 1');
 	}
 	my ($rc2, $out) = cli('list', '--wal');
-	like($out, qr/WAL is missing from segment \Q$gap\E: recoverable only to \Q@{[display($before)]}\E, timeline 1$/m,
+	my $to2 = display($rows->{ $b2->{id} }{recoverable_to});
+	like($out, qr/^\S+ \S+\s+$b2->{id}\s.*WAL is missing from segment \Q$gap\E: recoverable only to \Q$to2\E, timeline 1$/m,
 		'the table says where the WAL is missing and how far it goes');
 	note("list --wal with a gap:\n$out");
 
