@@ -324,7 +324,7 @@ cli_list_wal(cli_ctx *ctx)
 		w->segment_size = s->segment_size;
 		w->from = iso_to_time(m->timestamp);
 		if (w->from)
-			w->from += (int64_t) (m->duration_seconds + 0.5);
+			w->from += (int64_t) m->duration_seconds;	/* the start second is truncated too */
 		base.timeline = m->timeline ? m->timeline : 1;
 		base.segment_size = s->segment_size;
 		w->has_lsns = rb_lsn_parse(m->start_lsn, &base.start_lsn) &&

@@ -6,6 +6,7 @@
 #     <LastModified of the last segment>, timeline 1" (the time and segment checked
 #     against awscli's listing), and the WAL totals (files, bytes) are the listing's;
 #   - after it, both reach the last segment of timeline 2 through the history file;
+#   - neither list nor list --wal takes a WAL file's metadata object for a backup's;
 #   - a segment object deleted after the second base backup's end is a gap for both
 #     ("WAL is missing from segment X: recoverable only to <time of X-1>");
 #   - the second base backup's start segment deleted: "no WAL archived: not
@@ -164,7 +165,13 @@ switch_segment($node) for 1 .. 2;
 	like($out, qr/^\S+ \S+\s+$b1->{id}\s+1\s+\Q$b1->{start}\E\s+\Q$b1->{stop}\E\s+[0-9a-f]{16}\s+recoverable from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to \Q$to\E, timeline 1$/m,
 		'the table says "recoverable from <stop time> to <time>, timeline 1"');
 	like($out, qr/^WAL of system \Q$sysid\E: \d+ files, /m, 'and the WAL total');
+	unlike($err, qr/skipping invalid metadata object/, 'no warning about the WAL files\' metadata objects');
 	note("list --wal:\n$out");
+	($rc, $out, $err) = cli('list');
+	is($rc, 0, 'plain list exits 0') or diag $err;
+	unlike($err, qr/skipping invalid metadata object/,
+		'plain list takes no WAL metadata object for a backup\'s (it warned about each before)');
+	like($out, qr/^\S+ \S+\s+\(base backup\)/m, 'and lists the base backups');
 }
 
 # --- a standby promoted to timeline 2 --------------------------------------------------
