@@ -4,8 +4,9 @@
  * missing stop segment, two and three timelines, .partial segments, branches
  * from before the base backup, other segment sizes) with the expected status,
  * last contiguous segment and first missing one; the key, LSN, history file
- * and backup_label parsers; and which WAL objects retention deletes
- * (src/core/wal_retention.c).
+ * and backup_label parsers; which WAL objects retention deletes
+ * (src/core/wal_retention.c); and the catalog of a file:// destination
+ * (src/core/wal_catalog.c: totals, plain and encrypted history files).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include "backup_compress.h"
+#include "encrypt_stream.h"
+#include "rb_buf.h"
+#include "wal_catalog.h"
 #include "wal_range.h"
 #include "wal_retention.h"
 
@@ -378,6 +385,170 @@ test_prune_select(void **state)
 	rb_wal_prune_plan_free(&plan);
 }
 
+static int
+collect(void *arg, const void *data, size_t len, rb_error *err)
+{
+	(void) err;
+	rb_buf_append(arg, data, len);
+	return 0;
+}
+
+/* The stored form of text: zstd, then (with key) encrypted. */
+static void
+stored_form(const char *text, const rb_key *key, rb_buf *out)
+{
+	rb_buf		z = RB_BUF_INIT;
+	rb_compressor *c;
+	rb_error	err;
+
+	rb_error_clear(&err);
+	c = rb_compressor_new(RB_COMPRESS_ZSTD, 3, 0, collect, key ? (void *) &z : (void *) out, &err);
+	assert_non_null(c);
+	assert_int_equal(rb_compressor_write(c, text, strlen(text), &err), 0);
+	assert_int_equal(rb_compressor_finish(c, &err), 0);
+	rb_compressor_free(c);
+	if (key)
+	{
+		rb_encryptor *e = rb_encryptor_new(key, collect, out, &err);
+
+		assert_non_null(e);
+		assert_int_equal(rb_encryptor_write(e, z.data, z.len, &err), 0);
+		assert_int_equal(rb_encryptor_finish(e, &err), 0);
+		rb_encryptor_free(e);
+	}
+	rb_buf_free(&z);
+}
+
+static int	warnings;
+
+static void
+count_warnings(void *arg, rb_log_level level, const char *line)
+{
+	(void) arg;
+	(void) line;
+	if (level == RB_LOG_WARNING)
+		warnings++;
+}
+
+static void
+test_catalog(void **state)
+{
+	char		dir[] = "/tmp/test_wal_range.XXXXXX";
+	char		url[64];
+	rb_destination_options opt;
+	rb_destination *d;
+	rb_hooks	hooks;
+	rb_error	err;
+	rb_key		key;
+	char		hex[2 * RB_KEY_LEN + 2];
+	rb_keyring	ring;
+	rb_object_list objs = {0};
+	rb_wal_catalog cat;
+	const char *h2 = "1\t0/4000100\tno recovery target specified\n";
+	const char *h3 = "1\t0/4000100\tx\n2\t0/6000000\ty\n";
+	struct
+	{
+		const char *key;
+		const char *text;
+		bool		encrypted;
+	}			put[] = {
+		{"7/aaaaaaaaaaaaaaaa/wal/00000001/000000010000000000000002.zst", "seg", false},
+		{"7/aaaaaaaaaaaaaaaa/wal/00000001/000000010000000000000002.zst.metadata.json", "{}", false},
+		{"7/aaaaaaaaaaaaaaaa/wal/00000001/000000010000000000000003.zst", "seg", false},
+		{"7/aaaaaaaaaaaaaaaa/wal/00000001/000000010000000000000004.partial.zst", "seg", false},
+		{"7/bbbbbbbbbbbbbbbb/wal/00000002/00000002.history.zst", NULL, false},
+		{"7/bbbbbbbbbbbbbbbb/wal/00000002/000000020000000000000004.zst", "seg", false},
+		{"7/bbbbbbbbbbbbbbbb/wal/00000003/00000003.history.zst", NULL, true},
+		{"7/bbbbbbbbbbbbbbbb/wal/00000003/000000030000000000000006.zst", "seg", false},
+		{"7/aaaaaaaaaaaaaaaa/app/20261126T040000Z-7.dump.zst", "dump", false},	/* not WAL */
+		{"8/cccccccccccccccc/wal/00000001/000000010000000000000009.zst", "seg", false},	/* another system */
+	};
+	size_t		nput = sizeof(put) / sizeof(put[0]);
+	uint64_t	want_bytes = 0;
+
+	(void) state;
+	rb_error_clear(&err);
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "file://%s", dir);
+	memset(&opt, 0, sizeof(opt));
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.log = count_warnings;
+	d = rb_destination_open(url, &opt, &hooks, &err);
+	assert_non_null(d);
+	assert_int_equal(rb_key_generate(&key, hex, &err), 0);
+	for (size_t i = 0; i < nput; i++)
+	{
+		rb_buf		b = RB_BUF_INIT;
+
+		if (put[i].text)
+			rb_buf_append_str(&b, put[i].text);
+		else
+			stored_form(strstr(put[i].key, "00000002.history") ? h2 : h3, put[i].encrypted ? &key : NULL, &b);
+		assert_int_equal(rb_destination_put_small(d, put[i].key, b.data, b.len, &err), 0);
+		if (put[i].key[0] == '7' && strstr(put[i].key, "/wal/"))
+			want_bytes += b.len;
+		rb_buf_free(&b);
+	}
+	assert_int_equal(rb_destination_list_all(d, "", &objs, &err), 0);
+
+	/* without the key: the encrypted history file is skipped, with a warning */
+	warnings = 0;
+	assert_int_equal(rb_wal_catalog_load(d, &objs, 7, 16 * MB, NULL, &hooks, &cat, &err), 0);
+	assert_int_equal(cat.total_files, 7);
+	assert_int_equal(cat.total_bytes, want_bytes);
+	assert_int_equal(cat.max_timeline, 3);
+	assert_int_equal(cat.nhist, 1);
+	assert_int_equal(cat.hist[0].timeline, 2);
+	assert_int_equal(warnings, 1);
+	{
+		rb_wal_range_base b = {1, 0x2000028, 0x2000100, 16 * MB};
+		rb_wal_range r;
+
+		rb_wal_range_compute(cat.files, cat.nfiles, cat.hist, cat.nhist, &b, &r);
+		/* timeline 2 only: segments 2, 3 (tl 1), 4 (tl 2) */
+		assert_int_equal(r.target_timeline, 2);
+		assert_int_equal(r.segments, 3);
+	}
+	rb_wal_catalog_free(&cat);
+
+	/* with it: both, and the walk goes on to timeline 3 */
+	rb_keyring_init(&ring);
+	assert_int_equal(rb_keyring_add(&ring, &key, &err), 0);
+	warnings = 0;
+	assert_int_equal(rb_wal_catalog_load(d, &objs, 7, 16 * MB, &ring, &hooks, &cat, &err), 0);
+	assert_int_equal(cat.nhist, 2);
+	assert_int_equal(warnings, 0);
+	{
+		rb_wal_range_base b = {1, 0x2000028, 0x2000100, 16 * MB};
+		rb_wal_range r;
+
+		rb_wal_range_compute(cat.files, cat.nfiles, cat.hist, cat.nhist, &b, &r);
+		assert_int_equal(r.target_timeline, 3);
+		/* 2, 3 (tl 1), 4 (tl 2), then 5 is missing on timeline 2 */
+		assert_int_equal(r.segments, 3);
+		assert_int_equal(r.status, RB_WAL_RANGE_GAP);
+		assert_int_equal(r.missing_timeline, 2);
+		assert_int_equal(r.missing_segno, 5);
+	}
+	rb_wal_catalog_free(&cat);
+
+	/* the other system's WAL alone */
+	assert_int_equal(rb_wal_catalog_load(d, &objs, 8, 16 * MB, NULL, &hooks, &cat, &err), 0);
+	assert_int_equal(cat.total_files, 1);
+	rb_wal_catalog_free(&cat);
+
+	rb_keyring_wipe(&ring);
+	rb_key_wipe(&key);
+	rb_object_list_free(&objs);
+	rb_destination_close(d);
+	{
+		char		cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
 int
 main(void)
 {
@@ -389,6 +560,7 @@ main(void)
 		cmocka_unit_test(test_segment_size_from_label),
 		cmocka_unit_test(test_history_parse),
 		cmocka_unit_test(test_prune_select),
+		cmocka_unit_test(test_catalog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
