@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli_pitr.h"
+#include "wal_range.h"
 
 static int
 digits(const char **p, int n, int *out)
@@ -107,30 +108,6 @@ bad:
 						text);
 }
 
-bool
-cli_parse_lsn(const char *text, uint64_t *lsn)
-{
-	const char *slash;
-	char	   *end;
-	unsigned long long hi,
-				lo;
-
-	if (text == NULL || (slash = strchr(text, '/')) == NULL || slash == text || slash[1] == '\0' ||
-		slash - text > 8 || strlen(slash + 1) > 8)
-		return false;
-	for (const char *c = text; *c; c++)
-		if (c != slash && !isxdigit((unsigned char) *c))
-			return false;
-	hi = strtoull(text, &end, 16);
-	if (end != slash)
-		return false;
-	lo = strtoull(slash + 1, &end, 16);
-	if (*end != '\0')
-		return false;
-	*lsn = ((uint64_t) hi << 32) | (uint64_t) lo;
-	return true;
-}
-
 int64_t
 cli_pitr_backup_end_us(const rb_backup_metadata *m)
 {
@@ -198,7 +175,7 @@ cli_pitr_choose_base(const cli_catalog *cat, bool has_sysid, uint64_t sysid, int
 			continue;
 		}
 		if (target->kind == CLI_PITR_LSN &&
-			(!cli_parse_lsn(m->stop_lsn, &stop) || stop > target->lsn))
+			(!rb_lsn_parse(m->stop_lsn, &stop) || stop > target->lsn))
 		{
 			too_late++;
 			continue;

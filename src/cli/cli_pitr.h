@@ -27,9 +27,6 @@
 int			cli_pitr_parse_time(const char *text, int64_t *epoch_us, char *norm, size_t len,
 								rb_error *err);
 
-/* Parses a WAL position "X/Y" (hex); false when it is not one. */
-bool		cli_parse_lsn(const char *text, uint64_t *lsn);
-
 /* When a base backup ends at the latest: its start time + its duration, rounded up. */
 int64_t		cli_pitr_backup_end_us(const rb_backup_metadata *m);
 

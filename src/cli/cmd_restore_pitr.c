@@ -35,6 +35,7 @@
 #include "rb_file.h"
 #include "rb_format.h"
 #include "rb_time.h"
+#include "wal_range.h"
 
 /* --- the data directory ------------------------------------------------------- */
 
@@ -478,7 +479,7 @@ cli_cmd_restore_pitr(cli_ctx *ctx)
 	else if (args->target_lsn)
 	{
 		target.kind = CLI_PITR_LSN;
-		if (!cli_parse_lsn(args->target_lsn, &target.lsn))
+		if (!rb_lsn_parse(args->target_lsn, &target.lsn))
 		{
 			cli_error("invalid recovery target WAL position \"%s\": expected X/Y in hex (\"0/5000028\")",
 					  args->target_lsn);

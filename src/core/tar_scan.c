@@ -4,6 +4,7 @@
  * headers; a header's checksum is checked, sizes may be octal or base-256.
  */
 #include "tar_scan.h"
+#include "wal_range.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,20 +341,6 @@ label_value(const char *text, const char *key, char *out, size_t cap, bool to_eo
 	return false;
 }
 
-/* "X/Y" hexadecimal as a 64-bit position; false when malformed. */
-static bool
-parse_lsn(const char *s, uint64_t *out)
-{
-	unsigned int hi,
-				lo;
-	char		rest;
-
-	if (sscanf(s, "%X/%X%c", &hi, &lo, &rest) != 2)
-		return false;
-	*out = ((uint64_t) hi << 32) | lo;
-	return true;
-}
-
 int
 rb_tar_scan_finish(rb_tar_scan *s, rb_base_backup_info *info, rb_error *err)
 {
@@ -371,7 +358,7 @@ rb_tar_scan_finish(rb_tar_scan *s, rb_base_backup_info *info, rb_error *err)
 	{
 		uint64_t	v;
 
-		if (!parse_lsn(s->info.start_lsn, &v))
+		if (!rb_lsn_parse(s->info.start_lsn, &v))
 			s->info.start_lsn[0] = '\0';
 	}
 	if (label_value(s->label, "START TIMELINE: ", tl, sizeof(tl), false))
@@ -392,7 +379,7 @@ rb_tar_scan_finish(rb_tar_scan *s, rb_base_backup_info *info, rb_error *err)
 		for (n = 0; q[n] && q[n] != '"' && n < sizeof(v) - 1; n++)
 			v[n] = q[n];
 		v[n] = '\0';
-		if (parse_lsn(v, &lsn) && lsn >= best)
+		if (rb_lsn_parse(v, &lsn) && lsn >= best)
 		{
 			best = lsn;
 			memcpy(s->info.stop_lsn, v, n + 1);

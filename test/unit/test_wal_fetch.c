@@ -29,6 +29,7 @@
 #include "rb_crypto.h"
 #include "wal_archive.h"
 #include "wal_fetch.h"
+#include "wal_range.h"
 
 static char root[256];
 static char url[300];
@@ -325,14 +326,14 @@ test_pitr_helpers(void **state)
 	assert_int_equal(err.code, RB_ERR_INVALID);
 	assert_int_equal(cli_pitr_parse_time("2026-13-03 07:14:12+00", &us, norm, sizeof(norm), &err), -1);
 
-	assert_true(cli_parse_lsn("0/3007950", &lsn));
+	assert_true(rb_lsn_parse("0/3007950", &lsn));
 	assert_true(lsn == 0x3007950);
-	assert_true(cli_parse_lsn("1A/FF", &lsn));
+	assert_true(rb_lsn_parse("1A/FF", &lsn));
 	assert_true(lsn == ((UINT64_C(0x1A) << 32) | 0xFF));
-	assert_false(cli_parse_lsn("0/", &lsn));
-	assert_false(cli_parse_lsn("/5", &lsn));
-	assert_false(cli_parse_lsn("0x1/5", &lsn));
-	assert_false(cli_parse_lsn("123456789/0", &lsn));
+	assert_false(rb_lsn_parse("0/", &lsn));
+	assert_false(rb_lsn_parse("/5", &lsn));
+	assert_false(rb_lsn_parse("0x1/5", &lsn));
+	assert_false(rb_lsn_parse("123456789/0", &lsn));
 
 	cli_shell_quote(&b, "/usr/bin/ripple-backup");
 	assert_string_equal(rb_buf_str(&b), "/usr/bin/ripple-backup");
