@@ -10,8 +10,12 @@
 # per second while pgbench runs, the archiver's lag (files .ready in
 # pg_wal/archive_status, sampled every second: the largest count and the count when
 # pgbench ends) and the drain time (from the end of pgbench until nothing is .ready;
-# given up after BENCH_DRAIN_MAX seconds, default 900).  Prints every round, the
-# medians and the ratios R/C.  Not a test: no assertion, just figures.  Run as root
+# given up after BENCH_DRAIN_MAX seconds, default 900).  Then, with archiving held
+# (R: ripple_backup.destination empty; C: archive_command empty, so the server keeps
+# the WAL), a backlog of full segments (CREATE TABLE AS of BENCH_BACKLOG_ROWS rows
+# of pgbench_accounts, default 3000000; 0 = no backlog phase) and the rate at which
+# the archiver catches up once archiving is configured again (what an outage
+# leaves).  Prints every round, the medians and the ratios R/C.  Not a test: no assertion, just figures.  Run as root
 # (it builds a throwaway cluster as the postgres user and starts the S3 test server).
 #
 #   bench/wal_archive_bench.sh [SCALE [SECONDS]]
@@ -24,11 +28,13 @@ SECS=${2:-60}
 ROUNDS=${BENCH_ROUNDS:-3}
 CLIENTS=${BENCH_CLIENTS:-4}
 DRAIN_MAX=${BENCH_DRAIN_MAX:-900}
+BACKLOG_ROWS=${BENCH_BACKLOG_ROWS:-3000000}
 # shellcheck disable=SC2206
 MODES=(${BENCH_MODES:-R C})
-DIR=${BENCH_DIR:-/tmp/ripple_backup_wal_bench}
-PORT=${BENCH_PGPORT:-54341}
-S3PORT=${BENCH_S3PORT:-45691}
+DIR=${BENCH_DIR:-/tmp/ripple_backup_wal_bench.$$}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=${BENCH_PGPORT:-$(free_port)}
+S3PORT=${BENCH_S3PORT:-$(free_port)}
 PGBIN=$(pg_config --bindir)
 AWS=/usr/bin/aws
 as_pg() { runuser -u postgres -- "$@"; }
@@ -44,7 +50,7 @@ cleanup() {
   as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true
   [ -n "${S3PID:-}" ] && kill "$S3PID" 2>/dev/null || true
 }
-trap cleanup EXIT
+trap 'cleanup; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$DIR"' EXIT
 cleanup
 rm -rf "$DIR"; mkdir -p "$DIR"; chown postgres:postgres "$DIR"
 
@@ -119,8 +125,25 @@ sql "VACUUM ANALYZE"
 sql "CHECKPOINT"
 wait_drained 1800 >/dev/null
 
+# Holds archiving, writes a backlog, lets it go; sets BACKLOG (files) and CATCHUP (files/s).
+backlog_phase() {
+  local setting t0 t1
+  if [ "$1" = R ]; then setting=ripple_backup.destination; else setting=archive_command; fi
+  sql "ALTER SYSTEM SET $setting = ''"; sql "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+  sql "CREATE TABLE backlog AS SELECT * FROM pgbench_accounts LIMIT $BACKLOG_ROWS"
+  sql "DROP TABLE backlog"
+  sql "SELECT pg_switch_wal()" >/dev/null
+  BACKLOG=$(ready_count)
+  t0=$(now)
+  sql "ALTER SYSTEM RESET $setting"; sql "SELECT pg_reload_conf()" >/dev/null
+  wait_drained "$DRAIN_MAX" >/dev/null || echo "bench: the backlog did not drain in $DRAIN_MAX s" >&2
+  t1=$(now)
+  CATCHUP=$(fmt "$BACKLOG / ($t1 - $t0)")
+}
+
 declare -A ROWS
-printf '%-5s %5s %7s %9s %9s %8s %8s %9s %8s\n' round mode tps wal_seg/s arch_seg/s max_pend end_pend drain_s ok
+printf '%-5s %5s %7s %9s %9s %8s %8s %9s %8s %8s %10s\n' round mode tps wal_seg/s arch_seg/s max_pend end_pend drain_s ok backlog catchup/s
 for round in $(seq 1 "$ROUNDS"); do
   for mode in "${MODES[@]}"; do
     use_mode "$mode"
@@ -143,7 +166,9 @@ for round in $(seq 1 "$ROUNDS"); do
     [ "$end_pend" -gt "${maxp:-0}" ] && maxp=$end_pend
     wrate=$(fmt "$walseg / ($t1 - $t0)")
     arate=$(fmt "($a1 - $a0) / ($t1 - $t0)")
-    printf '%-5s %5s %7.0f %9s %9s %8s %8s %9s %8s\n' "$round" "$mode" "$tps" "$wrate" "$arate" "$maxp" "$end_pend" "$drain" "$ok"
+    BACKLOG=- CATCHUP=-
+    if [ "$BACKLOG_ROWS" -gt 0 ]; then backlog_phase "$mode"; ROWS[$mode.catchup]+=" $CATCHUP"; fi
+    printf '%-5s %5s %7.0f %9s %9s %8s %8s %9s %8s %8s %10s\n' "$round" "$mode" "$tps" "$wrate" "$arate" "$maxp" "$end_pend" "$drain" "$ok" "$BACKLOG" "$CATCHUP"
     ROWS[$mode.tps]+=" $tps"; ROWS[$mode.w]+=" $wrate"; ROWS[$mode.a]+=" $arate"
     ROWS[$mode.max]+=" $maxp"; ROWS[$mode.end]+=" $end_pend"; ROWS[$mode.drain]+=" $drain"
   done
@@ -151,20 +176,23 @@ done
 
 echo
 echo "medians of $ROUNDS rounds, pgbench -c $CLIENTS -T $SECS at scale $SCALE:"
-printf '%-5s %7s %9s %9s %8s %8s %9s\n' mode tps wal_seg/s arch_seg/s max_pend end_pend drain_s
+printf '%-5s %7s %9s %9s %8s %8s %9s %10s\n' mode tps wal_seg/s arch_seg/s max_pend end_pend drain_s catchup/s
 declare -A MED
 for mode in "${MODES[@]}"; do
-  for f in tps w a max end drain; do
+  MED[$mode.catchup]=-
+  for f in tps w a max end drain catchup; do
+    [ -n "${ROWS[$mode.$f]:-}" ] || continue
     # shellcheck disable=SC2086
     MED[$mode.$f]=$(median ${ROWS[$mode.$f]})
   done
-  printf '%-5s %7.0f %9s %9s %8s %8s %9s\n' "$mode" "${MED[$mode.tps]}" "${MED[$mode.w]}" "${MED[$mode.a]}" \
-    "${MED[$mode.max]}" "${MED[$mode.end]}" "${MED[$mode.drain]}"
+  printf '%-5s %7.0f %9s %9s %8s %8s %9s %10s\n' "$mode" "${MED[$mode.tps]}" "${MED[$mode.w]}" "${MED[$mode.a]}" \
+    "${MED[$mode.max]}" "${MED[$mode.end]}" "${MED[$mode.drain]}" "${MED[$mode.catchup]}"
 done
 if [ -n "${ROWS[R.a]:-}" ] && [ -n "${ROWS[C.a]:-}" ]; then
-  ratio() { if [ "$(echo "$2 == 0" | bc -l)" = 1 ]; then echo "-"; else fmt "$1 / $2"; fi; }
-  echo "ratios R/C: archived seg/s $(ratio "${MED[R.a]}" "${MED[C.a]}"), max pending $(ratio "${MED[R.max]}" "${MED[C.max]}"), pending at the end $(ratio "${MED[R.end]}" "${MED[C.end]}"), drain time $(ratio "${MED[R.drain]}" "${MED[C.drain]}")"
+  ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ "$(echo "$2 == 0" | bc -l)" = 1 ]; then echo "-"; else fmt "$1 / $2"; fi; }
+  echo "ratios R/C: archived seg/s $(ratio "${MED[R.a]}" "${MED[C.a]}"), max pending $(ratio "${MED[R.max]}" "${MED[C.max]}"), pending at the end $(ratio "${MED[R.end]}" "${MED[C.end]}"), drain time $(ratio "${MED[R.drain]}" "${MED[C.drain]}"), backlog catch-up rate $(ratio "${MED[R.catchup]}" "${MED[C.catchup]}")"
 fi
 echo "R = archive_library 'ripple_backup'; C = archive_command 'zstd -q -c %p | aws s3 cp - s3://...'"
+echo "backlog = files .ready after a held archiver and CREATE TABLE AS of $BACKLOG_ROWS rows; catchup = backlog / seconds until none is .ready"
 echo "pending = files .ready in pg_wal/archive_status, sampled every second; drain = seconds from the end of pgbench until none is .ready"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
