@@ -270,6 +270,11 @@ stored_original_sha(rb_destination *dest, const char *key, const rb_key *k, char
 		goto done;
 	if (rb_destination_get(dest, key, 0, 0, decode_write, &s, err) < 0)
 		goto done;
+	if (!s.started && s.nhead == 0)
+	{
+		rb_error_set(err, RB_ERR_INTEGRITY, "the object is empty");
+		goto done;
+	}
 	if (!s.started && decode_start(&s, err) < 0)
 		goto done;
 	if ((s.dec != NULL && rb_decryptor_finish(s.dec, err) < 0) ||
@@ -290,7 +295,7 @@ done:
 
 static int
 write_metadata(const rb_wal_archive_params *p, const char *mkey, const rb_wal_archive_result *r,
-			   rb_error *err)
+			   bool replace, rb_error *err)
 {
 	rb_buf		j = RB_BUF_INIT;
 	int			rc;
@@ -314,31 +319,39 @@ write_metadata(const rb_wal_archive_params *p, const char *mkey, const rb_wal_ar
 	else
 		rb_buf_appendf(&j, "null");
 	rb_buf_appendf(&j, "}\n");
-	rc = rb_destination_create_small(p->dest, mkey, j.data, j.len, err);
+	rc = replace ? rb_destination_put_small(p->dest, mkey, j.data, j.len, err)
+		: rb_destination_create_small(p->dest, mkey, j.data, j.len, err);
 	rb_buf_free(&j);
 	return rc;
 }
 
 /*
  * An object is at the key: the same content (true) or not.  When the metadata
- * object is missing (an earlier attempt stopped between the two writes) the
- * object itself is read back, and the metadata written.
+ * object is missing (an earlier attempt stopped between the two writes) or
+ * unreadable (a store that writes objects as their bytes arrive keeps a PUT cut
+ * short, as the S3 test server does) the object itself is read back, and the
+ * metadata written.  An object that does not decode and has no readable metadata
+ * is an earlier upload cut short: no call ever returned true for it (true comes
+ * only after the metadata is stored), so *replace says to store the file over it.
  */
 static int
 compare_existing(const rb_wal_archive_params *p, const char *key, const char *mkey,
-				 const char *url, rb_wal_archive_result *r, rb_error *err)
+				 const char *url, rb_wal_archive_result *r, bool *replace,
+				 const rb_hooks *hooks, rb_error *err)
 {
 	char		archived[65];
 	rb_error	e;
 	bool		have_metadata = true;
+	bool		metadata_unreadable = false;
 
+	*replace = false;
 	if (r->original_sha256[0] == '\0' &&
 		hash_file(p->path, r->original_sha256, &r->original_bytes, err) < 0)
 		return -1;
 	rb_error_clear(&e);
 	if (read_metadata_sha(p->dest, mkey, archived, &e) < 0)
 	{
-		if (e.code != RB_ERR_NOT_FOUND)
+		if (e.code != RB_ERR_NOT_FOUND && e.code != RB_ERR_INTEGRITY)
 		{
 			if (err)
 				*err = e;
@@ -346,8 +359,24 @@ compare_existing(const rb_wal_archive_params *p, const char *key, const char *mk
 			return -1;
 		}
 		have_metadata = false;
-		if (stored_original_sha(p->dest, key, p->encryption_key, archived, err) < 0)
+		metadata_unreadable = e.code == RB_ERR_INTEGRITY;
+		if (metadata_unreadable)
+			rb_log(hooks, RB_LOG_INFO, "the metadata of %s is unreadable (%s): the object is read back",
+				   url, e.msg);
+		rb_error_clear(&e);
+		if (stored_original_sha(p->dest, key, p->encryption_key, archived, &e) < 0)
+		{
+			if (e.code == RB_ERR_INTEGRITY)
+			{
+				rb_log(hooks, RB_LOG_INFO, "%s is an upload cut short (%s) with no metadata: it is stored again",
+					   url, e.msg);
+				*replace = true;
+				return 0;
+			}
+			if (err)
+				*err = e;
 			return -1;
+		}
 	}
 	if (strcmp(archived, r->original_sha256) != 0)
 		return rb_error_set(err, RB_ERR_EXISTS,
@@ -359,7 +388,7 @@ compare_existing(const rb_wal_archive_params *p, const char *key, const char *mk
 	if (!have_metadata)
 	{
 		rb_error_clear(&e);
-		if (write_metadata(p, mkey, r, &e) < 0 && e.code != RB_ERR_EXISTS)
+		if (write_metadata(p, mkey, r, metadata_unreadable, &e) < 0 && e.code != RB_ERR_EXISTS)
 		{
 			if (err)
 				*err = e;
@@ -395,10 +424,22 @@ rb_wal_archive_file(const rb_wal_archive_params *p, rb_wal_archive_result *r,
 	rb_error_clear(&e);
 	if (rb_destination_head(p->dest, key, NULL, NULL, &e) == 0)
 	{
-		rc = compare_existing(p, key, mkey, url, r, err);
-		goto done;
+		bool		replace;
+
+		rc = compare_existing(p, key, mkey, url, r, &replace, hooks, err);
+		if (rc < 0 || !replace)
+			goto done;
+		rc = -1;
+		if (rb_destination_delete(p->dest, mkey, err) < 0 ||
+			rb_destination_delete(p->dest, key, err) < 0)
+		{
+			rb_error_prefix(err, "could not remove the upload cut short at %s: ", url);
+			goto done;
+		}
+		memset(r, 0, sizeof(*r));
+		(void) rb_wal_file_timeline(p->file_name, &r->timeline, NULL);
 	}
-	if (e.code != RB_ERR_NOT_FOUND)
+	else if (e.code != RB_ERR_NOT_FOUND)
 	{
 		if (err)
 			*err = e;
@@ -427,8 +468,14 @@ rb_wal_archive_file(const rb_wal_archive_params *p, rb_wal_archive_result *r,
 		{
 			if (e.code == RB_ERR_EXISTS)
 			{
+				bool		replace;
+
 				/* another writer stored it between the HEAD and the write */
-				rc = compare_existing(p, key, mkey, url, r, err);
+				rc = compare_existing(p, key, mkey, url, r, &replace, hooks, err);
+				if (rc == 0 && replace)
+					rc = rb_error_set(err, RB_ERR_EXISTS,
+									  "%s appeared, incomplete, while this file was being stored: the archiver tries again",
+									  url);
 				goto done;
 			}
 			if (err)
@@ -443,7 +490,7 @@ rb_wal_archive_file(const rb_wal_archive_params *p, rb_wal_archive_result *r,
 		memcpy(r->stored_sha256, sr.stored_sha256, 65);
 	}
 	rb_error_clear(&e);
-	if (write_metadata(p, mkey, r, &e) < 0)
+	if (write_metadata(p, mkey, r, false, &e) < 0)
 	{
 		char		archived[65];
 

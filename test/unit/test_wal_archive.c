@@ -273,6 +273,75 @@ test_encrypted(void **state)
 	rb_destination_close(d);
 }
 
+/*
+ * Uploads cut short (a store that keeps a PUT's bytes as they arrive, as the S3
+ * test server does when the archiver is killed mid-request): an empty metadata
+ * object beside the right object is rewritten; a truncated or empty object with
+ * no metadata is stored again; neither is "different content".
+ */
+static void
+test_cut_short(void **state)
+{
+	rb_error	err;
+	rb_destination *d = rb_destination_open(url, NULL, NULL, &err);
+	rb_wal_archive_params p = params(d, "000000010000000000000004", walfile);
+	rb_wal_archive_result r;
+	rb_buf		obj = RB_BUF_INIT,
+				again = RB_BUF_INIT,
+				meta = RB_BUF_INIT;
+	char		sha[65];
+	const char *key = "42/" INC "/wal/00000001/000000010000000000000004.zst";
+	const char *mkey = "42/" INC "/wal/00000001/000000010000000000000004.zst.metadata.json";
+
+	assert_non_null(d);
+	sha_file(walfile, sha);
+	assert_int_equal(rb_wal_archive_file(&p, &r, NULL, &err), 0);
+	assert_int_equal(rb_destination_get(d, key, 0, 0, collect, &obj, &err), 0);
+
+	/* an empty metadata object: the object is read back, the metadata rewritten */
+	assert_int_equal(rb_destination_put_small(d, mkey, "", 0, &err), 0);
+	assert_int_equal(rb_wal_archive_file(&p, &r, NULL, &err), 0);
+	assert_int_equal(r.outcome, RB_WAL_ALREADY_ARCHIVED);
+	assert_int_equal(rb_destination_get(d, mkey, 0, 0, collect, &meta, &err), 0);
+	rb_buf_append_char(&meta, '\0');
+	assert_non_null(strstr(meta.data, sha));
+
+	/* half the object and no metadata: stored again, whole */
+	assert_int_equal(rb_destination_delete(d, mkey, &err), 0);
+	assert_int_equal(rb_destination_put_small(d, key, obj.data, obj.len / 2, &err), 0);
+	assert_int_equal(rb_wal_archive_file(&p, &r, NULL, &err), 0);
+	assert_int_equal(r.outcome, RB_WAL_STORED);
+	assert_string_equal(r.original_sha256, sha);
+	assert_int_equal(rb_destination_get(d, key, 0, 0, collect, &again, &err), 0);
+	assert_int_equal(again.len, obj.len);
+	assert_int_equal(rb_destination_head(d, mkey, NULL, NULL, &err), 0);
+
+	/* an empty object and an empty metadata object: stored again */
+	assert_int_equal(rb_destination_put_small(d, key, "", 0, &err), 0);
+	assert_int_equal(rb_destination_put_small(d, mkey, "", 0, &err), 0);
+	assert_int_equal(rb_wal_archive_file(&p, &r, NULL, &err), 0);
+	assert_int_equal(r.outcome, RB_WAL_STORED);
+
+	/* a whole object of other content, its metadata empty: still different content */
+	{
+		char		other[300];
+
+		snprintf(other, sizeof(other), "%s/other4", root);
+		write_file(other, 4096, 5);
+		assert_int_equal(rb_destination_put_small(d, mkey, "", 0, &err), 0);
+		p.path = other;
+		assert_int_equal(rb_wal_archive_file(&p, &r, NULL, &err), -1);
+		assert_int_equal(err.code, RB_ERR_EXISTS);
+		assert_non_null(strstr(err.msg, "different content"));
+		assert_non_null(strstr(err.msg, sha));
+	}
+
+	rb_buf_free(&obj);
+	rb_buf_free(&again);
+	rb_buf_free(&meta);
+	rb_destination_close(d);
+}
+
 int
 main(void)
 {
@@ -280,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_store_and_rules),
 		cmocka_unit_test(test_encrypted),
+		cmocka_unit_test(test_cut_short),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
