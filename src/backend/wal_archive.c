@@ -17,13 +17,25 @@
  * pg_stat_archiver, and it starts again).  So the whole call runs in PG_TRY, and
  * any error becomes a WARNING naming the cause and a false return.  Outcomes
  * are counted in shared memory (wal_archive_stats.c) for ripple_backup.wal_archive.
+ *
+ * Shutdown: the postmaster waits for the archiver, which makes one last pass over
+ * the .ready files when it is told to stop (SIGUSR2, after the shutdown
+ * checkpoint).  An S3 outage must not hold the server's stop for the S3 client's
+ * retries (minutes with a stalled endpoint), so the module notes that signal (its
+ * handler chains to the archiver's own) and from RB_ARCHIVE_STOP_GRACE_MS after
+ * it every call gives up: the files stay .ready and are archived after the next
+ * start.  PostgreSQL offers archive modules no other way to learn of the stop.
  */
 #include "postgres.h"
+
+#include <signal.h>
 
 #include "access/xlog.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "postmaster/interrupt.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #if PG_VERSION_NUM >= 160000
 #include "archive/archive_module.h"
 #else
@@ -41,6 +53,73 @@
 #include "wal_archive_stats.h"
 
 static MemoryContext archive_cxt = NULL;
+
+/* How long calls may go on archiving once the archiver is told to stop. */
+#define RB_ARCHIVE_STOP_GRACE_MS 10000
+
+static volatile sig_atomic_t stop_signalled = false;
+static struct sigaction archiver_sigusr2;
+static TimestampTz stop_noticed_at = 0;
+static bool (*core_cancel) (void *arg) = NULL;
+
+/* SIGUSR2 in the archiver: "one more pass, then exit".  Noted, then passed on. */
+static void
+note_stop_signal(int signo, siginfo_t *info, void *uctx)
+{
+	int			save_errno = errno;
+
+	stop_signalled = true;
+	errno = save_errno;
+	if (archiver_sigusr2.sa_flags & SA_SIGINFO)
+	{
+		if (archiver_sigusr2.sa_sigaction != NULL)
+			archiver_sigusr2.sa_sigaction(signo, info, uctx);
+	}
+	else if (archiver_sigusr2.sa_handler != SIG_DFL && archiver_sigusr2.sa_handler != SIG_IGN)
+		archiver_sigusr2.sa_handler(signo);
+}
+
+/* Called once in the archiver, whose handlers are in place before it loads the module. */
+static void
+watch_for_stop(void)
+{
+	struct sigaction act;
+
+	if (sigaction(SIGUSR2, NULL, &archiver_sigusr2) != 0)
+		return;
+	memset(&act, 0, sizeof(act));
+	act.sa_sigaction = note_stop_signal;
+	act.sa_mask = archiver_sigusr2.sa_mask;
+	act.sa_flags = archiver_sigusr2.sa_flags | SA_SIGINFO;
+	(void) sigaction(SIGUSR2, &act, NULL);
+}
+
+/* True once the archiver has been told to stop RB_ARCHIVE_STOP_GRACE_MS ago or more. */
+static bool
+stop_grace_spent(void)
+{
+	if (!stop_signalled && !ShutdownRequestPending)
+		return false;
+	if (stop_noticed_at == 0)
+		stop_noticed_at = GetCurrentTimestamp();
+	return TimestampDifferenceExceeds(stop_noticed_at, GetCurrentTimestamp(),
+									  RB_ARCHIVE_STOP_GRACE_MS);
+}
+
+/* hooks->cancel of an archive call: the workers' rules, and the stop's grace. */
+static bool
+archive_cancel(void *arg)
+{
+	return core_cancel(arg) || stop_grace_spent();
+}
+
+static void
+explain_stop(rb_error *err)
+{
+	rb_error_set(err, RB_ERR_CANCELLED,
+				 "the server is shutting down and archiving gives up %d s after the archiver is told to stop: the file stays in pg_wal and is archived after the next start",
+				 RB_ARCHIVE_STOP_GRACE_MS / 1000);
+}
 
 /* What a call holds outside palloc: released in PG_CATCH too. */
 static rb_destination *open_dest = NULL;
@@ -90,6 +169,11 @@ archive_one(const char *file, const char *path, rb_error *err)
 
 	if (rb_wal_file_timeline(file, &file_timeline, err) < 0)
 		return false;
+	if (stop_grace_spent())
+	{
+		explain_stop(err);
+		return false;
+	}
 	if (!rb_incarnation_published(incarnation, &inc_timeline))
 	{
 		rb_error_set(err, RB_ERR_INVALID,
@@ -109,6 +193,8 @@ archive_one(const char *file, const char *path, rb_error *err)
 		return false;
 
 	rb_core_hooks_init(&hooks, &ctx, "archiving of WAL file %s", file);
+	core_cancel = hooks.cancel;
+	hooks.cancel = archive_cancel;
 	rb_guc_destination_options(&opt);
 	dest = open_dest = rb_destination_open(rb_guc_destination, &opt, &hooks, err);
 	if (dest == NULL)
@@ -127,7 +213,11 @@ archive_one(const char *file, const char *path, rb_error *err)
 	rc = rb_wal_archive_file(&p, &r, &hooks, err);
 	release_held();
 	if (rc < 0)
+	{
+		if (err->code == RB_ERR_CANCELLED && stop_grace_spent())
+			explain_stop(err);
 		return false;
+	}
 
 	rb_wal_stats_success(file, r.outcome == RB_WAL_ALREADY_ARCHIVED,
 						 (int64) r.original_bytes, (int64) r.stored_bytes, r.seconds);
@@ -234,6 +324,7 @@ PGDLLEXPORT const ArchiveModuleCallbacks *_PG_archive_module_init(void);
 const ArchiveModuleCallbacks *
 _PG_archive_module_init(void)
 {
+	watch_for_stop();
 	return &rb_archive_callbacks;
 }
 
@@ -244,6 +335,7 @@ PGDLLEXPORT void _PG_archive_module_init(ArchiveModuleCallbacks *cb);
 void
 _PG_archive_module_init(ArchiveModuleCallbacks *cb)
 {
+	watch_for_stop();
 	cb->check_configured_cb = archive_configured;
 	cb->archive_file_cb = archive_file;
 	cb->shutdown_cb = archive_shutdown;
