@@ -26,6 +26,10 @@
  *     or, when an earlier attempt stored the object but not its metadata, from
  *     the object itself, decrypted and decompressed) equals this file's is a
  *     success (RB_WAL_ALREADY_ARCHIVED; the missing metadata is then written);
+ *   - an upload cut short (a store that keeps a PUT's bytes as they arrive):
+ *     an unreadable metadata object beside an object of this content is
+ *     rewritten; an object that does not decode with no readable metadata was
+ *     never reported archived, and is stored again;
  *   - different content fails with RB_ERR_EXISTS, the message naming both
  *     checksums; the file is never overwritten.
  */
