@@ -126,6 +126,10 @@ COMMENT ON COLUMN ripple_backup.backups.kind IS 'logical (pg_dump of one databas
 COMMENT ON COLUMN ripple_backup.backups.start_lsn IS 'physical: START WAL LOCATION of its backup_label';
 COMMENT ON COLUMN ripple_backup.backups.stop_lsn IS 'physical: the end of the WAL the backup needs (End-LSN of its backup_manifest)';
 COMMENT ON COLUMN ripple_backup.backups.backup_label IS 'physical: the text of its backup_label file';
+-- The restore drill of a base backup (src/core/base_drill.c) measures more than
+-- restore_seconds: its steps, how far the copy replayed, and the checks it ran.
+ALTER TABLE ripple_backup.backups ADD COLUMN verify_details jsonb;
+COMMENT ON COLUMN ripple_backup.backups.verify_details IS 'physical: the latest restore drill''s steps (unpack_seconds, wal_fetch_seconds, wal_files, replay_seconds), replayed_lsn and replayed_time, and the pg_verifybackup and pg_amcheck outcomes';
 
 -- Queues a physical base backup of the cluster; superusers and roles with the
 -- REPLICATION attribute only (checked in C), beside EXECUTE.

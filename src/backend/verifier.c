@@ -14,8 +14,11 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
@@ -33,13 +36,17 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/varlena.h"
 
+#include "access/xlog.h"
 #include "backup_metadata.h"
+#include "base_drill.h"
 #include "core_hooks.h"
 #include "dest.h"
+#include "drill.h"
 #include "encryption.h"
 #include "guc.h"
 #include "notify_queue.h"
@@ -144,13 +151,54 @@ read_row(int64 id, VerifyRow *row)
 	CommitTransactionCommand();
 }
 
+/*
+ * The measured steps of a base backup's drill as a JSON object (the column
+ * verify_details), NULL when no such drill ran.
+ */
+static char *
+drill_details(const rb_verify_result *res)
+{
+	const rb_base_drill_result *d = &res->drill;
+	StringInfoData b;
+
+	if (!d->ran)
+		return NULL;
+	initStringInfo(&b);
+	appendStringInfo(&b, "{\"unpack_seconds\": %.3f, \"unpacked_bytes\": " UINT64_FORMAT
+					 ", \"pg_verifybackup_seconds\": %.3f, \"wal_fetch_seconds\": %.3f, \"wal_files\": %d"
+					 ", \"replay_seconds\": %.3f, \"pg_amcheck_seconds\": %.3f",
+					 d->unpack_seconds, d->unpacked_bytes, d->verifybackup_seconds,
+					 d->wal_fetch_seconds, d->wal_files, d->replay_seconds, d->amcheck_seconds);
+	appendStringInfoString(&b, ", \"last_wal\": ");
+	if (d->last_wal[0])
+		escape_json(&b, d->last_wal);
+	else
+		appendStringInfoString(&b, "null");
+	appendStringInfoString(&b, ", \"replayed_lsn\": ");
+	if (d->replayed_lsn[0])
+		escape_json(&b, d->replayed_lsn);
+	else
+		appendStringInfoString(&b, "null");
+	appendStringInfoString(&b, ", \"replayed_time\": ");
+	if (d->replayed_time[0])
+		escape_json(&b, d->replayed_time);
+	else
+		appendStringInfoString(&b, "null");
+	appendStringInfoString(&b, ", \"pg_verifybackup\": ");
+	escape_json(&b, d->verifybackup[0] ? d->verifybackup : "not run");
+	appendStringInfoString(&b, ", \"pg_amcheck\": ");
+	escape_json(&b, d->amcheck[0] ? d->amcheck : "not run");
+	appendStringInfoChar(&b, '}');
+	return b.data;
+}
+
 static void
 record_outcome(int64 id, rb_verify_level level, bool verified, double restore_seconds,
-			   const char *error, bool drill)
+			   const char *error, bool drill, const char *details)
 {
-	Oid			argtypes[5] = {INT8OID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID};
-	Datum		values[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[6] = {INT8OID, TEXTOID, TEXTOID, FLOAT8OID, TEXTOID, TEXTOID};
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 	int			rc;
 
 	values[0] = Int64GetDatum(id);
@@ -163,19 +211,24 @@ record_outcome(int64 id, rb_verify_level level, bool verified, double restore_se
 		nulls[4] = 'n';
 	else
 		values[4] = CStringGetTextDatum(error);
+	if (details == NULL)
+		nulls[5] = 'n';
+	else
+		values[5] = CStringGetTextDatum(details);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	SPI_connect();
-	/* a lower level keeps the restore time measured by an earlier drill */
+	/* a lower level keeps the restore time and details measured by an earlier drill */
 	rc = SPI_execute_with_args("UPDATE ripple_backup.backups"
 							   "   SET verify_status = $2, verify_level = $3,"
 							   "       verified_at = pg_catalog.clock_timestamp(),"
 							   "       restore_seconds = coalesce($4, restore_seconds),"
-							   "       verify_error = $5"
+							   "       verify_error = $5,"
+							   "       verify_details = coalesce($6::pg_catalog.jsonb, verify_details)"
 							   " WHERE id = $1",
-							   5, argtypes, values, nulls, false, 0);
+							   6, argtypes, values, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "SPI_execute_with_args failed recording the verification of backup %lld: %d",
 			 (long long) id, rc);
@@ -256,6 +309,54 @@ destination_of(const VerifyRow *row)
 	return NULL;
 }
 
+/*
+ * The restore drill of a base backup (base_drill.h): where and how.  false
+ * with err when ripple_backup.drill_directory cannot be used.
+ */
+static bool
+base_drill_setup(rb_base_drill_params *bp, const VerifyRow *row, const RbVerifyArgs *args,
+				 const char *bindir, const char *const *env, rb_error *err)
+{
+	static char scratch[64];
+	char		share[MAXPGPATH];
+	char		control[MAXPGPATH + 64];
+	const char **settings = palloc0(sizeof(char *) * 4);
+	const char *dir = rb_guc_drill_directory;
+
+	memset(bp, 0, sizeof(*bp));
+	if (rb_base_drill_check_directory(dir, err) != 0)
+	{
+		rb_error_prefix(err, "restore drill of a base backup impossible: ");
+		return false;
+	}
+	/* the default directory (or one the DBA named) is made on first use; its parent must exist */
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	{
+		rb_error_set(err, RB_ERR_INVALID,
+					 "restore drill of a base backup impossible: could not create the drill directory \"%s\" (ripple_backup.drill_directory): %s",
+					 dir, strerror(errno));
+		return false;
+	}
+	snprintf(scratch, sizeof(scratch), "drill-%lld-%d", (long long) args->backup_id, (int) MyProcPid);
+	get_share_path(my_exec_path, share);
+	snprintf(control, sizeof(control), "%s/extension/amcheck.control", share);
+	/* at least the live server's: replayed prepared transactions and locks must fit */
+	settings[0] = psprintf("max_prepared_transactions = %s", GetConfigOption("max_prepared_transactions", false, false));
+	settings[1] = psprintf("max_locks_per_transaction = %s", GetConfigOption("max_locks_per_transaction", false, false));
+	settings[2] = psprintf("max_pred_locks_per_transaction = %s", GetConfigOption("max_pred_locks_per_transaction", false, false));
+	bp->bindir = bindir;
+	bp->directory = dir;
+	bp->scratch_name = scratch;
+	bp->user = row->superuser;
+	bp->dbname = rb_guc_database;
+	bp->wal_segment_size = (uint32) wal_segment_size;
+	bp->amcheck = access(control, R_OK) == 0;
+	bp->settings = settings;
+	bp->start_timeout_s = args->timeout_ms > 0 ? (int) Min(args->timeout_ms / 1000 + 1, INT_MAX) : 3600;
+	bp->env = env;
+	return true;
+}
+
 void
 rb_verifier_main(Datum main_arg)
 {
@@ -283,6 +384,8 @@ rb_verifier_main(Datum main_arg)
 	rb_keyring *ring = NULL;
 	char		key_problems[1024];
 	bool		verified = false;
+	rb_base_drill_params drill_params;
+	bool		base_drill = false;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 	memset(&login, 0, sizeof(login));
@@ -337,8 +440,8 @@ rb_verifier_main(Datum main_arg)
 		row.location == NULL || row.sha256 == NULL || row.size_bytes < 0)
 		rb_error_set(&err, RB_ERR_INVALID, "backup %lld has not succeeded (status %s)",
 					 (long long) args.backup_id, row.status);
-	else if (row.physical && args.level != RB_VERIFY_CHECKSUM)
-		rb_error_set(&err, RB_ERR_INVALID, "backup %lld is a physical base backup and can be verified at checksum level only",
+	else if (row.physical && args.level == RB_VERIFY_ARCHIVE)
+		rb_error_set(&err, RB_ERR_INVALID, "backup %lld is a physical base backup and can be verified at checksum or restore level only",
 					 (long long) args.backup_id);
 	else if ((dest_url = destination_of(&row)) == NULL)
 		rb_error_set(&err, RB_ERR_INTERNAL, "the location of backup %lld does not end with its object key",
@@ -391,7 +494,21 @@ rb_verifier_main(Datum main_arg)
 			req.keyring = ring;
 		}
 
-		if (args.level != RB_VERIFY_CHECKSUM && sock == NULL)
+		base_drill = row.physical && args.level == RB_VERIFY_RESTORE;
+		if (base_drill)
+		{
+			/* a copy of its own: neither this server's socket nor the restore role */
+			if (base_drill_setup(&drill_params, &row, &args, bindir, env, &err))
+			{
+				req.base_drill = &drill_params;
+				pgstat_report_activity(STATE_RUNNING, "ripple_backup: restore drill of a base backup");
+				verified = rb_verify_run(&req, &res, &hooks, &err) == 0;
+				if (!verified && err.code == RB_ERR_AUTH && key_problems[0] != '\0')
+					snprintf(err.msg + strlen(err.msg), sizeof(err.msg) - strlen(err.msg),
+							 "; key files that could not be loaded: %s", key_problems);
+			}
+		}
+		else if (args.level != RB_VERIFY_CHECKSUM && sock == NULL)
 			rb_error_set(&err, RB_ERR_INVALID, "the server listens on no unix socket (unix_socket_directories is empty); pg_restore cannot connect");
 		else if (args.level == RB_VERIFY_RESTORE &&
 				 !rb_restore_login_open(tempdir, args.timeout_ms, &login, err.msg, sizeof(err.msg)))
@@ -435,12 +552,23 @@ rb_verifier_main(Datum main_arg)
 				 (long long) (args.timeout_ms / 1000));
 
 	record_outcome(args.backup_id, (rb_verify_level) args.level, verified, res.restore_seconds,
-				   err.msg[0] ? err.msg : "verification failed", args.drill);
+				   err.msg[0] ? err.msg : "verification failed", args.drill, drill_details(&res));
 	if (res.note[0] != '\0')
 		ereport(LOG,
 				(errmsg("ripple_backup: verify of backup %lld: %s", (long long) args.backup_id, res.note),
 				 errdetail("The verify restore runs as an unprivileged role; objects only a superuser may create are not restored.")));
-	if (verified)
+	if (verified && res.drill.ran)
+		ereport(LOG,
+				(errmsg("ripple_backup: base backup %lld verified by a restore drill (%.1f s; restore %.1f s: unpack %.1f s, WAL %.1f s for %d segments, replay %.1f s)",
+						(long long) args.backup_id, res.seconds, res.restore_seconds,
+						res.drill.unpack_seconds, res.drill.wal_fetch_seconds, res.drill.wal_files,
+						res.drill.replay_seconds),
+				 errdetail("Replayed to %s%s%s; pg_verifybackup %s, pg_amcheck %s.",
+						   res.drill.replayed_lsn,
+						   res.drill.replayed_time[0] ? ", last transaction at " : "",
+						   res.drill.replayed_time,
+						   res.drill.verifybackup, res.drill.amcheck)));
+	else if (verified)
 		ereport(LOG,
 				(errmsg("ripple_backup: backup %lld verified at level %s (%.1f s%s)",
 						(long long) args.backup_id, rb_verify_level_name(args.level), res.seconds,

@@ -28,7 +28,8 @@ PG_FUNCTION_INFO_V1(ripple_backup_verify);
 
 /*
  * Resolves the backup to verify (the latest succeeded logical one when not
- * given).  A physical base backup is verified at checksum level only.
+ * given).  A physical base backup is verified at checksum or restore level (a
+ * restore drill: base_drill.h), never at archive level.
  */
 static int64
 resolve_backup(bool given, int64 id, rb_verify_level level)
@@ -78,13 +79,13 @@ resolve_backup(bool given, int64 id, rb_verify_level level)
 					 errmsg("backup %lld cannot be verified", (long long) id),
 					 errdetail("Its status is %s; only a succeeded backup has a stored object.", status)));
 		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3), "physical") == 0 &&
-			level != RB_VERIFY_CHECKSUM)
+			level == RB_VERIFY_ARCHIVE)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("backup %lld is a physical base backup and can be verified at checksum level only",
+					 errmsg("backup %lld is a physical base backup and can be verified at checksum or restore level only",
 							(long long) id),
-					 errdetail("Archive and restore levels read a pg_dump archive; a base backup is a tar of the cluster."),
-					 errhint("Use level => 'checksum'.")));
+					 errdetail("The archive level reads a pg_dump archive; a base backup is a tar of the cluster."),
+					 errhint("Use level => 'checksum', or level => 'restore' for a restore drill.")));
 		result = id;
 	}
 	SPI_finish();

@@ -1,13 +1,16 @@
 /*
  * rb_file.c — whole writes and private side files (see rb_file.h).
  */
+#define _GNU_SOURCE				/* nftw */
 #include "rb_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int
@@ -74,4 +77,34 @@ rb_file_remove(char *path)
 		unlink(path);
 		free(path);
 	}
+}
+
+static int	tree_errno;
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void) sb;
+	(void) ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT && tree_errno == 0)
+		tree_errno = errno;
+	return 0;					/* go on: remove as much as can be */
+}
+
+int
+rb_remove_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	tree_errno = 0;
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && tree_errno == 0)
+		tree_errno = errno;
+	if (tree_errno != 0)
+	{
+		errno = tree_errno;
+		return -1;
+	}
+	return 0;
 }

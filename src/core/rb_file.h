@@ -2,7 +2,8 @@
  * rb_file.h — writing to local files: a whole buffer to a descriptor (short
  * writes and EINTR retried), and the small private files a client program reads
  * (a TOC list for pg_restore -L, a script for psql -f), created exclusively with
- * mode 0600 beside a file the caller owns, and removed by it.
+ * mode 0600 beside a file the caller owns, and removed by it; and the removal of
+ * a scratch directory tree.
  */
 #ifndef RB_FILE_H
 #define RB_FILE_H
@@ -23,5 +24,12 @@ char	   *rb_file_write_new(const char *base, const char *suffix, const char *tex
 
 /* Unlinks path and frees it; NULL is nothing. */
 void		rb_file_remove(char *path);
+
+/*
+ * Removes path and everything below it (symbolic links are removed, never
+ * followed).  0 when nothing is left (also when path did not exist), else -1
+ * with errno set (of the first failure; the rest is removed as far as it can be).
+ */
+int			rb_remove_tree(const char *path);
 
 #endif							/* RB_FILE_H */

@@ -41,6 +41,8 @@ struct rb_tar_scan
 	size_t		longname_len;
 	bool		have_longname;
 	rb_base_backup_info info;
+	rb_tar_sink sink;			/* all NULL = none */
+	bool		in_member;		/* the sink saw begin and not yet end */
 };
 
 rb_tar_scan *
@@ -68,6 +70,15 @@ rb_tar_scan_free(rb_tar_scan *s)
 		return;
 	free(s->label);
 	free(s);
+}
+
+void
+rb_tar_scan_set_sink(rb_tar_scan *s, const rb_tar_sink *sink)
+{
+	if (sink != NULL)
+		s->sink = *sink;
+	else
+		memset(&s->sink, 0, sizeof(s->sink));
 }
 
 const char *
@@ -123,8 +134,28 @@ checksum_ok(const unsigned char *h)
 	return sum == want;
 }
 
-static void
-note_member(rb_tar_scan *s, const char *name, char type, uint64_t size)
+/* The sink's begin, and its end at once for a member without content. */
+static int
+sink_begin(rb_tar_scan *s, const char *name, char type, uint64_t size, unsigned int mode,
+		   rb_error *err)
+{
+	if (s->sink.begin == NULL)
+		return 0;
+	if (s->sink.begin(s->sink.arg, name, type, size, mode, err) != 0)
+		return -1;
+	s->in_member = true;
+	if (size == 0)
+	{
+		s->in_member = false;
+		if (s->sink.end != NULL && s->sink.end(s->sink.arg, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+note_member(rb_tar_scan *s, const char *name, char type, uint64_t size, unsigned int mode,
+			rb_error *err)
 {
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
@@ -135,7 +166,7 @@ note_member(rb_tar_scan *s, const char *name, char type, uint64_t size)
 	{
 		if (strncmp(name, "base/", 5) == 0)
 			s->info.has_base_dir = true;
-		return;
+		return sink_begin(s, name, type, size, mode, err);
 	}
 	if (strcmp(name, "backup_label") == 0)
 	{
@@ -154,6 +185,7 @@ note_member(rb_tar_scan *s, const char *name, char type, uint64_t size)
 		s->info.has_pg_control = true;
 	else if (strncmp(name, "base/", 5) == 0)
 		s->info.has_base_dir = true;
+	return sink_begin(s, name, type, size, mode, err);
 }
 
 static int
@@ -162,6 +194,7 @@ take_header(rb_tar_scan *s, rb_error *err)
 	const unsigned char *h = s->hdr;
 	char		name[LONGNAME_MAX + 160];
 	uint64_t	size;
+	uint64_t	mode;
 	char		type = (char) h[156];
 	bool		zero = true;
 
@@ -181,6 +214,8 @@ take_header(rb_tar_scan *s, rb_error *err)
 	if (!parse_octal(h + 124, 12, &size))
 		return rb_error_set(err, RB_ERR_INTEGRITY, "tar stream: bad member size after %llu members",
 							(unsigned long long) s->info.members);
+	if (!parse_octal(h + 100, 8, &mode))
+		mode = 0;
 
 	if (s->have_longname)
 	{
@@ -205,13 +240,14 @@ take_header(rb_tar_scan *s, rb_error *err)
 		s->kind = MEMBER_OTHER;	/* pax attributes: skipped */
 		return 0;
 	}
-	note_member(s, name, type, size);
-	return 0;
+	return note_member(s, name, type, size, (unsigned int) (mode & 07777), err);
 }
 
-static void
-take_content(rb_tar_scan *s, const unsigned char *p, size_t n)
+static int
+take_content(rb_tar_scan *s, const unsigned char *p, size_t n, rb_error *err)
 {
+	if (s->in_member && s->sink.data != NULL && s->sink.data(s->sink.arg, p, n, err) != 0)
+		return -1;
 	switch (s->kind)
 	{
 		case MEMBER_LABEL:
@@ -255,6 +291,7 @@ take_content(rb_tar_scan *s, const unsigned char *p, size_t n)
 		case MEMBER_OTHER:
 			break;
 	}
+	return 0;
 }
 
 int
@@ -270,10 +307,23 @@ rb_tar_scan_feed(rb_tar_scan *s, const void *data, size_t len, rb_error *err)
 		{
 			size_t		n = s->left < len ? (size_t) s->left : len;
 
-			take_content(s, p, n);
+			if (take_content(s, p, n, err) != 0)
+			{
+				s->failed = true;
+				return -1;
+			}
 			s->left -= n;
 			p += n;
 			len -= n;
+			if (s->left == 0 && s->in_member)
+			{
+				s->in_member = false;
+				if (s->sink.end != NULL && s->sink.end(s->sink.arg, err) != 0)
+				{
+					s->failed = true;
+					return -1;
+				}
+			}
 		}
 		else if (s->pad > 0)
 		{

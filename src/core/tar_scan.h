@@ -34,7 +34,26 @@ typedef struct rb_base_backup_info
 	uint64_t	content_bytes;	/* sum of the members' sizes */
 } rb_base_backup_info;
 
+/*
+ * A consumer of the members as the stream passes (tar_extract.h writes them to
+ * disk): begin with the member's name (any leading "./" removed), its type
+ * flag ('0' or '\0' a file, '5' a directory, '2' a symlink, ...), size and mode
+ * bits, then its content in chunks, then end.  Pax headers and GNU long-name
+ * records are not members.  A callback's -1 (with err) fails the scan.
+ */
+typedef struct rb_tar_sink
+{
+	int			(*begin) (void *arg, const char *name, char type, uint64_t size,
+						  unsigned int mode, rb_error *err);
+	int			(*data) (void *arg, const void *data, size_t len, rb_error *err);
+	int			(*end) (void *arg, rb_error *err);
+	void	   *arg;
+} rb_tar_sink;
+
 rb_tar_scan *rb_tar_scan_new(void);
+
+/* From now on every member also goes to sink (copied; NULL = none). */
+void		rb_tar_scan_set_sink(rb_tar_scan *s, const rb_tar_sink *sink);
 void		rb_tar_scan_free(rb_tar_scan *s);
 
 /* Feeds the next bytes; RB_ERR_INTEGRITY when a header is malformed. */

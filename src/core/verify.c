@@ -767,6 +767,35 @@ out:
 	return rc;
 }
 
+/* ---- a physical base backup -------------------------------------------------- */
+
+/* The restore level of a base backup: its drill (base_drill.h); no archive level. */
+static int
+verify_base_backup(const rb_verify_request *req, const char *url, rb_verify_result *res,
+				   const rb_hooks *hooks, rb_error *err)
+{
+	const rb_base_drill_result *d = &res->drill;
+	int			rc;
+
+	if (req->level == RB_VERIFY_ARCHIVE)
+		return rb_error_set(err, RB_ERR_INVALID,
+							"%s is a physical base backup: the archive level reads a pg_dump archive; use checksum or restore",
+							url);
+	if (req->base_drill == NULL)
+		return rb_error_set(err, RB_ERR_INVALID, "%s is a physical base backup, and no drill of one was set up", url);
+	rc = rb_base_drill_run(req->base_drill, req->dest, req->object_key, &res->meta,
+						   req->expected_size, req->expected_sha256, req->keyring,
+						   &res->drill, hooks, err);
+	res->stored_bytes = d->stored_bytes;
+	memcpy(res->sha256, d->sha256, sizeof(res->sha256));
+	res->checksum_ok = d->checksum_ok;
+	res->archive_bytes = d->unpacked_bytes;
+	/* the time to a running copy: download and unpack, WAL, replay until it accepts connections */
+	if (d->replayed_lsn[0] != '\0')
+		res->restore_seconds = d->unpack_seconds + d->wal_fetch_seconds + d->replay_seconds;
+	return rc;
+}
+
 /* ---- the whole verification ------------------------------------------------ */
 
 int
@@ -796,6 +825,11 @@ rb_verify_run(const rb_verify_request *req, rb_verify_result *res,
 					   req->expected_sha256, res, err) != 0)
 		goto done;
 
+	if (rb_backup_metadata_is_physical(&res->meta) && req->level != RB_VERIFY_CHECKSUM)
+	{
+		rc = verify_base_backup(req, url, res, hooks, err);
+		goto done;
+	}
 	if (req->level != RB_VERIFY_CHECKSUM)
 	{
 		const char *prefix = req->temp_prefix ? req->temp_prefix : "ripple_backup_verify_";

@@ -8,7 +8,10 @@
  *             of contents with `pg_restore --list` and check that its TABLE DATA
  *             entries (and their row counts, read from the archive itself) are
  *             the metadata's tables;
- *   restore   also restore it into a scratch database, count the rows of every
+ *   restore   (a physical base backup: the drill of base_drill.h, which streams,
+ *             unpacks, replays WAL from the archive and starts a copy; the
+ *             archive level, which reads a pg_dump archive, does not apply)
+ *             also restore it into a scratch database, count the rows of every
  *             table the metadata names, compare, drop the scratch database, and
  *             measure how long the restore took.  The restore and the counting
  *             connect as an unprivileged restore role that owns the scratch
@@ -28,6 +31,7 @@
 #include "dest.h"
 #include "encrypt_key.h"
 #include "backup_metadata.h"
+#include "base_drill.h"
 #include "rb_error.h"
 
 typedef enum rb_verify_level
@@ -55,6 +59,7 @@ typedef struct rb_verify_result
 	double		restore_seconds;	/* createdb + pg_restore wall time; < 0 = no restore */
 	double		seconds;		/* whole verification */
 	char		note[256];		/* what the restore left out, e.g. event triggers; "" = nothing */
+	rb_base_drill_result drill; /* a base backup's restore drill (drill.ran) */
 	rb_backup_metadata meta;	/* the metadata object as read; free with rb_verify_result_free */
 } rb_verify_result;
 
@@ -98,6 +103,8 @@ typedef struct rb_verify_request
 	const rb_verify_pg *pg;		/* archive and restore levels */
 	const rb_keyring *keyring;	/* archive and restore levels of an encrypted backup:
 								 * the keys to decrypt with (NULL = none); only read */
+	const rb_base_drill_params *base_drill; /* restore level of a base backup; NULL =
+											 * such a drill is refused */
 } rb_verify_request;
 
 /*
