@@ -98,7 +98,7 @@ typedef struct VerifyRow
 	char	   *sha256;
 	int64		size_bytes;
 	char	   *superuser;
-	bool		physical;		/* a base backup: checksum level only */
+	bool		physical;		/* a base backup: checksum level, or a restore drill */
 } VerifyRow;
 
 static char *
@@ -254,7 +254,7 @@ store_record(rb_destination *dest, const VerifyRow *row, rb_verify_level level, 
 	rb_metadata_format_time(time(NULL), rec.verified_at, sizeof(rec.verified_at));
 	if (res->counts_mismatch)
 		strlcpy(rec.rows, "mismatch", sizeof(rec.rows));
-	else if (verified && level != RB_VERIFY_CHECKSUM)
+	else if (verified && level != RB_VERIFY_CHECKSUM && !res->drill.ran)
 		strlcpy(rec.rows, "match", sizeof(rec.rows));
 	else
 		strlcpy(rec.rows, "not compared", sizeof(rec.rows));
@@ -337,7 +337,7 @@ base_drill_setup(rb_base_drill_params *bp, const VerifyRow *row, const RbVerifyA
 					 dir, strerror(errno));
 		return false;
 	}
-	snprintf(scratch, sizeof(scratch), "drill-%lld-%d", (long long) args->backup_id, (int) MyProcPid);
+	snprintf(scratch, sizeof(scratch), "drill_%lld_%d", (long long) args->backup_id, (int) MyProcPid);
 	get_share_path(my_exec_path, share);
 	snprintf(control, sizeof(control), "%s/extension/amcheck.control", share);
 	/* at least the live server's: replayed prepared transactions and locks must fit */

@@ -19,6 +19,8 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "base_drill.h"
+#include "drill.h"
 #include "verify_cleanup.h"
 
 #define SCRATCH_PREFIX "ripple_backup_verify_"
@@ -187,12 +189,52 @@ remove_stale_temp_files(void)
 	return removed;
 }
 
+/*
+ * Removes the scratch directories "drill_<id>_<pid>" in
+ * ripple_backup.drill_directory whose verifier is gone (a base backup drill
+ * killed outright), stopping a copy still running from one; their number.
+ */
+static int
+remove_stale_drills(void)
+{
+	const char *dir = rb_guc_drill_directory;
+	char		path[MAXPGPATH * 2];
+	DIR		   *d;
+	struct dirent *de;
+	int			removed = 0;
+
+	if (dir == NULL || dir[0] == '\0')
+		return 0;
+	d = AllocateDir(dir);
+	if (d == NULL)
+		return 0;				/* no directory: no drill ran */
+	while ((de = ReadDirExtended(d, dir, LOG)) != NULL)
+	{
+		int			pid = owner_pid(de->d_name, "drill_", true);
+		rb_error	err;
+
+		if (pid == 0 || pid_running(pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		rb_error_clear(&err);
+		if (rb_base_drill_remove_leftover(path, &err) == 0)
+			removed++;
+		else
+			ereport(WARNING,
+					(errmsg("ripple_backup: could not remove the leftover drill directory \"%s\"", path),
+					 errdetail("%s", err.msg)));
+	}
+	FreeDir(d);
+	return removed;
+}
+
 void
 rb_verify_cleanup_leftovers(void)
 {
 	List	   *names = stale_scratch_databases();
 	int			dropped = 0;
 	int			files;
+	int			drills;
 	ListCell   *lc;
 
 	foreach(lc, names)
@@ -202,8 +244,9 @@ rb_verify_cleanup_leftovers(void)
 	}
 	list_free_deep(names);
 	files = remove_stale_temp_files();
-	if (dropped > 0 || files > 0)
+	drills = remove_stale_drills();
+	if (dropped > 0 || files > 0 || drills > 0)
 		ereport(LOG,
-				(errmsg("ripple_backup: removed what interrupted restore verifies left behind: %d scratch database(s), %d temporary file(s)",
-						dropped, files)));
+				(errmsg("ripple_backup: removed what interrupted restore verifies left behind: %d scratch database(s), %d temporary file(s), %d drill directory(ies)",
+						dropped, files, drills)));
 }

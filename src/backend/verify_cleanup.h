@@ -9,7 +9,10 @@
  * it): the pgsql_tmp prefix makes PostgreSQL itself remove them at every start,
  * crash restarts included (remove_temp_files_after_crash).  At its start the
  * launcher drops the scratch databases and removes the temporary files whose
- * process is no longer running: what a verifier killed on the way left behind.
+ * process is no longer running: what a verifier killed on the way left behind;
+ * and likewise the scratch directories drill_<id>_<pid> of base backup drills
+ * in ripple_backup.drill_directory, stopping a copy still running from one
+ * (base_drill.h).
  */
 #ifndef RB_VERIFY_CLEANUP_H
 #define RB_VERIFY_CLEANUP_H
@@ -26,8 +29,8 @@ extern void rb_verify_temp_dir(char *buf, size_t len);
 extern void rb_verify_temp_prefix(char *buf, size_t len);
 
 /*
- * Drops the scratch databases and removes the temporary files of verifiers that
- * are no longer running.  Called by the launcher at start, outside any
+ * Drops the scratch databases and removes the temporary files and drill
+ * directories of verifiers that are no longer running.  Called by the launcher at start, outside any
  * transaction (each DROP DATABASE runs in a transaction of its own); a database
  * that cannot be dropped is reported with a WARNING and left for the next start.
  */

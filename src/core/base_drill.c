@@ -507,6 +507,7 @@ conn_of(const drill *d, rb_pg_conn *c)
 }
 
 static pid_t postmaster_pid(const drill *d);
+static bool process_alive(pid_t pid);
 
 /* err's message followed by the end of the copy's log. */
 static void
@@ -546,7 +547,7 @@ wait_ready(drill *d, double deadline, const rb_hooks *hooks, rb_error *err)
 		if (err->code != RB_ERR_CHILD)
 			return -1;
 		pid = postmaster_pid(d);
-		if (pid == 0 || kill(pid, 0) != 0)
+		if (pid == 0 || !process_alive(pid))
 		{
 			rb_error_set(err, RB_ERR_INTEGRITY, "the restored copy stopped before it accepted connections");
 			add_log_tail(d, err);
@@ -689,6 +690,32 @@ amcheck(drill *d, rb_base_drill_result *res, const rb_hooks *hooks, rb_error *er
 	return rc;
 }
 
+/*
+ * Whether pid is a running process: a zombie (exited, not yet reaped by init,
+ * to which the copy's postmaster belongs once pg_ctl has exited) is not.
+ */
+static bool
+process_alive(pid_t pid)
+{
+	char		path[64];
+	char		buf[512];
+	FILE	   *f;
+	char	   *paren;
+	bool		alive = true;
+
+	if (kill(pid, 0) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return true;
+	if (fgets(buf, sizeof(buf), f) != NULL && (paren = strrchr(buf, ')')) != NULL &&
+		paren[1] == ' ' && paren[2] == 'Z')
+		alive = false;
+	fclose(f);
+	return alive;
+}
+
 /* The copy's postmaster pid from postmaster.pid, 0 when there is none. */
 static pid_t
 postmaster_pid(const drill *d)
@@ -732,9 +759,9 @@ clean_up(drill *d, const rb_hooks *hooks)
 		pid_t		pid = postmaster_pid(d);
 
 		rb_error_clear(&e);
-		if (pid > 0 && kill(pid, 0) == 0 && stop_copy(d, "immediate", &e) != 0)
+		if (pid > 0 && process_alive(pid) && stop_copy(d, "immediate", &e) != 0)
 			rb_log(hooks, RB_LOG_WARNING, "could not stop the restored copy: %s", e.msg);
-		if (pid > 0 && kill(pid, 0) == 0)
+		if (pid > 0 && process_alive(pid))
 		{
 			rb_log(hooks, RB_LOG_WARNING, "killing the restored copy's postmaster (pid %d)", (int) pid);
 			(void) kill(pid, SIGKILL);
@@ -791,4 +818,41 @@ out:
 	clean_up(d, hooks);
 	free(d);
 	return rc;
+}
+
+int
+rb_base_drill_remove_leftover(const char *scratch, rb_error *err)
+{
+	drill		d;
+	pid_t		pid;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.data, sizeof(d.data), "%s/data", scratch);
+	pid = postmaster_pid(&d);
+	if (pid > 0 && process_alive(pid))
+	{
+		char		link[64];
+		char		cwd[4300];
+		char	   *real = realpath(d.data, NULL);
+		ssize_t		n;
+
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int) pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n > 0 && real != NULL)
+		{
+			cwd[n] = '\0';
+			if (strcmp(cwd, real) == 0)
+			{
+				(void) kill(pid, SIGQUIT);	/* the postmaster's immediate shutdown */
+				for (int i = 0; i < 50 && process_alive(pid); i++)
+					usleep(100 * 1000);
+				if (process_alive(pid))
+					(void) kill(pid, SIGKILL);
+			}
+		}
+		free(real);
+	}
+	if (rb_remove_tree(scratch) != 0)
+		return rb_error_set(err, RB_ERR_IO, "could not remove \"%s\": %s", scratch, strerror(errno));
+	return 0;
 }

@@ -102,6 +102,16 @@ int			rb_base_drill_run(const rb_base_drill_params *p, rb_destination *dest,
 							  const rb_hooks *hooks, rb_error *err);
 
 /*
+ * Removes what a drill killed outright (SIGKILL, a crash of the server that
+ * ran it) left at scratch (a directory "<directory>/<scratch name>"): a copy
+ * still running from scratch/data is stopped (SIGQUIT, then SIGKILL after 5 s;
+ * only a process whose working directory is that data directory, so a reused
+ * pid is never signalled), and the directory is removed.  0, or -1 with
+ * RB_ERR_IO when something could not be removed.
+ */
+int			rb_base_drill_remove_leftover(const char *scratch, rb_error *err);
+
+/*
  * Whether path can be a drill directory: absolute, of characters that need no
  * quoting in a configuration file or a socket list ([A-Za-z0-9/._+-]).
  * RB_ERR_INVALID saying why not.

@@ -3,7 +3,7 @@
 # catalog row (kind, dbname NULL, LSNs, timeline, backup_label) and the metadata; the
 # object read back with awscli is a tar with backup_label, global/pg_control and base/;
 # unpacked into a new data directory with WAL from the source's archive it starts and
-# has rows written after the backup; checksum verification works, deeper levels are
+# has rows written after the backup; checksum verification works, the archive level is
 # refused; a refused replication connection and a tablespace fail with clear errors;
 # privileges; a logical backup beside it keeps its stats and health.
 use strict;
@@ -124,9 +124,9 @@ is(sql("SELECT action || ': ' || reason FROM ripple_backup_prune(dry_run => true
 
 # --- verification ----------------------------------------------------------------------
 is(sql("SELECT ripple_backup_verify($id, 'checksum')"), 'verified', 'checksum verification of the base backup');
-my ($rc, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id, 'restore')");
-isnt($rc, 0, 'restore-level verification of a base backup is refused');
-like($err, qr/physical base backup and can be verified at checksum level only/, '... saying so');
+my ($rc, $out, $err) = $node->psql('postgres', "SELECT ripple_backup_verify($id, 'archive')");
+isnt($rc, 0, 'archive-level verification of a base backup is refused (the restore level is a drill: test 120)');
+like($err, qr/physical base backup and can be verified at checksum or restore level only/, '... saying so');
 is(sql("SELECT ripple_backup_verify(NULL, 'archive')"), 'verified',
 	'a verification without an id takes the latest logical backup');
 # that verification changed the logical backup's health (it is verified now): compare from here

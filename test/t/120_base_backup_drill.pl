@@ -12,6 +12,7 @@ use strict;
 use warnings;
 use File::Copy qw(copy move);
 use File::Find;
+use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -22,7 +23,8 @@ my $dest = PostgreSQL::Test::Utils::tempdir('dest');
 my $node = RippleTest::Cluster->new_node('main', destination => "file://$dest",
 	init => { allows_streaming => 1 },
 	conf => "archive_mode = on\narchive_library = 'ripple_backup'\n"
-	  . "ripple_backup.verify_after_backup = off\nripple_backup.drill_schedule = ''\n");
+	  . "ripple_backup.verify_after_backup = off\nripple_backup.drill_schedule = ''\n"
+	  . "restart_after_crash = on\n");    # the default outside the test framework
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 my $sysid = sql('SELECT system_identifier FROM pg_control_system()');
 my $incarnation = sql('SELECT incarnation_id FROM ripple_backup.incarnation');
@@ -57,9 +59,25 @@ my $wal_dir = "$dest/$sysid/$incarnation/wal";
 # the WAL objects of every incarnation (verify records beside the base backup change)
 sub archived { my @f; find(sub { push @f, $File::Find::name if -f $_ && $File::Find::name =~ m{/wal/} }, "$dest/$sysid"); return sort @f; }
 sub drill_processes {
-	return grep { /ripple_backup_drill/ } split /\n/, `ps -eo pid=,args= 2>/dev/null`;
+	return grep { /\Q$drill_dir\E/ } split /\n/, `ps -eo pid=,args= 2>/dev/null`;
 }
 sub drill_dir_entries { opendir(my $d, $drill_dir) or return (); return grep { !/^\.\.?$/ } readdir $d; }
+# a process that runs (a zombie that init has not reaped yet does not)
+sub alive {
+	my ($pid) = @_;
+	return 0 unless kill(0, $pid);
+	open(my $fh, '<', "/proc/$pid/stat") or return 0;
+	my $stat = <$fh>;
+	return $stat !~ /\) Z /;
+}
+sub wait_log {
+	my ($re, $from) = @_;
+	for (1 .. 600) {
+		return 1 if slurp_file($node->logfile, $from) =~ $re;
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
 my @archived_before = archived();
 my $archived_count = sql('SELECT archived_count FROM pg_stat_archiver');
 
@@ -181,6 +199,44 @@ is_deeply([ drill_dir_entries() ], [], '... its scratch directory is removed');
 is(scalar(drill_processes()), 0, '... and no postgres process of the copy is left');
 is(sql("SELECT verify_status FROM ripple_backup.backups WHERE id = $id"), 'verified',
 	'... and the verify status is unchanged');
+
+# --- a verifier killed outright: the launcher's start-up cleanup stops its copy -----------
+{
+	my ($o, $e) = ('', '');
+	my $h = IPC::Run::start([ 'psql', '-X', '-d', $node->connstr('postgres'), '-c',
+			"SELECT ripple_backup_verify($id, 'restore', timeout => '10 min')" ],
+		'<', \undef, '>', \$o, '2>', \$e);
+	# the copy's postmaster, once postmaster.pid names it
+	my ($copy_pid, $verifier);
+	for (1 .. 3000) {
+		for my $pidfile (glob("$drill_dir/drill_*_*/data/postmaster.pid")) {
+			open(my $pf, '<', $pidfile) or next;
+			my $p = <$pf>;
+			next unless defined $p && $p =~ /^(\d+)$/ && alive($1);
+			$copy_pid = $1;
+			($verifier) = $pidfile =~ m{/drill_\d+_(\d+)/data/};
+		}
+		last if $copy_pid;
+		select(undef, undef, undef, 0.02);
+	}
+	ok($copy_pid, 'the copy of a running drill is seen');
+	$offset = -s $node->logfile;
+	kill 'KILL', $verifier;
+	$h->finish;
+	ok(alive($copy_pid), "the copy (pid $copy_pid) outlives its verifier (pid $verifier) killed with SIGKILL");
+	my $back = 0;
+	for (1 .. 600) {
+		my $r = eval { ($node->psql('postgres', 'SELECT 1'))[0] };
+		if (defined $r && $r == 0) { $back = 1; last; }
+		select(undef, undef, undef, 0.1);
+	}
+	ok($back, 'the server is back after the crash restart');
+	ok(wait_log(qr/removed what interrupted restore verifies left behind: \d+ scratch database\(s\), \d+ temporary file\(s\), 1 drill directory/, $offset),
+		'the launcher\'s start-up cleanup removed the drill directory');
+	ok(!alive($copy_pid), '... and stopped the copy left running');
+	is_deeply([ drill_dir_entries() ], [], '... nothing is left in the drill directory');
+	is(scalar(drill_processes()), 0, '... and no postgres process of a copy is left');
+}
 
 # --- a scheduled drill takes the latest base backup too, and obeys drill_timeout ---------
 $offset = -s $node->logfile;
