@@ -7,7 +7,10 @@
 # object archived by the copy, no new incarnation or timeline, no scratch directory
 # and no postgres process left).  A missing WAL segment, a corrupted base backup,
 # an unset drill directory, the archive level and a drill stopped by its timeout
-# fail clearly and leave nothing behind.
+# fail clearly and leave nothing behind; a verifier killed with SIGKILL leaves its
+# copy running, which the launcher's start-up cleanup stops and removes; a scheduled
+# drill takes the base backup and obeys drill_timeout; WAL archived encrypted is
+# decrypted with the server's keys (and without them the drill fails saying so).
 use strict;
 use warnings;
 use File::Copy qw(copy move);
@@ -128,6 +131,12 @@ my $seg_obj = "$wal_dir/00000001/$first_seg.zst";
 ok(-f $seg_obj, "the backup's first segment $first_seg is archived");
 move($seg_obj, "$seg_obj.aside") or die;
 is(sql("SELECT ripple_backup_verify($id, 'restore', timeout => '10 min')"), 'failed',
+	'with the first WAL segment\'s object gone (its metadata left) the drill fails');
+like(sql("SELECT verify_error FROM ripple_backup.backups WHERE id = $id"),
+	qr/^could not fetch WAL file $first_seg from the archive: .* is missing though its metadata exists/,
+	'... saying so');
+move("$seg_obj.metadata.json", "$seg_obj.metadata.json.aside") or die;
+is(sql("SELECT ripple_backup_verify($id, 'restore', timeout => '10 min')"), 'failed',
 	'with the first WAL segment missing from the archive the drill fails');
 like(sql("SELECT verify_error FROM ripple_backup.backups WHERE id = $id"),
 	qr/^WAL file $first_seg is missing from the archive: the base backup needs every segment from $first_seg through [0-9A-F]{24} \(its stop LSN \Q$stop_lsn\E\)/,
@@ -135,6 +144,7 @@ like(sql("SELECT verify_error FROM ripple_backup.backups WHERE id = $id"),
 is(sql("SELECT verify_details->>'pg_verifybackup' FROM ripple_backup.backups WHERE id = $id"), 'passed',
 	'... after pg_verifybackup passed (its details are recorded)');
 move("$seg_obj.aside", $seg_obj) or die;
+move("$seg_obj.metadata.json.aside", "$seg_obj.metadata.json") or die;
 is_deeply([ drill_dir_entries() ], [], '... and its scratch directory is removed');
 
 # --- a corrupted base backup fails --------------------------------------------------
@@ -258,5 +268,41 @@ ok($node->poll_query_until('postgres',
 is_deeply([ drill_dir_entries() ], [], '... its scratch directory is removed');
 is(scalar(drill_processes()), 0, '... and no postgres process of the copy is left');
 is_deeply([ grep { !m{/00000001/} } archived() ], [], 'no copy ever archived anything (only timeline 1 from the live server)');
+
+# --- WAL archived encrypted: the drill decrypts it with the server's key ring ------------
+# (base backups are not encrypted yet; the segments written after the key is set are)
+{
+	sql('ALTER SYSTEM RESET ripple_backup.drill_timeout');
+	my $keyfile = $node->basedir . '/wal.key';
+	open(my $kf, '>', $keyfile) or die;
+	print $kf join('', map { sprintf '%02x', int(rand(256)) } 1 .. 32), "\n";
+	close($kf);
+	chmod(0600, $keyfile);
+	sql("ALTER SYSTEM SET ripple_backup.encryption_key_file = '$keyfile'");
+	sql('SELECT pg_reload_conf()');
+	RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.encryption_key_file', $keyfile);
+	$node->safe_psql('app', 'CREATE TABLE encrypted_wal AS SELECT g FROM generate_series(1, 100) g');
+	my $enc_lsn = sql('SELECT pg_current_wal_lsn()');
+	$seg = sql('SELECT pg_walfile_name(pg_current_wal_lsn())');
+	sql('SELECT pg_switch_wal()');
+	$node->poll_query_until('postgres', "SELECT last_archived_wal >= '$seg' FROM pg_stat_archiver")
+	  or BAIL_OUT('the encrypted segment was not archived');
+	my $meta = decode_json(slurp_file("$wal_dir/00000001/$seg.zst.metadata.json"));
+	isnt($meta->{encryption} // 'none', 'none', "segment $seg is archived encrypted");
+	is(sql("SELECT ripple_backup_verify($id, 'restore', timeout => '10 min')"), 'verified',
+		'the drill over encrypted WAL passes')
+	  or diag(sql("SELECT verify_error FROM ripple_backup.backups WHERE id = $id"));
+	is(sql("SELECT (verify_details->>'replayed_lsn')::pg_lsn >= '$enc_lsn' FROM ripple_backup.backups WHERE id = $id"), 't',
+		'... and replayed the encrypted segment');
+	sql('ALTER SYSTEM RESET ripple_backup.encryption_key_file');
+	sql('SELECT pg_reload_conf()');
+	RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.encryption_key_file', '');
+	is(sql("SELECT ripple_backup_verify($id, 'restore', timeout => '10 min')"), 'failed',
+		'without the key the drill fails');
+	like(sql("SELECT verify_error FROM ripple_backup.backups WHERE id = $id"),
+		qr/^could not fetch WAL file $seg from the archive: .*key/, '... at the encrypted segment, saying a key is needed');
+	is_deeply([ drill_dir_entries() ], [], '... and its scratch directory is removed');
+	is(scalar(drill_processes()), 0, '... and no postgres process of a copy is left');
+}
 
 done_testing();
