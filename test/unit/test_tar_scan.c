@@ -2,7 +2,10 @@
  * test_tar_scan.c — unit tests of the streaming tar scanner: a base backup's tar
  * fed in every chunking gives its members, backup_label fields and the manifest's
  * greatest End-LSN; long names (prefix, GNU 'L'); truncated, corrupt and trailing
- * data refused; what a usable base backup must contain.
+ * data refused; what a usable base backup must contain.  The extractor
+ * (tar_extract.h) through the scanner's sink: every chunking writes the same
+ * files (0600) and directories (0700); "..", absolute names, links and a name
+ * that appears twice are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +16,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "rb_buf.h"
+#include "rb_file.h"
+#include "tar_extract.h"
 #include "tar_scan.h"
 
 static void
@@ -200,6 +208,127 @@ test_long_names(void **state)
 	rb_buf_free(&b);
 }
 
+/* Feeds b in chunks of n through a scanner whose sink unpacks into a new directory. */
+static int
+extract(const rb_buf *b, size_t n, char *dir, rb_error *err)
+{
+	rb_tar_scan *s = rb_tar_scan_new();
+	rb_tar_extract *x;
+	rb_base_backup_info info;
+	int			rc = 0;
+
+	strcpy(dir, "/tmp/test_tar_extract_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	x = rb_tar_extract_new(dir);
+	assert_non_null(x);
+	rb_tar_scan_set_sink(s, rb_tar_extract_sink(x));
+	for (size_t off = 0; rc == 0 && off < b->len; off += n)
+		rc = rb_tar_scan_feed(s, b->data + off, b->len - off < n ? b->len - off : n, err);
+	if (rc == 0)
+		rc = rb_tar_scan_finish(s, &info, err);
+	rb_tar_extract_free(x);
+	rb_tar_scan_free(s);
+	return rc;
+}
+
+static void
+test_extract(void **state)
+{
+	rb_buf		b = RB_BUF_INIT;
+	size_t		chunks[] = {1, 511, 512, 513, 100000};
+	char		dir[64];
+	char		path[128];
+	char		buf[9100];
+	struct stat st;
+	FILE	   *f;
+
+	(void) state;
+	base_tar(&b, true);
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++)
+	{
+		rb_error	err;
+
+		rb_error_clear(&err);
+		assert_int_equal(extract(&b, chunks[c], dir, &err), 0);
+		snprintf(path, sizeof(path), "%s/base/1/1259", dir);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 9000);
+		assert_int_equal(st.st_mode & 07777, 0600);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		assert_int_equal(fread(buf, 1, sizeof(buf), f), 9000);
+		fclose(f);
+		assert_int_equal(buf[0], 'x');
+		assert_int_equal(buf[8999], 'x');
+		snprintf(path, sizeof(path), "%s/base/1", dir);
+		assert_int_equal(stat(path, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		assert_int_equal(st.st_mode & 07777, 0700);
+		snprintf(path, sizeof(path), "%s/backup_label", dir);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, (off_t) strlen(LABEL));
+		snprintf(path, sizeof(path), "%s/global/pg_control", dir);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(rb_remove_tree(dir), 0);
+		assert_int_not_equal(stat(dir, &st), 0);
+	}
+	rb_buf_free(&b);
+}
+
+static void
+test_extract_refusals(void **state)
+{
+	static const char zeros[1024];
+	const char *bad[] = {"../escape", "/etc/escape", "base/../../escape", "base/./x"};
+	char		dir[64];
+	char		path[128];
+	struct stat st;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		rb_buf		b = RB_BUF_INIT;
+		rb_error	err;
+
+		add_file(&b, bad[i], "x", 1);
+		rb_buf_append(&b, zeros, sizeof(zeros));
+		rb_error_clear(&err);
+		assert_int_equal(extract(&b, 512, dir, &err), -1);
+		assert_int_equal(err.code, RB_ERR_INTEGRITY);
+		assert_non_null(strstr(err.msg, "is not a relative name inside the archive"));
+		snprintf(path, sizeof(path), "%s/../escape", dir);
+		assert_int_not_equal(stat(path, &st), 0);
+		assert_int_equal(rb_remove_tree(dir), 0);
+		rb_buf_free(&b);
+	}
+	{
+		rb_buf		b = RB_BUF_INIT;
+		rb_error	err;
+
+		add_header(&b, "pg_tblspc/16384", '2', 0, NULL);	/* a symbolic link */
+		rb_buf_append(&b, zeros, sizeof(zeros));
+		rb_error_clear(&err);
+		assert_int_equal(extract(&b, 512, dir, &err), -1);
+		assert_non_null(strstr(err.msg, "has type '2'"));
+		assert_int_equal(rb_remove_tree(dir), 0);
+		rb_buf_free(&b);
+	}
+	{
+		rb_buf		b = RB_BUF_INIT;
+		rb_error	err;
+
+		add_file(&b, "twice", "a", 1);
+		add_file(&b, "twice", "b", 1);
+		rb_buf_append(&b, zeros, sizeof(zeros));
+		rb_error_clear(&err);
+		assert_int_equal(extract(&b, 512, dir, &err), -1);
+		assert_int_equal(err.code, RB_ERR_INTEGRITY);
+		assert_non_null(strstr(err.msg, "could not create"));
+		assert_int_equal(rb_remove_tree(dir), 0);
+		rb_buf_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -207,6 +336,8 @@ main(void)
 		cmocka_unit_test(test_every_chunking),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_extract),
+		cmocka_unit_test(test_extract_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
