@@ -169,7 +169,11 @@ make_scratch(drill *d, rb_error *err)
 	snprintf(d->wal, sizeof(d->wal), "%s/wal", d->scratch);
 	snprintf(d->log, sizeof(d->log), "%s/server.log", d->scratch);
 	/* a directory of this name is what an interrupted run of the same name left */
-	(void) rb_remove_tree(d->scratch);
+	if (rb_base_drill_remove_leftover(d->scratch, err) != 0)
+	{
+		d->scratch[0] = '\0';
+		return -1;
+	}
 	if (mkdir(d->scratch, 0700) != 0)
 	{
 		int			e = errno;
@@ -450,6 +454,8 @@ configure(drill *d, rb_error *err)
 				   "max_worker_processes = 8\n"
 				   "shared_buffers = 32MB\n"
 				   "autovacuum = off\n"
+				   /* CREATE EXTENSION amcheck (pg_amcheck --install-missing) fires no event trigger */
+				   "session_replication_role = 'replica'\n"
 				   "fsync = off\n"
 				   "full_page_writes = on\n"
 				   "jit = off\n"
