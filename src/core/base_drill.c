@@ -25,9 +25,12 @@
 #include "tar_scan.h"
 #include "verify_fetch.h"
 #include "wal_fetch.h"
+#include "wal_range.h"
 
 #define SOCKET_PATH_MAX 107		/* sizeof(sun_path) - 1 on Linux */
 #define LOG_TAIL 1200
+#define SOCKET_PREFIX "/tmp/ripple_backup_drill_"
+#define SOCKET_NOTE "socket_directory"	/* in the scratch directory: a socket directory of its own */
 
 typedef struct drill
 {
@@ -56,28 +59,6 @@ rb_base_drill_check_directory(const char *path, rb_error *err)
 								"the drill directory \"%s\" has a character other than letters, digits and / . _ + -",
 								path);
 	return 0;
-}
-
-/* "X/Y" hexadecimal as a 64-bit position; false when malformed. */
-static bool
-parse_lsn(const char *s, uint64_t *out)
-{
-	unsigned int hi,
-				lo;
-	char		rest;
-
-	if (s == NULL || sscanf(s, "%X/%X%c", &hi, &lo, &rest) != 2)
-		return false;
-	*out = ((uint64_t) hi << 32) | lo;
-	return true;
-}
-
-static void
-segment_name(char *buf, size_t len, uint32_t tli, uint64_t segno, uint32_t seg_size)
-{
-	uint64_t	per_id = UINT64_C(0x100000000) / seg_size;
-
-	snprintf(buf, len, "%08X%08X%08X", tli, (uint32_t) (segno / per_id), (uint32_t) (segno % per_id));
 }
 
 /* Creates or replaces path with text, mode 0600. */
@@ -153,6 +134,7 @@ make_scratch(drill *d, rb_error *err)
 {
 	const rb_base_drill_params *p = d->p;
 	struct stat st;
+	char		path[4300];
 
 	if (rb_base_drill_check_directory(p->directory, err) != 0)
 		return -1;
@@ -189,13 +171,17 @@ make_scratch(drill *d, rb_error *err)
 		snprintf(d->sock, sizeof(d->sock), "%s", d->scratch);
 	else
 	{
-		snprintf(d->sock, sizeof(d->sock), "/tmp/ripple_backup_drill_XXXXXX");
+		snprintf(d->sock, sizeof(d->sock), SOCKET_PREFIX "XXXXXX");
 		if (mkdtemp(d->sock) == NULL)
 		{
 			d->sock[0] = '\0';
 			return rb_error_set(err, RB_ERR_IO, "could not create a socket directory under /tmp: %s", strerror(errno));
 		}
 		d->own_sock = true;
+		/* for rb_base_drill_remove_leftover, should this process be killed */
+		snprintf(path, sizeof(path), "%s/" SOCKET_NOTE, d->scratch);
+		if (write_text(path, d->sock, err) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -353,7 +339,7 @@ fetch_wal(drill *d, rb_destination *dest, const rb_backup_metadata *meta,
 	char		name[32];
 	char		path[4300];
 
-	if (!parse_lsn(meta->start_lsn, &start) || !parse_lsn(meta->stop_lsn, &stop) ||
+	if (!rb_lsn_parse(meta->start_lsn, &start) || !rb_lsn_parse(meta->stop_lsn, &stop) ||
 		meta->timeline == 0 || meta->system_identifier == 0)
 		return rb_error_set(err, RB_ERR_INVALID,
 							"the base backup's metadata lacks its start or stop LSN, timeline or system identifier");
@@ -385,7 +371,7 @@ fetch_wal(drill *d, rb_destination *dest, const rb_backup_metadata *meta,
 	}
 	for (uint64_t segno = first;; segno++)
 	{
-		segment_name(name, sizeof(name), meta->timeline, segno, p->wal_segment_size);
+		rb_wal_segment_name(meta->timeline, segno, p->wal_segment_size, name);
 		snprintf(path, sizeof(path), "%s/%s", d->wal, name);
 		wp.file_name = name;
 		wp.path = path;
@@ -401,8 +387,8 @@ fetch_wal(drill *d, rb_destination *dest, const rb_backup_metadata *meta,
 				char		from[32];
 				char		need[32];
 
-				segment_name(from, sizeof(from), meta->timeline, first, p->wal_segment_size);
-				segment_name(need, sizeof(need), meta->timeline, last_needed, p->wal_segment_size);
+				rb_wal_segment_name(meta->timeline, first, p->wal_segment_size, from);
+				rb_wal_segment_name(meta->timeline, last_needed, p->wal_segment_size, need);
 				return rb_error_set(err, RB_ERR_INTEGRITY,
 									"WAL file %s is missing from the archive: the base backup needs every segment from %s through %s (its stop LSN %s) to be consistent",
 									name, from, need, meta->stop_lsn);
@@ -634,12 +620,12 @@ read_replay_end(drill *d, const rb_backup_metadata *meta, rb_base_drill_result *
 		snprintf(res->replayed_time, sizeof(res->replayed_time), "%s", bar + 1);
 		res->replayed_time[strcspn(res->replayed_time, "\n")] = '\0';
 	}
-	if (!parse_lsn(res->replayed_lsn, &replayed))
+	if (!rb_lsn_parse(res->replayed_lsn, &replayed))
 	{
 		rc = rb_error_set(err, RB_ERR_INTEGRITY, "the restored copy replayed no WAL");
 		goto done;
 	}
-	if (parse_lsn(meta->stop_lsn, &stop) && replayed < stop)
+	if (rb_lsn_parse(meta->stop_lsn, &stop) && replayed < stop)
 		rc = rb_error_set(err, RB_ERR_INTEGRITY,
 						  "the restored copy replayed WAL to %s only, short of the backup's stop LSN %s",
 						  res->replayed_lsn, meta->stop_lsn);
@@ -857,6 +843,24 @@ rb_base_drill_remove_leftover(const char *scratch, rb_error *err)
 			}
 		}
 		free(real);
+	}
+	/* the socket directory of its own, when it had one (and only one of that name) */
+	{
+		char		note[4300];
+		char		sock[128];
+		FILE	   *f;
+
+		snprintf(note, sizeof(note), "%s/" SOCKET_NOTE, scratch);
+		f = fopen(note, "re");
+		if (f != NULL)
+		{
+			if (fgets(sock, sizeof(sock), f) != NULL &&
+				strncmp(sock, SOCKET_PREFIX, strlen(SOCKET_PREFIX)) == 0 &&
+				strchr(sock + strlen(SOCKET_PREFIX), '/') == NULL &&
+				strstr(sock, "..") == NULL)
+				(void) rb_remove_tree(sock);
+			fclose(f);
+		}
 	}
 	if (rb_remove_tree(scratch) != 0)
 		return rb_error_set(err, RB_ERR_IO, "could not remove \"%s\": %s", scratch, strerror(errno));

@@ -81,6 +81,10 @@ sub wait_log {
 	}
 	return 0;
 }
+# the copy's socket directories of their own (the drill directory's path here is too
+# long for a socket address): those of other runs are not this test's to judge
+sub socket_dirs { return sort glob('/tmp/ripple_backup_drill_*'); }
+my @socket_dirs_before = socket_dirs();
 my @archived_before = archived();
 my $archived_count = sql('SELECT archived_count FROM pg_stat_archiver');
 
@@ -246,6 +250,7 @@ is(sql("SELECT verify_status FROM ripple_backup.backups WHERE id = $id"), 'verif
 	ok(!alive($copy_pid), '... and stopped the copy left running');
 	is_deeply([ drill_dir_entries() ], [], '... nothing is left in the drill directory');
 	is(scalar(drill_processes()), 0, '... and no postgres process of a copy is left');
+	is_deeply([ socket_dirs() ], \@socket_dirs_before, '... nor the copy\'s socket directory under /tmp');
 }
 
 # --- a scheduled drill takes the latest base backup too, and obeys drill_timeout ---------
@@ -304,5 +309,6 @@ is_deeply([ grep { !m{/00000001/} } archived() ], [], 'no copy ever archived any
 	is_deeply([ drill_dir_entries() ], [], '... and its scratch directory is removed');
 	is(scalar(drill_processes()), 0, '... and no postgres process of a copy is left');
 }
+is_deeply([ socket_dirs() ], \@socket_dirs_before, 'no socket directory of a copy is left under /tmp');
 
 done_testing();
