@@ -2,8 +2,8 @@
  * cmd_restore_pitr.c — "ripple-backup restore-pitr": a point-in-time restore
  * into a new data directory.  Chooses the base backup (cli_pitr.h), streams
  * it from the destination through the one checked read (cli_fetch: SHA-256 of
- * the stored bytes, decryption, decompression) into a `tar -x` child (fork and
- * exec, no shell, no temporary copy of the tarball), then writes the recovery
+ * the stored bytes, decryption, decompression) into the tar extractor
+ * (tar_extract.h; no temporary copy of the tarball), then writes the recovery
  * settings: restore_command running this program's wal-fetch, the target,
  * recovery_target_timeline = 'latest', recovery_target_action, and
  * recovery.signal.  A base backup that fails its checks leaves no data
@@ -31,7 +31,8 @@
 #include "cli_pgtools.h"
 #include "cli_pitr.h"
 #include "cli_report.h"
-#include "rb_child.h"
+#include "tar_extract.h"
+#include "tar_scan.h"
 #include "rb_file.h"
 #include "rb_format.h"
 #include "rb_time.h"
@@ -108,16 +109,19 @@ clear_pgdata(const char *dir, bool created)
 		(void) rmdir(dir);
 }
 
-/* --- streaming the base backup into tar ---------------------------------------- */
+/* --- streaming the base backup into the data directory ------------------------- */
 
 /*
- * tar's stdin.  When tar stops (a stream it cannot read), the rest is still
- * read and hashed: a damaged object is then reported as such (the checksum
- * explains it best), not as tar's complaint about it.
+ * The tar scanner, with the extractor as its sink (the one tar reader, shared
+ * with the server's restore drill: only files and directories under relative
+ * names are written, so a damaged or hostile archive cannot reach outside the
+ * directory).  When the scanner stops (a stream it cannot read), the rest is
+ * still read and hashed: a damaged object is then reported as such (the
+ * checksum explains it best), not as the scanner's complaint about it.
  */
 typedef struct tar_sink
 {
-	rb_child   *tar;
+	rb_tar_scan *scan;
 	bool		failed;
 	rb_error	err;
 } tar_sink;
@@ -128,7 +132,7 @@ to_tar(void *arg, const void *data, size_t len, rb_error *err)
 	tar_sink   *t = arg;
 
 	(void) err;
-	if (!t->failed && rb_child_write(t->tar, data, len, NULL, &t->err) != 0)
+	if (!t->failed && rb_tar_scan_feed(t->scan, data, len, &t->err) != 0)
 		t->failed = true;
 	return 0;
 }
@@ -139,41 +143,37 @@ unpack_base(cli_ctx *ctx, const cli_backup *b, const char *pgdata, rb_fetch_resu
 {
 	const rb_keyring *ring = NULL;
 	cli_fetch_options fo;
-	rb_child_options co;
-	rb_child   *tar;
+	rb_tar_extract *x;
+	rb_base_backup_info info;
 	tar_sink	sink;
-	char	   *tar_path;
 	int			rc;
 
 	if (cli_ctx_keyring(ctx, &ring) != CLI_EXIT_OK)
 		return rb_error_set(err, RB_ERR_INVALID, "the key files could not be read");
 	if (cli_check_backup_key(b, ring, err) != 0)
 		return -1;
-	tar_path = cli_find_pg_program("tar", NULL, err);
-	if (tar_path == NULL)
-		return -1;
+	memset(&sink, 0, sizeof(sink));
+	sink.scan = rb_tar_scan_new();
+	x = rb_tar_extract_new(pgdata);
+	if (sink.scan == NULL || x == NULL)
 	{
-		const char *argv[] = {tar_path, "-x", "-f", "-", "-C", pgdata, NULL};
-
-		memset(&co, 0, sizeof(co));
-		co.argv = argv;
-		co.name = "tar";
-		co.stdin_pipe = true;
-		tar = rb_child_start(&co, err);
+		rb_tar_scan_free(sink.scan);
+		rb_tar_extract_free(x);
+		return rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 	}
-	free(tar_path);
-	if (tar == NULL)
-		return -1;
+	rb_tar_scan_set_sink(sink.scan, rb_tar_extract_sink(x));
 	memset(&fo, 0, sizeof(fo));
 	fo.out_fd = -1;
-	fo.out_name = "tar";
-	memset(&sink, 0, sizeof(sink));
-	sink.tar = tar;
+	fo.out_name = "the data directory";
 	fo.out_fn = to_tar;
 	fo.out_arg = &sink;
 	fo.keyring = ring;
 	fo.progress_label = "restore";
 	rc = cli_fetch(ctx->dest, b, &fo, &ctx->hooks, res, err);
+	if (rc == 0 && !sink.failed && rb_tar_scan_finish(sink.scan, &info, &sink.err) != 0)
+		sink.failed = true;
+	if (rc == 0 && !sink.failed && rb_base_backup_info_check(&info, &sink.err) != 0)
+		sink.failed = true;
 	if (rc == 0 && sink.failed)
 	{
 		if (err)
@@ -181,14 +181,8 @@ unpack_base(cli_ctx *ctx, const cli_backup *b, const char *pgdata, rb_fetch_resu
 		rb_error_prefix(err, "could not unpack the base backup into \"%s\": ", pgdata);
 		rc = -1;
 	}
-	else if (rc == 0)
-	{
-		rb_child_close_stdin(tar);
-		rc = rb_child_wait(tar, &ctx->hooks, err);
-		if (rc != 0)
-			rb_error_prefix(err, "could not unpack the base backup into \"%s\": ", pgdata);
-	}
-	rb_child_free(tar);
+	rb_tar_extract_free(x);
+	rb_tar_scan_free(sink.scan);
 	return rc;
 }
 
