@@ -1,7 +1,7 @@
 /*
- * backup.c — one backup: pg_dump → archive parser → compressor → (encryptor) →
- * SHA-256 and byte count → destination writer (see backup.h).  The loop runs in the caller's
- * thread; zstd may use worker threads of its own.
+ * backup.c — one backup: pg_dump → archive parser, then the stage chain's
+ * compressor → (encryptor) → SHA-256 and byte count → destination writer (see
+ * backup.h and stage_chain.h).  Also the object keys and the metadata object.
  */
 #include "backup.h"
 
@@ -13,45 +13,115 @@
 #include <unistd.h>
 
 #include "backup_retry_class.h"
-#include "encrypt_stream.h"
 #include "base_backup.h"
 #include "pg_client.h"
 #include "rb_alloc.h"
 #include "rb_child.h"
 #include "pgdump_archive.h"
 #include "rb_buf.h"
-#include "rb_crypto.h"
 #include "rb_time.h"
 #include "s3/s3_retry.h"
+#include "stage_chain.h"
 
-#define READ_CHUNK (256 * 1024)
-
-/* The last stage: hash, count, store. */
-typedef struct sink
+/* pg_dump as the chain's source, started again while the server refuses it. */
+typedef struct dump_source
 {
-	rb_digest  *sha;
-	rb_dest_writer *writer;
-	uint64_t	stored;
-} sink;
+	const rb_backup_params *p;
+	const rb_hooks *hooks;
+	rb_child_options copt;
+	rb_child   *child;
+	uint64_t	bytes_read;		/* of this backup, over every attempt */
+	rb_retry_policy connect_policy;
+	uint64_t	rng;
+	int			connect_attempt;
+	double		start;
+} dump_source;
 
 static int
-sink_write(void *arg, const void *data, size_t len, rb_error *err)
+dump_start(void *arg, rb_error *err)
 {
-	sink	   *s = arg;
+	dump_source *ds = arg;
 
-	if (rb_digest_update(s->sha, data, len, err) < 0)
+	ds->child = rb_child_start(&ds->copt, err);
+	if (ds->child == NULL)
 		return -1;
-	if (rb_dest_writer_write(s->writer, data, len, err) < 0)
-		return -1;
-	s->stored += len;
+	rb_log(ds->hooks, RB_LOG_DEBUG, "pg_dump started (pid %d) for database \"%s\"",
+		   (int) rb_child_pid(ds->child), ds->p->dbname);
 	return 0;
 }
 
-/* Between the compressor and the sink when the backup is encrypted. */
-static int
-encrypt_write(void *arg, const void *data, size_t len, rb_error *err)
+static ssize_t
+dump_read(void *arg, void *buf, size_t cap, int timeout_ms, rb_error *err)
 {
-	return rb_encryptor_write((rb_encryptor *) arg, data, len, err);
+	dump_source *ds = arg;
+
+	for (;;)
+	{
+		ssize_t		n = rb_child_read(ds->child, buf, cap, timeout_ms, err);
+		rb_error	e;
+		const char *reason;
+		double		delay;
+
+		if (n > 0)
+			ds->bytes_read += (uint64_t) n;
+		if (n != 0)
+			return n;
+
+		/* end of pg_dump's output: did it succeed? */
+		rb_error_clear(&e);
+		if (rb_child_wait(ds->child, ds->hooks, &e) == 0)
+			return 0;
+		reason = ds->bytes_read == 0 && e.code == RB_ERR_CHILD ?
+			rb_connect_refusal_reason(e.msg) : NULL;
+		if (reason == NULL || ds->connect_attempt >= ds->connect_policy.max_attempts)
+		{
+			if (err != NULL)
+				*err = e;
+			if (reason != NULL && ds->connect_attempt > 1)
+				rb_error_prefix(err, "pg_dump could not connect in %d attempts over %.0f s: ",
+								ds->connect_attempt, rb_now_seconds() - ds->start);
+			return -1;
+		}
+
+		/* refused before it dumped a byte: start it again after a backoff */
+		delay = rb_retry_delay(&ds->connect_policy, ds->connect_attempt, &ds->rng);
+		rb_log(ds->hooks, RB_LOG_INFO,
+			   "pg_dump could not connect to database \"%s\" (%s), attempt %d of %d; retrying in %.1f s",
+			   ds->p->dbname, reason, ds->connect_attempt, ds->connect_policy.max_attempts, delay);
+		rb_child_free(ds->child);
+		ds->child = NULL;
+		if (!rb_sleep_polling(delay, ds->hooks))
+			return rb_error_set(err, RB_ERR_CANCELLED, "backup cancelled");
+		ds->connect_attempt++;
+		ds->child = rb_child_start(&ds->copt, err);
+		if (ds->child == NULL)
+			return -1;
+		rb_log(ds->hooks, RB_LOG_DEBUG, "pg_dump started again (pid %d), attempt %d of %d",
+			   (int) rb_child_pid(ds->child), ds->connect_attempt, ds->connect_policy.max_attempts);
+	}
+}
+
+/* The archive parser as the chain's inspector: exact row counts, a whole archive. */
+static int
+parser_feed(void *arg, const void *data, size_t len, rb_error *err)
+{
+	if (rb_archive_parser_feed((rb_archive_parser *) arg, data, len, err) < 0)
+	{
+		rb_error_prefix(err, "pg_dump output: ");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parser_finish(void *arg, rb_error *err)
+{
+	if (rb_archive_parser_finish((rb_archive_parser *) arg, err) < 0)
+	{
+		rb_error_prefix(err, "pg_dump output: ");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -60,44 +130,30 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 {
 	rb_buf		conninfo = RB_BUF_INIT;
 	rb_argv		argv = RB_ARGV_INIT;
-	rb_child_options copt;
-	rb_child   *child = NULL;
 	rb_archive_parser *parser = NULL;
-	rb_compressor *comp = NULL;
-	rb_encryptor *enc = NULL;
-	sink		out = {NULL, NULL, 0};
-	char	   *url = NULL;
-	unsigned char *buf = NULL;
-	double		start = rb_now_seconds(),
-				last_progress = start;
-	double		interval;
+	dump_source ds;
+	rb_chain_params cp;
+	rb_chain_result cr;
 	const char *v;
 	int			rc = -1;
-	rb_retry_policy connect_policy = p && p->connect_retry ? *p->connect_retry :
-		rb_retry_policy_default();
-	uint64_t	rng = (uint64_t) rb_now_ms() ^ ((uint64_t) getpid() << 32);
-	int			connect_attempt = 1;
 
 	memset(r, 0, sizeof(*r));
+	memset(&ds, 0, sizeof(ds));
 	if (p == NULL || p->pg_dump_path == NULL || p->dbname == NULL || p->dbname[0] == '\0' ||
 		p->dest == NULL || p->object_key == NULL)
 		return rb_error_set(err, RB_ERR_INTERNAL, "backup parameters incomplete (pg_dump path, database, destination and key are required)");
-	if (rb_retry_policy_validate(&connect_policy, err) < 0)
+	ds.p = p;
+	ds.hooks = hooks;
+	ds.start = rb_now_seconds();
+	ds.connect_policy = p->connect_retry ? *p->connect_retry : rb_retry_policy_default();
+	ds.rng = (uint64_t) rb_now_ms() ^ ((uint64_t) getpid() << 32);
+	ds.connect_attempt = 1;
+	if (rb_retry_policy_validate(&ds.connect_policy, err) < 0)
 		return -1;
-	interval = (p->progress_interval_ms > 0 ? p->progress_interval_ms : 100) / 1000.0;
-	url = rb_destination_url_for(p->dest, p->object_key);
 
 	/* pg_dump -Fc -Z0 -w: the connection as one quoted conninfo, never a password */
 	rb_pg_conninfo_add(&conninfo, "dbname", p->dbname);
-	rb_pg_conninfo_add(&conninfo, "host", p->host);
-	if (p->port > 0)
-	{
-		char		port[16];
-
-		snprintf(port, sizeof(port), "%d", p->port);
-		rb_pg_conninfo_add(&conninfo, "port", port);
-	}
-	rb_pg_conninfo_add(&conninfo, "user", p->user);
+	rb_pg_conninfo_add_server(&conninfo, p->host, p->port, p->user);
 	rb_argv_add(&argv, p->pg_dump_path);
 	rb_argv_add(&argv, "--format=custom");
 	rb_argv_add(&argv, "--compress=0");
@@ -110,190 +166,54 @@ rb_backup_run(const rb_backup_params *p, rb_backup_result *r, const rb_hooks *ho
 		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-
-	out.sha = rb_digest_new(RB_DIGEST_SHA256, err);
-	if (out.sha == NULL)
-		goto done;
 	parser = rb_archive_parser_new();
-	buf = malloc(READ_CHUNK);
-	if (parser == NULL || buf == NULL)
+	if (parser == NULL)
 	{
 		rb_error_set(err, RB_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	out.writer = rb_destination_writer_open(p->dest, p->object_key, err);
-	if (out.writer == NULL)
+	ds.copt.argv = (const char *const *) argv.v;
+	ds.copt.env = p->extra_env;
+	ds.copt.name = "pg_dump";
+	ds.copt.nice = p->nice;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.store.dest = p->dest;
+	cp.store.key = p->object_key;
+	cp.store.compression = p->compression;
+	cp.store.compression_level = p->compression_level;
+	cp.store.compression_workers = p->compression_workers;
+	cp.store.encryption_key = p->encryption_key;
+	cp.store.what = "backup";
+	cp.store.no_original_sha256 = true;
+	cp.source.start = dump_start;
+	cp.source.read = dump_read;
+	cp.source.arg = &ds;
+	cp.inspect.feed = parser_feed;
+	cp.inspect.finish = parser_finish;
+	cp.inspect.arg = parser;
+	cp.progress = p->progress;
+	cp.progress_arg = p->progress_arg;
+	cp.progress_interval_ms = p->progress_interval_ms;
+
+	rc = rb_chain_run(&cp, &cr, hooks, err);
+	r->bytes_read = ds.bytes_read;
+	r->duration_seconds = cr.duration_seconds;
+	if (rc == 0)
 	{
-		rb_error_prefix(err, "could not store the backup at %s: ", url);
-		goto done;
+		r->size_bytes = cr.stored.stored_bytes;
+		memcpy(r->sha256, cr.stored.stored_sha256, sizeof(r->sha256));
+		rb_table_counts_copy(&r->table_counts, rb_archive_parser_counts(parser));
+		v = rb_archive_parser_server_version(parser);
+		r->archive_server_version = v ? rb_strdup(v) : NULL;
+		v = rb_archive_parser_dump_version(parser);
+		r->archive_dump_version = v ? rb_strdup(v) : NULL;
 	}
-	if (p->encryption_key != NULL)
-	{
-		enc = rb_encryptor_new(p->encryption_key, sink_write, &out, err);
-		if (enc == NULL)
-		{
-			rb_error_prefix(err, "could not start the encryption of the backup: ");
-			goto done;
-		}
-		comp = rb_compressor_new(p->compression, p->compression_level, p->compression_workers,
-								 encrypt_write, enc, err);
-	}
-	else
-		comp = rb_compressor_new(p->compression, p->compression_level, p->compression_workers,
-								 sink_write, &out, err);
-	if (comp == NULL)
-		goto done;
-
-	memset(&copt, 0, sizeof(copt));
-	copt.argv = (const char *const *) argv.v;
-	copt.env = p->extra_env;
-	copt.name = "pg_dump";
-	copt.nice = p->nice;
-	child = rb_child_start(&copt, err);
-	if (child == NULL)
-		goto done;
-	rb_log(hooks, RB_LOG_DEBUG, "pg_dump started (pid %d) for database \"%s\"",
-		   (int) rb_child_pid(child), p->dbname);
-
-	for (;;)
-	{
-		ssize_t		n = rb_child_read(child, buf, READ_CHUNK, 100, err);
-		double		now;
-
-		if (n == -1)
-			goto done;
-		if (n == 0)
-		{
-			rb_error	e;
-			const char *reason;
-
-			/* end of pg_dump's output: did it succeed? */
-			rb_error_clear(&e);
-			if (rb_child_wait(child, hooks, &e) == 0)
-				break;
-			reason = r->bytes_read == 0 && e.code == RB_ERR_CHILD ?
-				rb_connect_refusal_reason(e.msg) : NULL;
-			if (reason != NULL && connect_attempt < connect_policy.max_attempts)
-			{
-				/* refused before it dumped a byte: start it again after a backoff */
-				double		delay = rb_retry_delay(&connect_policy, connect_attempt, &rng);
-
-				rb_log(hooks, RB_LOG_INFO,
-					   "pg_dump could not connect to database \"%s\" (%s), attempt %d of %d; retrying in %.1f s",
-					   p->dbname, reason, connect_attempt, connect_policy.max_attempts, delay);
-				rb_child_free(child);
-				child = NULL;
-				if (!rb_sleep_polling(delay, hooks))
-				{
-					rb_error_set(err, RB_ERR_CANCELLED, "backup cancelled");
-					goto done;
-				}
-				connect_attempt++;
-				child = rb_child_start(&copt, err);
-				if (child == NULL)
-					goto done;
-				rb_log(hooks, RB_LOG_DEBUG, "pg_dump started again (pid %d), attempt %d of %d",
-					   (int) rb_child_pid(child), connect_attempt, connect_policy.max_attempts);
-				continue;
-			}
-			if (err != NULL)
-				*err = e;
-			if (reason != NULL && connect_attempt > 1)
-				rb_error_prefix(err, "pg_dump could not connect in %d attempts over %.0f s: ",
-								connect_attempt, rb_now_seconds() - start);
-			goto done;
-		}
-		if (n == RB_CHILD_TIMEOUT &&
-			rb_dest_writer_pump(out.writer, 50, err) < 0)
-		{
-			rb_error_prefix(err, "could not store the backup at %s: ", url);
-			goto done;
-		}
-		if (n > 0)
-		{
-			r->bytes_read += (uint64_t) n;
-			if (rb_archive_parser_feed(parser, buf, (size_t) n, err) < 0)
-			{
-				rb_error_prefix(err, "pg_dump output: ");
-				goto done;
-			}
-			if (rb_compressor_write(comp, buf, (size_t) n, err) < 0)
-			{
-				if (err != NULL && err->code != RB_ERR_INTERNAL)
-					rb_error_prefix(err, "could not store the backup at %s: ", url);
-				goto done;
-			}
-		}
-		if (rb_cancelled(hooks))
-		{
-			rb_error_set(err, RB_ERR_CANCELLED, "backup cancelled");
-			goto done;
-		}
-		now = rb_now_seconds();
-		if (p->progress != NULL && now - last_progress >= interval)
-		{
-			rb_backup_progress pr = {r->bytes_read, out.stored, now - start};
-
-			p->progress(p->progress_arg, &pr);
-			last_progress = now;
-		}
-	}
-
-	/* pg_dump succeeded: is the archive whole? */
-	if (rb_archive_parser_finish(parser, err) < 0)
-	{
-		rb_error_prefix(err, "pg_dump output: ");
-		goto done;
-	}
-	if (rb_compressor_finish(comp, err) < 0 ||
-		(enc != NULL && rb_encryptor_finish(enc, err) < 0))
-	{
-		rb_error_prefix(err, "could not store the backup at %s: ", url);
-		goto done;
-	}
-	if (rb_digest_final_hex(out.sha, r->sha256, err) < 0)
-		goto done;
-	{
-		rb_dest_writer *w = out.writer;
-
-		out.writer = NULL;		/* commit frees it whatever happens */
-		if (rb_dest_writer_commit(w, err) < 0)
-		{
-			rb_error_prefix(err, "could not store the backup at %s: ", url);
-			goto done;
-		}
-	}
-	r->size_bytes = out.stored;
-	r->duration_seconds = rb_now_seconds() - start;
-	rb_table_counts_copy(&r->table_counts, rb_archive_parser_counts(parser));
-	v = rb_archive_parser_server_version(parser);
-	r->archive_server_version = v ? rb_strdup(v) : NULL;
-	v = rb_archive_parser_dump_version(parser);
-	r->archive_dump_version = v ? rb_strdup(v) : NULL;
-	if (p->progress != NULL)
-	{
-		rb_backup_progress pr = {r->bytes_read, out.stored, r->duration_seconds};
-
-		p->progress(p->progress_arg, &pr);
-	}
-	rc = 0;
 
 done:
-	if (rc != 0)
-	{
-		/* nothing that looks like a backup may remain; pg_dump is stopped and reaped */
-		if (out.writer != NULL)
-			rb_dest_writer_abort(out.writer);
-		out.writer = NULL;
-		r->duration_seconds = rb_now_seconds() - start;
-	}
-	rb_child_free(child);
-	rb_compressor_free(comp);
-	rb_encryptor_free(enc);
+	/* the chain has aborted the upload; pg_dump is stopped and reaped */
+	rb_child_free(ds.child);
 	rb_archive_parser_free(parser);
-	rb_digest_free(out.sha);
-	free(buf);
-	free(url);
 	rb_buf_free(&conninfo);
 	rb_argv_free(&argv);
 	return rc;

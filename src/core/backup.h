@@ -2,7 +2,8 @@
  * backup.h — one logical backup, start to finish: pg_dump (custom format, no
  * compression of its own) → archive parser (exact per-table row counts) →
  * compressor → encryptor (when a key is given) → SHA-256 and byte count of the
- * stored bytes → destination writer.
+ * stored bytes → destination writer: the stage chain (stage_chain.h) with
+ * pg_dump as its source and the archive parser as its inspector.
  *
  * Called by the runner background worker (src/backend) and by the CLI and test
  * drivers.  Memory stays bounded whatever the database size; nothing is written
@@ -24,15 +25,7 @@
 #include "backup_metadata.h"
 #include "rb_error.h"
 #include "backup_table_counts.h"
-
-typedef struct rb_backup_progress
-{
-	uint64_t	bytes_read;		/* bytes received from pg_dump */
-	uint64_t	bytes_stored;	/* stored (compressed, encrypted) bytes handed to the destination */
-	double		elapsed_seconds;
-} rb_backup_progress;
-
-typedef void (*rb_backup_progress_fn) (void *arg, const rb_backup_progress *progress);
+#include "stage_chain.h"			/* rb_backup_progress: bytes_read are pg_dump's */
 
 typedef struct rb_backup_params
 {

@@ -2,9 +2,10 @@
  * base_backup.h — one physical base backup, start to finish: pg_basebackup (tar
  * format to stdout, -X none: WAL comes from the archive) → tar scanner (start and
  * stop LSN, timeline, backup_label) → compressor → SHA-256 and byte count →
- * destination writer.  The same stages as a logical backup (backup.h), with no
- * temporary file; on any failure the upload is aborted and pg_basebackup is
- * killed and reaped.
+ * destination writer.  The same stage chain as a logical backup (backup.h,
+ * stage_chain.h) with pg_basebackup as its source and the tar scanner as its
+ * inspector, and no temporary file; on any failure the upload is aborted and
+ * pg_basebackup is killed and reaped.
  */
 #ifndef RB_BASE_BACKUP_H
 #define RB_BASE_BACKUP_H

@@ -116,6 +116,20 @@ rb_pg_conninfo_add(rb_buf *ci, const char *key, const char *value)
 	free(q);
 }
 
+void
+rb_pg_conninfo_add_server(rb_buf *ci, const char *host, int port, const char *user)
+{
+	rb_pg_conninfo_add(ci, "host", host);
+	if (port > 0)
+	{
+		char		text[16];
+
+		snprintf(text, sizeof(text), "%d", port);
+		rb_pg_conninfo_add(ci, "port", text);
+	}
+	rb_pg_conninfo_add(ci, "user", user);
+}
+
 char *
 rb_pg_conninfo_dbname(const char *dbname)
 {

@@ -49,6 +49,9 @@ char	   *rb_pg_quote_literal(const char *text);
 /* Appends key='value' (' and \ escaped, a space before when ci is not empty); nothing for NULL or "". */
 void		rb_pg_conninfo_add(rb_buf *ci, const char *key, const char *value);
 
+/* Appends host, port (when > 0) and user as rb_pg_conninfo_add does: the server's own socket. */
+void		rb_pg_conninfo_add_server(rb_buf *ci, const char *host, int port, const char *user);
+
 /* "dbname='x'", for -d / --dbname: a database name is never taken as a connection string; malloc'd. */
 char	   *rb_pg_conninfo_dbname(const char *dbname);
 
