@@ -3,7 +3,8 @@
  * base_backup_runner.h).  pg_basebackup comes from the server's own bin
  * directory and connects over the unix socket as the bootstrap superuser, as
  * pg_dump does; the tar stream goes through the src/core pipeline with no
- * temporary file.  Clusters with tablespaces are refused before it starts
+ * temporary file, encrypted with ripple_backup.encryption_key_file's key when
+ * one is configured, as a logical backup is.  Clusters with tablespaces are refused before it starts
  * (pg_basebackup cannot write more than one tablespace to stdout).
  */
 #include "postgres.h"
@@ -24,7 +25,6 @@
 #include "base_backup_runner.h"
 #include "core_hooks.h"
 #include "dest.h"
-#include "encryption.h"
 #include "guc.h"
 #include "incarnation.h"
 #include "backup_metadata.h"
@@ -84,6 +84,7 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 	const char *env[2];
 	int64		tablespaces;
 	int64		cluster_bytes;
+	const rb_key *enc_key = NULL;
 	int			rc;
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "base backup %lld", (long long) slot->backup_id);
@@ -110,23 +111,6 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 		rb_error_set(&out->err, RB_ERR_INVALID, "the server listens on no unix socket (unix_socket_directories is empty); pg_basebackup cannot connect");
 		return;
 	}
-	/* not encrypted yet: refuse rather than store the cluster in the clear */
-	{
-		rb_key		key;
-		bool		encrypt = false;
-
-		memset(&key, 0, sizeof(key));
-		strlcpy(out->encryption, "none", sizeof(out->encryption));
-		if (rb_encryption_current_key(&key, &encrypt, &out->err) != 0)
-			return;
-		rb_key_wipe(&key);
-		if (encrypt)
-		{
-			rb_error_set(&out->err, RB_ERR_INVALID,
-						 "base backups cannot be encrypted yet; encryption is configured, so no base backup was taken");
-			return;
-		}
-	}
 	cluster_facts(&tablespaces, &cluster_bytes);
 	if (tablespaces > 0)
 	{
@@ -138,9 +122,19 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 
 	if (pg_strncasecmp(rb_guc_destination, "s3://", 5) == 0)
 		opt.s3_expected_bytes = (uint64_t) cluster_bytes;
+	/*
+	 * Encrypted like a logical backup, with the same key: a key file that
+	 * cannot be used fails the backup here, before anything is stored, never
+	 * weakens it.
+	 */
+	if (!rb_runner_encryption_key(out, &enc_key))
+		return;
 	dest = rb_destination_open(rb_guc_destination, &opt, &hooks, &out->err);
 	if (dest == NULL)
+	{
+		rb_runner_wipe_key();
 		return;
+	}
 
 	key = rb_base_backup_object_key(sysid, out->incarnation, started, slot->backup_id, kind);
 	url = rb_destination_url_for(dest, key);
@@ -173,12 +167,14 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 	params.compression = kind;
 	params.compression_level = rb_guc_compression_level > 0 ? rb_guc_compression_level : -1;
 	params.compression_workers = 0;
+	params.encryption_key = enc_key;
 	params.progress = rb_runner_progress;
 	params.progress_arg = slot;
 	params.progress_interval_ms = 100;
 
 	slot->phase = RB_PHASE_DUMPING;
 	rc = rb_base_backup_run(&params, &result, &hooks, &out->err);
+	rb_runner_wipe_key();
 	if (rc == 0)
 	{
 		char		ts[32];
@@ -203,6 +199,8 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 		m.size_bytes = result.size_bytes;
 		memcpy(m.sha256, result.sha256, sizeof(m.sha256));
 		rb_metadata_set_str(&m.compression, rb_compress_kind_name(kind));
+		rb_metadata_set_str(&m.encryption, out->encryption);
+		rb_metadata_set_str(&m.key_id, enc_key ? out->key_id : NULL);
 		rb_metadata_set_str(&m.pg_dump_format, "tar");
 		rb_metadata_set_str(&m.server_version, PG_VERSION);
 		rb_metadata_set_str(&m.extension_version, RB_EXTENSION_VERSION);

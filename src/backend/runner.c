@@ -156,6 +156,35 @@ failure_hint(rb_error_code code)
 	}
 }
 
+/*
+ * The key this backup is encrypted with, read now (a reload between backups
+ * takes effect at the next one): a configured key file that is missing,
+ * readable by others or not a key fails the backup here, before the
+ * destination is even opened.  Records the algorithm and key id (or "none") in
+ * out; *key is NULL when encryption is not configured.  The key stays in this
+ * file's static until rb_runner_wipe_key (and is wiped at exit in any case).
+ */
+bool
+rb_runner_encryption_key(RunOutcome *out, const rb_key **key)
+{
+	bool		encrypt = false;
+
+	*key = NULL;
+	if (rb_encryption_current_key(&backup_key, &encrypt, &out->err) != 0)
+		return false;
+	strlcpy(out->encryption, encrypt ? RB_ENCRYPT_ALGORITHM_NAME : "none", sizeof(out->encryption));
+	strlcpy(out->key_id, encrypt ? backup_key.id_hex : "", sizeof(out->key_id));
+	if (encrypt)
+		*key = &backup_key;
+	return true;
+}
+
+void
+rb_runner_wipe_key(void)
+{
+	rb_key_wipe(&backup_key);
+}
+
 /* A client program beside the running postgres binary: the server's own bin directory. */
 char *
 rb_runner_program_path(const char *program)
@@ -230,7 +259,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	char		host[HOST_NAME_MAX + 1];
 	char		options[64];
 	const char *env[3];
-	bool		encrypt = false;
+	const rb_key *enc_key = NULL;
 	int			rc;
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
@@ -274,20 +303,14 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 		opt.s3_expected_bytes = (uint64_t) DatumGetInt64(DirectFunctionCall1(pg_database_size_oid,
 																			 ObjectIdGetDatum(MyDatabaseId)));
 
-	/*
-	 * The key, read now (a reload between backups takes effect at the next
-	 * one): a configured key file that is missing, readable by others or not a
-	 * key stops the backup here, before the destination is even opened.
-	 */
-	if (rb_encryption_current_key(&backup_key, &encrypt, &out->err) != 0)
+	/* the key, read and checked before the destination is opened */
+	if (!rb_runner_encryption_key(out, &enc_key))
 		return;
-	strlcpy(out->encryption, encrypt ? RB_ENCRYPT_ALGORITHM_NAME : "none", sizeof(out->encryption));
-	strlcpy(out->key_id, encrypt ? backup_key.id_hex : "", sizeof(out->key_id));
 
 	dest = rb_destination_open(rb_guc_destination, &opt, &hooks, &out->err);
 	if (dest == NULL)
 	{
-		rb_key_wipe(&backup_key);
+		rb_runner_wipe_key();
 		return;
 	}
 
@@ -332,7 +355,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	params.compression_level = rb_guc_compression_level > 0 ? rb_guc_compression_level : -1;
 	params.compression_workers = 0;
 	params.nice = rb_guc_backup_nice;
-	params.encryption_key = encrypt ? &backup_key : NULL;
+	params.encryption_key = enc_key;
 	params.progress = rb_runner_progress;
 	params.progress_arg = slot;
 	params.progress_interval_ms = 100;
@@ -343,7 +366,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	rc = rb_guc_check_compression(rb_guc_compression, rb_guc_compression_level, &out->err);
 	if (rc == 0)
 		rc = rb_backup_run(&params, &result, &hooks, &out->err);
-	rb_key_wipe(&backup_key);
+	rb_runner_wipe_key();
 	if (rc == 0)
 	{
 		char		ts[32];
@@ -370,7 +393,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 		memcpy(m.sha256, result.sha256, sizeof(m.sha256));
 		rb_metadata_set_str(&m.compression, rb_compress_kind_name(kind));
 		rb_metadata_set_str(&m.encryption, out->encryption);
-		rb_metadata_set_str(&m.key_id, encrypt ? out->key_id : NULL);
+		rb_metadata_set_str(&m.key_id, enc_key ? out->key_id : NULL);
 		rb_metadata_set_str(&m.pg_dump_format, "custom");
 		rb_metadata_set_str(&m.server_version, result.archive_server_version ? result.archive_server_version : PG_VERSION);
 		rb_metadata_set_str(&m.extension_version, RB_EXTENSION_VERSION);

@@ -1,7 +1,7 @@
 /*
  * base_backup.c — one physical base backup: pg_basebackup -Ft -D - -X none →
- * tar scanner, then the stage chain's compressor → SHA-256 and byte count →
- * destination writer (see base_backup.h and stage_chain.h).
+ * tar scanner, then the stage chain's compressor → (encryptor) → SHA-256 and
+ * byte count → destination writer (see base_backup.h and stage_chain.h).
  */
 #include "base_backup.h"
 
@@ -155,6 +155,7 @@ rb_base_backup_run(const rb_base_backup_params *p, rb_base_backup_result *r,
 	cp.store.compression = p->compression;
 	cp.store.compression_level = p->compression_level;
 	cp.store.compression_workers = p->compression_workers;
+	cp.store.encryption_key = p->encryption_key;
 	cp.store.what = "base backup";
 	cp.store.no_original_sha256 = true;
 	cp.source.start = basebackup_start;

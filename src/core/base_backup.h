@@ -1,8 +1,8 @@
 /*
  * base_backup.h — one physical base backup, start to finish: pg_basebackup (tar
  * format to stdout, -X none: WAL comes from the archive) → tar scanner (start and
- * stop LSN, timeline, backup_label) → compressor → SHA-256 and byte count →
- * destination writer.  The same stage chain as a logical backup (backup.h,
+ * stop LSN, timeline, backup_label) → compressor → encryptor (when a key is
+ * given) → SHA-256 and byte count → destination writer.  The same stage chain as a logical backup (backup.h,
  * stage_chain.h) with pg_basebackup as its source and the tar scanner as its
  * inspector, and no temporary file; on any failure the upload is aborted and
  * pg_basebackup is killed and reaped.
@@ -32,6 +32,14 @@ typedef struct rb_base_backup_params
 	rb_compress_kind compression;
 	int			compression_level;	/* -1 = the kind's default */
 	int			compression_workers;
+
+	/*
+	 * When not NULL, the compressed tar is encrypted with this key
+	 * (encrypt_stream.h) before it is hashed and stored, as a logical backup's
+	 * archive is: not one byte of the cluster reaches the destination in the
+	 * clear.  Only read.
+	 */
+	const rb_key *encryption_key;
 
 	rb_backup_progress_fn progress;
 	void	   *progress_arg;

@@ -5,6 +5,7 @@
 # unpacked into a new data directory with WAL from the source's archive it starts and
 # has rows written after the backup; checksum verification works, the archive level is
 # refused; a refused replication connection and a tablespace fail with clear errors;
+# with encryption configured it is stored encrypted (test 122 tests that whole);
 # privileges; a logical backup beside it keeps its stats and health.
 use strict;
 use warnings;
@@ -214,7 +215,7 @@ like($first_log, qr/BASE_BACKUP \( LABEL 'ripple_backup $id: first'[^\n]*CHECKPO
 $node->append_conf('postgresql.conf', "ripple_backup.base_backup_fast_checkpoint = on\n");
 $node->reload;
 
-# --- refused: encryption configured (base backups are not encrypted yet) -----------------
+# --- encryption configured: the base backup is encrypted (test 122 covers it whole) -------
 {
 	my $keyfile = "$work/base.key";
 	open(my $kf, '>', $keyfile) or die;
@@ -225,11 +226,16 @@ $node->reload;
 	sql('SELECT pg_reload_conf()');
 	RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.encryption_key_file', $keyfile);
 	my $enc = sql("SELECT ripple_backup_base_backup()");
-	is(RippleTest::Cluster::wait_backup($node, $enc), 'failed', 'with encryption configured a base backup fails');
-	like(sql("SELECT error FROM ripple_backup.backups WHERE id = $enc"),
-		qr/^base backups cannot be encrypted yet; encryption is configured, so no base backup was taken/,
-		'... rather than store the cluster in the clear');
-	is(scalar(grep { m{/base/\d{8}T\d{6}Z-$enc\.} } $s3->list_keys('pitr/')), 0, '... and nothing of it is stored');
+	is(RippleTest::Cluster::wait_backup($node, $enc), 'succeeded', 'with encryption configured a base backup succeeds')
+	  or diag(sql("SELECT error FROM ripple_backup.backups WHERE id = $enc"));
+	is(sql("SELECT encryption <> 'none' AND key_id IS NOT NULL FROM ripple_backup.backups WHERE id = $enc"), 't',
+		'... encrypted, with its key id recorded');
+	my $ekey = substr(RippleTest::Cluster::backup_row($node, $enc)->{location}, length('s3://backups/'));
+	ok($s3->fetch_object($ekey, "$work/enc.tar.zst", 'backups'), '... and stored');
+	open(my $ef, '<:raw', "$work/enc.tar.zst") or die;
+	read($ef, my $magic, 8);
+	close($ef);
+	is($magic, 'RIPBKENC', '... as an encrypted object, not the cluster in the clear');
 	sql("ALTER SYSTEM RESET ripple_backup.encryption_key_file");
 	sql('SELECT pg_reload_conf()');
 	RippleTest::Cluster::poll_value($node, 'postgres', 'SHOW ripple_backup.encryption_key_file', '');
