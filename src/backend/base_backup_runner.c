@@ -81,7 +81,8 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 	char		appname[64];
 	char		label[RB_LABEL_LEN + 64];
 	char		host[HOST_NAME_MAX + 1];
-	const char *env[2];
+	char		options[64];
+	const char *env[3];
 	int64		tablespaces;
 	int64		cluster_bytes;
 	const rb_key *enc_key = NULL;
@@ -89,6 +90,7 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "base backup %lld", (long long) slot->backup_id);
 	hooks.upload_abandoned = rb_runner_upload_abandoned;
+	hooks.upload_started = rb_runner_upload_started;	/* the journal, for a crash */
 	rb_guc_destination_options(&opt);
 	rb_core_hooks_set_timeout(&hook_ctx, (int64) rb_guc_backup_timeout_s * 1000);
 	if (rb_guc_backup_timeout_s > 0)
@@ -148,6 +150,7 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 	snprintf(appname, sizeof(appname), "PGAPPNAME=ripple_backup %lld", (long long) slot->backup_id);
 	env[0] = appname;
 	env[1] = NULL;
+	rb_runner_backup_nice(env, options, sizeof(options));
 	/* the label pg_basebackup writes into backup_label: the id, then the user's label */
 	if (slot->has_label)
 		snprintf(label, sizeof(label), "ripple_backup %lld: %s", (long long) slot->backup_id, slot->label);
@@ -162,6 +165,7 @@ rb_base_backup_pipeline(RbRunnerSlot *slot, RunOutcome *out)
 	params.label = label;
 	params.fast_checkpoint = rb_guc_base_backup_fast_checkpoint;
 	params.extra_env = env;
+	params.nice = rb_guc_backup_nice;
 	params.dest = dest;
 	params.object_key = key;
 	params.compression = kind;

@@ -98,8 +98,8 @@ rb_runner_upload_abandoned(void *arg, const char *bucket, const char *key,
  * rb_hooks.upload_started: note the open upload durably, so that a crash of the
  * server before the upload completes or is aborted still gets it aborted later.
  */
-static void
-runner_upload_started(void *arg, const char *bucket, const char *key, const char *upload_id)
+void
+rb_runner_upload_started(void *arg, const char *bucket, const char *key, const char *upload_id)
 {
 	rb_upload_journal_note(my_backup_id, bucket, key, upload_id);
 }
@@ -185,6 +185,25 @@ rb_runner_wipe_key(void)
 	rb_key_wipe(&backup_key);
 }
 
+/*
+ * backup_nice, when set: the child program (set before its exec, through the
+ * nice parameter of its pipeline), the server process that answers it
+ * (session_nice in its startup packet: env[1], PGOPTIONS in options) and this
+ * runner, which compresses and uploads; a runner serves one backup, then
+ * exits.  env has room for three entries, env[0] set.
+ */
+void
+rb_runner_backup_nice(const char **env, char *options, size_t options_len)
+{
+	if (rb_guc_backup_nice <= 0)
+		return;
+	snprintf(options, options_len, "PGOPTIONS=-c ripple_backup.session_nice=%d",
+			 rb_guc_backup_nice);
+	env[1] = options;
+	env[2] = NULL;
+	rb_lower_priority(rb_guc_backup_nice);
+}
+
 /* A client program beside the running postgres binary: the server's own bin directory. */
 char *
 rb_runner_program_path(const char *program)
@@ -264,7 +283,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 
 	rb_core_hooks_init(&hooks, &hook_ctx, "backup %lld", (long long) my_backup_id);
 	hooks.upload_abandoned = rb_runner_upload_abandoned;
-	hooks.upload_started = runner_upload_started;
+	hooks.upload_started = rb_runner_upload_started;
 	rb_guc_destination_options(&opt);
 	/*
 	 * ripple_backup.backup_timeout bounds the whole backup: the cancel hook says
@@ -327,19 +346,7 @@ run_pipeline(RbRunnerSlot *slot, const char *dbname, const char *snapshot, RunOu
 	snprintf(appname, sizeof(appname), "PGAPPNAME=ripple_backup %lld", (long long) slot->backup_id);
 	env[0] = appname;
 	env[1] = NULL;
-	if (rb_guc_backup_nice > 0)
-	{
-		/*
-		 * backup_nice: pg_dump (set before its exec), the server process that
-		 * answers it (session_nice in its startup packet) and this runner, which
-		 * compresses and uploads; a runner serves one backup, then exits.
-		 */
-		snprintf(options, sizeof(options), "PGOPTIONS=-c ripple_backup.session_nice=%d",
-				 rb_guc_backup_nice);
-		env[1] = options;
-		env[2] = NULL;
-		rb_lower_priority(rb_guc_backup_nice);
-	}
+	rb_runner_backup_nice(env, options, sizeof(options));
 
 	memset(&params, 0, sizeof(params));
 	params.pg_dump_path = rb_runner_program_path("pg_dump");
@@ -512,11 +519,10 @@ rb_runner_main(Datum main_arg)
 			pgstat_report_activity(STATE_RUNNING, "ripple_backup: running pg_dump");
 
 			run_pipeline(slot, dbname, snapshot, out);
-			/* the upload is completed, aborted or handed to the launcher as abandoned */
-			rb_upload_journal_forget(my_backup_id);
-
 			PopActiveSnapshot();
 		}
+		/* the upload is completed, aborted or handed to the launcher as abandoned */
+		rb_upload_journal_forget(my_backup_id);
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}

@@ -38,6 +38,9 @@ extern void rb_runner_upload_abandoned(void *arg, const char *bucket, const char
 									   const char *upload_id, const char *reason);
 extern rb_compress_kind rb_runner_compression_kind(void);
 extern char *rb_runner_program_path(const char *program);
+extern void rb_runner_upload_started(void *arg, const char *bucket, const char *key,
+									 const char *upload_id);
+extern void rb_runner_backup_nice(const char **env, char *options, size_t options_len);
 extern bool rb_runner_encryption_key(RunOutcome *out, const rb_key **key);
 extern void rb_runner_wipe_key(void);
 

@@ -148,6 +148,7 @@ rb_base_backup_run(const rb_base_backup_params *p, rb_base_backup_result *r,
 	bs.copt.argv = (const char *const *) argv.v;
 	bs.copt.env = p->extra_env;
 	bs.copt.name = "pg_basebackup";
+	bs.copt.nice = p->nice;
 
 	memset(&cp, 0, sizeof(cp));
 	cp.store.dest = p->dest;

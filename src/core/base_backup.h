@@ -26,6 +26,7 @@ typedef struct rb_base_backup_params
 	const char *label;			/* pg_basebackup --label (required) */
 	bool		fast_checkpoint;	/* --checkpoint=fast, else spread */
 	const char *const *extra_env;	/* "NAME=value", NULL-ended */
+	int			nice;			/* pg_basebackup's nice value, 1..19 (rb_child_options); 0 = inherited */
 
 	rb_destination *dest;
 	const char *object_key;		/* see rb_base_backup_object_key */

@@ -14,7 +14,10 @@
 #   - a key file that cannot be used fails the base backup and stores nothing;
 #   - key rotation as for logical backups: a base backup with key B names B, the
 #     key-A one still passes the checksum level, and the CLI reads each with its key
-#     (both given, or the old one missing: refused, naming it).
+#     (both given, or the old one missing: refused, naming it);
+#   - backup_nice lowers pg_basebackup, the walsender answering it and the runner, and
+#     an upload left open by a postmaster crash is noted and recorded in
+#     ripple_backup.pending_aborts after the restart, as for logical backups.
 use strict;
 use warnings;
 use Digest::SHA qw(hmac_sha256_hex sha256_hex);
@@ -231,6 +234,77 @@ ok($? == 0 && (grep { $_ eq 'global/pg_control' } split /\n/, $listing), 'the ke
 ($rc, $out, $err) = cli('list');
 is($rc, 0, 'ripple-backup list') or diag($err);
 like($out, qr/^.*\(base backup\).*\b$enc_b\b.*\b$id_b\b/m, 'list shows the key-B base backup with its key id');
+
+# --- what a logical backup has, a base backup has too: backup_nice and the upload journal
+# The upload is held mid-way as in test 076: once two parts are handed to the multipart
+# upload the S3 server is frozen (SIGSTOP). Meanwhile the priorities are read from /proc
+# (as test 077 does) and the note of the open upload is looked for; then the postmaster
+# crashes, and after the restart the upload is in ripple_backup.pending_aborts.
+sub nice_of {
+	my ($pid) = @_;
+	open my $fh, '<', "/proc/$pid/stat" or return undef;
+	my $stat = <$fh>;
+	close $fh;
+	$stat =~ s/^.*\)\s+//s;
+	return (split /\s+/, $stat)[19 - 3];
+}
+sub gone {
+	my ($pid) = @_;
+	for (1 .. 300) {
+		return 1 unless kill(0, $pid);
+		select(undef, undef, undef, 0.1);
+	}
+	return 0;
+}
+{
+	$node->safe_psql('app',
+		"CREATE TABLE big AS SELECT g AS id, repeat(md5(g::text), 8) AS payload FROM generate_series(1, 300000) g");
+	my $server = nice_of(sql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'"));
+	my $low = $server > 15 ? $server : 15;
+	set_conf(compression => 'none', s3_part_size => '5MB', backup_nice => '15');
+	my $offset = -s $node->logfile;
+	my $held = sql("SELECT ripple_backup_base_backup('held')");
+	is(RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT coalesce((SELECT bytes_stored >= 11 * 1024 * 1024 FROM ripple_backup.progress WHERE backup_id = $held), false)",
+		't', 120), 't', "two parts of base backup $held are handed to the multipart upload");
+	$s3->{h}->signal('STOP');
+	my $runner = sql("SELECT pid FROM ripple_backup.progress WHERE backup_id = $held");
+	my $kids = RippleTest::Cluster::children_of($runner);
+	my ($pgbb) = grep { $kids->{$_} eq 'pg_basebackup' } keys %$kids;
+	ok($pgbb, "the runner $runner has its pg_basebackup");
+	my $walsender = sql("SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender'"
+		  . " AND application_name = 'ripple_backup $held'");
+	like($walsender, qr/^\d+$/, "the walsender serving it: $walsender");
+	is(nice_of($pgbb), $low, "backup_nice = 15: pg_basebackup runs at nice $low");
+	is(nice_of($walsender), $low, "backup_nice = 15: the walsender answering it runs at nice $low");
+	is(nice_of($runner), $low, "backup_nice = 15: the runner runs at nice $low");
+	my $notes = $node->data_dir . '/pg_stat_tmp/ripple_backup_uploads';
+	ok(-f "$notes/$held", 'the runner noted its open multipart upload');
+
+	$node->stop('immediate');
+	ok(gone($pgbb), 'pg_basebackup is gone after the crash');
+	$node->start;
+	$s3->{h}->signal('CONT');
+	is(RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT status FROM ripple_backup.backups WHERE id = $held", 'failed', 60),
+		'failed', 'after the restart the interrupted base backup is failed');
+	my $hrow = RippleTest::Cluster::backup_row($node, $held);
+	is($hrow->{error}, 'interrupted by server restart', '... interrupted by server restart');
+	RippleTest::Cluster::poll_value($node, 'postgres',
+		"SELECT count(*) FROM ripple_backup.pending_aborts WHERE backup_id = $held", '1', 30);
+	my $pa = sql("SELECT bucket || '|' || object_key || '|' || (upload_id ~ '\\S') FROM ripple_backup.pending_aborts WHERE backup_id = $held");
+	like($pa, qr{^benc\|pg/\S+/base/\d{8}T\d{6}Z-$held\.tar\|true$},
+		"its open multipart upload is recorded in ripple_backup.pending_aborts: $pa");
+	is(join(',', glob("$notes/*")), '', 'the note is removed once recorded');
+	is(scalar(grep { m{/base/\d{8}T\d{6}Z-$held\.} } $s3->list_keys('pg/')), 0, 'nothing of it lists in the bucket');
+
+	my ($next, $stn) = base_backup('after the crash');
+	is($stn, 'succeeded', 'the next base backup succeeds')
+	  or diag(sql("SELECT error FROM ripple_backup.backups WHERE id = $next"));
+	is(sql("SELECT count(*) FROM ripple_backup.pending_aborts WHERE backup_id = $next"), '0',
+		'a base backup that completes its upload leaves nothing to abort');
+	is(join(',', glob("$notes/*")), '', 'and no note');
+}
 
 $s3->stop;
 done_testing();
