@@ -792,14 +792,89 @@ CREATE VIEW ripple_backup.destinations AS
 COMMENT ON VIEW ripple_backup.destinations IS
 	'S3 endpoints and their shared circuit breaker: closed, open or half-open, failures, last error';
 
+-- The WAL archive's health facts, measured by the server (src/backend/wal_health.c):
+-- whether ripple_backup archives now (else why not), the WAL files waiting (.ready)
+-- and the bytes kept for the archiver (their files and the current segment), the end
+-- of the newest segment archived and the insert position, since when WAL has been
+-- waiting (unarchived_since: NULL when nothing is; how it is bounded: docs/pitr.md),
+-- the failure streak, and the free space and size of the file system of pg_wal.
+CREATE FUNCTION ripple_backup.wal_archive_health(
+		OUT enabled boolean, OUT not_archiving text, OUT pending_count bigint,
+		OUT pending_bytes bigint, OUT oldest_pending_wal text, OUT archived_upto pg_lsn,
+		OUT insert_lsn pg_lsn, OUT unarchived_since timestamptz, OUT last_archived_wal text,
+		OUT last_archived_time timestamptz, OUT consecutive_failures bigint,
+		OUT failing_since timestamptz, OUT last_error text,
+		OUT pg_wal_free_bytes bigint, OUT pg_wal_size_bytes bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'ripple_backup_wal_archive_health'
+	LANGUAGE C VOLATILE;
+
+-- The rule of the "wal archive" row of ripple_backup_health(): the facts with the
+-- exposure (how long the oldest WAL not yet archived has waited: the data a loss of
+-- the server would lose now), the target and the problems found, critical and warning.
+--   critical: exposure > wal_rpo_target; free space < the WAL waiting (the outage so
+--             far, once more, fills the file system); free < pg_wal_min_free percent
+--   warning:  exposure > half of wal_rpo_target; the archiver failing now; free space
+--             < 4 times the WAL waiting; free < twice pg_wal_min_free percent
+CREATE FUNCTION ripple_backup.wal_archive_verdict()
+	RETURNS TABLE (enabled boolean, not_archiving text, pending_count bigint, pending_bytes bigint,
+				   last_archived_wal text, last_archived_time timestamptz,
+				   consecutive_failures bigint, pg_wal_free_bytes bigint, pg_wal_size_bytes bigint,
+				   exposure interval, target interval, critical text[], warning text[])
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH h AS (
+		SELECT h.*,
+			   CASE WHEN h.unarchived_since IS NULL THEN interval '0'
+					ELSE greatest(now() - h.unarchived_since, interval '0') END AS exposure,
+			   ripple_backup.setting_interval('wal_rpo_target') AS target,
+			   current_setting('ripple_backup.pg_wal_min_free')::float8 AS min_free,
+			   100.0 * h.pg_wal_free_bytes / nullif(h.pg_wal_size_bytes, 0) AS free_pct
+		  FROM ripple_backup.wal_archive_health() h
+	)
+	SELECT h.enabled, h.not_archiving, h.pending_count, h.pending_bytes, h.last_archived_wal,
+		   h.last_archived_time, h.consecutive_failures, h.pg_wal_free_bytes, h.pg_wal_size_bytes,
+		   h.exposure, h.target,
+		   array_remove(ARRAY[
+			   CASE WHEN h.exposure > h.target THEN
+				   format('RPO breached: WAL written %s ago is not archived yet, the target is %s',
+						  date_trunc('second', h.exposure), h.target) END,
+			   CASE WHEN h.pg_wal_free_bytes < h.pending_bytes THEN
+				   format('pg_wal is filling up: %s free, less than the %s of WAL waiting for the archiver',
+						  pg_size_pretty(h.pg_wal_free_bytes), pg_size_pretty(h.pending_bytes)) END,
+			   CASE WHEN h.free_pct < h.min_free THEN
+				   format('the file system of pg_wal has %s free (%s%%), less than pg_wal_min_free (%s%%)',
+						  pg_size_pretty(h.pg_wal_free_bytes), round(h.free_pct, 1), h.min_free) END
+		   ], NULL),
+		   array_remove(ARRAY[
+			   CASE WHEN h.exposure > h.target / 2 AND h.exposure <= h.target THEN
+				   format('WAL written %s ago is not archived yet, more than half the target %s',
+						  date_trunc('second', h.exposure), h.target) END,
+			   CASE WHEN h.consecutive_failures > 0 THEN
+				   format('archiving has failed %s time(s) in a row since %s: %s', h.consecutive_failures,
+						  date_trunc('second', h.failing_since), coalesce(h.last_error, 'no error recorded')) END,
+			   CASE WHEN h.pg_wal_free_bytes >= h.pending_bytes AND h.pg_wal_free_bytes < 4 * h.pending_bytes THEN
+				   format('pg_wal: %s free, less than 4 times the %s of WAL waiting for the archiver',
+						  pg_size_pretty(h.pg_wal_free_bytes), pg_size_pretty(h.pending_bytes)) END,
+			   CASE WHEN h.free_pct >= h.min_free AND h.free_pct < 2 * h.min_free THEN
+				   format('the file system of pg_wal has %s free (%s%%), less than twice pg_wal_min_free (%s%%)',
+						  pg_size_pretty(h.pg_wal_free_bytes), round(h.free_pct, 1), h.min_free) END
+		   ], NULL)
+	  FROM h
+$$;
+
 -- One row per database that has an active job or a backup: ok, warning or critical,
 -- and why in words (only databases the calling role may connect to), then one row for
--- the destination (dbname NULL): ok when it answers, critical when not.
+-- the destination (dbname NULL): ok when it answers, critical when not, and one for
+-- the WAL archive (dbname NULL): the WAL not yet archived against wal_rpo_target and
+-- the free space of pg_wal's file system (docs/pitr.md, "Health of the WAL archive").
+-- component says which: 'database', 'destination' or 'wal archive'.
 CREATE FUNCTION @extschema@.ripple_backup_health()
 	RETURNS TABLE (dbname name, status text, last_success timestamptz, last_verified timestamptz,
 				   rpo interval, rpo_target interval, last_restore_seconds double precision,
 				   rto_target interval, failures_since_success integer,
-				   next_scheduled timestamptz, detail text)
+				   next_scheduled timestamptz, detail text, component text)
 	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 AS $$
@@ -870,7 +945,8 @@ AS $$
 		   r.failures, r.next_run,
 		   CASE WHEN cardinality(r.critical || r.warning) > 0
 				THEN array_to_string(r.critical || r.warning, '; ')
-				ELSE 'backed up, verified and within the recovery objectives' END
+				ELSE 'backed up, verified and within the recovery objectives' END,
+		   'database'
 	  FROM r
 	UNION ALL
 	SELECT NULL,
@@ -887,17 +963,37 @@ AS $$
 									ELSE format('%s after %s consecutive failures (next trial %s): %s',
 												d.state, d.consecutive_failures,
 												date_trunc('second', d.next_trial),
-												coalesce(d.last_error, 'no error recorded')) END) END
+												coalesce(d.last_error, 'no error recorded')) END) END,
+		   'destination'
 	  FROM ripple_backup.destination_probe() p
 	  LEFT JOIN LATERAL (
 			-- the breakers that are not closed first, then the one used last
 			SELECT * FROM ripple_backup.destinations_state() s
 			 ORDER BY s.state = 'closed', greatest(s.last_failure, s.last_success) DESC NULLS LAST
 			 LIMIT 1) d ON p.destination LIKE 's3://%'
-	 ORDER BY 1 NULLS LAST
+	UNION ALL
+	SELECT NULL,
+		   CASE WHEN NOT w.enabled THEN 'ok'
+				WHEN cardinality(w.critical) > 0 THEN 'critical'
+				WHEN cardinality(w.warning) > 0 THEN 'warning' ELSE 'ok' END,
+		   w.last_archived_time, NULL,
+		   CASE WHEN w.enabled THEN w.exposure END, CASE WHEN w.enabled THEN w.target END,
+		   NULL, NULL, w.consecutive_failures::integer, NULL,
+		   CASE WHEN NOT w.enabled THEN 'not archiving: ' || w.not_archiving
+				ELSE array_to_string(w.critical || w.warning
+					 || format('WAL archived up to %s%s; %s file(s), %s of WAL waiting for the archiver; %s free of %s on the file system of pg_wal',
+							   coalesce(w.last_archived_wal, 'nothing yet'),
+							   CASE WHEN w.last_archived_time IS NOT NULL
+									THEN format(' (%s ago)', date_trunc('second', now() - w.last_archived_time)) ELSE '' END,
+							   w.pending_count, pg_size_pretty(w.pending_bytes),
+							   coalesce(pg_size_pretty(w.pg_wal_free_bytes), 'unknown'),
+							   coalesce(pg_size_pretty(w.pg_wal_size_bytes), 'unknown')), '; ') END,
+		   'wal archive'
+	  FROM ripple_backup.wal_archive_verdict() w
+	 ORDER BY 1 NULLS LAST, 12
 $$;
 COMMENT ON FUNCTION @extschema@.ripple_backup_health() IS
-	'per database: ok, warning or critical against the recovery objectives, and why';
+	'per database, the destination and the WAL archive: ok, warning or critical against the recovery objectives, and why';
 
 -- A label value escaped as the Prometheus exposition format asks (\, " and newline).
 CREATE FUNCTION ripple_backup.prom_label(v text)
@@ -1029,6 +1125,8 @@ REVOKE ALL ON FUNCTION ripple_backup.setting_interval(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.prom_label(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.destination_probe() FROM PUBLIC;
 REVOKE ALL ON FUNCTION ripple_backup.destinations_state() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.wal_archive_health() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ripple_backup.wal_archive_verdict() FROM PUBLIC;
 REVOKE ALL ON ripple_backup.destinations FROM PUBLIC;
 REVOKE ALL ON ripple_backup.summary FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.ripple_backup_health() FROM PUBLIC;

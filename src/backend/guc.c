@@ -27,6 +27,7 @@
 #include "notify_settings.h"	/* notifications, rpo_target, rto_target */
 #include "scheduler.h"		/* ripple_backup.catch_up, history_days */
 #include "verifier.h"		/* ripple_backup.verify_after_backup */
+#include "wal_health.h"		/* wal_rpo_target, pg_wal_min_free, wal_archive_alert_after */
 
 char	   *rb_guc_database = NULL;
 char	   *rb_guc_destination = NULL;
@@ -328,6 +329,7 @@ rb_guc_define(void)
 	rb_s3_sse_define_gucs();
 	rb_encryption_define_gucs();
 	rb_base_backup_define_gucs();
+	rb_wal_health_define_gucs();
 
 	MarkGUCPrefixReserved("ripple_backup");
 }

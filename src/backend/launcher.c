@@ -59,6 +59,7 @@
 #include "notifier.h"
 #include "notify_queue.h"
 #include "rpo_check.h"
+#include "wal_health.h"
 #include "runner.h"
 #include "scheduler.h"
 #include "shmem.h"
@@ -769,6 +770,8 @@ launcher_iteration(bool *ext_ready)
 	sched_nap = rb_drill_run_due(sched_nap);
 	/* recovery point objectives: rpo.breached / rpo.recovered, once each */
 	sched_nap = rb_rpo_check_run(sched_nap);
+	/* WAL archiving failing for wal_archive_alert_after, and its recovery: once each */
+	sched_nap = rb_wal_alert_run(sched_nap);
 	/* a backup queued for a retry: wake when it is due */
 	sched_nap = rb_backup_retry_nap(sched_nap);
 	notify_pending = rb_notify_pending();

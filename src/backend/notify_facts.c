@@ -1,6 +1,6 @@
 /*
  * notify_facts.c — reads what a notification says from the catalog (see
- * notify_facts.h).  One query for the backup and its database's last success,
+ * notify_facts.h), or for WAL archiving events from shared memory.  One query for the backup and its database's last success,
  * one for its largest tables; every value is a parameter.
  */
 #include "postgres.h"
@@ -11,9 +11,11 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "notify_facts.h"
 #include "notify_settings.h"
+#include "wal_archive_stats.h"
 
 /* Column col of the first result row as a string in the upper context, or NULL. */
 static const char *
@@ -161,6 +163,41 @@ database_facts(const char *dbname, rb_notify_event *ev)
 	ev->last_success_age_s = col_double(2, -1);
 }
 
+/*
+ * WAL archiving (wal_archive.*): the archive module's figures in shared memory
+ * when the notification is sent, as the other events read the catalog then.
+ */
+static void
+wal_archive_facts(rb_notify_event *ev)
+{
+	RbWalArchiveStats s;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (!rb_wal_stats_read(&s))
+		return;
+	if (s.last_archived_time != 0)
+	{
+		ev->last_success_at = (int64) timestamptz_to_time_t(s.last_archived_time);
+		ev->last_success_age_s = (double) (now - s.last_archived_time) / USECS_PER_SEC;
+	}
+	if (ev->kind == RB_NOTIFY_WAL_ARCHIVE_FAILING && s.consecutive_failures > 0)
+	{
+		ev->status = "failing";
+		ev->error = pstrdup(s.last_error);
+		ev->detail = psprintf("%lld attempts in a row have failed, for %lld s; the last one was for WAL file \"%s\".",
+							  (long long) s.consecutive_failures,
+							  (long long) ((now - s.failing_since) / USECS_PER_SEC),
+							  s.last_failed_wal);
+		ev->hint = "SELECT * FROM ripple_backup.wal_archive shows the last error; ripple_backup_health() shows the WAL waiting in pg_wal and the free space left.";
+	}
+	else
+	{
+		ev->status = s.consecutive_failures > 0 ? "failing" : "archiving";
+		if (s.last_archived_wal[0] != '\0')
+			ev->detail = psprintf("The last WAL file archived is \"%s\".", s.last_archived_wal);
+	}
+}
+
 void
 rb_notify_facts(rb_notify_kind kind, int64 backup_id, const char *dbname, rb_notify_event *ev)
 {
@@ -180,5 +217,7 @@ rb_notify_facts(rb_notify_kind kind, int64 backup_id, const char *dbname, rb_not
 		if (kind == RB_NOTIFY_RPO_BREACHED)
 			ev->hint = "Check the server log and ripple_backup_health(); take a backup with SELECT ripple_backup_now().";
 	}
+	if (kind == RB_NOTIFY_WAL_ARCHIVE_FAILING || kind == RB_NOTIFY_WAL_ARCHIVE_RECOVERED)
+		wal_archive_facts(ev);
 	SPI_finish();
 }

@@ -163,7 +163,7 @@ backup_status(int64 backup_id, char *dbname, char *status, int *attempt)
 typedef struct QueueArgs
 {
 	int64		backup_id;
-	bool		flag;			/* verified / breached */
+	bool		flag;			/* verified / breached / failing */
 	bool		drill;
 	const char *dbname;
 } QueueArgs;
@@ -303,6 +303,23 @@ rb_notify_rpo(const char *dbname, bool breached)
 
 	snprintf(what, sizeof(what), "the RPO of database \"%s\"", dbname);
 	rb_notify_guarded(queue_rpo, &a, what);
+}
+
+static void
+queue_wal_archive(void *arg)
+{
+	QueueArgs  *a = (QueueArgs *) arg;
+
+	queue_channels(a->flag ? RB_NOTIFY_WAL_ARCHIVE_FAILING : RB_NOTIFY_WAL_ARCHIVE_RECOVERED, 0, NULL);
+}
+
+void
+rb_notify_wal_archive(bool failing)
+{
+	QueueArgs	a = {.flag = failing};
+
+	rb_notify_guarded(queue_wal_archive, &a, failing ? "the failure of WAL archiving"
+					  : "the recovery of WAL archiving");
 }
 
 bool

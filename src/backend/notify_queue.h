@@ -39,6 +39,12 @@ extern void rb_notify_verify_finished(int64 backup_id, bool verified, bool drill
 /* The RPO of a database was breached or is met again (rpo.breached, rpo.recovered). */
 extern void rb_notify_rpo(const char *dbname, bool breached);
 
+/*
+ * WAL archiving has failed for ripple_backup.wal_archive_alert_after
+ * (wal_archive.failing), or works again (wal_archive.recovered).
+ */
+extern void rb_notify_wal_archive(bool failing);
+
 /* Whether any notification waits to be sent (in the current transaction). */
 extern bool rb_notify_pending(void);
 

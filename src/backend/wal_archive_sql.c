@@ -2,53 +2,22 @@
  * wal_archive_sql.c — ripple_backup.wal_archive_state(), the row behind the
  * ripple_backup.wal_archive view: the archive module's figures from shared
  * memory (wal_archive_stats.c) and the WAL files waiting to be archived (the
- * .ready files of pg_wal/archive_status).
+ * .ready files of pg_wal/archive_status, wal_ready.c).
  */
 #include "postgres.h"
-
-#include <dirent.h>
-#include <string.h>
 
 #include "access/htup_details.h"
 #include "access/xlog_internal.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "shmem.h"
 #include "wal_archive_stats.h"
+#include "wal_ready.h"
 
 PG_FUNCTION_INFO_V1(ripple_backup_wal_archive_state);
-
-/* WAL files marked ready for the archiver, and the oldest of them ("" = none). */
-static int64
-count_ready(char *oldest)
-{
-	DIR		   *dir = AllocateDir(XLOGDIR "/archive_status");
-	struct dirent *de;
-	int64		n = 0;
-
-	oldest[0] = '\0';
-	if (dir == NULL)
-		return 0;
-	while ((de = ReadDir(dir, XLOGDIR "/archive_status")) != NULL)
-	{
-		size_t		len = strlen(de->d_name);
-
-		if (len <= 6 || strcmp(de->d_name + len - 6, ".ready") != 0 || len - 6 >= MAXFNAMELEN)
-			continue;
-		n++;
-		if (oldest[0] == '\0' || strncmp(de->d_name, oldest, len - 6) < 0)
-		{
-			memcpy(oldest, de->d_name, len - 6);
-			oldest[len - 6] = '\0';
-		}
-	}
-	FreeDir(dir);
-	return n;
-}
 
 Datum
 ripple_backup_wal_archive_state(PG_FUNCTION_ARGS)
@@ -57,8 +26,7 @@ ripple_backup_wal_archive_state(PG_FUNCTION_ARGS)
 	Datum		values[13];
 	bool		nulls[13];
 	RbWalArchiveStats s;
-	char		oldest[MAXFNAMELEN];
-	int64		pending;
+	RbWalReady	ready;
 
 	rb_require_preload();
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -66,7 +34,7 @@ ripple_backup_wal_archive_state(PG_FUNCTION_ARGS)
 	memset(nulls, 0, sizeof(nulls));
 	if (!rb_wal_stats_read(&s))
 		memset(&s, 0, sizeof(s));
-	pending = count_ready(oldest);
+	rb_wal_ready_scan(&ready);
 
 	values[0] = Int64GetDatum(s.archived_count);
 	values[1] = Int64GetDatum(s.already_archived_count);
@@ -85,8 +53,8 @@ ripple_backup_wal_archive_state(PG_FUNCTION_ARGS)
 	values[9] = Int64GetDatum(s.stored_bytes);
 	nulls[10] = s.last_archived_time == 0;
 	values[10] = Float8GetDatum(s.last_seconds);
-	values[11] = Int64GetDatum(pending);
-	nulls[12] = oldest[0] == '\0';
-	values[12] = CStringGetTextDatum(oldest);
+	values[11] = Int64GetDatum(ready.count);
+	nulls[12] = ready.oldest[0] == '\0';
+	values[12] = CStringGetTextDatum(ready.oldest);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

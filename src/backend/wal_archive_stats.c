@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
@@ -45,11 +46,24 @@ rb_wal_stats_success(const char *file, bool already, int64 original_bytes,
 					 int64 stored_bytes, double seconds)
 {
 	TimestampTz now = GetCurrentTimestamp();
+	XLogRecPtr	end = InvalidXLogRecPtr;
 
 	if (wal_shared == NULL)
 		return;
+	if (IsXLogFileName(file))
+	{
+		TimeLineID	tli;
+		XLogSegNo	segno;
+
+		XLogFromFileName(file, &tli, &segno, wal_segment_size);
+		XLogSegNoOffsetToRecPtr(segno + 1, 0, wal_segment_size, end);
+	}
 	LWLockAcquire(wal_shared->lock, LW_EXCLUSIVE);
 	wal_shared->stats.archived_count++;
+	wal_shared->stats.consecutive_failures = 0;
+	wal_shared->stats.failing_since = 0;
+	if (end > wal_shared->stats.archived_segment_end)
+		wal_shared->stats.archived_segment_end = end;
 	if (already)
 		wal_shared->stats.already_archived_count++;
 	else
@@ -72,9 +86,21 @@ rb_wal_stats_failure(const char *file, const char *error)
 		return;
 	LWLockAcquire(wal_shared->lock, LW_EXCLUSIVE);
 	wal_shared->stats.failed_count++;
+	if (wal_shared->stats.consecutive_failures++ == 0)
+		wal_shared->stats.failing_since = now;
 	strlcpy(wal_shared->stats.last_failed_wal, file, MAXFNAMELEN);
 	wal_shared->stats.last_failed_time = now;
 	strlcpy(wal_shared->stats.last_error, error, RB_WAL_ERROR_LEN);
+	LWLockRelease(wal_shared->lock);
+}
+
+void
+rb_wal_stats_set_alerted(TimestampTz failing_since)
+{
+	if (wal_shared == NULL)
+		return;
+	LWLockAcquire(wal_shared->lock, LW_EXCLUSIVE);
+	wal_shared->stats.alerted_since = failing_since;
 	LWLockRelease(wal_shared->lock);
 }
 

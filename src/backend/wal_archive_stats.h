@@ -28,6 +28,10 @@ typedef struct RbWalArchiveStats
 	char		last_failed_wal[MAXFNAMELEN];
 	TimestampTz last_failed_time;
 	char		last_error[RB_WAL_ERROR_LEN];
+	XLogRecPtr	archived_segment_end;	/* end of the newest whole segment archived */
+	int64		consecutive_failures;	/* since the last success (0: not failing) */
+	TimestampTz failing_since;	/* the first failure of that streak (0: none) */
+	TimestampTz alerted_since;	/* the streak the launcher notified (wal_alert.c) */
 } RbWalArchiveStats;
 
 /* Shared memory request and initialisation (from shmem.c's hooks). */
@@ -38,6 +42,9 @@ extern void rb_wal_stats_shmem_startup(void);
 extern void rb_wal_stats_success(const char *file, bool already, int64 original_bytes,
 								 int64 stored_bytes, double seconds);
 extern void rb_wal_stats_failure(const char *file, const char *error);
+
+/* The launcher notified the streak that began at failing_since (0: none). */
+extern void rb_wal_stats_set_alerted(TimestampTz failing_since);
 
 /* A consistent copy; false when the library was not preloaded (no shared memory). */
 extern bool rb_wal_stats_read(RbWalArchiveStats *out);

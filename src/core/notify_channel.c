@@ -65,7 +65,8 @@ rb_notify_wanted(rb_notify_on on, rb_notify_kind kind)
 		case RB_NOTIFY_ON_ALWAYS:
 			return true;
 		case RB_NOTIFY_ON_FAILURE:
-			return rb_notify_kind_is_failure(kind) || kind == RB_NOTIFY_RPO_RECOVERED;
+			return rb_notify_kind_is_failure(kind) || kind == RB_NOTIFY_RPO_RECOVERED ||
+				kind == RB_NOTIFY_WAL_ARCHIVE_RECOVERED;
 	}
 	return false;
 }

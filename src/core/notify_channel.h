@@ -12,8 +12,8 @@
  * rb_heartbeat_send() (notify_http.h) directly.
  *
  * notify_on decides which events go out: never (none), failure (failures, and the
- * recovery that ends an RPO breach, so an alert always gets its all-clear) or
- * always.  A notify.test event is always sent: it is asked for explicitly.
+ * recoveries that end an RPO breach or a WAL archiving failure, so an alert
+ * always gets its all-clear) or always.  A notify.test event is always sent: it is asked for explicitly.
  */
 #ifndef RB_NOTIFY_CHANNEL_H
 #define RB_NOTIFY_CHANNEL_H

@@ -29,7 +29,8 @@
 
 static const char *const kind_names[] = {
 	"backup.succeeded", "backup.failed", "verify.failed", "drill.succeeded",
-	"drill.failed", "rpo.breached", "rpo.recovered", "notify.test"
+	"drill.failed", "rpo.breached", "rpo.recovered", "wal_archive.failing",
+	"wal_archive.recovered", "notify.test"
 };
 
 const char *
@@ -59,7 +60,8 @@ int
 rb_notify_kind_is_failure(rb_notify_kind kind)
 {
 	return kind == RB_NOTIFY_BACKUP_FAILED || kind == RB_NOTIFY_VERIFY_FAILED ||
-		kind == RB_NOTIFY_DRILL_FAILED || kind == RB_NOTIFY_RPO_BREACHED;
+		kind == RB_NOTIFY_DRILL_FAILED || kind == RB_NOTIFY_RPO_BREACHED ||
+		kind == RB_NOTIFY_WAL_ARCHIVE_FAILING;
 }
 
 void
@@ -324,6 +326,8 @@ words_of(rb_notify_kind kind)
 		case RB_NOTIFY_DRILL_FAILED: return (kind_words) {"FAILED", "restore drill"};
 		case RB_NOTIFY_RPO_BREACHED: return (kind_words) {"BREACHED", "recovery point objective"};
 		case RB_NOTIFY_RPO_RECOVERED: return (kind_words) {"recovered", "recovery point objective"};
+		case RB_NOTIFY_WAL_ARCHIVE_FAILING: return (kind_words) {"FAILING", "WAL archiving"};
+		case RB_NOTIFY_WAL_ARCHIVE_RECOVERED: return (kind_words) {"recovered", "WAL archiving"};
 		case RB_NOTIFY_TEST: return (kind_words) {"test", "notification"};
 	}
 	return (kind_words) {"unknown", "event"};
@@ -397,6 +401,15 @@ render_intro(const rb_notify_event *ev, rb_buf *out)
 		case RB_NOTIFY_RPO_RECOVERED:
 			rb_buf_appendf(out, "The recovery point objective of %s%s is met again.",
 						   d, rb_buf_str(&on));
+			break;
+		case RB_NOTIFY_WAL_ARCHIVE_FAILING:
+			rb_buf_appendf(out, "WAL archiving%s is FAILING: no WAL file has been archived "
+						   "since the failures began. The server keeps the WAL in pg_wal until "
+						   "it is archived; WAL written meanwhile is not yet in the archive.",
+						   rb_buf_str(&on));
+			break;
+		case RB_NOTIFY_WAL_ARCHIVE_RECOVERED:
+			rb_buf_appendf(out, "WAL archiving%s works again.", rb_buf_str(&on));
 			break;
 		case RB_NOTIFY_TEST:
 			rb_buf_appendf(out, "This is a test notification from ripple_backup%s. If you "

@@ -1,7 +1,7 @@
 /*
  * notify_event.h — the facts of one notification (a backup that succeeded or
  * failed, a verification or restore drill, a recovery point objective breached or
- * recovered) and its three renderings:
+ * recovered, WAL archiving failing or working again) and its three renderings:
  *
  *   - an e-mail message (RFC 5322 headers, a plain-text UTF-8 body wrapped at 78
  *     columns), ready for rb_smtp_send();
@@ -34,6 +34,8 @@ typedef enum rb_notify_kind
 	RB_NOTIFY_DRILL_FAILED,
 	RB_NOTIFY_RPO_BREACHED,
 	RB_NOTIFY_RPO_RECOVERED,
+	RB_NOTIFY_WAL_ARCHIVE_FAILING,	/* WAL archiving failed for wal_archive_alert_after */
+	RB_NOTIFY_WAL_ARCHIVE_RECOVERED,	/* ... and works again */
 	RB_NOTIFY_TEST				/* "notify.test": a test message from a DBA's check */
 } rb_notify_kind;
 

@@ -80,7 +80,7 @@ like(slurp_file($node->logfile), qr/circuit breaker open/, 'the log says so');
 
 # --- health and metrics ----------------------------------------------------------------------
 my $health = $node->safe_psql('postgres',
-	q{SELECT status || ' | ' || detail FROM ripple_backup_health() WHERE dbname IS NULL});
+	q{SELECT status || ' | ' || detail FROM ripple_backup_health() WHERE component = 'destination'});
 like($health, qr/^critical \| /, 'the destination row of the health check is critical');
 like($health, qr/circuit breaker of \Q$endpoint\E open after \d+ consecutive failures/, 'and names the open breaker')
   or diag $health;
@@ -124,7 +124,7 @@ $metrics = $node->safe_psql('postgres', 'SELECT ripple_backup_metrics()');
 like($metrics, qr/^ripple_backup_breaker_open\{endpoint="\Q$endpoint\E"\} 0$/m, 'ripple_backup_breaker_open is 0');
 $check->($metrics, 'closed');
 like($node->safe_psql('postgres',
-		q{SELECT status || ' | ' || detail FROM ripple_backup_health() WHERE dbname IS NULL}),
+		q{SELECT status || ' | ' || detail FROM ripple_backup_health() WHERE component = 'destination'}),
 	qr/^ok \| .*circuit breaker of \Q$endpoint\E closed/, 'the health row is ok again');
 
 $node->stop;

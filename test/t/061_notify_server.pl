@@ -190,13 +190,13 @@ my $health = $node->safe_psql('postgres',
 	  . " FROM ripple_backup_health() WHERE dbname = 'app'");
 is($health, 'ok|backed up, verified and within the recovery objectives|t|t|t|0|t|t',
 	'health is ok after a verified backup, with the default objectives');
-like($node->safe_psql('postgres', "SELECT status || ': ' || detail FROM ripple_backup_health() WHERE dbname IS NULL"),
+like($node->safe_psql('postgres', "SELECT status || ': ' || detail FROM ripple_backup_health() WHERE component = 'destination'"),
 	qr{^ok: destination file://\Q$dest\E is reachable \(listed in [\d.]+ s\)$}, 'the destination row: reachable');
 
 # --- a failed backup: the failure e-mail and webhook --------------------------------------
 $mail->clear;
 reload_with(destination => 'file:///dev/null/not-a-directory');
-like($node->safe_psql('postgres', "SELECT status || ': ' || detail FROM ripple_backup_health() WHERE dbname IS NULL"),
+like($node->safe_psql('postgres', "SELECT status || ': ' || detail FROM ripple_backup_health() WHERE component = 'destination'"),
 	qr{^critical: destination file:///dev/null/not-a-directory cannot be reached: .*Not a directory},
 	'the destination row: critical, and why');
 my $fid = RippleTest::Cluster::backup_now($node, 'app');

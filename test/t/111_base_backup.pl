@@ -115,8 +115,8 @@ like($meta->{backup_label}, qr/^START TIMELINE: 1$/m, 'metadata: backup_label');
 # --- a logical backup's truths are unchanged --------------------------------------------
 is(sql($health_sql), $health_before, 'health of the databases: unchanged by the base backup');
 is(sql($stats_sql), $stats_before, 'ripple_backup_stats(): still the logical backup\'s counts');
-is(sql("SELECT count(*) FROM ripple_backup_health() WHERE dbname IS NULL"), '1',
-	'health: one row without a database (the destination), as before');
+is(sql("SELECT string_agg(component, ',' ORDER BY component) FROM ripple_backup_health() WHERE dbname IS NULL"),
+	'destination,wal archive', 'health: the rows without a database are the destination and the WAL archive, as before');
 my $metrics_after = sql("SELECT ripple_backup_metrics()");
 my $strip = sub { my $m = shift; $m =~ s/^ripple_backup_(?:destination|rpo_seconds|up|scrape).*\n//mg; $m };
 is($strip->($metrics_after), $strip->($metrics_before), 'metrics per database: unchanged');
