@@ -820,10 +820,14 @@ CREATE FUNCTION ripple_backup.wal_archive_verdict()
 	RETURNS TABLE (enabled boolean, not_archiving text, pending_count bigint, pending_bytes bigint,
 				   last_archived_wal text, last_archived_time timestamptz,
 				   consecutive_failures bigint, pg_wal_free_bytes bigint, pg_wal_size_bytes bigint,
-				   exposure interval, target interval, critical text[], warning text[])
+				   exposure interval, target interval, critical text[], warning text[], status text)
 	LANGUAGE sql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 AS $$
+	SELECT v.*, CASE WHEN NOT v.enabled THEN 'ok'
+					 WHEN cardinality(v.critical) > 0 THEN 'critical'
+					 WHEN cardinality(v.warning) > 0 THEN 'warning' ELSE 'ok' END
+	  FROM (
 	WITH h AS (
 		SELECT h.*,
 			   CASE WHEN h.unarchived_since IS NULL THEN interval '0'
@@ -846,7 +850,7 @@ AS $$
 			   CASE WHEN h.free_pct < h.min_free THEN
 				   format('the file system of pg_wal has %s free (%s%%), less than pg_wal_min_free (%s%%)',
 						  pg_size_pretty(h.pg_wal_free_bytes), round(h.free_pct, 1), h.min_free) END
-		   ], NULL),
+		   ], NULL) AS critical,
 		   array_remove(ARRAY[
 			   CASE WHEN h.exposure > h.target / 2 AND h.exposure <= h.target THEN
 				   format('WAL written %s ago is not archived yet, more than half the target %s',
@@ -860,8 +864,8 @@ AS $$
 			   CASE WHEN h.free_pct >= h.min_free AND h.free_pct < 2 * h.min_free THEN
 				   format('the file system of pg_wal has %s free (%s%%), less than twice pg_wal_min_free (%s%%)',
 						  pg_size_pretty(h.pg_wal_free_bytes), round(h.free_pct, 1), h.min_free) END
-		   ], NULL)
-	  FROM h
+		   ], NULL) AS warning
+	  FROM h) v
 $$;
 
 -- One row per database that has an active job or a backup: ok, warning or critical,
@@ -972,11 +976,7 @@ AS $$
 			 ORDER BY s.state = 'closed', greatest(s.last_failure, s.last_success) DESC NULLS LAST
 			 LIMIT 1) d ON p.destination LIKE 's3://%'
 	UNION ALL
-	SELECT NULL,
-		   CASE WHEN NOT w.enabled THEN 'ok'
-				WHEN cardinality(w.critical) > 0 THEN 'critical'
-				WHEN cardinality(w.warning) > 0 THEN 'warning' ELSE 'ok' END,
-		   w.last_archived_time, NULL,
+	SELECT NULL, w.status, w.last_archived_time, NULL,
 		   CASE WHEN w.enabled THEN w.exposure END, CASE WHEN w.enabled THEN w.target END,
 		   NULL, NULL, w.consecutive_failures::integer, NULL,
 		   CASE WHEN NOT w.enabled THEN 'not archiving: ' || w.not_archiving
@@ -1089,6 +1089,29 @@ BEGIN
 		|| E'# TYPE ripple_backup_rto_target_seconds gauge\n'
 		|| format(E'ripple_backup_rto_target_seconds %s\n',
 				  extract(epoch FROM ripple_backup.setting_interval('rto_target'))::float8);
+	SELECT * INTO l FROM ripple_backup.wal_archive_verdict();
+	IF l.enabled THEN
+		out := out
+			|| E'# HELP ripple_backup_wal_archive_rpo_seconds How long the oldest WAL not yet archived has waited (0: all archived).\n'
+			|| E'# TYPE ripple_backup_wal_archive_rpo_seconds gauge\n'
+			|| format(E'ripple_backup_wal_archive_rpo_seconds %s\n', extract(epoch FROM l.exposure)::float8)
+			|| E'# HELP ripple_backup_wal_archive_health Health of WAL archiving: 0 ok, 1 warning, 2 critical (the wal archive row of ripple_backup_health()).\n'
+			|| E'# TYPE ripple_backup_wal_archive_health gauge\n'
+			|| format(E'ripple_backup_wal_archive_health %s\n',
+					  CASE l.status WHEN 'ok' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END)
+			|| E'# HELP ripple_backup_wal_pending_bytes WAL kept in pg_wal for the archiver (.ready files and the current segment).\n'
+			|| E'# TYPE ripple_backup_wal_pending_bytes gauge\n'
+			|| format(E'ripple_backup_wal_pending_bytes %s\n', l.pending_bytes);
+		IF l.pg_wal_free_bytes IS NOT NULL THEN
+			out := out
+				|| E'# HELP ripple_backup_pg_wal_free_bytes Free space of the file system that holds pg_wal.\n'
+				|| E'# TYPE ripple_backup_pg_wal_free_bytes gauge\n'
+				|| format(E'ripple_backup_pg_wal_free_bytes %s\n', l.pg_wal_free_bytes)
+				|| E'# HELP ripple_backup_pg_wal_size_bytes Size of the file system that holds pg_wal.\n'
+				|| E'# TYPE ripple_backup_pg_wal_size_bytes gauge\n'
+				|| format(E'ripple_backup_pg_wal_size_bytes %s\n', l.pg_wal_size_bytes);
+		END IF;
+	END IF;
 	SELECT * INTO l FROM ripple_backup.destination_probe();
 	out := out
 		|| E'# HELP ripple_backup_destination_up Whether the backup destination answered a listing just now (1) or not (0).\n'

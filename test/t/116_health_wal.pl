@@ -12,6 +12,8 @@
 #     the exposure grows with time, and past ripple_backup.wal_rpo_target (20 s
 #     here) the row is critical with "RPO breached";
 #   - S3 back: everything is archived and the row is ok again;
+#   - ripple_backup_metrics() has the row's status, exposure, WAL waiting and free
+#     space (none of them on a server that does not archive);
 #   - a server that does not archive: one row, ok, "not archiving: archive_mode is
 #     off", no ERROR.
 use strict;
@@ -91,6 +93,11 @@ ok(wait_for('an ok row', sub { $r = wal_row(); $r->{status} eq 'ok' }, 60), 'arc
 like($r->{detail}, qr/^WAL archived up to [0-9A-F]{24}/, 'its detail says up to which file');
 cmp_ok($r->{target}, '==', 20, 'rpo_target is ripple_backup.wal_rpo_target');
 cmp_ok($r->{rpo}, '<', 10, "the exposure is small ($r->{rpo} s; archive_timeout is 5 s)");
+my $metrics = sqlv('SELECT ripple_backup_metrics()');
+like($metrics, qr/^ripple_backup_wal_archive_health 0$/m, 'metrics: ripple_backup_wal_archive_health 0');
+like($metrics, qr/^ripple_backup_wal_archive_rpo_seconds [\d.e+-]+$/m, 'metrics: the exposure');
+like($metrics, qr/^ripple_backup_wal_pending_bytes \d+$/m, 'metrics: the WAL waiting');
+like($metrics, qr/^ripple_backup_pg_wal_free_bytes \d+$/m, 'metrics: pg_wal\'s free space');
 # with nothing written after the newest archived segment, nothing is at risk: 0
 ok(wait_for('a moment with nothing unarchived', sub {
 	sqlv("SELECT h.insert_lsn - h.archived_upto <= 40 AND h.pending_count = 0 AND h.unarchived_since IS NULL"
@@ -152,6 +159,8 @@ cmp_ok($rpo2, '>', $rpo1, "the exposure grows while nothing is archived ($rpo1 s
 ok(wait_for('critical', sub { $r = wal_row(); $r->{status} eq 'critical' }, 120), 'past wal_rpo_target: critical');
 like($r->{detail}, qr/^RPO breached: WAL written \S+ ago is not archived yet, the target is 00:00:20/,
 	'... "RPO breached", first');
+like(sqlv('SELECT ripple_backup_metrics()'), qr/^ripple_backup_wal_archive_health 2$/m,
+	'metrics: ripple_backup_wal_archive_health 2');
 my $elapsed = time - $t_stop;
 cmp_ok($r->{rpo}, '>', 20, "the exposure is past the target ($r->{rpo} s)");
 cmp_ok($r->{rpo}, '<=', $elapsed + 6, sprintf('and no more than the outage plus archive_timeout (%.1f s)', $elapsed));
@@ -174,6 +183,8 @@ my $plain = RippleTest::Cluster->new_node('healthplain', s3 => $s3, prefix => 'p
 is($plain->safe_psql('postgres',
 	"SELECT status || ' | ' || detail || ' | ' || (rpo IS NULL)::text FROM ripple_backup_health() WHERE component = 'wal archive'"),
 	'ok | not archiving: archive_mode is off | true', 'archive_mode off: ok, "not archiving", no RPO');
+unlike($plain->safe_psql('postgres', 'SELECT ripple_backup_metrics()'), qr/ripple_backup_wal_|ripple_backup_pg_wal_/,
+	'and no WAL archive metrics');
 $plain->stop;
 
 done_testing();
