@@ -18,6 +18,7 @@
 #     off", no ERROR.
 use strict;
 use warnings;
+use File::Path ();
 use File::Temp ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -43,6 +44,14 @@ my $node = RippleTest::Cluster->new_node('healthwal', s3 => $s3, prefix => 'pitr
 	  . "ripple_backup.s3_request_timeout = '4s'\n"
 	  . "ripple_backup.s3_breaker_open_time = '2s'\n"
 	  . "ripple_backup.verify_after_backup = off\n");
+
+# pg_wal outside the test's directory: stop the server before File::Temp removes it,
+# also when the test dies (this END block runs before the modules' own)
+END {
+	local $?;	# the exit status of the test, which pg_ctl would overwrite
+	$node->stop('immediate', fail_ok => 1) if $node && defined $node->{_pid};
+	File::Path::rmtree($waldir_parent) if $waldir_parent && -d $waldir_parent;
+}
 
 sub sqlv { $node->safe_psql('postgres', $_[0]) }
 
