@@ -129,7 +129,8 @@ typedef struct wal_group
 	char		incarnation[17];
 	int64_t		oldest_id;		/* the oldest kept base backup; 0 = none */
 	uint64_t	keep_from;		/* its start segment */
-	uint64_t	segment_size;
+	uint64_t	segment_size;	/* from a backup_label that names one size; 0 = not known */
+	int64_t		unsized_id;		/* a kept base backup while the size is not known; 0 = none */
 	rb_wal_prune_plan plan;
 } wal_group;
 
@@ -170,14 +171,30 @@ plan_wal(cli_ctx *ctx, const rb_object_list *objs, const cli_catalog *cat,
 			(!args->has_system_id || sysid == args->system_id))
 			(void) group_for(&g, ngroups, sysid, k.incarnation);
 	}
+	/*
+	 * The segment size of each server from any of its base backups' labels that
+	 * fits one size only: a start in the first segment of a 4 GB log fits
+	 * several (64 MB segments: one start in 64), and the 16 MB default would
+	 * then number the WAL wrongly and delete segments the backup needs.
+	 */
+	for (size_t i = 0; i < n; i++)
+	{
+		const rb_backup_metadata *m = &cat->items[which[i]].meta;
+		bool		assumed;
+		uint64_t	size;
+
+		if (!rb_backup_metadata_is_physical(m) || m->incarnation == NULL)
+			continue;
+		size = cli_base_segment_size(m, &assumed);
+		if (!assumed)
+			group_for(&g, ngroups, m->system_identifier, m->incarnation)->segment_size = size;
+	}
 	for (size_t i = 0; i < n; i++)
 	{
 		const rb_backup_metadata *m = &cat->items[which[i]].meta;
 		wal_group  *w;
 		bool		kept = !items[i].delete;
-		bool		assumed;
-		uint64_t	size,
-					segno;
+		uint64_t	segno;
 
 		if (!rb_backup_metadata_is_physical(m) || m->incarnation == NULL)
 			continue;
@@ -185,20 +202,22 @@ plan_wal(cli_ctx *ctx, const rb_object_list *objs, const cli_catalog *cat,
 			if (targets[t].key == cat->items[which[i]].key)
 				kept = targets[t].failed;	/* still there (never, in a dry run) */
 		w = group_for(&g, ngroups, m->system_identifier, m->incarnation);
-		size = cli_base_segment_size(m, &assumed);
-		if (!kept || !cli_base_start_segno(m, size, &segno))
+		if (kept && w->segment_size == 0)
+			w->unsized_id = m->backup_id;
+		if (!kept || w->segment_size == 0 || !cli_base_start_segno(m, w->segment_size, &segno))
 			continue;
 		if (w->oldest_id == 0 || segno < w->keep_from)
 		{
 			w->oldest_id = m->backup_id;
 			w->keep_from = segno;
-			w->segment_size = size;
 		}
 	}
 	for (size_t i = 0; i < *ngroups; i++)
 	{
 		char		prefix[64];
 
+		if (g[i].unsized_id != 0)
+			g[i].oldest_id = 0;	/* no WAL is deleted (wal_row says why) */
 		if (g[i].oldest_id == 0)
 			continue;
 		snprintf(prefix, sizeof(prefix), "%" PRIu64 "/%s/wal/", g[i].sysid, g[i].incarnation);
@@ -224,6 +243,13 @@ wal_row(const wal_group *w, size_t r, bool dry_run, char *reason, size_t len)
 		rb_wal_prune_range_describe(&w->plan.ranges[r], d, sizeof(d));
 		snprintf(reason, len, "WAL %s", d);
 		return dry_run ? "delete" : w->plan.failed > 0 ? "failed" : "deleted";
+	}
+	if (w->unsized_id != 0)
+	{
+		snprintf(reason, len,
+				 "WAL: the WAL segment size is not known (the backup_label of base backup %" PRId64 " fits several and no other names one), so no WAL is deleted",
+				 w->unsized_id);
+		return "keep";
 	}
 	if (w->oldest_id == 0)
 	{

@@ -220,4 +220,49 @@ like($log, qr/retention deleted WAL timeline 1: /, 'and which WAL');
 my @again = prune('false');
 ok(!(grep { /^deleted/ } wal_rows(@again)), 'a second run deletes no more WAL');
 is_deeply([ keys_now() ], \@after, 'nor anything else');
+
+# --- the CLI and a segment size its labels do not settle ----------------------------------
+# A server with 64 MB segments whose only base backup starts in the first segment of a
+# 4 GB log: "START WAL LOCATION: 1/2000028 (file 000000010000000100000000)" fits 64 MB
+# up to 1 GB segments.  Numbered with 16 MB segments its start is segment 258 and
+# the WAL named 000000010000000100000000 (its own start segment) is 256: the CLI
+# must delete no WAL of that server rather than guess.
+{
+	my ($fsys, $finc) = ('999', '00000000000000aa');
+	my $meta = "$work/base.metadata.json";
+	my ($rc, $o, $e) = $s3->aws('s3', 'cp', "s3://wret/$prefix/$base[2]{key}.metadata.json", $meta);
+	is($rc, 0, 'fetched a base backup metadata object') or diag $e;
+	my $doc = decode_json(slurp_file($meta));
+	$doc->{system_identifier} = $fsys;	# a string in the metadata
+	$doc->{incarnation} = $finc;
+	$doc->{start_lsn} = '1/2000028';
+	$doc->{stop_lsn} = '1/2000138';
+	$doc->{backup_label} = "START WAL LOCATION: 1/2000028 (file 000000010000000100000000)\n"
+	  . "CHECKPOINT LOCATION: 1/2000060\nBACKUP METHOD: streamed\nBACKUP FROM: primary\n"
+	  . "START TIME: 2026-12-01 02:00:00 UTC\nLABEL: x\nSTART TIMELINE: 1\n";
+	open(my $fh, '>', $meta) or die $!;
+	print $fh encode_json($doc);
+	close($fh);
+	(my $bname = $base[2]{key}) =~ s{^.*/}{};
+	my $fbase = "$prefix/$fsys/$finc/base/$bname";
+	my $fwal = "$prefix/$fsys/$finc/wal/00000001/";
+	for my $p ([ $payload, $fbase ], [ $meta, "$fbase.metadata.json" ],
+		map { ([ $payload, "$fwal$_.zst" ], [ $payload, "$fwal$_.zst.metadata.json" ]) }
+		qw(000000010000000100000000 000000010000000100000001)) {
+		($rc, $o, $e) = $s3->aws('s3', 'cp', $p->[0], "s3://wret/$p->[1]");
+		is($rc, 0, "planted $p->[1]") or diag $e;
+	}
+	($rc, $o, $e) = cli_prune('--dry-run', '--json', '--retention', '1s', '--min-keep', '0',
+		'--system-identifier', $fsys);
+	is($rc, 0, 'prune --dry-run of the 64 MB server exits 0') or diag $e;
+	my $list = eval { decode_json($o) } // [];
+	my @rows = @$list;
+	my %bact = map { ($_->{backup_id} => $_->{action}) } grep { defined $_->{backup_id} } @rows;
+	is($bact{ $doc->{backup_id} }, 'keep', 'its base backup is kept');
+	my @frows = map { "$_->{action}: $_->{reason}" } grep { $_->{wal} && $_->{system_identifier} eq $fsys } @rows;
+	ok(!(grep { /^delete/ } @frows), 'no WAL of a server whose segment size is not known is deleted')
+	  or diag explain \@frows;
+	ok((grep { /^keep: WAL: the WAL segment size is not known/ } @frows), 'and the dry run says why')
+	  or diag explain \@frows;
+}
 done_testing();
