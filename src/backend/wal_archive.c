@@ -22,9 +22,9 @@
  * the .ready files when it is told to stop (SIGUSR2, after the shutdown
  * checkpoint).  An S3 outage must not hold the server's stop for the S3 client's
  * retries (minutes with a stalled endpoint), so the module notes that signal (its
- * handler chains to the archiver's own) and from RB_ARCHIVE_STOP_GRACE_MS after
- * it every call gives up: the files stay .ready and are archived after the next
- * start.  PostgreSQL offers archive modules no other way to learn of the stop.
+ * handler chains to the archiver's own) and once RB_ARCHIVE_STOP_GRACE_MS have
+ * passed after it with no file archived, every call gives up: the files stay
+ * .ready and are archived after the next start.  PostgreSQL offers archive modules no other way to learn of the stop.
  */
 #include "postgres.h"
 
@@ -60,6 +60,7 @@ static MemoryContext archive_cxt = NULL;
 static volatile sig_atomic_t stop_signalled = false;
 static struct sigaction archiver_sigusr2;
 static TimestampTz stop_noticed_at = 0;
+static TimestampTz last_archived_at = 0;
 static bool (*core_cancel) (void *arg) = NULL;
 
 /* SIGUSR2 in the archiver: "one more pass, then exit".  Noted, then passed on. */
@@ -94,16 +95,24 @@ watch_for_stop(void)
 	(void) sigaction(SIGUSR2, &act, NULL);
 }
 
-/* True once the archiver has been told to stop RB_ARCHIVE_STOP_GRACE_MS ago or more. */
+/*
+ * True once the archiver was told to stop and RB_ARCHIVE_STOP_GRACE_MS have
+ * passed since then and since the last file it archived.  A last pass that keeps
+ * archiving runs to its end (the old primary of a switchover, stopped for good,
+ * still hands its last segments to the archive); one that stalls on an outage
+ * gives up.
+ */
 static bool
 stop_grace_spent(void)
 {
+	TimestampTz since;
+
 	if (!stop_signalled && !ShutdownRequestPending)
 		return false;
 	if (stop_noticed_at == 0)
 		stop_noticed_at = GetCurrentTimestamp();
-	return TimestampDifferenceExceeds(stop_noticed_at, GetCurrentTimestamp(),
-									  RB_ARCHIVE_STOP_GRACE_MS);
+	since = Max(stop_noticed_at, last_archived_at);
+	return TimestampDifferenceExceeds(since, GetCurrentTimestamp(), RB_ARCHIVE_STOP_GRACE_MS);
 }
 
 /* hooks->cancel of an archive call: the workers' rules, and the stop's grace. */
@@ -117,7 +126,7 @@ static void
 explain_stop(rb_error *err)
 {
 	rb_error_set(err, RB_ERR_CANCELLED,
-				 "the server is shutting down and archiving gives up %d s after the archiver is told to stop: the file stays in pg_wal and is archived after the next start",
+				 "the server is shutting down and archiving gives up when %d s pass with no file archived after the archiver is told to stop: the file stays in pg_wal and is archived after the next start",
 				 RB_ARCHIVE_STOP_GRACE_MS / 1000);
 }
 
@@ -219,6 +228,7 @@ archive_one(const char *file, const char *path, rb_error *err)
 		return false;
 	}
 
+	last_archived_at = GetCurrentTimestamp();
 	rb_wal_stats_success(file, r.outcome == RB_WAL_ALREADY_ARCHIVED,
 						 (int64) r.original_bytes, (int64) r.stored_bytes, r.seconds);
 	if (r.outcome == RB_WAL_ALREADY_ARCHIVED)
