@@ -58,6 +58,7 @@ max_wal_size = '4GB'
 wal_keep_size = '20GB'
 archive_mode = on
 archive_library = 'ripple_backup'
+archive_timeout = '60s'
 ripple_backup.verify_after_backup = off
 ripple_backup.destination = 's3://bench/ripple'
 ripple_backup.s3_endpoint = 'http://127.0.0.1:$S3PORT'
@@ -82,7 +83,15 @@ as_pg "$PGBIN/pg_basebackup" -h "$DIR" -p "$PORT" -U postgres -Ft -D "$DIR/bb" -
 start_seg=$(as_pg "${PSQL[@]}" -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
 
 echo "bench: pgbench -c 4 -T $WAL_SECONDS"
-as_pg "$PGBIN/pgbench" -n -c 4 -T "$WAL_SECONDS" -h "$DIR" -p "$PORT" -U postgres postgres >"$DIR/pgbench.log" 2>&1
+as_pg "$PGBIN/pgbench" -n -c 4 -T "$WAL_SECONDS" -h "$DIR" -p "$PORT" -U postgres postgres >"$DIR/pgbench.log" 2>&1 &
+PGBENCH=$!
+# the RPO under load: the wal archive row of ripple_backup_health() every 5 s
+: >"$DIR/rpo.txt"
+while kill -0 "$PGBENCH" 2>/dev/null; do
+  as_pg "${PSQL[@]}" -c "SELECT extract(epoch FROM rpo) || ' ' || status || ' ' || (SELECT pending_count FROM ripple_backup.wal_archive) FROM ripple_backup_health() WHERE component = 'wal archive'" >>"$DIR/rpo.txt" 2>/dev/null || true
+  sleep 5
+done
+wait "$PGBENCH"
 last_seg=$(as_pg "${PSQL[@]}" -c "SELECT pg_walfile_name(pg_current_wal_lsn())")
 as_pg "${PSQL[@]}" -c "SELECT pg_switch_wal()" >/dev/null
 for _ in $(seq 1 1800); do
@@ -137,8 +146,12 @@ acount=$(as_pg "$PGBIN/psql" -X -At -h "$DIR" -p "$PORT2" -U postgres -d postgre
 stop_dir "$DIR/a"
 
 tps=$(grep -o 'tps = [0-9.]*' "$DIR/pgbench.log" | head -1)
+rpo=$(awk '{print $1}' "$DIR/rpo.txt" | sort -g | awk '{a[NR]=$1} END {if (NR) printf "RPO under load (%d samples, every 5 s): median %.1f s, max %.1f s", NR, a[int((NR+1)/2)], a[NR]; else printf "RPO under load: no sample"}')
+pend=$(awk '{print $3}' "$DIR/rpo.txt" | sort -g | tail -1)
+statuses=$(awk '{print $2}' "$DIR/rpo.txt" | sort | uniq -c | tr -s ' ' | tr '\n' ',')
 printf '%-6s %8s %8s %10s %10s %7s  %s\n' scale wal_s segments R_s A_s R/A "pgbench; same data (R, A)"
 printf '%-6s %8s %8s %10s %10s %7s  %s; %s %s\n' "$SCALE" "$WAL_SECONDS" "$nseg" "$R" "$A" "$(ratio "$R" "$A")" \
   "$tps" "$rcount" "$acount"
 echo "R = ripple-backup restore-pitr --latest --start from the S3 test server (base backup $bsize bytes stored) until promoted"
 echo "A = tar -x of a local pg_basebackup -Ft + restore_command = 'cp' from a local directory until promoted"
+echo "$rpo; most WAL files pending at a sample: ${pend:-?}; health statuses: ${statuses%,}"
