@@ -1177,7 +1177,8 @@ CREATE FUNCTION ripple_backup.wal_archive_state(
 		OUT last_archived_wal text, OUT last_archived_time timestamptz,
 		OUT last_failed_wal text, OUT last_failed_time timestamptz, OUT last_error text,
 		OUT original_bytes bigint, OUT stored_bytes bigint, OUT last_archive_seconds double precision,
-		OUT pending_count bigint, OUT oldest_pending_wal text)
+		OUT pending_count bigint, OUT oldest_pending_wal text,
+		OUT bytes_per_second double precision)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'ripple_backup_wal_archive_state'
 	LANGUAGE C VOLATILE;
@@ -1188,7 +1189,7 @@ CREATE VIEW ripple_backup.wal_archive AS
 		   s.last_archived_wal, s.last_archived_time,
 		   s.last_failed_wal, s.last_failed_time, s.last_error,
 		   s.original_bytes, s.stored_bytes, s.last_archive_seconds,
-		   s.pending_count, s.oldest_pending_wal,
+		   s.pending_count, s.oldest_pending_wal, s.bytes_per_second,
 		   a.archived_count AS pg_archived_count, a.last_archived_wal AS pg_last_archived_wal,
 		   a.last_archived_time AS pg_last_archived_time, a.failed_count AS pg_failed_count,
 		   a.last_failed_wal AS pg_last_failed_wal, a.last_failed_time AS pg_last_failed_time,

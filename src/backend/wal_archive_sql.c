@@ -23,8 +23,8 @@ Datum
 ripple_backup_wal_archive_state(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[13];
-	bool		nulls[13];
+	Datum		values[14];
+	bool		nulls[14];
 	RbWalArchiveStats s;
 	RbWalReady	ready;
 
@@ -56,5 +56,8 @@ ripple_backup_wal_archive_state(PG_FUNCTION_ARGS)
 	values[11] = Int64GetDatum(ready.count);
 	nulls[12] = ready.oldest[0] == '\0';
 	values[12] = CStringGetTextDatum(ready.oldest);
+	/* WAL bytes per second of archiving: how fast the archiver stores what it is given */
+	nulls[13] = s.stored_seconds <= 0;
+	values[13] = Float8GetDatum(s.stored_seconds > 0 ? (double) s.original_bytes / s.stored_seconds : 0);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }

@@ -70,6 +70,7 @@ rb_wal_stats_success(const char *file, bool already, int64 original_bytes,
 	{
 		wal_shared->stats.original_bytes += original_bytes;
 		wal_shared->stats.stored_bytes += stored_bytes;
+		wal_shared->stats.stored_seconds += seconds;
 	}
 	wal_shared->stats.last_seconds = seconds;
 	strlcpy(wal_shared->stats.last_archived_wal, file, MAXFNAMELEN);

@@ -23,6 +23,7 @@ typedef struct RbWalArchiveStats
 	int64		original_bytes; /* of the files stored */
 	int64		stored_bytes;	/* their objects' bytes */
 	double		last_seconds;	/* how long the last success took */
+	double		stored_seconds; /* the time the calls that stored a file took, in all */
 	char		last_archived_wal[MAXFNAMELEN];
 	TimestampTz last_archived_time;
 	char		last_failed_wal[MAXFNAMELEN];

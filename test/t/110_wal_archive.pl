@@ -106,6 +106,14 @@ like($meta, qr/"encryption":null/, 'and no encryption');
 my $row = sqlv("SELECT archived_count >= 1, last_archived_wal, failed_count, pending_count,"
 	  . " enabled, pg_archived_count >= 1 FROM ripple_backup.wal_archive");
 is($row, "t|$seg|0|0|t|t", 'ripple_backup.wal_archive shows it beside pg_stat_archiver');
+# the rate: WAL bytes over the time the calls that stored them took, so at least the
+# bytes over the time since the server started, at most the bytes over the last call's time
+my ($bps, $low, $high) = split /\|/, sqlv("SELECT bytes_per_second, original_bytes"
+	  . " / extract(epoch FROM now() - pg_postmaster_start_time()), original_bytes / last_archive_seconds"
+	  . " FROM ripple_backup.wal_archive");
+cmp_ok($bps, '>', 0, "bytes_per_second is a rate ($bps)");
+cmp_ok($bps, '>=', $low, "at least the WAL archived per second since the start ($low)");
+cmp_ok($bps, '<=', $high * 1.0001, "at most the bytes over the last call's time ($high)");
 
 # --- the same segment again: success, no WARNING -------------------------------------
 my $pos = log_pos();
